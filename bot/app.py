@@ -1,0 +1,107 @@
+"""All the wiring in one place: settings → database → service → Application with handlers.
+
+`build_application` is used by `coopbot run`, the tests, the rehearsal and the benchmarks.
+Under `run_polling` the database opens in `post_init` and closes in `post_shutdown`;
+elsewhere `running(application)` does the same around a polling session.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
+from telegram.request import BaseRequest
+
+from bot import handlers
+from bot.concurrency import PerChatUpdateProcessor
+from bot.menus import publish_default_commands
+from bot.runtime import RUNTIME_KEY, Runtime
+from bot.settings import Settings
+from flows.engine import JourneyEngine
+from flows.journey import default_journey
+from flows.service import WorkshopService
+from storage import updates
+from storage.db import Database, utc_now
+
+log = logging.getLogger(__name__)
+# Telegram keeps undelivered updates for 24 hours; a day's margin on top.
+UPDATE_LEDGER_RETENTION = timedelta(days=2)
+
+
+def build_application(settings: Settings, *, request: BaseRequest | None = None) -> Application:
+    """The bot, ready to run against `settings.api_base_url`."""
+    if not settings.token:
+        raise ValueError("a bot token is needed to build the application")
+    journey = default_journey()
+    builder = (
+        ApplicationBuilder()
+        .token(settings.token)
+        .base_url(settings.api_base_url)
+        .base_file_url(settings.api_base_file_url)
+        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.timezone))
+        .rate_limiter(AIORateLimiter(max_retries=5))
+        .concurrent_updates(PerChatUpdateProcessor(max_concurrent_updates=64))
+        .post_init(open_services)
+        .post_shutdown(close_services)
+    )
+    if request is not None:
+        builder = builder.request(request)
+    application = builder.build()
+    application.bot_data[RUNTIME_KEY] = Runtime(
+        settings=settings,
+        journey=journey,
+        engine=JourneyEngine(journey, max_text_length=settings.max_answer_length),
+    )
+    handlers.register(application)
+    return application
+
+
+async def open_services(application: Application) -> None:
+    """Open the database (migrating it), build the service, publish the command menus."""
+    state: Runtime = application.bot_data[RUNTIME_KEY]
+    if state.database is not None:
+        return
+    state.database = await Database.open(state.settings.database_path)
+    await updates.prune(state.database, before=utc_now() - UPDATE_LEDGER_RETENTION)
+    state.service_ = WorkshopService(
+        state.database, state.engine, organisers=state.settings.organisers
+    )
+    await publish_default_commands(application.bot)
+    log.info("coopbot ready on %s", state.settings.database_path)
+
+
+async def close_services(application: Application) -> None:
+    state: Runtime = application.bot_data[RUNTIME_KEY]
+    if state.database is not None:
+        await state.database.close()
+        state.database = None
+        state.service_ = None
+
+
+@asynccontextmanager
+async def running(
+    application: Application, *, poll_interval: float = 0.0
+) -> AsyncIterator[Application]:
+    """Run the bot polling in the background for the length of the block (tests, rehearsal)."""
+    async with application:
+        await open_services(application)
+        try:
+            await application.start()
+            assert application.updater is not None
+            await application.updater.start_polling(
+                poll_interval=poll_interval,
+                timeout=1,
+                allowed_updates=Update.ALL_TYPES,
+            )
+            try:
+                yield application
+            finally:
+                await application.updater.stop()
+                await application.stop()
+        finally:
+            await close_services(application)

@@ -1,0 +1,76 @@
+"""The `coopbot` command: `run` (the bot, or the offline rehearsal without a token)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from dotenv import load_dotenv
+
+from bot.settings import Settings, SettingsError
+from flows.journey import JourneyError
+
+
+def _configure_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # Every poll is an HTTP request; keep the bot's own log readable.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="coopbot",
+        description="A Telegram assistant for cooperation workshops.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser(
+        "run",
+        help="run the bot (with TELEGRAM_BOT_TOKEN), else the offline rehearsal",
+    )
+    commands.add_parser("rehearse", help="rehearse a workshop offline against the emulator")
+    commands.add_parser("check", help="check the configuration and the journey file, then exit")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    load_dotenv()
+    arguments = _parser().parse_args(argv)
+    _configure_logging(arguments.verbose)
+    command = arguments.command or "run"
+    try:
+        settings = Settings.from_env()
+        from flows.journey import default_journey
+
+        default_journey()
+    except (SettingsError, JourneyError) as error:
+        print(f"coopbot: {error}", file=sys.stderr)
+        return 2
+    if command == "check":
+        print("coopbot: configuration and journey are valid.")
+        return 0
+    if command == "rehearse" or settings.token is None:
+        from bot.rehearsal import rehearse
+
+        return rehearse(settings)
+    return _run_bot(settings)
+
+
+def _run_bot(settings: Settings) -> int:
+    from telegram import Update
+
+    from bot.app import build_application
+
+    application = build_application(settings)
+    application.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,48 @@
+"""Handler registration: which update goes to which thin handler."""
+
+from __future__ import annotations
+
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot.handlers import common, facilitator, participant
+from bot.keyboards import JOURNEY_PREFIX, LANGUAGE_PREFIX
+
+
+def register(application: Application) -> None:
+    private = filters.ChatType.PRIVATE
+    commands = {
+        "start": participant.on_start,
+        "join": participant.on_join,
+        "back": participant.on_back,
+        "skip": participant.on_skip,
+        "pause": participant.on_pause,
+        "resume": participant.on_resume,
+        "progress": facilitator.on_progress,
+        "newsession": facilitator.on_newsession,
+        "help": common.on_help,
+        "language": common.on_language,
+        "whoami": common.on_whoami,
+    }
+    for name, callback in commands.items():
+        application.add_handler(CommandHandler(name, callback, filters=private))
+    application.add_handler(
+        CallbackQueryHandler(participant.on_journey_button, pattern=rf"^{JOURNEY_PREFIX}:")
+    )
+    application.add_handler(
+        CallbackQueryHandler(common.on_language_button, pattern=rf"^{LANGUAGE_PREFIX}:")
+    )
+    application.add_handler(CallbackQueryHandler(common.on_unknown_button))
+    application.add_handler(MessageHandler(private & filters.COMMAND, common.on_unknown_command))
+    application.add_handler(
+        MessageHandler(private & filters.UpdateType.EDITED_MESSAGE, common.on_edited_message)
+    )
+    application.add_handler(
+        MessageHandler(private & filters.UpdateType.MESSAGE & filters.TEXT, participant.on_text)
+    )
+    application.add_handler(
+        MessageHandler(private & filters.UpdateType.MESSAGE, common.on_unsupported_message)
+    )
+    application.add_handler(
+        MessageHandler(filters.ChatType.GROUPS & filters.COMMAND, common.on_group_message)
+    )
+    application.add_error_handler(common.on_error)

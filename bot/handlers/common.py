@@ -1,0 +1,171 @@
+"""Help, language, and every input that is not an answer: media, edits, unknown commands, errors."""
+
+from __future__ import annotations
+
+import logging
+from html import escape
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.handlers.replies import answer_query, gettext_for, present, user_language
+from bot.keyboards import language_keyboard, parse_language_data
+from bot.rendering import language_name
+from bot.runtime import runtime
+
+log = logging.getLogger(__name__)
+
+
+async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/help: what the bot does and the commands for the user's role."""
+    state = runtime(context)
+    user, message = update.effective_user, update.effective_message
+    assert user is not None and message is not None
+    _ = gettext_for(await user_language(update, context))
+    lines = [
+        "<b>" + _("How it works") + "</b>",
+        _(
+            "You answer short questions on your own, at your pace, moment by moment. Scales "
+            "are answered with the buttons; reflections with a message. Your answers stay "
+            "private: facilitators only see anonymous, grouped results."
+        ),
+        "",
+        "/progress · " + _("Where you are in the workshop"),
+        "/back · " + _("Go back to the previous question"),
+        "/skip · " + _("Skip an optional question"),
+        "/pause · " + _("Take a break; your answers are kept"),
+        "/resume · " + _("Show the current question again"),
+        "/join · " + _("Join a workshop with its code"),
+        "/language · " + _("Change the language"),
+    ]
+    if await state.service.facilitated(user_id=user.id):
+        lines += [
+            "",
+            "<b>" + _("Facilitators") + "</b>",
+            "/progress · " + _("Live progress of your workshops"),
+        ]
+    if state.service.is_organiser(user.id):
+        lines += [
+            "",
+            "<b>" + _("Organisers") + "</b>",
+            "/newsession · " + _("Create a workshop: /newsession title"),
+        ]
+    await message.reply_text("\n".join(lines))
+
+
+async def on_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/language: offer the languages as buttons."""
+    message = update.effective_message
+    assert message is not None
+    _ = gettext_for(await user_language(update, context))
+    await message.reply_text(_("Choose your language:"), reply_markup=language_keyboard())
+
+
+async def on_language_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A language button: remember it, and show the current question in that language."""
+    state = runtime(context)
+    query, user, chat = update.callback_query, update.effective_user, update.effective_chat
+    assert query is not None and user is not None and chat is not None
+    language = parse_language_data(query.data or "")
+    if language is None:
+        _ = gettext_for(await user_language(update, context))
+        await answer_query(query, _("This button is no longer valid."))
+        return
+    await state.service.set_language(user_id=user.id, language=language)
+    await answer_query(query)
+    _ = gettext_for(language)
+    try:
+        await query.edit_message_text(
+            _("Language: {name}").format(name=escape(language_name(language)))
+        )
+    except Exception:  # the message may be too old to edit; the choice is saved anyway
+        log.debug("language message not edited", exc_info=True)
+    current = await state.service.current(user_id=user.id)
+    if current is not None:
+        participant, step = current
+        await present(context, chat.id, participant, step, language)
+
+
+async def on_whoami(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/whoami: the user's Telegram id, which an administrator needs to make them an organiser."""
+    user, message = update.effective_user, update.effective_message
+    assert user is not None and message is not None
+    _ = gettext_for(await user_language(update, context))
+    await message.reply_text(_("Your Telegram id is {id}.").format(id=user.id))
+
+
+async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Any command the bot does not know."""
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    _ = gettext_for(await user_language(update, context))
+    command = message.text.split()[0][:64]
+    await message.reply_text(
+        _("I do not know the command {command}. /help lists what I can do.").format(
+            command=escape(command)
+        )
+    )
+
+
+async def on_unsupported_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stickers, photos, voice notes, files, locations…: not answers."""
+    message = update.effective_message
+    assert message is not None
+    _ = gettext_for(await user_language(update, context))
+    await message.reply_text(
+        _(
+            "I can only read text messages and buttons. Please write your answer as a "
+            "message, or use the buttons under the question."
+        )
+    )
+
+
+async def on_edited_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An edited message: the answer was saved as first sent."""
+    message = update.effective_message
+    assert message is not None
+    _ = gettext_for(await user_language(update, context))
+    await message.reply_text(
+        _(
+            "Edits to sent messages are not taken into account. To change an answer, use "
+            "/back to return to its question."
+        )
+    )
+
+
+async def on_group_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Commands in a group: the workshop happens in private chats, so answers stay private."""
+    message = update.effective_message
+    assert message is not None
+    _ = gettext_for(await user_language(update, context))
+    await message.reply_text(
+        _("Let's talk in a private chat, so that your answers stay private: open @{bot}.").format(
+            bot=context.bot.username
+        )
+    )
+
+
+async def on_unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A button this version of the bot does not know (an old or forged one)."""
+    query = update.callback_query
+    assert query is not None
+    _ = gettext_for(await user_language(update, context))
+    await answer_query(query, _("This button is no longer valid."))
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the failure with its traceback and tell the user, in their language."""
+    log.error("update %s failed", getattr(update, "update_id", "?"), exc_info=context.error)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    try:
+        _ = gettext_for(await user_language(update, context))
+        await context.bot.send_message(
+            update.effective_chat.id,
+            _(
+                "Sorry, something went wrong on my side. Your earlier answers are safe; "
+                "please try again."
+            ),
+        )
+    except Exception:
+        log.warning("could not tell the user about the error", exc_info=True)

@@ -1,0 +1,118 @@
+"""Organisers create workshops; facilitators follow them. Roles are checked on every action."""
+
+from __future__ import annotations
+
+from html import escape
+from io import BytesIO
+
+import segno
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot import rendering
+from bot.handlers.replies import gettext_for, not_joined_text, user_language
+from bot.menus import publish_role_commands
+from bot.runtime import runtime
+from flows.service import NotAllowed
+from storage.db import utc_now
+
+MAX_TITLE_LENGTH = 120
+
+
+def deep_link(bot_username: str, code: str) -> str:
+    return f"https://t.me/{bot_username}?start={code}"
+
+
+def qr_png(link: str) -> bytes:
+    """A QR code of the join link, large enough to scan from a projected slide."""
+    buffer = BytesIO()
+    segno.make(link, error="m").save(buffer, kind="png", scale=10, border=4)
+    return buffer.getvalue()
+
+
+async def on_newsession(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/newsession <title>: organisers only; replies with the links and a QR code."""
+    state = runtime(context)
+    user, chat, message = update.effective_user, update.effective_chat, update.effective_message
+    assert user is not None and chat is not None and message is not None
+    language = await user_language(update, context)
+    _ = gettext_for(language)
+    if not state.service.is_organiser(user.id):
+        await message.reply_text(
+            _(
+                "Only organisers can create workshops. An administrator can add your Telegram "
+                "id ({id}) to the organisers."
+            ).format(id=user.id)
+        )
+        return
+    title = " ".join(context.args or []).strip()
+    if not title:
+        await message.reply_text(
+            _("Give the workshop a title: /newsession Cooperation in the valley, spring session")
+        )
+        return
+    if len(title) > MAX_TITLE_LENGTH:
+        await message.reply_text(
+            _("That title is too long; keep it under {limit} characters.").format(
+                limit=rendering.number(MAX_TITLE_LENGTH, language)
+            )
+        )
+        return
+    workshop = await state.service.create_workshop(organiser_id=user.id, title=title)
+    bot_username = context.bot.username
+    join_link = deep_link(bot_username, workshop.code)
+    await message.reply_text(
+        _(
+            "Workshop «{title}» created.\n\nParticipants join with this link or the QR code "
+            "below:\n{link}\n\nOr by sending /join {code} to @{bot}."
+        ).format(title=escape(workshop.title), link=join_link, code=workshop.code, bot=bot_username)
+    )
+    await context.bot.send_photo(
+        chat.id,
+        qr_png(join_link),
+        caption=_("Scan to join «{title}»").format(title=escape(workshop.title)),
+    )
+    await context.bot.send_message(
+        chat.id,
+        _(
+            "Facilitator link: only for the people who run the workshop. Whoever opens it "
+            "becomes a facilitator and sees the live progress.\n{link}"
+        ).format(link=deep_link(bot_username, workshop.facilitator_code)),
+    )
+    await publish_role_commands(context.bot, chat_id=chat.id, language=language, organiser=True)
+
+
+async def on_progress(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/progress: a participant's own place; a facilitator's live board; /progress <code>
+    for one workshop, facilitators of it only."""
+    state = runtime(context)
+    user, message = update.effective_user, update.effective_message
+    assert user is not None and message is not None
+    language = await user_language(update, context)
+    _ = gettext_for(language)
+    code = context.args[0] if context.args else None
+    texts: list[str] = []
+    if code is None:
+        mine = await state.service.participant_progress(user_id=user.id)
+        if mine is not None:
+            texts.append(
+                rendering.participant_progress_text(
+                    state.journey, mine.workshop, mine.step, mine.progress, language
+                )
+            )
+    try:
+        boards = await state.service.board(user_id=user.id, code=code)
+    except NotAllowed:
+        if code is not None:
+            await message.reply_text(
+                _("Only the facilitators of that workshop can follow its progress.")
+            )
+            return
+        boards = []
+    now = utc_now().astimezone(state.settings.timezone)
+    texts += [rendering.board_text(state.journey, board, language, now=now) for board in boards]
+    if not texts:
+        await message.reply_text(not_joined_text(language))
+        return
+    for text in texts:
+        await message.reply_text(text)

@@ -1,0 +1,191 @@
+"""Turning the service's results into messages: shared by every handler."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from telegram import CallbackQuery, Update
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+
+from bot import rendering
+from bot.i18n import normalise_language, translations
+from bot.keyboards import step_keyboard
+from bot.runtime import Runtime, runtime
+from flows.engine import Problem, Step
+from flows.service import Outcome, Response
+from storage.models import Participant
+
+log = logging.getLogger(__name__)
+
+
+def gettext_for(language: str) -> Callable[[str], str]:
+    return translations(language).gettext
+
+
+async def user_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+    """The user's chosen language, else their Telegram app's, else the default."""
+    state = runtime(context)
+    user = update.effective_user
+    if user is None:
+        return state.settings.default_language
+    stored = await state.service.preferred_language(user_id=user.id)
+    return stored or normalise_language(user.language_code, default=state.settings.default_language)
+
+
+async def step_text(state: Runtime, participant: Participant, step: Step, language: str) -> str:
+    if step.kind == "consent":
+        workshop = await state.service.workshop(workshop_id=participant.workshop_id)
+        return rendering.consent_text(workshop.title if workshop else "", language)
+    if step.kind == "category":
+        return rendering.category_text(language)
+    if step.kind == "language":
+        return rendering.language_text(language)
+    if step.kind == "done":
+        return rendering.finished_text(state.journey, language)
+    return rendering.prompt_text(
+        state.journey, step, language, max_length=state.settings.max_answer_length
+    )
+
+
+async def present(
+    context: ContextTypes.DEFAULT_TYPE,
+    chat_id: int,
+    participant: Participant,
+    step: Step,
+    language: str,
+    *,
+    before: str | None = None,
+) -> None:
+    """Send the step the participant is at, with its buttons."""
+    state = runtime(context)
+    text = await step_text(state, participant, step, language)
+    if before:
+        text = f"{before}\n\n{text}"
+    await context.bot.send_message(
+        chat_id, text, reply_markup=step_keyboard(state.engine, participant.id, step, language)
+    )
+
+
+async def answer_query(query: CallbackQuery, text: str | None = None) -> None:
+    """Answer a callback query; a redelivered query was answered already, and that is fine."""
+    try:
+        await query.answer(text)
+    except BadRequest as error:
+        log.debug("callback query %s not answered: %s", query.id, error)
+
+
+async def reply_to_response(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    response: Response,
+    language: str,
+    *,
+    typed_length: int = 0,
+) -> None:
+    """Render any outcome of `WorkshopService.respond` for the participant."""
+    state = runtime(context)
+    _ = gettext_for(language)
+    query = update.callback_query
+    chat = update.effective_chat
+    assert chat is not None
+    participant, step = response.participant, response.step
+
+    if response.outcome is Outcome.NOT_JOINED:
+        if query:
+            await answer_query(query)
+        await context.bot.send_message(chat.id, not_joined_text(language))
+        return
+    if response.outcome is Outcome.DECLINED:
+        if query:
+            await answer_query(query)
+            await _close_buttons(query, None, language)
+        await context.bot.send_message(
+            chat.id,
+            _(
+                "Understood: nothing about you has been kept. If you change your mind, "
+                "open the workshop link again."
+            ),
+        )
+        return
+    assert participant is not None and step is not None
+    if response.outcome is Outcome.DUPLICATE:
+        if query:
+            await answer_query(query)
+        await present(context, chat.id, participant, step, language)
+        return
+    if response.outcome is Outcome.STALE:
+        if query:
+            await answer_query(query, _("This button belongs to an earlier question."))
+        await present(
+            context,
+            chat.id,
+            participant,
+            step,
+            language,
+            before=_(
+                "That button belongs to an earlier question; nothing was changed. "
+                "Here is where you are:"
+            ),
+        )
+        return
+    if response.outcome is Outcome.REJECTED:
+        assert response.rejection is not None
+        if query:
+            await answer_query(query)
+        message = rendering.rejection_text(response.rejection, language, length=typed_length)
+        if response.rejection.problem in (
+            Problem.USE_BUTTONS,
+            Problem.USE_TEXT,
+            Problem.NOT_AN_OPTION,
+        ):
+            await present(context, chat.id, participant, step, language, before=message)
+        else:
+            await context.bot.send_message(chat.id, message)
+        return
+
+    # MOVED: the answer is committed; acknowledge it, then show what comes next.
+    move, answered = response.move, response.answered
+    assert move is not None and answered is not None
+    if query:
+        await answer_query(query)
+        if move.trigger == "back":
+            await _close_buttons(query, None, language)
+        elif move.trigger == "skip":
+            old_text = await step_text(state, participant, answered, language)
+            await _close_buttons(query, _("Skipped"), language, old_text)
+        else:
+            old_text = await step_text(state, participant, answered, language)
+            value = move.answer[1] if move.answer else (move.category or move.language or "yes")
+            label = rendering.answer_label(state.journey, answered, value, language)
+            await _close_buttons(query, label, language, old_text)
+    if move.language:
+        await state.service.set_language(user_id=participant.user_id, language=move.language)
+        language = move.language
+    before = None
+    if not query and move.answer is not None:
+        _ = gettext_for(language)
+        before = "<i>" + _("Answer saved ✅") + "</i>"
+    await present(context, chat.id, participant, step, language, before=before)
+
+
+async def _close_buttons(
+    query: CallbackQuery, label: str | None, language: str, old_text: str | None = None
+) -> None:
+    """Show the choice made under the question (if any) and remove its buttons."""
+    try:
+        if old_text is None or label is None:
+            await query.edit_message_reply_markup(None)
+        else:
+            await query.edit_message_text(rendering.with_answer(old_text, label, language))
+    except BadRequest as error:
+        log.debug("answered message not edited: %s", error)
+
+
+def not_joined_text(language: str) -> str:
+    _ = gettext_for(language)
+    return _(
+        "You are not taking part in a workshop yet. Open the link or scan the QR code your "
+        "facilitator shared, or send /join followed by the workshop code."
+    )

@@ -1,0 +1,46 @@
+"""Interface strings through gettext catalogs, per user language.
+
+The `.po` files under `locales/` are compiled in memory at start, so a fresh checkout
+needs no build step and a missing translation can never hide behind a stale `.mo`.
+"""
+
+from __future__ import annotations
+
+import gettext
+from functools import cache
+from io import BytesIO
+from pathlib import Path
+
+from babel import Locale, UnknownLocaleError
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+from bot.settings import SUPPORTED_LANGUAGES
+
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+DOMAIN = "messages"
+
+
+@cache
+def translations(language: str) -> gettext.NullTranslations:
+    """The catalog for `language` (a supported language code)."""
+    po_path = LOCALES_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+    if not po_path.exists():
+        return gettext.NullTranslations()
+    with po_path.open("rb") as po_file:
+        catalog = read_po(po_file, locale=language, domain=DOMAIN)
+    buffer = BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return gettext.GNUTranslations(buffer)
+
+
+def normalise_language(code: str | None, *, default: str) -> str:
+    """Telegram's `language_code` (e.g. 'fr', 'en-GB', 'pt-br') to a supported language."""
+    if not code:
+        return default
+    try:
+        language = Locale.parse(code.replace("_", "-"), sep="-").language
+    except (UnknownLocaleError, ValueError):
+        return default
+    return language if language in SUPPORTED_LANGUAGES else default

@@ -1,0 +1,55 @@
+"""The command menu (setMyCommands): per language, and per role for facilitators and organisers."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+from telegram.error import TelegramError
+
+from bot.i18n import translations
+from flows.journey import LANGUAGES
+
+log = logging.getLogger(__name__)
+
+
+def participant_commands(language: str) -> list[BotCommand]:
+    _ = translations(language).gettext
+    return [
+        BotCommand("progress", _("Where you are in the workshop")),
+        BotCommand("back", _("Go back to the previous question")),
+        BotCommand("skip", _("Skip an optional question")),
+        BotCommand("pause", _("Take a break; your answers are kept")),
+        BotCommand("resume", _("Show the current question again")),
+        BotCommand("join", _("Join a workshop with its code")),
+        BotCommand("language", _("Change the language")),
+        BotCommand("help", _("How this bot works")),
+    ]
+
+
+def facilitator_commands(language: str, *, organiser: bool) -> list[BotCommand]:
+    _ = translations(language).gettext
+    commands = [BotCommand("progress", _("Live progress of your workshops"))]
+    if organiser:
+        commands.append(BotCommand("newsession", _("Create a workshop: /newsession title")))
+    return commands + participant_commands(language)[1:]
+
+
+async def publish_default_commands(bot: Bot) -> None:
+    """The participants' menu for every language (French for any other language)."""
+    for language in LANGUAGES:
+        await bot.set_my_commands(
+            participant_commands(language), scope=BotCommandScopeDefault(), language_code=language
+        )
+    await bot.set_my_commands(participant_commands("fr"), scope=BotCommandScopeDefault())
+
+
+async def publish_role_commands(bot: Bot, *, chat_id: int, language: str, organiser: bool) -> None:
+    """A facilitator's or organiser's own menu, in their chat only."""
+    try:
+        await bot.set_my_commands(
+            facilitator_commands(language, organiser=organiser),
+            scope=BotCommandScopeChat(chat_id),
+        )
+    except TelegramError:
+        log.warning("could not set the role menu for chat %s", chat_id, exc_info=True)

@@ -1,0 +1,38 @@
+"""What handlers reach through the context: settings, the journey, and the running service."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from telegram.ext import ContextTypes
+
+from bot.settings import Settings
+from flows.engine import JourneyEngine
+from flows.journey import Journey
+from flows.service import WorkshopService
+from storage.db import Database
+
+RUNTIME_KEY = "coopbot"
+
+
+@dataclass
+class Runtime:
+    """What handlers need: settings, the journey, and (once started) the service."""
+
+    settings: Settings
+    journey: Journey
+    engine: JourneyEngine
+    database: Database | None = None
+    service_: WorkshopService | None = field(default=None, repr=False)
+
+    @property
+    def service(self) -> WorkshopService:
+        if self.service_ is None:
+            raise RuntimeError("the application was not started with open_services()")
+        return self.service_
+
+
+def runtime(context: ContextTypes.DEFAULT_TYPE) -> Runtime:
+    value = context.application.bot_data[RUNTIME_KEY]
+    assert isinstance(value, Runtime)
+    return value

@@ -1,0 +1,105 @@
+"""Configuration from the environment (and an optional `.env` file), in one typed object."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel import Locale, UnknownLocaleError
+
+SUPPORTED_LANGUAGES = ("fr", "en")
+TELEGRAM_API_BASE_URL = "https://api.telegram.org/bot"
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message says which and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the bot needs to know about its deployment."""
+
+    token: str | None = None
+    api_base_url: str = TELEGRAM_API_BASE_URL
+    database_path: Path = Path("coopbot.sqlite3")
+    organisers: frozenset[int] = field(default_factory=frozenset)
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Paris"))
+    default_language: str = "fr"
+    max_answer_length: int = 2000
+
+    @property
+    def api_base_file_url(self) -> str:
+        """The file endpoint that goes with `api_base_url` (`.../bot` → `.../file/bot`)."""
+        base = self.api_base_url.rstrip("/")
+        head, _, tail = base.rpartition("/")
+        return f"{head}/file/{tail}" if head else f"{base}/file"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read the settings; raise `SettingsError` with a one-line fix on a bad value."""
+        env = os.environ if environ is None else environ
+        token = env.get("TELEGRAM_BOT_TOKEN", "").strip() or None
+        if token is not None and (":" not in token or not token.split(":", 1)[0].isdigit()):
+            raise SettingsError(
+                "TELEGRAM_BOT_TOKEN is malformed: expected '<digits>:<secret>' as given by "
+                "@BotFather, or leave it unset to run the offline rehearsal."
+            )
+        base_url = env.get("TELEGRAM_API_BASE_URL", "").strip() or TELEGRAM_API_BASE_URL
+        if not base_url.startswith(("http://", "https://")):
+            raise SettingsError(
+                f"TELEGRAM_API_BASE_URL must start with http:// or https:// (got {base_url!r})."
+            )
+        return cls(
+            token=token,
+            api_base_url=base_url,
+            database_path=Path(env.get("COOPBOT_DB", "").strip() or "coopbot.sqlite3"),
+            organisers=_parse_organisers(env.get("COOPBOT_ORGANISERS", "")),
+            timezone=_parse_timezone(env.get("COOPBOT_TIMEZONE", "").strip() or "Europe/Paris"),
+            default_language=_parse_language(env.get("COOPBOT_DEFAULT_LANGUAGE", "").strip()),
+        )
+
+
+def _parse_organisers(raw: str) -> frozenset[int]:
+    ids: set[int] = set()
+    for part in raw.replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not part.lstrip("-").isdigit():
+            raise SettingsError(
+                f"COOPBOT_ORGANISERS must list numeric Telegram user ids separated by commas "
+                f"(got {part!r}); a user can read their id with /whoami."
+            )
+        ids.add(int(part))
+    return frozenset(ids)
+
+
+def _parse_timezone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise SettingsError(
+            f"COOPBOT_TIMEZONE {name!r} is not a known time zone; use an IANA name such as "
+            "Europe/Paris."
+        ) from error
+
+
+def _parse_language(raw: str) -> str:
+    if not raw:
+        return "fr"
+    try:
+        language = Locale.parse(raw, sep="-" if "-" in raw else "_").language
+    except (UnknownLocaleError, ValueError) as error:
+        raise SettingsError(
+            f"COOPBOT_DEFAULT_LANGUAGE {raw!r} is not a language code; use one of "
+            f"{', '.join(SUPPORTED_LANGUAGES)}."
+        ) from error
+    if language not in SUPPORTED_LANGUAGES:
+        raise SettingsError(
+            f"COOPBOT_DEFAULT_LANGUAGE {raw!r} is not supported; use one of "
+            f"{', '.join(SUPPORTED_LANGUAGES)}."
+        )
+    return language

@@ -1,0 +1,293 @@
+"""The workshop's use cases: what participants, facilitators and organisers can do.
+
+Each use case reads and writes through `storage/` and asks the engine what comes next;
+it returns plain results that the Telegram adapter renders. Nothing here knows Telegram.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+
+from flows.codes import looks_like_code, new_code
+from flows.engine import CONSENT, DONE, ONBOARDING, JourneyEngine, Move, Progress, Rejection, Step
+from storage import participants, users, workshops
+from storage.db import Database, utc_now
+from storage.models import Participant, Workshop
+from storage.participants import StepChange, StepWrite
+
+
+class NotAllowed(Exception):
+    """The user's role does not allow this action."""
+
+
+class JoinResult(Enum):
+    JOINED = "joined"  # a new participant, at the consent step
+    RESUMED = "resumed"  # already a participant: back where they were
+    FACILITATOR = "facilitator"  # the facilitator code: now a facilitator
+    ALREADY_FACILITATOR = "already_facilitator"
+    UNKNOWN_CODE = "unknown_code"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class Joined:
+    result: JoinResult
+    workshop: Workshop | None = None
+    participant: Participant | None = None
+    step: Step | None = None
+
+
+class Outcome(Enum):
+    MOVED = "moved"
+    DUPLICATE = "duplicate"  # the update was handled already
+    STALE = "stale"  # the input answered a question the participant has left
+    REJECTED = "rejected"  # the input does not fit the current step
+    NOT_JOINED = "not_joined"
+    DECLINED = "declined"  # consent refused: the participation was erased
+
+
+@dataclass(frozen=True)
+class Response:
+    """What became of a participant's input, and where they stand now."""
+
+    outcome: Outcome
+    participant: Participant | None = None
+    step: Step | None = None  # the step to show now
+    answered: Step | None = None  # the step the input answered, when it moved
+    move: Move | None = None
+    rejection: Rejection | None = None
+
+
+@dataclass(frozen=True)
+class ParticipantProgress:
+    workshop: Workshop
+    participant: Participant
+    step: Step
+    progress: Progress
+
+
+@dataclass
+class Board:
+    """How many participants stand where, per category; `joining` before the first prompt."""
+
+    workshop: Workshop
+    total: int = 0
+    by_category: dict[str | None, Counter[str]] = field(default_factory=dict)
+
+    JOINING = "joining"
+    FINISHED = "finished"
+
+
+class WorkshopService:
+    """Use cases over one database and one journey engine."""
+
+    def __init__(
+        self,
+        db: Database,
+        engine: JourneyEngine,
+        *,
+        organisers: frozenset[int],
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.db = db
+        self.engine = engine
+        self.organisers = organisers
+        self.clock = clock
+
+    # -- organisers --------------------------------------------------------------
+
+    def is_organiser(self, user_id: int) -> bool:
+        return user_id in self.organisers
+
+    async def create_workshop(self, *, organiser_id: int, title: str) -> Workshop:
+        """A new workshop with fresh join and facilitator codes; organisers only."""
+        if not self.is_organiser(organiser_id):
+            raise NotAllowed
+        return await workshops.create(
+            self.db,
+            code=new_code(),
+            facilitator_code=new_code(),
+            title=title.strip(),
+            journey_id=self.engine.journey.id,
+            created_by=organiser_id,
+            now=self.clock(),
+        )
+
+    # -- joining -----------------------------------------------------------------
+
+    async def join(self, *, user_id: int, code: str, language: str) -> Joined:
+        """Open a join link or a facilitator link."""
+        found = await workshops.find_by_code(self.db, code=code) if looks_like_code(code) else None
+        if found is None:
+            return Joined(JoinResult.UNKNOWN_CODE)
+        workshop, is_facilitator_code = found
+        if not workshop.is_open:
+            return Joined(JoinResult.CLOSED, workshop)
+        if is_facilitator_code:
+            added = await workshops.add_facilitator(
+                self.db, workshop_id=workshop.id, user_id=user_id, now=self.clock()
+            )
+            return Joined(
+                JoinResult.FACILITATOR if added else JoinResult.ALREADY_FACILITATOR, workshop
+            )
+        participant, created = await participants.join(
+            self.db,
+            workshop_id=workshop.id,
+            user_id=user_id,
+            language=language,
+            initial_state=CONSENT,
+            now=self.clock(),
+        )
+        return Joined(
+            JoinResult.JOINED if created else JoinResult.RESUMED,
+            workshop,
+            participant,
+            self.engine.step(participant.state),
+        )
+
+    async def workshop(self, *, workshop_id: int) -> Workshop | None:
+        return await workshops.get(self.db, workshop_id=workshop_id)
+
+    async def current(self, *, user_id: int) -> tuple[Participant, Step] | None:
+        """The user's current participation and the step they are at."""
+        participant = await participants.current(self.db, user_id=user_id)
+        if participant is None:
+            return None
+        return participant, self.engine.step(participant.state)
+
+    # -- answering ---------------------------------------------------------------
+
+    async def respond(
+        self,
+        *,
+        user_id: int,
+        update_id: int | None,
+        value: str,
+        from_button: bool,
+        participant_id: int | None = None,
+        seen_state: str | None = None,
+    ) -> Response:
+        """Take an input for the participant's current step.
+
+        A button carries the participation and the state it was shown for; if either is
+        not the current one, the button is stale and nothing changes.
+        """
+        participant = await participants.current(self.db, user_id=user_id)
+        if participant is None:
+            return Response(Outcome.NOT_JOINED)
+        step = self.engine.step(participant.state)
+        if from_button and (participant_id != participant.id or seen_state != participant.state):
+            return Response(Outcome.STALE, participant, step)
+        decision = self.engine.interpret(participant.state, value, from_button=from_button)
+        if isinstance(decision, Rejection):
+            return Response(Outcome.REJECTED, participant, step, rejection=decision)
+        if decision.declined:
+            await participants.leave(self.db, participant_id=participant.id)
+            return Response(Outcome.DECLINED, None, None, step, decision)
+        written, stored = await participants.record_step(
+            self.db,
+            participant_id=participant.id,
+            update_id=update_id,
+            change=StepChange(
+                expected_state=decision.from_state,
+                new_state=decision.to_state,
+                answer=decision.answer,
+                category=decision.category,
+                language=decision.language,
+                consented=decision.consented,
+                finished=decision.finished,
+            ),
+            now=self.clock(),
+        )
+        if stored is None:  # erased meanwhile
+            return Response(Outcome.NOT_JOINED)
+        now_step = self.engine.step(stored.state)
+        if written is StepWrite.DUPLICATE:
+            return Response(Outcome.DUPLICATE, stored, now_step)
+        if written is StepWrite.STALE:
+            return Response(Outcome.STALE, stored, now_step)
+        return Response(Outcome.MOVED, stored, now_step, step, decision)
+
+    async def pause(self, *, user_id: int) -> Participant | None:
+        """Mark the participant as pausing (reminders leave them alone); nothing is lost."""
+        participant = await participants.current(self.db, user_id=user_id)
+        if participant is not None and participant.state != DONE:
+            await participants.set_paused(
+                self.db, participant_id=participant.id, paused=True, now=self.clock()
+            )
+        return participant
+
+    async def resume(self, *, user_id: int) -> tuple[Participant, Step] | None:
+        participant = await participants.current(self.db, user_id=user_id)
+        if participant is None:
+            return None
+        if participant.paused_at is not None:
+            await participants.set_paused(
+                self.db, participant_id=participant.id, paused=False, now=self.clock()
+            )
+        return participant, self.engine.step(participant.state)
+
+    # -- language ----------------------------------------------------------------
+
+    async def preferred_language(self, *, user_id: int) -> str | None:
+        return await users.language(self.db, user_id=user_id)
+
+    async def set_language(self, *, user_id: int, language: str) -> None:
+        await users.set_language(self.db, user_id=user_id, language=language, now=self.clock())
+
+    # -- progress ----------------------------------------------------------------
+
+    async def participant_progress(self, *, user_id: int) -> ParticipantProgress | None:
+        participant = await participants.current(self.db, user_id=user_id)
+        if participant is None:
+            return None
+        workshop = await workshops.get(self.db, workshop_id=participant.workshop_id)
+        assert workshop is not None
+        return ParticipantProgress(
+            workshop,
+            participant,
+            self.engine.step(participant.state),
+            self.engine.progress(participant.state),
+        )
+
+    async def facilitated(self, *, user_id: int) -> list[Workshop]:
+        return await workshops.facilitated_by(self.db, user_id=user_id)
+
+    async def board(self, *, user_id: int, code: str | None = None) -> list[Board]:
+        """Live progress of the workshops the user facilitates (or of the one `code` names).
+
+        Raises `NotAllowed` if the user facilitates none of them.
+        """
+        if code is None:
+            chosen = await workshops.facilitated_by(self.db, user_id=user_id)
+        else:
+            found = (
+                await workshops.find_by_code(self.db, code=code) if looks_like_code(code) else None
+            )
+            if found is None or not await workshops.is_facilitator(
+                self.db, workshop_id=found[0].id, user_id=user_id
+            ):
+                raise NotAllowed
+            chosen = [found[0]]
+        if not chosen:
+            raise NotAllowed
+        return [await self._board(workshop) for workshop in chosen]
+
+    async def _board(self, workshop: Workshop) -> Board:
+        board = Board(workshop)
+        rows = await participants.states_by_category(self.db, workshop_id=workshop.id)
+        for category, state, count in rows:
+            step = self.engine.step(state)
+            if state == DONE:
+                column = Board.FINISHED
+            elif state in ONBOARDING or step.prompt is None:
+                column = Board.JOINING
+            else:
+                column = str(step.prompt.moment_number)
+            board.by_category.setdefault(category, Counter())[column] += count
+            board.total += count
+        return board

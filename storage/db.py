@@ -1,0 +1,88 @@
+"""One SQLite file, one connection, explicit transactions.
+
+aiosqlite runs every statement of a connection on one worker thread; a lock makes
+each transaction atomic with respect to the other coroutines sharing it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aiosqlite
+
+from storage.migrations import migrate
+
+
+class Database:
+    """The bot's SQLite database: WAL, foreign keys, and serialised transactions."""
+
+    def __init__(self, connection: aiosqlite.Connection, path: Path) -> None:
+        self._connection = connection
+        self._lock = asyncio.Lock()
+        self.path = path
+
+    @classmethod
+    async def open(cls, path: Path | str, *, target_version: int | None = None) -> Database:
+        """Open (creating if needed) and migrate the database at `path`."""
+        path = Path(path)
+        if str(path) != ":memory:":
+            path.parent.mkdir(parents=True, exist_ok=True)
+        connection = await aiosqlite.connect(path, isolation_level=None)
+        connection.row_factory = aiosqlite.Row
+        await connection.execute("PRAGMA journal_mode = WAL")
+        # FULL makes each commit durable before the bot acknowledges the answer.
+        await connection.execute("PRAGMA synchronous = FULL")
+        await connection.execute("PRAGMA foreign_keys = ON")
+        await connection.execute("PRAGMA busy_timeout = 5000")
+        await migrate(connection, target_version=target_version)
+        return cls(connection, path)
+
+    async def close(self) -> None:
+        """Close the connection (checkpointing the WAL)."""
+        async with self._lock:
+            await self._connection.close()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A write transaction: committed on success, rolled back on any exception."""
+        async with self._lock:
+            await self._connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._connection
+            except BaseException:
+                await self._connection.rollback()
+                raise
+            else:
+                await self._connection.commit()
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A consistent read: no other transaction of this process interleaves."""
+        async with self._lock:
+            yield self._connection
+
+
+def utc_now() -> datetime:
+    """The current time, timezone-aware."""
+    return datetime.now(UTC)
+
+
+def to_text(moment: datetime) -> str:
+    """ISO 8601 with offset, as stored."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetimes are not stored")
+    return moment.isoformat(timespec="milliseconds")
+
+
+def from_text(value: str | None) -> datetime | None:
+    """Parse a stored timestamp that may be missing."""
+    return datetime.fromisoformat(value) if value else None
+
+
+def from_required_text(value: str) -> datetime:
+    """Parse a stored timestamp of a NOT NULL column."""
+    return datetime.fromisoformat(value)

@@ -1,0 +1,205 @@
+"""Participants: membership of a workshop, category, language and position in the journey."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+
+import aiosqlite
+
+from storage import answers, updates
+from storage.db import Database, from_required_text, from_text, to_text
+from storage.models import Participant
+
+_COLUMNS = (
+    "id, workshop_id, user_id, category, language, state, joined_at, consented_at,"
+    " finished_at, paused_at"
+)
+
+
+def _participant(row: aiosqlite.Row) -> Participant:
+    return Participant(
+        id=row["id"],
+        workshop_id=row["workshop_id"],
+        user_id=row["user_id"],
+        category=row["category"],
+        language=row["language"],
+        state=row["state"],
+        joined_at=from_required_text(row["joined_at"]),
+        consented_at=from_text(row["consented_at"]),
+        finished_at=from_text(row["finished_at"]),
+        paused_at=from_text(row["paused_at"]),
+    )
+
+
+async def _fetch(conn: aiosqlite.Connection, participant_id: int) -> Participant | None:
+    async with conn.execute(
+        f"SELECT {_COLUMNS} FROM participants WHERE id = ?", (participant_id,)
+    ) as rows:
+        row = await rows.fetchone()
+    return _participant(row) if row else None
+
+
+async def join(
+    db: Database,
+    *,
+    workshop_id: int,
+    user_id: int,
+    language: str,
+    initial_state: str,
+    now: datetime,
+) -> tuple[Participant, bool]:
+    """Make the user a participant (or find them one already) and their current workshop.
+
+    Returns the participant and whether they were new.
+    """
+    async with db.transaction() as conn:
+        cursor = await conn.execute(
+            "INSERT OR IGNORE INTO participants (workshop_id, user_id, language, state, joined_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (workshop_id, user_id, language, initial_state, to_text(now)),
+        )
+        created = cursor.rowcount == 1
+        async with conn.execute(
+            f"SELECT {_COLUMNS} FROM participants WHERE workshop_id = ? AND user_id = ?",
+            (workshop_id, user_id),
+        ) as rows:
+            row = await rows.fetchone()
+        assert row is not None
+        participant = _participant(row)
+        await conn.execute(
+            "INSERT INTO users (user_id, current_participant_id, updated_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (user_id) DO UPDATE SET"
+            " current_participant_id = excluded.current_participant_id,"
+            " updated_at = excluded.updated_at",
+            (user_id, participant.id, to_text(now)),
+        )
+    return participant, created
+
+
+async def get(db: Database, *, participant_id: int) -> Participant | None:
+    async with db.reading() as conn:
+        return await _fetch(conn, participant_id)
+
+
+async def current(db: Database, *, user_id: int) -> Participant | None:
+    """The participation the user is in now (the workshop they joined last)."""
+    async with (
+        db.reading() as conn,
+        conn.execute(
+            f"SELECT {', '.join('p.' + c.strip() for c in _COLUMNS.split(','))}"
+            " FROM participants p JOIN users u ON u.current_participant_id = p.id"
+            " WHERE u.user_id = ?",
+            (user_id,),
+        ) as rows,
+    ):
+        row = await rows.fetchone()
+    return _participant(row) if row else None
+
+
+class StepWrite(Enum):
+    """What became of a step written with `record_step`."""
+
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"  # the update was handled before: nothing changed
+    STALE = "stale"  # the participant had moved on: nothing changed
+
+
+@dataclass(frozen=True)
+class StepChange:
+    """One move of a participant through the journey, written atomically."""
+
+    expected_state: str
+    new_state: str
+    answer: tuple[str, str] | None = None  # (question_id, value)
+    category: str | None = None
+    language: str | None = None
+    consented: bool = False
+    finished: bool = False
+
+
+class _LostRace(Exception):
+    """Raised inside the transaction to roll back the update's claim with the rest."""
+
+
+async def record_step(
+    db: Database,
+    *,
+    participant_id: int,
+    update_id: int | None,
+    change: StepChange,
+    now: datetime,
+) -> tuple[StepWrite, Participant | None]:
+    """Write a move and its answer in one transaction, once per update, and only from the
+    state it was computed for. Returns the outcome and the participant as stored after it."""
+    stamp = to_text(now)
+    try:
+        async with db.transaction() as conn:
+            if update_id is not None and not await updates.claim(
+                conn, update_id=update_id, now=now
+            ):
+                return StepWrite.DUPLICATE, await _fetch(conn, participant_id)
+            cursor = await conn.execute(
+                "UPDATE participants SET state = ?,"
+                " category = COALESCE(?, category),"
+                " language = COALESCE(?, language),"
+                " consented_at = CASE WHEN ? THEN COALESCE(consented_at, ?) ELSE consented_at END,"
+                " finished_at = CASE WHEN ? THEN COALESCE(finished_at, ?) ELSE NULL END,"
+                " paused_at = NULL"
+                " WHERE id = ? AND state = ?",
+                (
+                    change.new_state,
+                    change.category,
+                    change.language,
+                    change.consented,
+                    stamp,
+                    change.finished,
+                    stamp,
+                    participant_id,
+                    change.expected_state,
+                ),
+            )
+            if cursor.rowcount != 1:
+                raise _LostRace
+            if change.answer is not None:
+                question_id, value = change.answer
+                await answers.save(
+                    conn,
+                    participant_id=participant_id,
+                    question_id=question_id,
+                    value=value,
+                    now=now,
+                )
+            return StepWrite.APPLIED, await _fetch(conn, participant_id)
+    except _LostRace:
+        return StepWrite.STALE, await get(db, participant_id=participant_id)
+
+
+async def set_paused(db: Database, *, participant_id: int, paused: bool, now: datetime) -> None:
+    async with db.transaction() as conn:
+        await conn.execute(
+            "UPDATE participants SET paused_at = ? WHERE id = ?",
+            (to_text(now) if paused else None, participant_id),
+        )
+
+
+async def leave(db: Database, *, participant_id: int) -> None:
+    """Remove a participant and everything they answered (declined consent, erasure)."""
+    async with db.transaction() as conn:
+        await conn.execute("DELETE FROM participants WHERE id = ?", (participant_id,))
+
+
+async def states_by_category(
+    db: Database, *, workshop_id: int
+) -> list[tuple[str | None, str, int]]:
+    """How many participants of the workshop stand at each state, per category."""
+    async with (
+        db.reading() as conn,
+        conn.execute(
+            "SELECT category, state, COUNT(*) AS n FROM participants WHERE workshop_id = ?"
+            " GROUP BY category, state",
+            (workshop_id,),
+        ) as rows,
+    ):
+        return [(row["category"], row["state"], row["n"]) for row in await rows.fetchall()]

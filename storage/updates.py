@@ -1,0 +1,31 @@
+"""The ledger of handled updates: a redelivered update is recognised and changes nothing."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+
+import aiosqlite
+
+from storage.db import Database, to_text
+
+
+async def claim(conn: aiosqlite.Connection, *, update_id: int, now: datetime) -> bool:
+    """Record `update_id` inside the caller's transaction; False if it was handled before."""
+    try:
+        await conn.execute(
+            "INSERT INTO processed_updates (update_id, processed_at) VALUES (?, ?)",
+            (update_id, to_text(now)),
+        )
+    except sqlite3.IntegrityError:
+        return False
+    return True
+
+
+async def prune(db: Database, *, before: datetime) -> int:
+    """Forget updates handled before `before` (Telegram redelivers only recent ones)."""
+    async with db.transaction() as conn:
+        cursor = await conn.execute(
+            "DELETE FROM processed_updates WHERE processed_at < ?", (to_text(before),)
+        )
+        return cursor.rowcount

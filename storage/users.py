@@ -1,0 +1,33 @@
+"""Per-user preferences: language, and the workshop the user is taking part in now."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from storage.db import Database, to_text
+
+
+async def language(db: Database, *, user_id: int) -> str | None:
+    """The language the user chose with /language, if any."""
+    async with (
+        db.reading() as conn,
+        conn.execute("SELECT language FROM users WHERE user_id = ?", (user_id,)) as rows,
+    ):
+        row = await rows.fetchone()
+    return row["language"] if row else None
+
+
+async def set_language(db: Database, *, user_id: int, language: str, now: datetime) -> None:
+    """Remember the user's language, and apply it to the workshop they are in now."""
+    async with db.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO users (user_id, language, updated_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (user_id) DO UPDATE SET language = excluded.language,"
+            " updated_at = excluded.updated_at",
+            (user_id, language, to_text(now)),
+        )
+        await conn.execute(
+            "UPDATE participants SET language = ? WHERE id ="
+            " (SELECT current_participant_id FROM users WHERE user_id = ?)",
+            (language, user_id),
+        )

@@ -1,0 +1,115 @@
+"""Workshops and their facilitators."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import aiosqlite
+
+from storage.db import Database, from_required_text, from_text, to_text
+from storage.models import Workshop
+
+_COLUMNS = "id, code, facilitator_code, title, journey_id, created_by, created_at, closed_at"
+
+
+def _workshop(row: aiosqlite.Row) -> Workshop:
+    return Workshop(
+        id=row["id"],
+        code=row["code"],
+        facilitator_code=row["facilitator_code"],
+        title=row["title"],
+        journey_id=row["journey_id"],
+        created_by=row["created_by"],
+        created_at=from_required_text(row["created_at"]),
+        closed_at=from_text(row["closed_at"]),
+    )
+
+
+async def create(
+    db: Database,
+    *,
+    code: str,
+    facilitator_code: str,
+    title: str,
+    journey_id: str,
+    created_by: int,
+    now: datetime,
+) -> Workshop:
+    """Store a new workshop; its creator facilitates it too."""
+    async with db.transaction() as conn:
+        cursor = await conn.execute(
+            "INSERT INTO workshops (code, facilitator_code, title, journey_id, created_by,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (code, facilitator_code, title, journey_id, created_by, to_text(now)),
+        )
+        workshop_id = cursor.lastrowid
+        await conn.execute(
+            "INSERT INTO facilitators (workshop_id, user_id, added_at) VALUES (?, ?, ?)",
+            (workshop_id, created_by, to_text(now)),
+        )
+        async with conn.execute(
+            f"SELECT {_COLUMNS} FROM workshops WHERE id = ?", (workshop_id,)
+        ) as rows:
+            row = await rows.fetchone()
+    assert row is not None
+    return _workshop(row)
+
+
+async def get(db: Database, *, workshop_id: int) -> Workshop | None:
+    async with (
+        db.reading() as conn,
+        conn.execute(f"SELECT {_COLUMNS} FROM workshops WHERE id = ?", (workshop_id,)) as rows,
+    ):
+        row = await rows.fetchone()
+    return _workshop(row) if row else None
+
+
+async def find_by_code(db: Database, *, code: str) -> tuple[Workshop, bool] | None:
+    """The workshop a join or facilitator code opens, and whether it is the facilitator code."""
+    async with (
+        db.reading() as conn,
+        conn.execute(
+            f"SELECT {_COLUMNS} FROM workshops WHERE code = ? OR facilitator_code = ?",
+            (code, code),
+        ) as rows,
+    ):
+        row = await rows.fetchone()
+    if row is None:
+        return None
+    workshop = _workshop(row)
+    return workshop, workshop.facilitator_code == code
+
+
+async def add_facilitator(db: Database, *, workshop_id: int, user_id: int, now: datetime) -> bool:
+    """Make `user_id` a facilitator; False if they already were."""
+    async with db.transaction() as conn:
+        cursor = await conn.execute(
+            "INSERT OR IGNORE INTO facilitators (workshop_id, user_id, added_at) VALUES (?, ?, ?)",
+            (workshop_id, user_id, to_text(now)),
+        )
+        return cursor.rowcount == 1
+
+
+async def is_facilitator(db: Database, *, workshop_id: int, user_id: int) -> bool:
+    async with (
+        db.reading() as conn,
+        conn.execute(
+            "SELECT 1 FROM facilitators WHERE workshop_id = ? AND user_id = ?",
+            (workshop_id, user_id),
+        ) as rows,
+    ):
+        return await rows.fetchone() is not None
+
+
+async def facilitated_by(db: Database, *, user_id: int) -> list[Workshop]:
+    """The open workshops `user_id` facilitates, newest first."""
+    async with (
+        db.reading() as conn,
+        conn.execute(
+            f"SELECT {', '.join('w.' + c.strip() for c in _COLUMNS.split(','))}"
+            " FROM workshops w JOIN facilitators f ON f.workshop_id = w.id"
+            " WHERE f.user_id = ? AND w.closed_at IS NULL ORDER BY w.id DESC",
+            (user_id,),
+        ) as rows,
+    ):
+        return [_workshop(row) for row in await rows.fetchall()]

@@ -1,0 +1,81 @@
+"""Catalogs: complete in both languages, in step with the code, and really loaded."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+
+from bot.i18n import LOCALES_DIR, normalise_language, translations
+from bot.settings import SUPPORTED_LANGUAGES
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _catalog(language: str):
+    with (LOCALES_DIR / language / "LC_MESSAGES" / "messages.po").open("rb") as po:
+        return read_po(po, locale=language)
+
+
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+def test_every_catalog_entry_is_filled(language: str) -> None:
+    catalog = _catalog(language)
+    empty = [m.id for m in catalog if m.id and not m.string]
+    fuzzy = [m.id for m in catalog if m.id and m.fuzzy]
+    assert empty == [] and fuzzy == []
+    assert len([m for m in catalog if m.id]) > 50
+
+
+def test_catalogs_hold_every_string_of_the_code(tmp_path: Path) -> None:
+    """Re-extract the strings: none may be missing from the catalogs."""
+    pot = tmp_path / "messages.pot"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            str(LOCALES_DIR / "babel.cfg"),
+            "-o",
+            str(pot),
+            ".",
+        ],
+        cwd=ROOT,
+        check=True,
+    )
+    with pot.open("rb") as template:
+        wanted = {m.id for m in read_po(template) if m.id}
+    for language in SUPPORTED_LANGUAGES:
+        have = {m.id for m in _catalog(language) if m.id}
+        assert wanted - have == set(), language
+
+
+def test_one_real_translation_in_each_language() -> None:
+    assert translations("fr").gettext("I agree") == "J'accepte"
+    assert translations("en").gettext("I agree") == "I agree"
+    assert (
+        translations("fr")
+        .gettext("Moment {number} of {count} · {title}")
+        .startswith("Moment {number} sur")
+    )
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("fr", "fr"),
+        ("fr-CA", "fr"),
+        ("en-GB", "en"),
+        ("en", "en"),
+        ("pt-br", "fr"),
+        ("xx-invalid-!", "fr"),
+        (None, "fr"),
+        ("", "fr"),
+    ],
+)
+def test_telegram_language_codes_are_normalised(code: str | None, expected: str) -> None:
+    assert normalise_language(code, default="fr") == expected

@@ -1,0 +1,112 @@
+"""The journey file: the shipped one is complete; a broken one is refused precisely."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flows.journey import DEFAULT_JOURNEY, LANGUAGES, JourneyError, default_journey, load_journey
+
+
+def test_shipped_journey_has_nine_moments_and_four_categories() -> None:
+    journey = default_journey()
+    assert [m.number for m in journey.moments] == list(range(1, 10))
+    assert [m.deferred for m in journey.moments] == [False] * 8 + [True]
+    assert len(journey.categories) == 4
+    kinds = {p.kind for p in journey.live_prompts()}
+    assert kinds == {"scale", "text", "choice"}
+    assert all(m.prompts for m in journey.moments)
+
+
+def test_every_journey_text_exists_in_both_languages() -> None:
+    missing = [
+        (key, language)
+        for key, texts in default_journey().all_texts()
+        for language in LANGUAGES
+        if not texts.get(language, "").strip()
+    ]
+    assert missing == []
+
+
+def _broken(tmp_path: Path, old: str, new: str, count: int = 1) -> Path:
+    text = DEFAULT_JOURNEY.read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "broken.toml"
+    path.write_text(text.replace(old, new, count), encoding="utf-8")
+    return path
+
+
+def _line_of(path: Path, needle: str, occurrence: int = 1) -> int:
+    hits = [n for n, line in enumerate(path.read_text().splitlines(), 1) if needle in line]
+    return hits[occurrence - 1]
+
+
+def test_missing_translation_names_the_line_and_key(tmp_path: Path) -> None:
+    path = _broken(tmp_path, 'text.en = "In a sentence or two', 'text.xx = "In a sentence or two')
+    with pytest.raises(JourneyError) as caught:
+        load_journey(path)
+    error = caught.value
+    assert error.key == "moments[0].prompts[1].text.xx"
+    assert error.line == _line_of(path, "text.xx")
+    assert "unknown key" in str(error)
+    assert str(error).startswith(f"broken.toml:{error.line}: ")
+
+
+def test_missing_english_text_is_reported_at_its_prompt(tmp_path: Path) -> None:
+    path = _broken(tmp_path, 'text.en = "In a sentence or two', '# removed "')
+    with pytest.raises(JourneyError) as caught:
+        load_journey(path)
+    assert caught.value.key == "moments[0].prompts[1].text.en"
+    assert "missing or empty en text" in caught.value.problem
+    # The line of the prompt's text table (its French text), the closest known place.
+    assert caught.value.line == _line_of(path, 'text.fr = "En une ou deux phrases')
+
+
+def test_bad_kind_in_a_later_moment(tmp_path: Path) -> None:
+    path = _broken(
+        tmp_path, 'id = "m5_shaken"\nkind = "scale"', 'id = "m5_shaken"\nkind = "slider"'
+    )
+    with pytest.raises(JourneyError) as caught:
+        load_journey(path)
+    assert caught.value.key == "moments[4].prompts[1].kind"
+    assert caught.value.line == _line_of(path, 'kind = "slider"')
+    assert "'slider'" in caught.value.problem
+
+
+def test_duplicate_prompt_id(tmp_path: Path) -> None:
+    path = _broken(tmp_path, 'id = "m2_person"', 'id = "m1_present"')
+    with pytest.raises(JourneyError) as caught:
+        load_journey(path)
+    assert "duplicate prompt id 'm1_present'" in str(caught.value)
+    assert caught.value.line == _line_of(path, 'id = "m1_present"', occurrence=2)
+
+
+def test_unknown_language_in_an_option_label(tmp_path: Path) -> None:
+    path = _broken(tmp_path, 'id = "distant"', 'id = "distant"\nlabel.zz = "x"')
+    with pytest.raises(JourneyError) as caught:
+        load_journey(path)
+    assert caught.value.key.endswith("options[0].label.zz")
+    assert caught.value.line == _line_of(path, 'label.zz = "x"')
+
+
+def test_syntax_error_gives_its_line(tmp_path: Path) -> None:
+    path = _broken(tmp_path, 'title.fr = "Lien"', 'title.fr = "Lien')
+    with pytest.raises(JourneyError) as caught:
+        load_journey(path)
+    assert caught.value.key == "(syntax)"
+    assert caught.value.line == _line_of(path, 'title.fr = "Lien')
+
+
+def test_moment_numbers_must_follow(tmp_path: Path) -> None:
+    path = _broken(tmp_path, "number = 3", "number = 4")
+    with pytest.raises(JourneyError) as caught:
+        load_journey(path)
+    assert caught.value.key == "moments[2].number"
+    assert "expected 3" in caught.value.problem
+
+
+def test_reserved_state_name_is_refused(tmp_path: Path) -> None:
+    path = _broken(tmp_path, 'id = "m1_present"', 'id = "done"')
+    with pytest.raises(JourneyError, match="reserved"):
+        load_journey(path)

@@ -1,0 +1,63 @@
+"""Settings: defaults, and one clear line for each bad value."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.settings import Settings, SettingsError
+
+
+def test_defaults() -> None:
+    settings = Settings.from_env({})
+    assert settings.token is None
+    assert settings.api_base_url == "https://api.telegram.org/bot"
+    assert settings.api_base_file_url == "https://api.telegram.org/file/bot"
+    assert settings.database_path == Path("coopbot.sqlite3")
+    assert settings.organisers == frozenset()
+    assert settings.timezone.key == "Europe/Paris"
+    assert settings.default_language == "fr"
+
+
+def test_values_are_read() -> None:
+    settings = Settings.from_env(
+        {
+            "TELEGRAM_BOT_TOKEN": "123:abc",
+            "TELEGRAM_API_BASE_URL": "http://127.0.0.1:8081/bot",
+            "COOPBOT_DB": "/tmp/x.sqlite3",
+            "COOPBOT_ORGANISERS": "12, 34;56",
+            "COOPBOT_TIMEZONE": "America/Cayenne",
+            "COOPBOT_DEFAULT_LANGUAGE": "en-GB",
+        }
+    )
+    assert settings.token == "123:abc"
+    assert settings.api_base_file_url == "http://127.0.0.1:8081/file/bot"
+    assert settings.organisers == frozenset({12, 34, 56})
+    assert settings.timezone.key == "America/Cayenne"
+    assert settings.default_language == "en"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("TELEGRAM_BOT_TOKEN", "nonsense", "TELEGRAM_BOT_TOKEN is malformed"),
+        ("TELEGRAM_API_BASE_URL", "ftp://x", "TELEGRAM_API_BASE_URL must start"),
+        ("COOPBOT_ORGANISERS", "12,bob", "COOPBOT_ORGANISERS must list numeric"),
+        ("COOPBOT_TIMEZONE", "Mars/Olympus", "COOPBOT_TIMEZONE 'Mars/Olympus' is not"),
+        ("COOPBOT_DEFAULT_LANGUAGE", "de", "COOPBOT_DEFAULT_LANGUAGE 'de' is not supported"),
+    ],
+)
+def test_a_bad_value_is_named(name: str, value: str, says: str) -> None:
+    with pytest.raises(SettingsError, match=says):
+        Settings.from_env({name: value})
+
+
+def test_the_command_stops_with_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("COOPBOT_TIMEZONE", "Nowhere/Atlantis")
+    assert main(["check"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.count("\n") == 0 and "COOPBOT_TIMEZONE" in error
