@@ -83,6 +83,12 @@ async def close_services(application: Application) -> None:
         state.service_ = None
 
 
+def is_handling_updates(application: Application) -> bool:
+    """Whether the bot has updates queued or in hand (lets a rehearsal wait for quiet)."""
+    processor = application.update_processor
+    return not application.update_queue.empty() or processor.current_concurrent_updates > 0
+
+
 @asynccontextmanager
 async def running(
     application: Application, *, poll_interval: float = 0.0

@@ -21,6 +21,7 @@ def _configure_logging(verbose: bool) -> None:
     # Every poll is an HTTP request; keep the bot's own log readable.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("transitions").setLevel(logging.WARNING)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -23,6 +23,8 @@ def participant_commands(language: str) -> list[BotCommand]:
         BotCommand("resume", _("Show the current question again")),
         BotCommand("join", _("Join a workshop with its code")),
         BotCommand("language", _("Change the language")),
+        BotCommand("mydata", _("Get everything stored about you")),
+        BotCommand("forget", _("Erase everything stored about you")),
         BotCommand("help", _("How this bot works")),
     ]
 

@@ -14,7 +14,7 @@ from enum import Enum
 
 from flows.codes import looks_like_code, new_code
 from flows.engine import CONSENT, DONE, ONBOARDING, JourneyEngine, Move, Progress, Rejection, Step
-from storage import participants, users, workshops
+from storage import answers, participants, users, workshops
 from storage.db import Database, utc_now
 from storage.models import Participant, Workshop
 from storage.participants import StepChange, StepWrite
@@ -231,6 +231,47 @@ class WorkshopService:
             )
         return participant, self.engine.step(participant.state)
 
+    # -- personal data ---------------------------------------------------------
+
+    async def personal_data(self, *, user_id: int) -> dict[str, object]:
+        """Everything stored about the user, as JSON-ready data (their right of access)."""
+        participations = []
+        for participant in await participants.of_user(self.db, user_id=user_id):
+            workshop = await workshops.get(self.db, workshop_id=participant.workshop_id)
+            saved = await answers.for_participant(self.db, participant_id=participant.id)
+            participations.append(
+                {
+                    "workshop": workshop.title if workshop else None,
+                    "category": participant.category,
+                    "language": participant.language,
+                    "position": participant.state,
+                    "joined_at": participant.joined_at.isoformat(),
+                    "consented_at": _iso(participant.consented_at),
+                    "finished_at": _iso(participant.finished_at),
+                    "answers": [
+                        {
+                            "question": answer.question_id,
+                            "answer": answer.value,
+                            "answered_at": answer.answered_at.isoformat(),
+                            "edited_at": _iso(answer.edited_at),
+                        }
+                        for answer in saved
+                    ],
+                }
+            )
+        return {
+            "telegram_user_id": user_id,
+            "language": await users.language(self.db, user_id=user_id),
+            "facilitates": [
+                w.title for w in await workshops.facilitated_by(self.db, user_id=user_id)
+            ],
+            "participations": participations,
+        }
+
+    async def erase(self, *, user_id: int) -> int:
+        """Erase the user's participations, answers, roles and preferences."""
+        return await users.erase(self.db, user_id=user_id)
+
     # -- language ----------------------------------------------------------------
 
     async def preferred_language(self, *, user_id: int) -> str | None:
@@ -291,3 +332,7 @@ class WorkshopService:
             board.by_category.setdefault(category, Counter())[column] += count
             board.total += count
         return board
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None

@@ -78,6 +78,17 @@ async def join(
     return participant, created
 
 
+async def of_user(db: Database, *, user_id: int) -> list[Participant]:
+    """Every participation of a user, oldest first (for their own data export)."""
+    async with (
+        db.reading() as conn,
+        conn.execute(
+            f"SELECT {_COLUMNS} FROM participants WHERE user_id = ? ORDER BY id", (user_id,)
+        ) as rows,
+    ):
+        return [_participant(row) for row in await rows.fetchall()]
+
+
 async def get(db: Database, *, participant_id: int) -> Participant | None:
     async with db.reading() as conn:
         return await _fetch(conn, participant_id)

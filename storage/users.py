@@ -31,3 +31,14 @@ async def set_language(db: Database, *, user_id: int, language: str, now: dateti
             " (SELECT current_participant_id FROM users WHERE user_id = ?)",
             (language, user_id),
         )
+
+
+async def erase(db: Database, *, user_id: int) -> int:
+    """Erase everything stored about a user: participations (with their answers),
+    facilitator roles and preferences. Returns how many participations went."""
+    async with db.transaction() as conn:
+        cursor = await conn.execute("DELETE FROM participants WHERE user_id = ?", (user_id,))
+        erased = cursor.rowcount
+        await conn.execute("DELETE FROM facilitators WHERE user_id = ?", (user_id,))
+        await conn.execute("DELETE FROM users WHERE user_id = ?", (user_id,))
+        return erased

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.handlers import common, facilitator, participant
+from bot.handlers import common, facilitator, participant, privacy
 from bot.keyboards import JOURNEY_PREFIX, LANGUAGE_PREFIX
 
 
@@ -22,6 +22,8 @@ def register(application: Application) -> None:
         "help": common.on_help,
         "language": common.on_language,
         "whoami": common.on_whoami,
+        "mydata": privacy.on_mydata,
+        "forget": privacy.on_forget,
     }
     for name, callback in commands.items():
         application.add_handler(CommandHandler(name, callback, filters=private))
@@ -30,6 +32,9 @@ def register(application: Application) -> None:
     )
     application.add_handler(
         CallbackQueryHandler(common.on_language_button, pattern=rf"^{LANGUAGE_PREFIX}:")
+    )
+    application.add_handler(
+        CallbackQueryHandler(privacy.on_forget_button, pattern=rf"^{privacy.FORGET_PREFIX}:")
     )
     application.add_handler(CallbackQueryHandler(common.on_unknown_button))
     application.add_handler(MessageHandler(private & filters.COMMAND, common.on_unknown_command))

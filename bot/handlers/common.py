@@ -37,6 +37,8 @@ async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         "/resume · " + _("Show the current question again"),
         "/join · " + _("Join a workshop with its code"),
         "/language · " + _("Change the language"),
+        "/mydata · " + _("Get everything stored about you"),
+        "/forget · " + _("Erase everything stored about you"),
     ]
     if await state.service.facilitated(user_id=user.id):
         lines += [

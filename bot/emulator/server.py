@@ -1,0 +1,370 @@
+"""The HTTP face of the emulator: a Bot API server on 127.0.0.1 for a real bot to talk to.
+
+Point python-telegram-bot at it with
+`ApplicationBuilder().base_url(emulator.base_url).base_file_url(emulator.base_file_url)`.
+Every request is decoded (form, multipart, JSON body or query string), checked against
+api.json, answered like Telegram, and recorded in `calls` (and in `rejected` when
+refused), so a test can assert that the bot never made a call Telegram would refuse.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import logging
+import time
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
+
+from aiohttp import BodyPartReader, hdrs, web
+
+from bot.emulator.errors import ApiError
+from bot.emulator.methods import BotMethods
+from bot.emulator.models import ApiCall, UploadedFile
+from bot.emulator.state import DEFAULT_SCOPE, CommandsKey, EmulatorState
+from bot.emulator.users import EmulatedUser
+
+log = logging.getLogger(__name__)
+
+# How long a superseded long poll waits to see whether its client is really still there
+# (a bot that just stopped polling closes its connection a moment later).
+_SUPERSEDED_GRACE = 0.1
+
+
+class BotApiEmulator:
+    """A strict, in-process Telegram Bot API server with emulated users."""
+
+    def __init__(
+        self,
+        *,
+        token: str = "123456:TEST-token",
+        bot_username: str = "coopbot_test_bot",
+        bot_id: int = 123456,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        chat_rate: tuple[int, float] | None = None,
+        global_rate: tuple[int, float] | None = None,
+        retry_after: int = 1,
+        bot_first_name: str = "Coopbot",
+        first_update_id: int | None = None,
+    ) -> None:
+        """`chat_rate=(n, s)`: at most n messages sent or edited per chat within s seconds
+        (`global_rate` likewise over all chats); beyond, 429 with `retry_after` seconds.
+        `first_update_id` makes update ids reproducible (random-ish by default)."""
+        self.state = EmulatorState(
+            token=token,
+            bot_username=bot_username,
+            bot_id=bot_id,
+            bot_first_name=bot_first_name,
+            chat_rate=chat_rate,
+            global_rate=global_rate,
+            retry_after=retry_after,
+            first_update_id=first_update_id,
+        )
+        self.host = host
+        self._busy_probes: list[Callable[[], bool]] = []
+        self._requested_port = port
+        self.port: int | None = None
+        self._methods = BotMethods(self.state)
+        self._runner: web.AppRunner | None = None
+
+    # Identity and addresses.
+
+    @property
+    def token(self) -> str:
+        return self.state.token
+
+    @property
+    def bot_username(self) -> str:
+        return self.state.bot_username
+
+    @property
+    def bot_id(self) -> int:
+        return self.state.bot_id
+
+    @property
+    def base_url(self) -> str:
+        """The Bot API base URL; python-telegram-bot appends the token and method."""
+        return f"{self._origin()}/bot"
+
+    @property
+    def base_file_url(self) -> str:
+        """The file download base URL; python-telegram-bot appends the token and path."""
+        return f"{self._origin()}/file/bot"
+
+    def _origin(self) -> str:
+        if self.port is None:
+            raise RuntimeError("the emulator is not started: use `async with BotApiEmulator()`")
+        return f"http://{self.host}:{self.port}"
+
+    # What tests read.
+
+    @property
+    def calls(self) -> list[ApiCall]:
+        """Every call received, in the order they were answered."""
+        return self.state.calls
+
+    @property
+    def rejected(self) -> list[ApiCall]:
+        """The calls answered with an error (400, 401, 403, 404, 409, 429...)."""
+        return self.state.rejected
+
+    @property
+    def commands(self) -> dict[CommandsKey, list[dict[str, str]]]:
+        """Command menus by (scope key, language code); see `state.scope_key`."""
+        return self.state.commands
+
+    @property
+    def users(self) -> dict[int, EmulatedUser]:
+        return self.state.users
+
+    def visible_commands(self, user_id: int) -> list[dict[str, str]]:
+        """The menu a user sees in their private chat, by Telegram's scope precedence."""
+        user = self.state.users.get(user_id)
+        language = ((user.language_code if user else None) or "").split("-")[0].lower()
+        scopes = [(("chat_id", user_id), ("type", "chat")), (("type", "all_private_chats"),)]
+        for scope in [*scopes, DEFAULT_SCOPE]:
+            for code in ([language] if language else []) + [""]:
+                if (scope, code) in self.state.commands:
+                    return list(self.state.commands[(scope, code)])
+        return []
+
+    # What tests do.
+
+    def user(
+        self,
+        user_id: int,
+        *,
+        first_name: str = "Test",
+        language_code: str | None = "fr",
+        username: str | None = None,
+    ) -> EmulatedUser:
+        """The emulated user with this id (the same object on every call)."""
+        return self.state.user(
+            user_id, first_name=first_name, language_code=language_code, username=username
+        )
+
+    def block(self, user_id: int, *, notify: bool = False) -> None:
+        """The user blocks the bot: sends to their chat now fail with 403.
+
+        With `notify`, the bot also gets the my_chat_member update Telegram sends.
+        """
+        self.state.blocked.add(self.user(user_id).id)
+        if notify:
+            self._member_update(user_id, old="member", new="kicked")
+
+    def unblock(self, user_id: int, *, notify: bool = False) -> None:
+        self.state.blocked.discard(user_id)
+        if notify:
+            self._member_update(user_id, old="kicked", new="member")
+
+    def _member_update(self, user_id: int, *, old: str, new: str) -> None:
+        user = self.user(user_id)
+        bot = self.state.bot_user()
+        self.push_update(
+            {
+                "my_chat_member": {
+                    "chat": user.as_chat(),
+                    "from": user.as_user(),
+                    "date": int(time.time()),
+                    "old_chat_member": {"user": bot, "status": old},
+                    "new_chat_member": {"user": bot, "status": new, "until_date": 0},
+                }
+            }
+        )
+
+    def push_update(self, update: dict[str, Any]) -> int:
+        """Queue a raw update (numbered unless it has an update_id); returns its update_id."""
+        return self.state.push_update(copy.deepcopy(update))
+
+    def redeliver(self, update_id: int) -> None:
+        """Deliver an already delivered update again, same update_id, as after a crash."""
+        self.state.updates.redeliver(update_id)
+        self.state.touch()
+
+    def watch(self, busy: Callable[[], bool]) -> Callable[[], None]:
+        """Make `wait_idle` also wait while `busy()` is true (say, while the bot is still
+        handling an update, between two calls). Returns a function that stops watching."""
+        self._busy_probes.append(busy)
+        return lambda: self._busy_probes.remove(busy)
+
+    async def wait_idle(self, quiet: float = 0.15, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+        """Return once the bot has fetched every queued update, every watched probe says it
+        is not busy, and it made no call for `quiet` seconds: it is done reacting.
+        Raises TimeoutError after `timeout`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            now = time.monotonic()
+            busy = (
+                self.state.updates.undelivered
+                or self.state.in_flight
+                or any(probe() for probe in self._busy_probes)
+            )
+            since = now - max(self.state.last_activity, self.state.updates.last_delivery)
+            if not busy and since >= quiet:
+                return
+            if now >= deadline:
+                raise TimeoutError(
+                    f"the bot was not idle within {timeout}s: "
+                    f"{self.state.updates.undelivered} update(s) not fetched, "
+                    f"{self.state.in_flight} call(s) in progress"
+                )
+            pause = 0.01 if busy else quiet - since
+            await asyncio.sleep(min(max(pause, 0.005), deadline - now))
+
+    async def wait_polling(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+        """Return once the bot is in a long poll, i.e. ready for the next update."""
+        async with asyncio.timeout(timeout):
+            await self.state.updates.until_polled()
+
+    # Serving.
+
+    async def start(self) -> None:
+        """Bind (port 0 picks a free port) and serve until `stop`."""
+        if self._runner is not None:
+            raise RuntimeError("the emulator is already started")
+        app = web.Application(client_max_size=60 * 1024 * 1024)
+        app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
+        app.router.add_route("*", "/{tail:.*}", self._handle_unknown)
+        # Cancelling handlers whose client went away stops a stale long poll from
+        # taking updates meant for the next one.
+        runner = web.AppRunner(
+            app, handler_cancellation=True, shutdown_timeout=1.0, access_log=None
+        )
+        await runner.setup()
+        site = web.TCPSite(runner, self.host, self._requested_port)
+        await site.start()
+        self._runner = runner
+        self.port = int(runner.addresses[0][1])
+
+    async def stop(self) -> None:
+        """Answer waiting polls, close connections, release the port."""
+        if self._runner is None:
+            return
+        self.state.updates.close()
+        await self._runner.cleanup()
+        self._runner = None
+
+    async def __aenter__(self) -> BotApiEmulator:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    async def _handle_api(self, request: web.Request) -> web.StreamResponse:
+        method = request.match_info["method"]
+        polling = method == "getUpdates"
+        if not polling:
+            self.state.in_flight += 1
+            self.state.touch()
+        raw: dict[str, Any] = {}
+        uploads: dict[str, UploadedFile] = {}
+        params: dict[str, Any] = {}
+        try:
+            if request.match_info["token"] != self.state.token:
+                raise ApiError(401, "Unauthorized")
+            if method not in self.state.spec.methods:
+                raise ApiError(404, "Not Found")
+            if not self._methods.supports(method):
+                raise ApiError.bad_request("method not supported by the emulator")
+            raw, uploads = await _read_params(request)
+            self.state.spec.decode(method, raw, uploads, params)
+            result = await self._methods.call(method, params)
+        except ApiError as error:
+            if error.code == 409 and polling and await _client_gone(request):
+                return web.Response(status=409)  # a stale poll: nobody is listening
+            self._record(method, {**raw, **uploads, **params}, error=error)
+            return web.json_response(error.payload(), status=error.code)
+        except Exception:
+            log.exception("emulator bug while answering %s", method)
+            failure = ApiError(500, "Internal Server Error: emulator bug, see the log")
+            self._record(method, {**raw, **uploads, **params}, error=failure)
+            return web.json_response(failure.payload(), status=500)
+        finally:
+            if not polling:
+                self.state.in_flight -= 1
+                self.state.touch()
+        self._record(method, params, result=result)
+        return web.json_response({"ok": True, "result": result})
+
+    def _record(
+        self,
+        method: str,
+        params: dict[str, Any],
+        *,
+        result: Any = None,
+        error: ApiError | None = None,
+    ) -> None:
+        call = ApiCall(
+            method=method,
+            params=params,
+            ok=error is None,
+            error=error.description if error else None,
+            error_code=error.code if error else None,
+            result=result,
+            at=time.monotonic(),
+        )
+        self.state.calls.append(call)
+        if error is not None:
+            self.state.rejected.append(call)
+
+    async def _handle_file(self, request: web.Request) -> web.StreamResponse:
+        if request.match_info["token"] != self.state.token:
+            return web.json_response(ApiError(401, "Unauthorized").payload(), status=401)
+        stored = self.state.file_by_path(request.match_info["path"])
+        if stored is None or stored.data is None:
+            return web.json_response(ApiError(404, "Not Found").payload(), status=404)
+        return web.Response(
+            body=stored.data, content_type=stored.mime_type or "application/octet-stream"
+        )
+
+    async def _handle_unknown(self, request: web.Request) -> web.StreamResponse:
+        return web.json_response(ApiError(404, "Not Found").payload(), status=404)
+
+
+async def _read_params(request: web.Request) -> tuple[dict[str, Any], dict[str, UploadedFile]]:
+    """The call's parameters from the query string and the body, whatever its encoding."""
+    raw: dict[str, Any] = dict(request.query)
+    uploads: dict[str, UploadedFile] = {}
+    if not request.body_exists:
+        return raw, uploads
+    if request.content_type == "application/json":
+        try:
+            body = json.loads(await request.text())
+        except ValueError:
+            raise ApiError.bad_request("can't parse JSON request body") from None
+        if not isinstance(body, dict):
+            raise ApiError.bad_request("the JSON request body must be an object")
+        raw.update(body)
+    elif request.content_type == "multipart/form-data":
+        reader = await request.multipart()
+        while (part := await reader.next()) is not None:
+            if not isinstance(part, BodyPartReader):
+                raise ApiError.bad_request("nested multipart bodies are not supported")
+            name = part.name or ""
+            if part.filename is None:
+                raw[name] = await part.text()
+            else:
+                content_type = part.headers.get(hdrs.CONTENT_TYPE, "application/octet-stream")
+                data = bytes(await part.read())
+                uploads[name] = UploadedFile(name, part.filename, content_type, data)
+    else:
+        form = await request.post()
+        raw.update({key: value for key, value in form.items() if isinstance(value, str)})
+    return raw, uploads
+
+
+async def _client_gone(request: web.Request) -> bool:
+    """Whether the client of a superseded long poll has gone (so no 409 is owed)."""
+    await asyncio.sleep(_SUPERSEDED_GRACE)
+    transport = request.transport
+    return transport is None or transport.is_closing()

@@ -1,0 +1,112 @@
+"""End to end over HTTP: the real Application, the emulator, a real SQLite file."""
+
+from __future__ import annotations
+
+from telegram.ext import Application
+
+from bot.emulator import BotApiEmulator
+from bot.settings import Settings
+from flows.journey import Journey
+from tests.conftest import bot_running, create_workshop, participant_row, stored_answers
+from tests.helpers import answer_prompts, onboard
+
+
+async def test_a_participant_walks_the_eight_moments_in_french(
+    bot: Application, emulator: BotApiEmulator, settings: Settings, journey: Journey
+) -> None:
+    code = await create_workshop(emulator)
+    camille = emulator.user(1001, first_name="Camille", language_code="fr")
+    await camille.send(f"/start {code}")
+    await emulator.wait_idle()
+    assert "Atelier de la vallée" in (camille.last.text or "")
+    assert "Qui le voit" in (camille.last.text or "")  # the consent says who sees what
+    await camille.press("✅ J'accepte")
+    await emulator.wait_idle()
+    await camille.press(journey.categories[0].label["fr"])
+    await emulator.wait_idle()
+    await camille.press("Français")
+    await emulator.wait_idle()
+    assert "Moment 1 sur 9" in (camille.last.text or "")
+
+    expected = await answer_prompts(emulator, camille, journey.live_prompts(), "fr")
+
+    assert "Merci" in (camille.last.text or "")
+    assert stored_answers(settings.database_path, 1001) == expected
+    row = participant_row(settings.database_path, 1001)
+    assert row is not None
+    assert (row["state"], row["category"], row["language"]) == (
+        "done",
+        journey.categories[0].id,
+        "fr",
+    )
+    assert row["consented_at"] and row["finished_at"]
+    # Button answers read back under their question, and the buttons are gone.
+    answered = [m for m in camille.messages if "Votre réponse" in (m.text or "")]
+    assert answered and all(not m.buttons for m in answered)
+
+
+async def test_in_english_with_a_switch_to_french_half_way(
+    bot: Application, emulator: BotApiEmulator, settings: Settings, journey: Journey
+) -> None:
+    code = await create_workshop(emulator)
+    alex = emulator.user(1002, first_name="Alex", language_code="en-GB")
+    await onboard(emulator, alex, code, category=journey.categories[1].label["en"], language="en")
+    assert "Moment 1 of 9" in (alex.last.text or "")
+    prompts = journey.live_prompts()
+    half = len(prompts) // 2
+    expected = await answer_prompts(emulator, alex, prompts[:half], "en")
+
+    await alex.send("/language")
+    await emulator.wait_idle()
+    await alex.press("Français")
+    await emulator.wait_idle()
+    assert prompts[half].text["fr"] in (alex.last.text or "")
+    expected |= await answer_prompts(emulator, alex, prompts[half:], "fr")
+
+    assert "Merci" in (alex.last.text or "")
+    assert stored_answers(settings.database_path, 1002) == expected
+    row = participant_row(settings.database_path, 1002)
+    assert row is not None and row["language"] == "fr"
+
+
+async def test_a_restart_half_way_loses_and_doubles_nothing(
+    emulator: BotApiEmulator, settings: Settings, journey: Journey
+) -> None:
+    prompts = journey.live_prompts()
+    half = len(prompts) // 2
+    async with bot_running(settings, emulator):
+        code = await create_workshop(emulator)
+        sam = emulator.user(1003, first_name="Sam", language_code="fr")
+        await onboard(
+            emulator, sam, code, category=journey.categories[2].label["fr"], language="fr"
+        )
+        expected = await answer_prompts(emulator, sam, prompts[:half], "fr")
+        question_before = sam.last.text
+    # The process is gone; a new one starts on the same file.
+    assert stored_answers(settings.database_path, 1003) == expected
+    async with bot_running(settings, emulator):
+        await sam.send("/resume")
+        await emulator.wait_idle()
+        assert prompts[half].text["fr"] in (sam.last.text or "")
+        assert (sam.last.text or "") == question_before
+        expected |= await answer_prompts(emulator, sam, prompts[half:], "fr")
+    assert stored_answers(settings.database_path, 1003) == expected
+    assert len(expected) == len(prompts)
+    assert emulator.rejected == []
+
+
+async def test_old_buttons_still_current_work_after_a_restart(
+    emulator: BotApiEmulator, settings: Settings, journey: Journey
+) -> None:
+    first = journey.live_prompts()[0]
+    assert first.kind == "scale"
+    async with bot_running(settings, emulator):
+        code = await create_workshop(emulator)
+        kim = emulator.user(1004, language_code="fr")
+        await onboard(
+            emulator, kim, code, category=journey.categories[3].label["fr"], language="fr"
+        )
+    async with bot_running(settings, emulator):
+        await kim.press("5")  # the button of the question shown before the restart
+        await emulator.wait_idle()
+    assert stored_answers(settings.database_path, 1004) == {first.id: "5"}

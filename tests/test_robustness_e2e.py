@@ -1,0 +1,125 @@
+"""Redelivered updates, stale buttons and bad input: a clear reply, nothing stored twice."""
+
+from __future__ import annotations
+
+from telegram.ext import Application
+
+from bot.emulator import BotApiEmulator
+from bot.settings import Settings
+from flows.journey import Journey
+from tests.conftest import create_workshop, participant_row, stored_answers
+from tests.helpers import onboard
+
+
+async def _ready(emulator: BotApiEmulator, journey: Journey, user_id: int):
+    code = await create_workshop(emulator)
+    user = emulator.user(user_id, language_code="fr")
+    await onboard(emulator, user, code, category=journey.categories[0].label["fr"], language="fr")
+    return user, code
+
+
+async def test_a_redelivered_update_is_stored_once(
+    bot: Application, emulator: BotApiEmulator, settings: Settings, journey: Journey
+) -> None:
+    user, _ = await _ready(emulator, journey, 2001)
+    prompts = journey.live_prompts()
+    await user.press("3")
+    await emulator.wait_idle()
+    assert prompts[1].kind == "text"
+    update_id = await user.send("Ma première réflexion")
+    await emulator.wait_idle()
+    state_after = participant_row(settings.database_path, 2001)["state"]
+    answers_after = stored_answers(settings.database_path, 2001)
+    shown = len(user.messages)
+
+    emulator.redeliver(update_id)
+    await emulator.wait_idle()
+
+    assert participant_row(settings.database_path, 2001)["state"] == state_after == prompts[2].id
+    assert stored_answers(settings.database_path, 2001) == answers_after
+    assert answers_after[prompts[1].id] == "Ma première réflexion"
+    # The participant is shown where they are again, nothing else.
+    assert len(user.messages) == shown + 1
+    assert prompts[2].text["fr"] in (user.last.text or "")
+
+
+async def test_a_redelivered_button_press_is_stored_once(
+    bot: Application, emulator: BotApiEmulator, settings: Settings, journey: Journey
+) -> None:
+    user, _ = await _ready(emulator, journey, 2002)
+    update_id = await user.press("4")
+    await emulator.wait_idle()
+    emulator.redeliver(update_id)
+    await emulator.wait_idle()
+    prompts = journey.live_prompts()
+    assert stored_answers(settings.database_path, 2002) == {prompts[0].id: "4"}
+    assert participant_row(settings.database_path, 2002)["state"] == prompts[1].id
+
+
+async def test_a_button_from_an_earlier_question_changes_nothing(
+    bot: Application, emulator: BotApiEmulator, settings: Settings, journey: Journey
+) -> None:
+    user, _ = await _ready(emulator, journey, 2003)
+    first_question = user.last
+    await user.press("2")
+    await emulator.wait_idle()
+    await user.send("Une réflexion")
+    await emulator.wait_idle()
+    before = stored_answers(settings.database_path, 2003)
+    # The first question's message still carries buttons in an old client: press "5".
+    first_question_buttons = [b for row in first_question.buttons for b in row]
+    assert first_question_buttons  # captured before the bot removed them
+    await user.press_data(first_question_buttons[4][1] or "", message=first_question)
+    await emulator.wait_idle()
+    assert stored_answers(settings.database_path, 2003) == before
+    assert user.callback_answers[-1]["text"] == "Ce bouton appartient à une question précédente."
+    assert "rien n'a été modifié" in (user.last.text or "")
+
+
+async def test_bad_inputs_each_get_a_clear_reply(
+    bot: Application, emulator: BotApiEmulator, settings: Settings, journey: Journey
+) -> None:
+    stranger = emulator.user(2004, language_code="fr")
+    await stranger.send("Bonjour")
+    await emulator.wait_idle()
+    assert "pas encore à un atelier" in (stranger.last.text or "")
+    await stranger.send("/join ZZZZZZZZZZZZZZZZ")
+    await emulator.wait_idle()
+    assert "n'ouvre aucun atelier" in (stranger.last.text or "")
+    await stranger.send("/start not-a-code")
+    await emulator.wait_idle()
+    assert "n'ouvre aucun atelier" in (stranger.last.text or "")
+
+    user, _ = await _ready(emulator, journey, 2005)
+    await user.press("3")
+    await emulator.wait_idle()
+    before = stored_answers(settings.database_path, 2005)
+    replies = {
+        "sticker": user.send_sticker,
+        "photo": user.send_photo,
+        "voice": user.send_voice,
+        "document": user.send_document,
+    }
+    for send in replies.values():
+        count = len(user.messages)
+        await send()
+        await emulator.wait_idle()
+        assert len(user.messages) == count + 1
+        assert "que les messages texte" in (user.last.text or "")
+    await user.send("x" * 3000)
+    await emulator.wait_idle()
+    assert "3\u202f000" in (user.last.text or "") and "2\u202f000" in (user.last.text or "")
+    await user.send("/frobnicate")
+    await emulator.wait_idle()
+    assert "/frobnicate" in (user.last.text or "") and "/help" in (user.last.text or "")
+    await user.edit_last_text("changed")
+    await emulator.wait_idle()
+    assert "/back" in (user.last.text or "")
+    await user.press_data("j:999999:m1_present:3")
+    await emulator.wait_idle()
+    await user.press_data("garbage")
+    await emulator.wait_idle()
+    assert user.callback_answers[-1]["text"] == "Ce bouton n'est plus valable."
+    await user.send("/skip")
+    await emulator.wait_idle()
+    assert stored_answers(settings.database_path, 2005) == before
