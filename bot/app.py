@@ -13,7 +13,6 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from telegram import Update
-from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
 from telegram.request import BaseRequest
 
@@ -33,8 +32,17 @@ log = logging.getLogger(__name__)
 UPDATE_LEDGER_RETENTION = timedelta(days=2)
 
 
-def build_application(settings: Settings, *, request: BaseRequest | None = None) -> Application:
-    """The bot, ready to run against `settings.api_base_url`."""
+def build_application(
+    settings: Settings,
+    *,
+    request: BaseRequest | None = None,
+    max_concurrent_updates: int = 64,
+) -> Application:
+    """The bot, ready to run against `settings.api_base_url`.
+
+    Updates of different chats are handled concurrently, up to `max_concurrent_updates`
+    at once (1 handles them one by one; the benchmarks compare both).
+    """
     if not settings.token:
         raise ValueError("a bot token is needed to build the application")
     journey = default_journey()
@@ -43,9 +51,9 @@ def build_application(settings: Settings, *, request: BaseRequest | None = None)
         .token(settings.token)
         .base_url(settings.api_base_url)
         .base_file_url(settings.api_base_file_url)
-        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.timezone))
+        .defaults(Defaults(tzinfo=settings.timezone))
         .rate_limiter(AIORateLimiter(max_retries=5))
-        .concurrent_updates(PerChatUpdateProcessor(max_concurrent_updates=64))
+        .concurrent_updates(PerChatUpdateProcessor(max_concurrent_updates))
         .post_init(open_services)
         .post_shutdown(close_services)
     )

@@ -232,9 +232,12 @@ def participant_progress_text(
 def board_text(journey: Journey, board: Board, language: str, *, now: datetime) -> str:
     """The facilitator's live view: how many participants stand where, per category."""
     gettext = translator(language)
+    ngettext = translations(language).ngettext
     lines = [
         f"📊 <b>{escape(board.workshop.title)}</b>",
-        gettext("{count} participants").format(count=number(board.total, language)),
+        ngettext("{count} participant", "{count} participants", board.total).format(
+            count=number(board.total, language)
+        ),
     ]
     if board.total == 0:
         lines.append(gettext("Nobody has joined yet. Share the join link or the QR code."))
@@ -246,7 +249,10 @@ def board_text(journey: Journey, board: Board, language: str, *, now: datetime) 
         name = local(category.label, language) if category else gettext("Category not chosen yet")
         parts = []
         if counts.get(Board.JOINING):
-            parts.append(gettext("{count} joining").format(count=counts[Board.JOINING]))
+            joining = counts[Board.JOINING]
+            parts.append(
+                ngettext("{count} joining", "{count} joining", joining).format(count=joining)
+            )
         for moment in journey.moments:
             if counts.get(str(moment.number)):
                 parts.append(
@@ -255,7 +261,10 @@ def board_text(journey: Journey, board: Board, language: str, *, now: datetime) 
                     )
                 )
         if counts.get(Board.FINISHED):
-            parts.append(gettext("{count} finished").format(count=counts[Board.FINISHED]))
+            finished = counts[Board.FINISHED]
+            parts.append(
+                ngettext("{count} finished", "{count} finished", finished).format(count=finished)
+            )
         lines.append(f"<b>{name}</b> ({sum(counts.values())}): " + " · ".join(parts))
     lines.append("")
     lines.append(

@@ -212,6 +212,12 @@ class WorkshopService:
             return Response(Outcome.STALE, stored, now_step)
         return Response(Outcome.MOVED, stored, now_step, step, decision)
 
+    async def remember_prompt(self, *, participant_id: int, message_id: int) -> None:
+        """The message now showing the participant's current step (the only one with buttons)."""
+        await participants.set_prompt_message(
+            self.db, participant_id=participant_id, message_id=message_id
+        )
+
     async def pause(self, *, user_id: int) -> Participant | None:
         """Mark the participant as pausing (reminders leave them alone); nothing is lost."""
         participant = await participants.current(self.db, user_id=user_id)

@@ -65,6 +65,11 @@ MIGRATIONS: tuple[str, ...] = (
     INSERT INTO users (user_id, current_participant_id, updated_at)
         SELECT user_id, MAX(id), MAX(joined_at) FROM participants GROUP BY user_id;
     """,
+    # 3: the message that carries a participant's live buttons, so that only the current
+    # question ever has buttons in their chat.
+    """
+    ALTER TABLE participants ADD COLUMN prompt_message_id INTEGER;
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

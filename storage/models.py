@@ -34,6 +34,7 @@ class Participant:
     consented_at: datetime | None
     finished_at: datetime | None
     paused_at: datetime | None
+    prompt_message_id: int | None = None
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from storage.models import Participant
 
 _COLUMNS = (
     "id, workshop_id, user_id, category, language, state, joined_at, consented_at,"
-    " finished_at, paused_at"
+    " finished_at, paused_at, prompt_message_id"
 )
 
 
@@ -30,6 +30,7 @@ def _participant(row: aiosqlite.Row) -> Participant:
         consented_at=from_text(row["consented_at"]),
         finished_at=from_text(row["finished_at"]),
         paused_at=from_text(row["paused_at"]),
+        prompt_message_id=row["prompt_message_id"],
     )
 
 
@@ -185,6 +186,15 @@ async def record_step(
             return StepWrite.APPLIED, await _fetch(conn, participant_id)
     except _LostRace:
         return StepWrite.STALE, await get(db, participant_id=participant_id)
+
+
+async def set_prompt_message(db: Database, *, participant_id: int, message_id: int) -> None:
+    """Remember which message carries the participant's live buttons."""
+    async with db.transaction() as conn:
+        await conn.execute(
+            "UPDATE participants SET prompt_message_id = ? WHERE id = ?",
+            (message_id, participant_id),
+        )
 
 
 async def set_paused(db: Database, *, participant_id: int, paused: bool, now: datetime) -> None:

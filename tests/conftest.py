@@ -55,6 +55,9 @@ async def bot(settings: Settings, emulator: BotApiEmulator) -> AsyncIterator[App
         yield application
     # The bot never made a call that Telegram would have refused.
     assert [call for call in emulator.rejected if call.method != "answerCallbackQuery"] == []
+    # Every text is sent as HTML (escaped by rendering), never as plain text by accident.
+    texts = [c for c in emulator.calls if c.method in ("sendMessage", "editMessageText") and c.ok]
+    assert texts and all(c.params.get("parse_mode") == "HTML" for c in texts)
 
 
 @pytest.fixture(autouse=True)

@@ -23,7 +23,11 @@ def _catalog(language: str):
 @pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
 def test_every_catalog_entry_is_filled(language: str) -> None:
     catalog = _catalog(language)
-    empty = [m.id for m in catalog if m.id and not m.string]
+    empty = [
+        m.id
+        for m in catalog
+        if m.id and (not all(m.string) if isinstance(m.string, tuple) else not m.string)
+    ]
     fuzzy = [m.id for m in catalog if m.id and m.fuzzy]
     assert empty == [] and fuzzy == []
     assert len([m for m in catalog if m.id]) > 50
@@ -52,6 +56,14 @@ def test_catalogs_hold_every_string_of_the_code(tmp_path: Path) -> None:
     for language in SUPPORTED_LANGUAGES:
         have = {m.id for m in _catalog(language) if m.id}
         assert wanted - have == set(), language
+
+
+def test_plurals_follow_each_language() -> None:
+    fr, en = translations("fr"), translations("en")
+    assert fr.ngettext("{count} finished", "{count} finished", 1) == "{count} a terminé"
+    assert fr.ngettext("{count} finished", "{count} finished", 0) == "{count} a terminé"
+    assert fr.ngettext("{count} finished", "{count} finished", 3) == "{count} ont terminé"
+    assert en.ngettext("{count} participant", "{count} participants", 0) == "{count} participants"
 
 
 def test_one_real_translation_in_each_language() -> None:

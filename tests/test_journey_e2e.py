@@ -43,6 +43,8 @@ async def test_a_participant_walks_the_eight_moments_in_french(
     # Button answers read back under their question, and the buttons are gone.
     answered = [m for m in camille.messages if "Votre réponse" in (m.text or "")]
     assert answered and all(not m.buttons for m in answered)
+    # Only the newest message (the end, with its way back) still has buttons.
+    assert [m.message_id for m in camille.messages if m.buttons] == [camille.last.message_id]
 
 
 async def test_in_english_with_a_switch_to_french_half_way(

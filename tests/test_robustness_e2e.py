@@ -7,8 +7,14 @@ from telegram.ext import Application
 from bot.emulator import BotApiEmulator
 from bot.settings import Settings
 from flows.journey import Journey
-from tests.conftest import create_workshop, participant_row, stored_answers
-from tests.helpers import onboard
+from tests.conftest import (
+    ORGANISER_ID,
+    bot_running,
+    create_workshop,
+    participant_row,
+    stored_answers,
+)
+from tests.helpers import answer_prompts, onboard
 
 
 async def _ready(emulator: BotApiEmulator, journey: Journey, user_id: int):
@@ -123,3 +129,30 @@ async def test_bad_inputs_each_get_a_clear_reply(
     await user.send("/skip")
     await emulator.wait_idle()
     assert stored_answers(settings.database_path, 2005) == before
+
+
+async def test_flood_limits_are_waited_out_without_losing_anything(
+    tmp_path, journey: Journey
+) -> None:
+    """Past Telegram's rate the emulator answers 429 with retry_after; the bot waits and
+    retries, and the participant still gets every question once."""
+    async with BotApiEmulator(chat_rate=(2, 1.0), retry_after=1) as emulator:
+        settings = Settings(
+            token=emulator.token,
+            api_base_url=emulator.base_url,
+            database_path=tmp_path / "flood.sqlite3",
+            organisers=frozenset({ORGANISER_ID}),
+        )
+        async with bot_running(settings, emulator):
+            code = await create_workshop(emulator)
+            user = emulator.user(2010, language_code="fr")
+            await onboard(
+                emulator, user, code, category=journey.categories[0].label["fr"], language="fr"
+            )
+            expected = await answer_prompts(emulator, user, journey.live_prompts()[:3], "fr")
+        limited = [call for call in emulator.rejected if call.error_code == 429]
+        assert limited, "the test must actually hit the limit"
+        assert {call.error_code for call in emulator.rejected} == {429}
+    assert stored_answers(settings.database_path, 2010) == expected
+    prompts_shown = [m for m in user.messages if "Moment " in (m.text or "")]
+    assert len(prompts_shown) == 4  # three answered, the fourth waiting, none twice

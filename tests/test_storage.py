@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiosqlite
+import pytest
 
 from storage import answers, participants, updates, workshops
 from storage.db import Database
@@ -43,11 +44,12 @@ async def test_migrates_an_empty_file_to_the_latest_version(tmp_path: Path) -> N
     } <= (await _tables(path))
 
 
-async def test_migrates_from_the_previous_version_keeping_data(tmp_path: Path) -> None:
+@pytest.mark.parametrize("start", range(1, LATEST_VERSION))
+async def test_migrates_from_an_older_version_keeping_data(tmp_path: Path, start: int) -> None:
     path = tmp_path / "old.sqlite3"
-    old = await Database.open(path, target_version=LATEST_VERSION - 1)
+    old = await Database.open(path, target_version=start)
     async with old.reading() as conn:
-        assert await schema_version(conn) == LATEST_VERSION - 1
+        assert await schema_version(conn) == start
     workshop = await workshops.create(
         old,
         code="c" * 16,
@@ -58,20 +60,36 @@ async def test_migrates_from_the_previous_version_keeping_data(tmp_path: Path) -
         now=NOW,
     )
     async with old.transaction() as conn:
-        await conn.execute(
+        cursor = await conn.execute(
             "INSERT INTO participants (workshop_id, user_id, category, language, state, joined_at)"
             " VALUES (?, 42, 'elu', 'fr', 'm1_present', ?)",
             (workshop.id, NOW.isoformat()),
         )
+        if start >= 2:
+            await conn.execute(
+                "INSERT INTO users (user_id, current_participant_id, updated_at) VALUES (42, ?, ?)",
+                (cursor.lastrowid, NOW.isoformat()),
+            )
     await old.close()
-    assert "users" not in await _tables(path)
 
     db = await Database.open(path)
     async with db.reading() as conn:
         assert await schema_version(conn) == LATEST_VERSION
     current = await participants.current(db, user_id=42)
     assert current is not None and current.state == "m1_present" and current.category == "elu"
+    assert current.prompt_message_id is None
+    await participants.set_prompt_message(db, participant_id=current.id, message_id=77)
+    again = await participants.current(db, user_id=42)
+    assert again is not None and again.prompt_message_id == 77
     await db.close()
+
+
+async def test_a_newer_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "future.sqlite3"
+    async with aiosqlite.connect(path) as conn:
+        await conn.execute(f"PRAGMA user_version = {LATEST_VERSION + 1}")
+    with pytest.raises(RuntimeError, match="newer than this coopbot"):
+        await Database.open(path)
 
 
 async def _participant(db: Database) -> int:

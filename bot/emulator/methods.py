@@ -317,7 +317,7 @@ class BotMethods:
     def _post(
         self, user: EmulatedUser, message: SentMessage, markup: dict[str, Any] | None
     ) -> dict[str, Any]:
-        user.messages.append(message)
+        user.add_bot_message(message)
         if markup is not None and "keyboard" in markup:
             user.reply_keyboard = [[b["text"] for b in row] for row in markup["keyboard"]]
         elif markup is not None and markup.get("remove_keyboard"):

@@ -49,10 +49,13 @@ class BotApiEmulator:
         retry_after: int = 1,
         bot_first_name: str = "Coopbot",
         first_update_id: int | None = None,
+        latency: float = 0.0,
     ) -> None:
         """`chat_rate=(n, s)`: at most n messages sent or edited per chat within s seconds
         (`global_rate` likewise over all chats); beyond, 429 with `retry_after` seconds.
-        `first_update_id` makes update ids reproducible (random-ish by default)."""
+        `first_update_id` makes update ids reproducible (random-ish by default).
+        `latency` delays every answer but getUpdates' by that many seconds, like the
+        round trip to Telegram's servers (benchmarks use it)."""
         self.state = EmulatorState(
             token=token,
             bot_username=bot_username,
@@ -65,6 +68,7 @@ class BotApiEmulator:
         )
         self.host = host
         self._busy_probes: list[Callable[[], bool]] = []
+        self.latency = latency
         self._requested_port = port
         self.port: int | None = None
         self._methods = BotMethods(self.state)
@@ -277,6 +281,8 @@ class BotApiEmulator:
             if not self._methods.supports(method):
                 raise ApiError.bad_request("method not supported by the emulator")
             raw, uploads = await _read_params(request)
+            if self.latency and not polling:
+                await asyncio.sleep(self.latency)
             self.state.spec.decode(method, raw, uploads, params)
             result = await self._methods.call(method, params)
         except ApiError as error:

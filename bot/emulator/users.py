@@ -7,6 +7,7 @@ realistic update in the emulator's queue; what the bot sends them is kept in
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from typing import TYPE_CHECKING, Any
@@ -67,6 +68,7 @@ class EmulatedUser:
         self.reply_keyboard: list[list[str]] | None = None  # a shown ReplyKeyboardMarkup
         self.sent: list[dict[str, Any]] = []  # the user's own messages, as Message objects
         self.chat_instance = str(7_000_000_000_000_000_000 + user_id)
+        self._arrival = asyncio.Event()
 
     def __repr__(self) -> str:
         return f"EmulatedUser({self.id}, {self.first_name!r}, {self.language_code!r})"
@@ -91,7 +93,20 @@ class EmulatedUser:
     def bot_message(self, message_id: int) -> SentMessage | None:
         return next((m for m in self.messages if m.message_id == message_id), None)
 
+    async def wait_for_messages(self, count: int) -> SentMessage:
+        """Wait until the chat holds at least `count` bot messages; return the newest.
+        (Benchmarks use it to time one reply without waiting for the whole bot.)"""
+        while len(self.messages) < count:
+            self._arrival.clear()
+            await self._arrival.wait()
+        return self.messages[-1]
+
     # Kept up to date by the method handlers.
+
+    def add_bot_message(self, message: SentMessage) -> None:
+        """A new bot message reaches the chat."""
+        self.messages.append(message)
+        self._arrival.set()
 
     def replace_bot_message(self, message: SentMessage) -> None:
         """Put an edited version in place of the message with the same id."""

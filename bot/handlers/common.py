@@ -6,6 +6,7 @@ import logging
 from html import escape
 
 from telegram import Update
+from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from bot.handlers.replies import answer_query, gettext_for, present, user_language
@@ -52,7 +53,7 @@ async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             "<b>" + _("Organisers") + "</b>",
             "/newsession · " + _("Create a workshop: /newsession title"),
         ]
-    await message.reply_text("\n".join(lines))
+    await message.reply_text("\n".join(lines), parse_mode=ParseMode.HTML)
 
 
 async def on_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -60,7 +61,9 @@ async def on_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     message = update.effective_message
     assert message is not None
     _ = gettext_for(await user_language(update, context))
-    await message.reply_text(_("Choose your language:"), reply_markup=language_keyboard())
+    await message.reply_text(
+        _("Choose your language:"), reply_markup=language_keyboard(), parse_mode=ParseMode.HTML
+    )
 
 
 async def on_language_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -78,7 +81,8 @@ async def on_language_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
     _ = gettext_for(language)
     try:
         await query.edit_message_text(
-            _("Language: {name}").format(name=escape(language_name(language)))
+            _("Language: {name}").format(name=escape(language_name(language))),
+            parse_mode=ParseMode.HTML,
         )
     except Exception:  # the message may be too old to edit; the choice is saved anyway
         log.debug("language message not edited", exc_info=True)
@@ -93,7 +97,9 @@ async def on_whoami(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user, message = update.effective_user, update.effective_message
     assert user is not None and message is not None
     _ = gettext_for(await user_language(update, context))
-    await message.reply_text(_("Your Telegram id is {id}.").format(id=user.id))
+    await message.reply_text(
+        _("Your Telegram id is {id}.").format(id=user.id), parse_mode=ParseMode.HTML
+    )
 
 
 async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -105,7 +111,8 @@ async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
     await message.reply_text(
         _("I do not know the command {command}. /help lists what I can do.").format(
             command=escape(command)
-        )
+        ),
+        parse_mode=ParseMode.HTML,
     )
 
 
@@ -118,7 +125,8 @@ async def on_unsupported_message(update: Update, context: ContextTypes.DEFAULT_T
         _(
             "I can only read text messages and buttons. Please write your answer as a "
             "message, or use the buttons under the question."
-        )
+        ),
+        parse_mode=ParseMode.HTML,
     )
 
 
@@ -131,7 +139,8 @@ async def on_edited_message(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         _(
             "Edits to sent messages are not taken into account. To change an answer, use "
             "/back to return to its question."
-        )
+        ),
+        parse_mode=ParseMode.HTML,
     )
 
 
@@ -143,7 +152,8 @@ async def on_group_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     await message.reply_text(
         _("Let's talk in a private chat, so that your answers stay private: open @{bot}.").format(
             bot=context.bot.username
-        )
+        ),
+        parse_mode=ParseMode.HTML,
     )
 
 
@@ -168,6 +178,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
                 "Sorry, something went wrong on my side. Your earlier answers are safe; "
                 "please try again."
             ),
+            parse_mode=ParseMode.HTML,
         )
     except Exception:
         log.warning("could not tell the user about the error", exc_info=True)

@@ -7,6 +7,7 @@ from io import BytesIO
 
 import segno
 from telegram import Update
+from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from bot import rendering
@@ -42,20 +43,23 @@ async def on_newsession(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
             _(
                 "Only organisers can create workshops. An administrator can add your Telegram "
                 "id ({id}) to the organisers."
-            ).format(id=user.id)
+            ).format(id=user.id),
+            parse_mode=ParseMode.HTML,
         )
         return
     title = " ".join(context.args or []).strip()
     if not title:
         await message.reply_text(
-            _("Give the workshop a title: /newsession Cooperation in the valley, spring session")
+            _("Give the workshop a title: /newsession Cooperation in the valley, spring session"),
+            parse_mode=ParseMode.HTML,
         )
         return
     if len(title) > MAX_TITLE_LENGTH:
         await message.reply_text(
             _("That title is too long; keep it under {limit} characters.").format(
                 limit=rendering.number(MAX_TITLE_LENGTH, language)
-            )
+            ),
+            parse_mode=ParseMode.HTML,
         )
         return
     workshop = await state.service.create_workshop(organiser_id=user.id, title=title)
@@ -65,12 +69,16 @@ async def on_newsession(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         _(
             "Workshop «{title}» created.\n\nParticipants join with this link or the QR code "
             "below:\n{link}\n\nOr by sending /join {code} to @{bot}."
-        ).format(title=escape(workshop.title), link=join_link, code=workshop.code, bot=bot_username)
+        ).format(
+            title=escape(workshop.title), link=join_link, code=workshop.code, bot=bot_username
+        ),
+        parse_mode=ParseMode.HTML,
     )
     await context.bot.send_photo(
         chat.id,
         qr_png(join_link),
         caption=_("Scan to join «{title}»").format(title=escape(workshop.title)),
+        parse_mode=ParseMode.HTML,
     )
     await context.bot.send_message(
         chat.id,
@@ -78,6 +86,7 @@ async def on_newsession(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
             "Facilitator link: only for the people who run the workshop. Whoever opens it "
             "becomes a facilitator and sees the live progress.\n{link}"
         ).format(link=deep_link(bot_username, workshop.facilitator_code)),
+        parse_mode=ParseMode.HTML,
     )
     await publish_role_commands(context.bot, chat_id=chat.id, language=language, organiser=True)
 
@@ -105,14 +114,15 @@ async def on_progress(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     except NotAllowed:
         if code is not None:
             await message.reply_text(
-                _("Only the facilitators of that workshop can follow its progress.")
+                _("Only the facilitators of that workshop can follow its progress."),
+                parse_mode=ParseMode.HTML,
             )
             return
         boards = []
     now = utc_now().astimezone(state.settings.timezone)
     texts += [rendering.board_text(state.journey, board, language, now=now) for board in boards]
     if not texts:
-        await message.reply_text(not_joined_text(language))
+        await message.reply_text(not_joined_text(language), parse_mode=ParseMode.HTML)
         return
     for text in texts:
-        await message.reply_text(text)
+        await message.reply_text(text, parse_mode=ParseMode.HTML)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from telegram import Update
+from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from bot.handlers.replies import (
@@ -214,4 +215,4 @@ async def on_resume(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def _reply(update: Update, text: str) -> None:
     message = update.effective_message
     assert message is not None
-    await message.reply_text(text)
+    await message.reply_text(text, parse_mode=ParseMode.HTML)

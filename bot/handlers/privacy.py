@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from bot.handlers.replies import answer_query, gettext_for, user_language
@@ -23,6 +24,7 @@ async def on_mydata(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await message.reply_document(
         InputFile(document, filename="coopbot-my-data.json"),
         caption=_("Everything coopbot stores about you. /forget erases it."),
+        parse_mode=ParseMode.HTML,
     )
 
 
@@ -43,6 +45,7 @@ async def on_forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 [InlineKeyboardButton(_("Cancel"), callback_data=f"{FORGET_PREFIX}:no")],
             ]
         ),
+        parse_mode=ParseMode.HTML,
     )
 
 
@@ -53,7 +56,9 @@ async def on_forget_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     _ = gettext_for(await user_language(update, context))
     await answer_query(query)
     if query.data != f"{FORGET_PREFIX}:yes":
-        await query.edit_message_text(_("Nothing was erased."))
+        await query.edit_message_text(_("Nothing was erased."), parse_mode=ParseMode.HTML)
         return
     await runtime(context).service.erase(user_id=user.id)
-    await query.edit_message_text(_("Done: everything coopbot stored about you has been erased."))
+    await query.edit_message_text(
+        _("Done: everything coopbot stored about you has been erased."), parse_mode=ParseMode.HTML
+    )

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 
 from telegram import CallbackQuery, Update
+from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
@@ -57,15 +58,25 @@ async def present(
     language: str,
     *,
     before: str | None = None,
+    answered_message_id: int | None = None,
 ) -> None:
-    """Send the step the participant is at, with its buttons."""
+    """Send the step the participant is at, with its buttons, and take the buttons off the
+    previous question's message, so that only the current question can be pressed."""
     state = runtime(context)
+    previous = participant.prompt_message_id
+    if previous is not None and previous != answered_message_id:
+        try:
+            await context.bot.edit_message_reply_markup(chat_id, previous, reply_markup=None)
+        except BadRequest as error:  # already without buttons, or deleted by the user
+            log.debug("old prompt %s kept as it was: %s", previous, error)
     text = await step_text(state, participant, step, language)
     if before:
         text = f"{before}\n\n{text}"
-    await context.bot.send_message(
-        chat_id, text, reply_markup=step_keyboard(state.engine, participant.id, step, language)
+    keyboard = step_keyboard(state.engine, participant.id, step, language)
+    sent = await context.bot.send_message(
+        chat_id, text, reply_markup=keyboard, parse_mode=ParseMode.HTML
     )
+    await state.service.remember_prompt(participant_id=participant.id, message_id=sent.message_id)
 
 
 async def answer_query(query: CallbackQuery, text: str | None = None) -> None:
@@ -95,7 +106,9 @@ async def reply_to_response(
     if response.outcome is Outcome.NOT_JOINED:
         if query:
             await answer_query(query)
-        await context.bot.send_message(chat.id, not_joined_text(language))
+        await context.bot.send_message(
+            chat.id, not_joined_text(language), parse_mode=ParseMode.HTML
+        )
         return
     if response.outcome is Outcome.DECLINED:
         if query:
@@ -107,6 +120,7 @@ async def reply_to_response(
                 "Understood: nothing about you has been kept. If you change your mind, "
                 "open the workshop link again."
             ),
+            parse_mode=ParseMode.HTML,
         )
         return
     assert participant is not None and step is not None
@@ -142,7 +156,7 @@ async def reply_to_response(
         ):
             await present(context, chat.id, participant, step, language, before=message)
         else:
-            await context.bot.send_message(chat.id, message)
+            await context.bot.send_message(chat.id, message, parse_mode=ParseMode.HTML)
         return
 
     # MOVED: the answer is committed; acknowledge it, then show what comes next.
@@ -167,7 +181,16 @@ async def reply_to_response(
     if not query and move.answer is not None:
         _ = gettext_for(language)
         before = "<i>" + _("Answer saved ✅") + "</i>"
-    await present(context, chat.id, participant, step, language, before=before)
+    answered_message = query.message.message_id if query and query.message else None
+    await present(
+        context,
+        chat.id,
+        participant,
+        step,
+        language,
+        before=before,
+        answered_message_id=answered_message,
+    )
 
 
 async def _close_buttons(
@@ -178,7 +201,9 @@ async def _close_buttons(
         if old_text is None or label is None:
             await query.edit_message_reply_markup(None)
         else:
-            await query.edit_message_text(rendering.with_answer(old_text, label, language))
+            await query.edit_message_text(
+                rendering.with_answer(old_text, label, language), parse_mode=ParseMode.HTML
+            )
     except BadRequest as error:
         log.debug("answered message not edited: %s", error)
 
