@@ -10,13 +10,12 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
 
 from telegram import Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
 from telegram.request import BaseRequest
 
-from bot import handlers
+from bot import handlers, jobs
 from bot.concurrency import PerChatUpdateProcessor
 from bot.menus import publish_default_commands
 from bot.runtime import RUNTIME_KEY, Runtime
@@ -28,8 +27,6 @@ from storage import updates
 from storage.db import Database, utc_now
 
 log = logging.getLogger(__name__)
-# Telegram keeps undelivered updates for 24 hours; a day's margin on top.
-UPDATE_LEDGER_RETENTION = timedelta(days=2)
 
 
 def build_application(
@@ -66,6 +63,7 @@ def build_application(
         engine=JourneyEngine(journey, max_text_length=settings.max_answer_length),
     )
     handlers.register(application)
+    jobs.schedule(application)
     return application
 
 
@@ -75,11 +73,13 @@ async def open_services(application: Application) -> None:
     if state.database is not None:
         return
     state.database = await Database.open(state.settings.database_path)
-    await updates.prune(state.database, before=utc_now() - UPDATE_LEDGER_RETENTION)
+    await updates.prune(state.database, before=utc_now() - jobs.UPDATE_LEDGER_RETENTION)
     state.service_ = WorkshopService(
         state.database, state.engine, organisers=state.settings.organisers
     )
-    await publish_default_commands(application.bot)
+    await publish_default_commands(
+        application.bot, default_language=state.settings.default_language
+    )
     log.info("coopbot ready on %s", state.settings.database_path)
 
 
@@ -94,7 +94,12 @@ async def close_services(application: Application) -> None:
 def is_handling_updates(application: Application) -> bool:
     """Whether the bot has updates queued or in hand (lets a rehearsal wait for quiet)."""
     processor = application.update_processor
-    return not application.update_queue.empty() or processor.current_concurrent_updates > 0
+    in_hand = (
+        processor.in_hand
+        if isinstance(processor, PerChatUpdateProcessor)
+        else processor.current_concurrent_updates
+    )
+    return not application.update_queue.empty() or in_hand > 0
 
 
 @asynccontextmanager

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
+import sqlite3
 import sys
 from collections.abc import Sequence
 
-from dotenv import load_dotenv
+from dotenv import find_dotenv, load_dotenv
 
 from bot.settings import Settings, SettingsError
 from flows.journey import JourneyError
@@ -41,17 +43,25 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    load_dotenv()
+    load_dotenv(find_dotenv(usecwd=True))  # the .env of the directory coopbot runs in
     arguments = _parser().parse_args(argv)
     _configure_logging(arguments.verbose)
     command = arguments.command or "run"
     try:
         settings = Settings.from_env()
+        from bot.i18n import translations
+        from bot.settings import SUPPORTED_LANGUAGES
         from flows.journey import default_journey
 
         default_journey()
-    except (SettingsError, JourneyError) as error:
+        for language in SUPPORTED_LANGUAGES:
+            translations(language)
+    except (SettingsError, JourneyError, FileNotFoundError) as error:
         print(f"coopbot: {error}", file=sys.stderr)
+        return 2
+    problem = _database_problem(settings)
+    if problem:
+        print(f"coopbot: {problem}", file=sys.stderr)
         return 2
     if command == "check":
         print("coopbot: configuration and journey are valid.")
@@ -63,13 +73,43 @@ def main(argv: Sequence[str] | None = None) -> int:
     return _run_bot(settings)
 
 
+def _database_problem(settings: Settings) -> str | None:
+    """Open and migrate the database once, so that a bad COOPBOT_DB stops with one line."""
+    from storage.db import Database
+
+    async def probe() -> None:
+        database = await Database.open(settings.database_path)
+        await database.close()
+
+    try:
+        asyncio.run(probe())
+    except (OSError, sqlite3.Error, RuntimeError) as error:
+        return f"COOPBOT_DB {settings.database_path} cannot be used: {error}"
+    return None
+
+
 def _run_bot(settings: Settings) -> int:
     from telegram import Update
+    from telegram.error import InvalidToken, NetworkError
 
     from bot.app import build_application
 
     application = build_application(settings)
-    application.run_polling(allowed_updates=Update.ALL_TYPES)
+    try:
+        application.run_polling(allowed_updates=Update.ALL_TYPES)
+    except InvalidToken:
+        print(
+            "coopbot: Telegram refused TELEGRAM_BOT_TOKEN; copy the token again from @BotFather.",
+            file=sys.stderr,
+        )
+        return 2
+    except NetworkError as error:
+        print(
+            f"coopbot: cannot reach the Bot API at {settings.api_base_url} ({error}); "
+            "check TELEGRAM_API_BASE_URL and the network.",
+            file=sys.stderr,
+        )
+        return 2
     return 0
 
 

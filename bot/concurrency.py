@@ -8,18 +8,33 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
+from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
-    """Serialises updates per chat (or per user where there is no chat)."""
+    """Serialises updates per chat (or per user where there is no chat).
+
+    The chat's turn is awaited *before* taking one of the `max_concurrent_updates`
+    slots, so that a burst from one chat (an album, a flood of stickers) never occupies
+    the slots other participants need. The base class's own semaphore (taken before
+    `do_process_update`, in a method that cannot be overridden) is therefore made wide
+    enough never to wait, and the real limit is applied here.
+    """
 
     def __init__(self, max_concurrent_updates: int) -> None:
-        super().__init__(max_concurrent_updates)
+        super().__init__(_UNBOUNDED)
+        self.slots = max_concurrent_updates
+        self._slots = asyncio.Semaphore(max_concurrent_updates)
         self._locks: dict[int, asyncio.Lock] = {}
         self._waiting: dict[int, int] = {}
+
+    @property
+    def in_hand(self) -> int:
+        """Updates being handled or waiting for their chat's turn."""
+        return sum(self._waiting.values())
 
     @staticmethod
     def _key(update: object) -> int:
@@ -30,12 +45,12 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
                 return update.effective_user.id
         return 0
 
-    async def do_process_update(self, update: object, coroutine: Awaitable[object]) -> None:
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = self._key(update)
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._waiting[key] = self._waiting.get(key, 0) + 1
         try:
-            async with lock:
+            async with lock, self._slots:
                 await coroutine
         finally:
             self._waiting[key] -= 1
@@ -48,3 +63,8 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
 
     async def shutdown(self) -> None:
         """Nothing to release."""
+
+
+# Wide enough that the base class never makes an update wait (asyncio's semaphore
+# costs nothing per unused slot).
+_UNBOUNDED = 1_000_000

@@ -22,11 +22,13 @@ DOMAIN = "messages"
 
 
 @cache
-def translations(language: str) -> gettext.NullTranslations:
+def translations(language: str) -> gettext.GNUTranslations:
     """The catalog for `language` (a supported language code)."""
     po_path = LOCALES_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
     if not po_path.exists():
-        return gettext.NullTranslations()
+        # Never fall back silently to English: run coopbot from its checkout
+        # (`pip install -e .`, as scripts/ensure-venv.sh does).
+        raise FileNotFoundError(f"the {language} catalog is missing: {po_path}")
     with po_path.open("rb") as po_file:
         catalog = read_po(po_file, locale=language, domain=DOMAIN)
     buffer = BytesIO()

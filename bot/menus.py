@@ -37,13 +37,15 @@ def facilitator_commands(language: str, *, organiser: bool) -> list[BotCommand]:
     return commands + participant_commands(language)[1:]
 
 
-async def publish_default_commands(bot: Bot) -> None:
-    """The participants' menu for every language (French for any other language)."""
+async def publish_default_commands(bot: Bot, *, default_language: str) -> None:
+    """The participants' menu for every language, and the default language's for the rest."""
     for language in LANGUAGES:
         await bot.set_my_commands(
             participant_commands(language), scope=BotCommandScopeDefault(), language_code=language
         )
-    await bot.set_my_commands(participant_commands("fr"), scope=BotCommandScopeDefault())
+    await bot.set_my_commands(
+        participant_commands(default_language), scope=BotCommandScopeDefault()
+    )
 
 
 async def publish_role_commands(bot: Bot, *, chat_id: int, language: str, organiser: bool) -> None:
@@ -55,3 +57,11 @@ async def publish_role_commands(bot: Bot, *, chat_id: int, language: str, organi
         )
     except TelegramError:
         log.warning("could not set the role menu for chat %s", chat_id, exc_info=True)
+
+
+async def withdraw_role_commands(bot: Bot, *, chat_id: int) -> None:
+    """Back to the participants' menu (after the user erased their data and roles)."""
+    try:
+        await bot.delete_my_commands(scope=BotCommandScopeChat(chat_id))
+    except TelegramError:
+        log.warning("could not remove the role menu for chat %s", chat_id, exc_info=True)

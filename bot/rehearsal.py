@@ -28,6 +28,8 @@ PARTICIPANTS = (  # user id, first name, Telegram language
     (990_013, "Dominique", "fr"),
     (990_014, "Sacha", "fr"),
 )
+# The bot is watched (is_handling_updates), so a short silence is enough to know it is done.
+QUIET = 0.02
 _LINK = re.compile(r"start=([A-Za-z0-9_-]+)")
 _CONSENT = {"fr": "✅ J'accepte", "en": "✅ I agree"}
 _LANGUAGE = {"fr": "Français", "en": "English"}
@@ -71,7 +73,7 @@ async def _rehearse(settings: Settings, out: TextIO) -> int:
         async with running(application):
             organiser = emulator.user(ORGANISER_ID, first_name="Organiser", language_code="fr")
             await organiser.send("/newsession Répétition de l'atelier coopération")
-            await emulator.wait_idle()
+            await emulator.wait_idle(quiet=QUIET)
             links = [m.text or "" for m in organiser.messages if "start=" in (m.text or "")]
             join_code, facilitator_code = (_LINK.findall(text)[0] for text in links[:2])
             _show(out, "Organiser", organiser)
@@ -80,7 +82,7 @@ async def _rehearse(settings: Settings, out: TextIO) -> int:
                 FACILITATOR_ID, first_name="Facilitator", language_code="fr"
             )
             await facilitator.send(f"/start {facilitator_code}")
-            await emulator.wait_idle()
+            await emulator.wait_idle(quiet=QUIET)
 
             for index, (user_id, name, language) in enumerate(PARTICIPANTS):
                 person = emulator.user(user_id, first_name=name, language_code=language)
@@ -94,7 +96,7 @@ async def _rehearse(settings: Settings, out: TextIO) -> int:
                     print(f"\n— {name} ({category.label['en']}) answered every question.", file=out)
 
             await facilitator.send("/progress")
-            await emulator.wait_idle()
+            await emulator.wait_idle(quiet=QUIET)
             _show(out, "Facilitator", facilitator)
         refused = emulator.rejected
     if refused:
@@ -118,13 +120,13 @@ async def _walk(
 ) -> None:
     """Join, consent, choose, and answer every live prompt, like a person on a phone."""
     await person.send(f"/start {join_code}")
-    await emulator.wait_idle()
+    await emulator.wait_idle(quiet=QUIET)
     for label in (_CONSENT[language], category_label, _LANGUAGE[language]):
         await person.press(label)
-        await emulator.wait_idle()
+        await emulator.wait_idle(quiet=QUIET)
     for number, prompt in enumerate(journey.live_prompts()):
         await _answer(person, prompt, number, language)
-        await emulator.wait_idle()
+        await emulator.wait_idle(quiet=QUIET)
 
 
 async def _answer(person: EmulatedUser, prompt: Prompt, number: int, language: str) -> None:

@@ -167,7 +167,8 @@ def finished_text(journey: Journey, language: str) -> str:
             "",
             gettext(
                 "Your answers are saved. The facilitators will share what the group said "
-                "as a whole. The last moment, settling, will come back to you in a few days."
+                "as a whole. The last moment, settling, is asked later, once the workshop "
+                "has had time to sink in."
             ),
             gettext("Changed your mind? /back takes you to the previous question."),
         ]

@@ -149,13 +149,19 @@ class JourneyEngine:
             self._machine.remove_model(position)
         return position.state
 
-    def interpret(self, state: str, value: str, *, from_button: bool) -> Move | Rejection:
-        """Turn an input (a button's value or a typed text) into a move or a rejection."""
+    def interpret(
+        self, state: str, value: str, *, from_button: bool, navigation: bool = False
+    ) -> Move | Rejection:
+        """Turn an input into a move or a rejection. Back and skip come from a button or,
+        with `navigation`, a command; typed as an answer they are just text."""
         step = self.step(state)
-        if value == BACK:
+        navigating = from_button or navigation
+        if navigating and value == SKIP and step.kind == "done":
+            return Rejection(Problem.FINISHED)
+        if navigating and value == BACK:
             target = self.fire(step.state, "back")
             return Move(step.state, target, "back") if target else Rejection(Problem.NO_WAY_BACK)
-        if value == SKIP:
+        if navigating and value == SKIP:
             target = self.fire(step.state, "skip")
             return Move(step.state, target, "skip") if target else Rejection(Problem.NOT_OPTIONAL)
         if step.kind == "done":

@@ -22,6 +22,7 @@ PromptKind = Literal["scale", "text", "choice"]
 
 _SLUG = re.compile(r"^[a-z][a-z0-9_]{0,15}$")
 _MAX_TEXT = 1000
+_MAX_TITLE = 80
 _MAX_LABEL = 40
 _MAX_SCALE_LABEL = 24
 
@@ -111,7 +112,13 @@ def load_journey(path: Path | str) -> Journey:
     """Read and validate a journey file; raise `JourneyError` on the first problem."""
     path = Path(path)
     source = path.name
-    raw_text = path.read_text(encoding="utf-8")
+    try:
+        raw_text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise JourneyError(source, None, "(file)", f"cannot be read: {error.strerror}") from error
+    except UnicodeDecodeError as error:
+        line = raw_bytes_line(path, error.start)
+        raise JourneyError(source, line, "(file)", "is not valid UTF-8") from error
     try:
         data = tomllib.loads(raw_text)
     except tomllib.TOMLDecodeError as error:
@@ -120,6 +127,11 @@ def load_journey(path: Path | str) -> Journey:
             source, int(match.group(1)) if match else None, "(syntax)", str(error)
         ) from error
     return _Validator(source, _KeyLines(raw_text)).journey(data)
+
+
+def raw_bytes_line(path: Path, offset: int) -> int:
+    """The line holding byte `offset` of the file."""
+    return path.read_bytes()[:offset].count(b"\n") + 1
 
 
 @cache
@@ -245,7 +257,7 @@ class _Validator:
         return Moment(
             id=self.slug(data, (*path, "id")),
             number=number,
-            title=self.texts(data, (*path, "title")),
+            title=self.texts(data, (*path, "title"), limit=_MAX_TITLE),
             intro=self.texts(data, (*path, "intro")),
             deferred=self.boolean(data, (*path, "deferred"), default=False),
             prompts=prompts,

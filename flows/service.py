@@ -14,7 +14,7 @@ from enum import Enum
 
 from flows.codes import looks_like_code, new_code
 from flows.engine import CONSENT, DONE, ONBOARDING, JourneyEngine, Move, Progress, Rejection, Step
-from storage import answers, participants, users, workshops
+from storage import answers, participants, updates, users, workshops
 from storage.db import Database, utc_now
 from storage.models import Participant, Workshop
 from storage.participants import StepChange, StepWrite
@@ -103,8 +103,11 @@ class WorkshopService:
     def is_organiser(self, user_id: int) -> bool:
         return user_id in self.organisers
 
-    async def create_workshop(self, *, organiser_id: int, title: str) -> Workshop:
-        """A new workshop with fresh join and facilitator codes; organisers only."""
+    async def create_workshop(
+        self, *, organiser_id: int, title: str, update_id: int | None = None
+    ) -> Workshop:
+        """A new workshop with fresh join and facilitator codes; organisers only. Asked
+        again by the same update, it is the same workshop."""
         if not self.is_organiser(organiser_id):
             raise NotAllowed
         return await workshops.create(
@@ -115,6 +118,7 @@ class WorkshopService:
             journey_id=self.engine.journey.id,
             created_by=organiser_id,
             now=self.clock(),
+            source_update_id=update_id,
         )
 
     # -- joining -----------------------------------------------------------------
@@ -168,21 +172,29 @@ class WorkshopService:
         update_id: int | None,
         value: str,
         from_button: bool,
+        navigation: bool = False,
         participant_id: int | None = None,
         seen_state: str | None = None,
     ) -> Response:
         """Take an input for the participant's current step.
 
-        A button carries the participation and the state it was shown for; if either is
-        not the current one, the button is stale and nothing changes.
+        An update handled before is recognised first. A button carries the participation
+        and the state it was shown for; if either is not the current one, the button is
+        stale and nothing changes. `navigation` marks /back and /skip.
         """
         participant = await participants.current(self.db, user_id=user_id)
         if participant is None:
             return Response(Outcome.NOT_JOINED)
+        # A state the journey file no longer has is shown (and answered) as the step the
+        # engine falls back to; the write still checks against what is stored.
         step = self.engine.step(participant.state)
-        if from_button and (participant_id != participant.id or seen_state != participant.state):
+        if update_id is not None and await updates.was_handled(self.db, update_id=update_id):
+            return Response(Outcome.DUPLICATE, participant, step)
+        if from_button and (participant_id != participant.id or seen_state != step.state):
             return Response(Outcome.STALE, participant, step)
-        decision = self.engine.interpret(participant.state, value, from_button=from_button)
+        decision = self.engine.interpret(
+            step.state, value, from_button=from_button, navigation=navigation
+        )
         if isinstance(decision, Rejection):
             return Response(Outcome.REJECTED, participant, step, rejection=decision)
         if decision.declined:
@@ -193,7 +205,7 @@ class WorkshopService:
             participant_id=participant.id,
             update_id=update_id,
             change=StepChange(
-                expected_state=decision.from_state,
+                expected_state=participant.state,
                 new_state=decision.to_state,
                 answer=decision.answer,
                 category=decision.category,

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 for language in fr en; do
     po="locales/$language/LC_MESSAGES/messages.po"
     if [ -f "$po" ]; then
-        .venv/bin/pybabel update -i locales/messages.pot -d locales -l "$language" --no-fuzzy-matching
+        .venv/bin/pybabel update -i locales/messages.pot -d locales -l "$language" --no-fuzzy-matching --ignore-obsolete
     else
         .venv/bin/pybabel init -i locales/messages.pot -d locales -l "$language"
     fi

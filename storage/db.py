@@ -33,12 +33,16 @@ class Database:
             path.parent.mkdir(parents=True, exist_ok=True)
         connection = await aiosqlite.connect(path, isolation_level=None)
         connection.row_factory = aiosqlite.Row
-        await connection.execute("PRAGMA journal_mode = WAL")
-        # FULL makes each commit durable before the bot acknowledges the answer.
-        await connection.execute("PRAGMA synchronous = FULL")
-        await connection.execute("PRAGMA foreign_keys = ON")
-        await connection.execute("PRAGMA busy_timeout = 5000")
-        await migrate(connection, target_version=target_version)
+        try:
+            await connection.execute("PRAGMA journal_mode = WAL")
+            # FULL makes each commit durable before the bot acknowledges the answer.
+            await connection.execute("PRAGMA synchronous = FULL")
+            await connection.execute("PRAGMA foreign_keys = ON")
+            await connection.execute("PRAGMA busy_timeout = 5000")
+            await migrate(connection, target_version=target_version)
+        except BaseException:
+            await connection.close()
+            raise
         return cls(connection, path)
 
     async def close(self) -> None:

@@ -66,9 +66,12 @@ MIGRATIONS: tuple[str, ...] = (
         SELECT user_id, MAX(id), MAX(joined_at) FROM participants GROUP BY user_id;
     """,
     # 3: the message that carries a participant's live buttons, so that only the current
-    # question ever has buttons in their chat.
+    # question ever has buttons in their chat; and the update that created a workshop, so
+    # that a redelivered /newsession finds it instead of creating a second one.
     """
     ALTER TABLE participants ADD COLUMN prompt_message_id INTEGER;
+    ALTER TABLE workshops ADD COLUMN source_update_id INTEGER;
+    CREATE UNIQUE INDEX workshops_by_source_update ON workshops(source_update_id);
     """,
 )
 

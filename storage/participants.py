@@ -174,6 +174,14 @@ async def record_step(
             )
             if cursor.rowcount != 1:
                 raise _LostRace
+            if change.language is not None:  # the chosen language becomes the user's too
+                await conn.execute(
+                    "INSERT INTO users (user_id, language, updated_at)"
+                    " SELECT user_id, ?, ? FROM participants WHERE id = ?"
+                    " ON CONFLICT (user_id) DO UPDATE SET language = excluded.language,"
+                    " updated_at = excluded.updated_at",
+                    (change.language, stamp, participant_id),
+                )
             if change.answer is not None:
                 question_id, value = change.answer
                 await answers.save(

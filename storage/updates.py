@@ -22,6 +22,15 @@ async def claim(conn: aiosqlite.Connection, *, update_id: int, now: datetime) ->
     return True
 
 
+async def was_handled(db: Database, *, update_id: int) -> bool:
+    """Whether an update was handled before (a redelivery)."""
+    async with (
+        db.reading() as conn,
+        conn.execute("SELECT 1 FROM processed_updates WHERE update_id = ?", (update_id,)) as rows,
+    ):
+        return await rows.fetchone() is not None
+
+
 async def prune(db: Database, *, before: datetime) -> int:
     """Forget updates handled before `before` (Telegram redelivers only recent ones)."""
     async with db.transaction() as conn:

@@ -34,13 +34,23 @@ async def create(
     journey_id: str,
     created_by: int,
     now: datetime,
+    source_update_id: int | None = None,
 ) -> Workshop:
-    """Store a new workshop; its creator facilitates it too."""
+    """Store a new workshop; its creator facilitates it too. The same `source_update_id`
+    again (a redelivered command) returns the workshop it created the first time."""
     async with db.transaction() as conn:
+        if source_update_id is not None:
+            async with conn.execute(
+                f"SELECT {_COLUMNS} FROM workshops WHERE source_update_id = ?",
+                (source_update_id,),
+            ) as rows:
+                existing = await rows.fetchone()
+            if existing is not None:
+                return _workshop(existing)
         cursor = await conn.execute(
             "INSERT INTO workshops (code, facilitator_code, title, journey_id, created_by,"
-            " created_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (code, facilitator_code, title, journey_id, created_by, to_text(now)),
+            " created_at, source_update_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (code, facilitator_code, title, journey_id, created_by, to_text(now), source_update_id),
         )
         workshop_id = cursor.lastrowid
         await conn.execute(

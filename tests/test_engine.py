@@ -50,14 +50,20 @@ def test_choice_only_by_button(engine: JourneyEngine) -> None:
 def test_skip_only_optional_and_back_not_before_category(engine: JourneyEngine) -> None:
     required = next(p for p in engine.prompts if not p.optional)
     optional = next(p for p in engine.prompts if p.optional)
-    assert engine.interpret(required.id, SKIP, from_button=False) == Rejection(Problem.NOT_OPTIONAL)
-    skipped = engine.interpret(optional.id, SKIP, from_button=False)
+    assert engine.interpret(required.id, SKIP, from_button=False, navigation=True) == Rejection(
+        Problem.NOT_OPTIONAL
+    )
+    skipped = engine.interpret(optional.id, SKIP, from_button=False, navigation=True)
     assert isinstance(skipped, Move) and skipped.answer is None and skipped.trigger == "skip"
-    assert engine.interpret("category", BACK, from_button=False) == Rejection(Problem.NO_WAY_BACK)
-    assert engine.interpret("consent", BACK, from_button=False) == Rejection(Problem.NO_WAY_BACK)
-    back = engine.interpret(engine.prompts[0].id, BACK, from_button=False)
+    assert engine.interpret("category", BACK, from_button=False, navigation=True) == Rejection(
+        Problem.NO_WAY_BACK
+    )
+    assert engine.interpret("consent", BACK, from_button=False, navigation=True) == Rejection(
+        Problem.NO_WAY_BACK
+    )
+    back = engine.interpret(engine.prompts[0].id, BACK, from_button=False, navigation=True)
     assert isinstance(back, Move) and back.to_state == "language"
-    from_done = engine.interpret(DONE, BACK, from_button=False)
+    from_done = engine.interpret(DONE, BACK, from_button=False, navigation=True)
     assert isinstance(from_done, Move) and from_done.to_state == engine.prompts[-1].id
 
 
@@ -94,3 +100,19 @@ def test_restoring_a_model_runs_no_callbacks_and_leaves_no_model(engine: Journey
     for state in engine.states:
         engine.fire(state, "advance")
     assert len(engine._machine.models) == before
+
+
+def test_back_and_skip_typed_as_answers_are_just_text(engine: JourneyEngine) -> None:
+    text_prompt = next(p for p in engine.prompts if p.kind == "text")
+    move = engine.interpret(text_prompt.id, SKIP, from_button=False)
+    assert isinstance(move, Move) and move.answer == (text_prompt.id, SKIP)
+
+
+def test_skip_at_the_end_says_it_is_finished(engine: JourneyEngine) -> None:
+    assert engine.interpret(DONE, SKIP, from_button=False, navigation=True) == Rejection(
+        Problem.FINISHED
+    )
+
+
+def test_an_unknown_stored_state_falls_back_to_the_first_prompt(engine: JourneyEngine) -> None:
+    assert engine.step("removed_prompt").state == engine.prompts[0].id

@@ -112,3 +112,45 @@ async def test_old_buttons_still_current_work_after_a_restart(
         await kim.press("5")  # the button of the question shown before the restart
         await emulator.wait_idle()
     assert stored_answers(settings.database_path, 1004) == {first.id: "5"}
+
+
+async def test_back_skip_pause_resume_and_help(
+    bot: Application, emulator: BotApiEmulator, settings: Settings, journey: Journey
+) -> None:
+    prompts = journey.live_prompts()
+    assert prompts[0].kind == "scale" and prompts[1].kind == "text" and prompts[1].optional
+    code = await create_workshop(emulator)
+    lou = emulator.user(1005, language_code="fr")
+    await onboard(emulator, lou, code, category=journey.categories[0].label["fr"], language="fr")
+    await lou.press("2")
+    await emulator.wait_idle()
+    await lou.press("⬅️ Retour")  # back to the scale, to change it
+    await emulator.wait_idle()
+    assert prompts[0].text["fr"] in (lou.last.text or "")
+    await lou.press("4")
+    await emulator.wait_idle()
+    await lou.press("Passer ➡️")  # the reflection is optional
+    await emulator.wait_idle()
+    assert prompts[2].text["fr"] in (lou.last.text or "")
+    assert stored_answers(settings.database_path, 1005) == {prompts[0].id: "4"}
+    skipped = [m for m in lou.messages if "Question passée" in (m.text or "")]
+    assert len(skipped) == 1 and not skipped[0].buttons
+
+    await lou.send("/skip")  # a scale cannot be skipped
+    await emulator.wait_idle()
+    assert "ne peut pas être passée" in (lou.last.text or "")
+    await lou.send("/pause")
+    await emulator.wait_idle()
+    assert "En pause" in (lou.last.text or "")
+    assert participant_row(settings.database_path, 1005)["paused_at"] is not None
+    await lou.send("/resume")
+    await emulator.wait_idle()
+    assert prompts[2].text["fr"] in (lou.last.text or "")
+    assert participant_row(settings.database_path, 1005)["paused_at"] is None
+    await lou.send("/back")
+    await emulator.wait_idle()
+    assert prompts[1].text["fr"] in (lou.last.text or "")
+    await lou.send("/help")
+    await emulator.wait_idle()
+    assert "/progress" in (lou.last.text or "") and "/forget" in (lou.last.text or "")
+    assert "/newsession" not in (lou.last.text or "")  # not an organiser

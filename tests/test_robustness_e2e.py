@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from telegram.ext import Application
 
 from bot.emulator import BotApiEmulator
@@ -11,6 +13,7 @@ from tests.conftest import (
     ORGANISER_ID,
     bot_running,
     create_workshop,
+    join_code,
     participant_row,
     stored_answers,
 )
@@ -60,6 +63,9 @@ async def test_a_redelivered_button_press_is_stored_once(
     prompts = journey.live_prompts()
     assert stored_answers(settings.database_path, 2002) == {prompts[0].id: "4"}
     assert participant_row(settings.database_path, 2002)["state"] == prompts[1].id
+    # Shown where they are, not told that their (saved) answer was stale.
+    assert prompts[1].text["fr"] in (user.last.text or "")
+    assert "précédente" not in (user.last.text or "")
 
 
 async def test_a_button_from_an_earlier_question_changes_nothing(
@@ -121,13 +127,18 @@ async def test_bad_inputs_each_get_a_clear_reply(
     await user.edit_last_text("changed")
     await emulator.wait_idle()
     assert "/back" in (user.last.text or "")
-    await user.press_data("j:999999:m1_present:3")
+    await user.press_data("j:999999:m1_present:3")  # another participation's button
     await emulator.wait_idle()
+    assert user.callback_answers[-1]["text"] == "Ce bouton appartient à une question précédente."
     await user.press_data("garbage")
     await emulator.wait_idle()
     assert user.callback_answers[-1]["text"] == "Ce bouton n'est plus valable."
-    await user.send("/skip")
+    await user.send("/skip")  # the optional reflection: skipped, nothing stored
     await emulator.wait_idle()
+    assert journey.live_prompts()[2].text["fr"] in (user.last.text or "")
+    await user.send("bonjour")  # text where a scale expects a button
+    await emulator.wait_idle()
+    assert "avec les boutons" in (user.last.text or "")
     assert stored_answers(settings.database_path, 2005) == before
 
 
@@ -156,3 +167,63 @@ async def test_flood_limits_are_waited_out_without_losing_anything(
     assert stored_answers(settings.database_path, 2010) == expected
     prompts_shown = [m for m in user.messages if "Moment " in (m.text or "")]
     assert len(prompts_shown) == 4  # three answered, the fourth waiting, none twice
+
+
+async def test_a_redelivered_newsession_creates_one_workshop(
+    bot: Application, emulator: BotApiEmulator, settings: Settings
+) -> None:
+    organiser = emulator.user(ORGANISER_ID, language_code="fr")
+    update_id = await organiser.send("/newsession Atelier unique")
+    await emulator.wait_idle()
+    first_code = join_code(organiser)
+    emulator.redeliver(update_id)
+    await emulator.wait_idle()
+    with sqlite3.connect(settings.database_path) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM workshops").fetchone()[0] == 1
+    assert join_code(organiser) == first_code  # the same links, sent again
+
+
+async def test_an_edited_message_is_never_run_as_a_command(
+    bot: Application, emulator: BotApiEmulator, settings: Settings, journey: Journey
+) -> None:
+    user, _ = await _ready(emulator, journey, 2020)
+    await user.press("3")
+    await emulator.wait_idle()
+    await user.send("Une réflexion")
+    await emulator.wait_idle()
+    state = participant_row(settings.database_path, 2020)["state"]
+    await user.edit_last_text("/back")
+    await emulator.wait_idle()
+    assert participant_row(settings.database_path, 2020)["state"] == state
+    assert "ne sont pas prises en compte" in (user.last.text or "")
+
+
+async def test_a_participant_whose_question_was_removed_is_not_stuck(
+    bot: Application, emulator: BotApiEmulator, settings: Settings, journey: Journey
+) -> None:
+    user, _ = await _ready(emulator, journey, 2021)
+    with sqlite3.connect(settings.database_path) as conn:  # the journey file lost a prompt
+        conn.execute("UPDATE participants SET state = 'm0_removed' WHERE user_id = 2021")
+    await user.send("/resume")
+    await emulator.wait_idle()
+    first = journey.live_prompts()[0]
+    assert first.text["fr"] in (user.last.text or "")
+    await user.press("5")
+    await emulator.wait_idle()
+    assert stored_answers(settings.database_path, 2021) == {first.id: "5"}
+    assert participant_row(settings.database_path, 2021)["state"] == journey.live_prompts()[1].id
+
+
+async def test_erasure_buttons_pressed_twice(
+    bot: Application, emulator: BotApiEmulator, settings: Settings, journey: Journey
+) -> None:
+    user, _ = await _ready(emulator, journey, 2022)
+    await user.send("/forget")
+    await emulator.wait_idle()
+    question = user.last
+    await user.press("Tout effacer", message=question)
+    await emulator.wait_idle()
+    await user.press_data("forget:yes", message=question)  # an old client, pressed again
+    await emulator.wait_idle()
+    assert participant_row(settings.database_path, 2022) is None
+    assert "effacé" in (user.last.text or "")

@@ -69,7 +69,7 @@ async def test_roles_are_checked(
     await facilitator.send(f"/progress {code}")
     await emulator.wait_idle()
     board = facilitator.last.text or ""
-    assert "1 participants" in board or "1 participant" in board
+    assert "\n1 participant\n" in board
     assert journey.categories[1].label["en"] in board and "at moment 2" in board
     # Nobody's name or id in what a facilitator sees.
     assert "3002" not in board
@@ -79,7 +79,7 @@ async def test_command_menus_per_language_and_role(
     bot: Application, emulator: BotApiEmulator, settings: Settings
 ) -> None:
     keys = list(emulator.commands)
-    assert len(keys) >= 3
+    assert len(keys) == 3  # French, English, and the default for other languages
     organiser = emulator.user(ORGANISER_ID, language_code="fr")
     await organiser.send("/start")
     await emulator.wait_idle()

@@ -50,20 +50,17 @@ async def test_migrates_from_an_older_version_keeping_data(tmp_path: Path, start
     old = await Database.open(path, target_version=start)
     async with old.reading() as conn:
         assert await schema_version(conn) == start
-    workshop = await workshops.create(
-        old,
-        code="c" * 16,
-        facilitator_code="f" * 16,
-        title="Vallée",
-        journey_id="cooperation",
-        created_by=1,
-        now=NOW,
-    )
+    # Rows written with the columns of version 1, as an older coopbot wrote them.
     async with old.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO workshops (id, code, facilitator_code, title, journey_id, created_by,"
+            " created_at) VALUES (1, 'cccc', 'ffff', 'Vallée', 'cooperation', 1, ?)",
+            (NOW.isoformat(),),
+        )
         cursor = await conn.execute(
             "INSERT INTO participants (workshop_id, user_id, category, language, state, joined_at)"
-            " VALUES (?, 42, 'elu', 'fr', 'm1_present', ?)",
-            (workshop.id, NOW.isoformat()),
+            " VALUES (1, 42, 'elu', 'fr', 'm1_present', ?)",
+            (NOW.isoformat(),),
         )
         if start >= 2:
             await conn.execute(
@@ -78,6 +75,8 @@ async def test_migrates_from_an_older_version_keeping_data(tmp_path: Path, start
     current = await participants.current(db, user_id=42)
     assert current is not None and current.state == "m1_present" and current.category == "elu"
     assert current.prompt_message_id is None
+    found = await workshops.find_by_code(db, code="cccc")
+    assert found is not None and found[0].title == "Vallée" and not found[1]
     await participants.set_prompt_message(db, participant_id=current.id, message_id=77)
     again = await participants.current(db, user_id=42)
     assert again is not None and again.prompt_message_id == 77

@@ -10,6 +10,8 @@ from bot.keyboards import JOURNEY_PREFIX, LANGUAGE_PREFIX
 
 def register(application: Application) -> None:
     private = filters.ChatType.PRIVATE
+    # Commands act once, when sent: an edited message is never re-run as a command.
+    new_private = private & filters.UpdateType.MESSAGE
     commands = {
         "start": participant.on_start,
         "join": participant.on_join,
@@ -26,7 +28,7 @@ def register(application: Application) -> None:
         "forget": privacy.on_forget,
     }
     for name, callback in commands.items():
-        application.add_handler(CommandHandler(name, callback, filters=private))
+        application.add_handler(CommandHandler(name, callback, filters=new_private))
     application.add_handler(
         CallbackQueryHandler(participant.on_journey_button, pattern=rf"^{JOURNEY_PREFIX}:")
     )
@@ -37,7 +39,9 @@ def register(application: Application) -> None:
         CallbackQueryHandler(privacy.on_forget_button, pattern=rf"^{privacy.FORGET_PREFIX}:")
     )
     application.add_handler(CallbackQueryHandler(common.on_unknown_button))
-    application.add_handler(MessageHandler(private & filters.COMMAND, common.on_unknown_command))
+    application.add_handler(
+        MessageHandler(new_private & filters.COMMAND, common.on_unknown_command)
+    )
     application.add_handler(
         MessageHandler(private & filters.UpdateType.EDITED_MESSAGE, common.on_edited_message)
     )
@@ -48,6 +52,9 @@ def register(application: Application) -> None:
         MessageHandler(private & filters.UpdateType.MESSAGE, common.on_unsupported_message)
     )
     application.add_handler(
-        MessageHandler(filters.ChatType.GROUPS & filters.COMMAND, common.on_group_message)
+        MessageHandler(
+            filters.ChatType.GROUPS & filters.UpdateType.MESSAGE & filters.COMMAND,
+            common.on_group_message,
+        )
     )
     application.add_error_handler(common.on_error)

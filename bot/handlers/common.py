@@ -9,7 +9,14 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot.handlers.replies import answer_query, gettext_for, present, user_language
+from bot.handlers.replies import (
+    answer_query,
+    edit_query_message,
+    gettext_for,
+    present,
+    publish_menus_for,
+    user_language,
+)
 from bot.keyboards import language_keyboard, parse_language_data
 from bot.rendering import language_name
 from bot.runtime import runtime
@@ -79,13 +86,10 @@ async def on_language_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
     await state.service.set_language(user_id=user.id, language=language)
     await answer_query(query)
     _ = gettext_for(language)
-    try:
-        await query.edit_message_text(
-            _("Language: {name}").format(name=escape(language_name(language))),
-            parse_mode=ParseMode.HTML,
-        )
-    except Exception:  # the message may be too old to edit; the choice is saved anyway
-        log.debug("language message not edited", exc_info=True)
+    await edit_query_message(
+        query, _("Language: {name}").format(name=escape(language_name(language)))
+    )
+    await publish_menus_for(context, user_id=user.id, language=language)
     current = await state.service.current(user_id=user.id)
     if current is not None:
         participant, step = current

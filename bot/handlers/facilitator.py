@@ -62,7 +62,9 @@ async def on_newsession(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
             parse_mode=ParseMode.HTML,
         )
         return
-    workshop = await state.service.create_workshop(organiser_id=user.id, title=title)
+    workshop = await state.service.create_workshop(
+        organiser_id=user.id, title=title, update_id=update.update_id
+    )
     bot_username = context.bot.username
     join_link = deep_link(bot_username, workshop.code)
     await message.reply_text(

@@ -178,7 +178,11 @@ async def _navigate(update: Update, context: ContextTypes.DEFAULT_TYPE, value: s
     assert user is not None
     language = await user_language(update, context)
     response = await runtime(context).service.respond(
-        user_id=user.id, update_id=update.update_id, value=value, from_button=False
+        user_id=user.id,
+        update_id=update.update_id,
+        value=value,
+        from_button=False,
+        navigation=True,
     )
     await reply_to_response(update, context, response, language)
 
@@ -192,6 +196,9 @@ async def on_pause(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     participant = await runtime(context).service.pause(user_id=user.id)
     if participant is None:
         await _reply(update, not_joined_text(language))
+        return
+    if participant.finished_at is not None:
+        await _reply(update, _("You have answered every question: there is nothing to pause."))
         return
     await _reply(
         update,

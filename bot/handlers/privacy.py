@@ -8,7 +8,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Upda
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot.handlers.replies import answer_query, gettext_for, user_language
+from bot.handlers.replies import answer_query, edit_query_message, gettext_for, user_language
+from bot.menus import withdraw_role_commands
 from bot.runtime import runtime
 
 FORGET_PREFIX = "forget"
@@ -56,9 +57,8 @@ async def on_forget_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     _ = gettext_for(await user_language(update, context))
     await answer_query(query)
     if query.data != f"{FORGET_PREFIX}:yes":
-        await query.edit_message_text(_("Nothing was erased."), parse_mode=ParseMode.HTML)
+        await edit_query_message(query, _("Nothing was erased."))
         return
     await runtime(context).service.erase(user_id=user.id)
-    await query.edit_message_text(
-        _("Done: everything coopbot stored about you has been erased."), parse_mode=ParseMode.HTML
-    )
+    await withdraw_role_commands(context.bot, chat_id=user.id)
+    await edit_query_message(query, _("Done: everything coopbot stored about you has been erased."))

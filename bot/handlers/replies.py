@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from telegram import CallbackQuery, Update
+from telegram import CallbackQuery, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
@@ -13,6 +13,7 @@ from telegram.ext import ContextTypes
 from bot import rendering
 from bot.i18n import normalise_language, translations
 from bot.keyboards import step_keyboard
+from bot.menus import publish_role_commands
 from bot.runtime import Runtime, runtime
 from flows.engine import Problem, Step
 from flows.service import Outcome, Response
@@ -79,6 +80,17 @@ async def present(
     await state.service.remember_prompt(participant_id=participant.id, message_id=sent.message_id)
 
 
+async def edit_query_message(query: CallbackQuery, text: str) -> None:
+    """Replace the pressed message's text (and buttons). A message whose buttons are
+    already gone was answered before (a double tap, a redelivery): it stays as it is."""
+    if isinstance(query.message, Message) and query.message.reply_markup is None:
+        return
+    try:
+        await query.edit_message_text(text, parse_mode=ParseMode.HTML)
+    except BadRequest as error:
+        log.debug("pressed message not edited: %s", error)
+
+
 async def answer_query(query: CallbackQuery, text: str | None = None) -> None:
     """Answer a callback query; a redelivered query was answered already, and that is fine."""
     try:
@@ -117,8 +129,8 @@ async def reply_to_response(
         await context.bot.send_message(
             chat.id,
             _(
-                "Understood: nothing about you has been kept. If you change your mind, "
-                "open the workshop link again."
+                "Understood: you are not taking part, and no answer of yours is kept. If you "
+                "change your mind, open the workshop link again."
             ),
             parse_mode=ParseMode.HTML,
         )
@@ -174,8 +186,7 @@ async def reply_to_response(
             value = move.answer[1] if move.answer else (move.category or move.language or "yes")
             label = rendering.answer_label(state.journey, answered, value, language)
             await _close_buttons(query, label, language, old_text)
-    if move.language:
-        await state.service.set_language(user_id=participant.user_id, language=move.language)
+    if move.language:  # stored with the move, as the user's language too
         language = move.language
     before = None
     if not query and move.answer is not None:
@@ -206,6 +217,18 @@ async def _close_buttons(
             )
     except BadRequest as error:
         log.debug("answered message not edited: %s", error)
+
+
+async def publish_menus_for(
+    context: ContextTypes.DEFAULT_TYPE, *, user_id: int, language: str
+) -> None:
+    """Give a facilitator or organiser their role's command menu, in their language."""
+    service = runtime(context).service
+    organiser = service.is_organiser(user_id)
+    if organiser or await service.facilitated(user_id=user_id):
+        await publish_role_commands(
+            context.bot, chat_id=user_id, language=language, organiser=organiser
+        )
 
 
 def not_joined_text(language: str) -> str:

@@ -1,0 +1,46 @@
+"""The update processor: one chat in order, other chats never kept waiting by a burst."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+from telegram import Chat, Message, Update
+
+from bot.concurrency import PerChatUpdateProcessor
+
+
+def _update(update_id: int, chat_id: int) -> Update:
+    chat = Chat(chat_id, Chat.PRIVATE)
+    return Update(update_id, message=Message(update_id, datetime.now(UTC), chat, text="x"))
+
+
+async def test_a_burst_from_one_chat_does_not_hold_up_another() -> None:
+    processor = PerChatUpdateProcessor(max_concurrent_updates=1)
+    order: list[str] = []
+    release_first = asyncio.Event()
+
+    async def handle(name: str, gate: asyncio.Event | None = None) -> None:
+        order.append(f"start {name}")
+        if gate is not None:
+            await gate.wait()
+        order.append(f"end {name}")
+
+    tasks = [
+        asyncio.create_task(processor.process_update(_update(1, 10), handle("a1", release_first)))
+    ]
+    await asyncio.sleep(0)
+    tasks += [
+        asyncio.create_task(processor.process_update(_update(i, 10), handle(f"a{i}")))
+        for i in (2, 3)
+    ]
+    tasks.append(asyncio.create_task(processor.process_update(_update(4, 20), handle("b1"))))
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert processor.in_hand == 4
+    release_first.set()
+    await asyncio.gather(*tasks)
+    # Chat 10 stays in order; chat 20 gets the only slot as soon as a1 frees it.
+    assert [e for e in order if e.startswith("end a")] == ["end a1", "end a2", "end a3"]
+    assert order.index("start b1") < order.index("start a2")
+    assert processor.in_hand == 0
