@@ -8,8 +8,9 @@ latency to every Bot API call, as Telegram's servers do.
     .venv/bin/python -m bench.journey --participants 60 --latency 0.05
 
 Reports, per mode (updates of different chats handled concurrently, or one by one):
-wall time, answers committed per second, and the latency of one action (from the
-update being queued to the next question reaching the participant), p50 and p95.
+wall time, answers committed per second, the latency of one action (from the update
+being queued to the next question reaching the participant), p50 and p95, and the CPU
+time per answer (bot and emulator together, one process).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class Result:
     seconds: float
     answers: int
     latencies: list[float]
+    cpu_seconds: float
 
     def row(self) -> str:
         ordered = sorted(self.latencies)
@@ -47,7 +49,7 @@ class Result:
         return (
             f"| {self.mode} | {self.participants} | {self.seconds:.1f} s "
             f"| {self.answers / self.seconds:.0f} | {statistics.median(ordered) * 1000:.0f} ms "
-            f"| {p95 * 1000:.0f} ms |"
+            f"| {p95 * 1000:.0f} ms | {self.cpu_seconds / self.answers * 1000:.1f} ms |"
         )
 
 
@@ -101,6 +103,7 @@ async def run_once(participants: int, latency: float, concurrent: bool, folder: 
             code = link.split(START_LINK, 1)[1].split()[0]
             latencies: list[float] = []
             started = time.monotonic()
+            cpu_started = time.process_time()
             answered = await asyncio.gather(
                 *(
                     _participant(
@@ -110,6 +113,7 @@ async def run_once(participants: int, latency: float, concurrent: bool, folder: 
                 )
             )
             seconds = time.monotonic() - started
+            cpu_seconds = time.process_time() - cpu_started
         assert not emulator.rejected, emulator.rejected[:3]
     return Result(
         "concurrent per chat" if concurrent else "one update at a time",
@@ -117,6 +121,7 @@ async def run_once(participants: int, latency: float, concurrent: bool, folder: 
         seconds,
         sum(answered),
         latencies,
+        cpu_seconds,
     )
 
 
@@ -127,8 +132,10 @@ def main() -> None:
     arguments = parser.parse_args()
     print(f"machine: {platform.machine()}, {_cpu()}, Python {platform.python_version()}")
     print(f"Bot API latency: {arguments.latency * 1000:.0f} ms per call\n")
-    print("| mode | participants | wall time | answers/s | action p50 | action p95 |")
-    print("| --- | --- | --- | --- | --- | --- |")
+    print(
+        "| mode | participants | wall time | answers/s | action p50 | action p95 | CPU per answer |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     with tempfile.TemporaryDirectory() as folder:
         for count in arguments.participants:
             for concurrent in (True, False):

@@ -15,6 +15,7 @@ from bot.handlers.replies import (
     gettext_for,
     present,
     publish_menus_for,
+    reply_html,
     user_language,
 )
 from bot.keyboards import language_keyboard, parse_language_data
@@ -60,7 +61,7 @@ async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             "<b>" + _("Organisers") + "</b>",
             "/newsession · " + _("Create a workshop: /newsession title"),
         ]
-    await message.reply_text("\n".join(lines), parse_mode=ParseMode.HTML)
+    await reply_html(update, "\n".join(lines))
 
 
 async def on_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -101,9 +102,7 @@ async def on_whoami(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user, message = update.effective_user, update.effective_message
     assert user is not None and message is not None
     _ = gettext_for(await user_language(update, context))
-    await message.reply_text(
-        _("Your Telegram id is {id}.").format(id=user.id), parse_mode=ParseMode.HTML
-    )
+    await reply_html(update, _("Your Telegram id is {id}.").format(id=user.id))
 
 
 async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -112,52 +111,46 @@ async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
     assert message is not None and message.text is not None
     _ = gettext_for(await user_language(update, context))
     command = message.text.split()[0][:64]
-    await message.reply_text(
+    await reply_html(
+        update,
         _("I do not know the command {command}. /help lists what I can do.").format(
             command=escape(command)
         ),
-        parse_mode=ParseMode.HTML,
     )
 
 
 async def on_unsupported_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Stickers, photos, voice notes, files, locations…: not answers."""
-    message = update.effective_message
-    assert message is not None
     _ = gettext_for(await user_language(update, context))
-    await message.reply_text(
+    await reply_html(
+        update,
         _(
             "I can only read text messages and buttons. Please write your answer as a "
             "message, or use the buttons under the question."
         ),
-        parse_mode=ParseMode.HTML,
     )
 
 
 async def on_edited_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """An edited message: the answer was saved as first sent."""
-    message = update.effective_message
-    assert message is not None
     _ = gettext_for(await user_language(update, context))
-    await message.reply_text(
+    await reply_html(
+        update,
         _(
             "Edits to sent messages are not taken into account. To change an answer, use "
             "/back to return to its question."
         ),
-        parse_mode=ParseMode.HTML,
     )
 
 
 async def on_group_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Commands in a group: the workshop happens in private chats, so answers stay private."""
-    message = update.effective_message
-    assert message is not None
     _ = gettext_for(await user_language(update, context))
-    await message.reply_text(
+    await reply_html(
+        update,
         _("Let's talk in a private chat, so that your answers stay private: open @{bot}.").format(
             bot=context.bot.username
         ),
-        parse_mode=ParseMode.HTML,
     )
 
 
@@ -179,8 +172,8 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         await context.bot.send_message(
             update.effective_chat.id,
             _(
-                "Sorry, something went wrong on my side. Your earlier answers are safe; "
-                "please try again."
+                "Sorry, something went wrong on my side. Every answer you saw confirmed is "
+                "saved; /resume shows the question you are at."
             ),
             parse_mode=ParseMode.HTML,
         )

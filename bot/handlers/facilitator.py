@@ -11,7 +11,7 @@ from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from bot import rendering
-from bot.handlers.replies import gettext_for, not_joined_text, user_language
+from bot.handlers.replies import gettext_for, not_joined_text, reply_html, user_language
 from bot.menus import publish_role_commands
 from bot.runtime import runtime
 from flows.service import NotAllowed
@@ -39,27 +39,27 @@ async def on_newsession(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     language = await user_language(update, context)
     _ = gettext_for(language)
     if not state.service.is_organiser(user.id):
-        await message.reply_text(
+        await reply_html(
+            update,
             _(
                 "Only organisers can create workshops. An administrator can add your Telegram "
                 "id ({id}) to the organisers."
             ).format(id=user.id),
-            parse_mode=ParseMode.HTML,
         )
         return
     title = " ".join(context.args or []).strip()
     if not title:
-        await message.reply_text(
+        await reply_html(
+            update,
             _("Give the workshop a title: /newsession Cooperation in the valley, spring session"),
-            parse_mode=ParseMode.HTML,
         )
         return
     if len(title) > MAX_TITLE_LENGTH:
-        await message.reply_text(
+        await reply_html(
+            update,
             _("That title is too long; keep it under {limit} characters.").format(
                 limit=rendering.number(MAX_TITLE_LENGTH, language)
             ),
-            parse_mode=ParseMode.HTML,
         )
         return
     workshop = await state.service.create_workshop(
@@ -67,14 +67,14 @@ async def on_newsession(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     )
     bot_username = context.bot.username
     join_link = deep_link(bot_username, workshop.code)
-    await message.reply_text(
+    await reply_html(
+        update,
         _(
             "Workshop «{title}» created.\n\nParticipants join with this link or the QR code "
             "below:\n{link}\n\nOr by sending /join {code} to @{bot}."
         ).format(
             title=escape(workshop.title), link=join_link, code=workshop.code, bot=bot_username
         ),
-        parse_mode=ParseMode.HTML,
     )
     await context.bot.send_photo(
         chat.id,
@@ -115,16 +115,15 @@ async def on_progress(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         boards = await state.service.board(user_id=user.id, code=code)
     except NotAllowed:
         if code is not None:
-            await message.reply_text(
-                _("Only the facilitators of that workshop can follow its progress."),
-                parse_mode=ParseMode.HTML,
+            await reply_html(
+                update, _("Only the facilitators of that workshop can follow its progress.")
             )
             return
         boards = []
     now = utc_now().astimezone(state.settings.timezone)
     texts += [rendering.board_text(state.journey, board, language, now=now) for board in boards]
     if not texts:
-        await message.reply_text(not_joined_text(language), parse_mode=ParseMode.HTML)
+        await reply_html(update, not_joined_text(language))
         return
     for text in texts:
-        await message.reply_text(text, parse_mode=ParseMode.HTML)
+        await reply_html(update, text)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from html import escape
 
 from telegram import Update
-from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from bot.handlers.replies import (
@@ -13,6 +12,7 @@ from bot.handlers.replies import (
     gettext_for,
     not_joined_text,
     present,
+    reply_html,
     reply_to_response,
     user_language,
 )
@@ -37,7 +37,7 @@ async def on_join(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _join(update, context, context.args[0])
         return
     _ = gettext_for(await user_language(update, context))
-    await _reply(
+    await reply_html(
         update, _("Send /join followed by the workshop code, for example /join Ab12Cd34Ef56Gh78.")
     )
 
@@ -50,7 +50,7 @@ async def _join(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str) -
     _ = gettext_for(language)
     joined = await state.service.join(user_id=user.id, code=code, language=language)
     if joined.result is JoinResult.UNKNOWN_CODE:
-        await _reply(
+        await reply_html(
             update,
             _(
                 "This code does not open any workshop. Check the link or the code with your "
@@ -61,7 +61,7 @@ async def _join(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str) -
     assert joined.workshop is not None
     title = escape(joined.workshop.title)
     if joined.result is JoinResult.CLOSED:
-        await _reply(update, _("The workshop «{title}» is closed.").format(title=title))
+        await reply_html(update, _("The workshop «{title}» is closed.").format(title=title))
         return
     if joined.result in (JoinResult.FACILITATOR, JoinResult.ALREADY_FACILITATOR):
         text = (
@@ -69,7 +69,7 @@ async def _join(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str) -
             if joined.result is JoinResult.FACILITATOR
             else _("You already facilitate «{title}».")
         )
-        await _reply(
+        await reply_html(
             update,
             text.format(title=title)
             + "\n"
@@ -126,7 +126,7 @@ async def _welcome(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if facilitated:
         lines.append(_("Follow your workshops live with /progress."))
     lines.append(not_joined_text(language))
-    await _reply(update, "\n\n".join(lines))
+    await reply_html(update, "\n\n".join(lines))
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -195,12 +195,12 @@ async def on_pause(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     _ = gettext_for(language)
     participant = await runtime(context).service.pause(user_id=user.id)
     if participant is None:
-        await _reply(update, not_joined_text(language))
+        await reply_html(update, not_joined_text(language))
         return
     if participant.finished_at is not None:
-        await _reply(update, _("You have answered every question: there is nothing to pause."))
+        await reply_html(update, _("You have answered every question: there is nothing to pause."))
         return
-    await _reply(
+    await reply_html(
         update,
         _("Paused. Your answers are saved; send /resume whenever you want to continue."),
     )
@@ -213,13 +213,7 @@ async def on_resume(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     language = await user_language(update, context)
     current = await runtime(context).service.resume(user_id=user.id)
     if current is None:
-        await _reply(update, not_joined_text(language))
+        await reply_html(update, not_joined_text(language))
         return
     participant, step = current
     await present(context, chat.id, participant, step, language)
-
-
-async def _reply(update: Update, text: str) -> None:
-    message = update.effective_message
-    assert message is not None
-    await message.reply_text(text, parse_mode=ParseMode.HTML)

@@ -231,6 +231,13 @@ async def publish_menus_for(
         )
 
 
+async def reply_html(update: Update, text: str) -> None:
+    """Answer the user's message with an HTML text (escaped by the caller)."""
+    message = update.effective_message
+    assert message is not None
+    await message.reply_text(text, parse_mode=ParseMode.HTML)
+
+
 def not_joined_text(language: str) -> str:
     _ = gettext_for(language)
     return _(
