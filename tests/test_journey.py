@@ -110,3 +110,16 @@ def test_reserved_state_name_is_refused(tmp_path: Path) -> None:
     path = _broken(tmp_path, 'id = "m1_present"', 'id = "done"')
     with pytest.raises(JourneyError, match="reserved"):
         load_journey(path)
+
+
+def test_a_file_that_is_not_utf8_is_refused_with_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.toml"
+    path.write_bytes(b'[journey]\nid = "x"\ntitle.fr = "Dispon\xe9bilit\xe9"\n')
+    with pytest.raises(JourneyError) as caught:
+        load_journey(path)
+    assert caught.value.line == 3 and "UTF-8" in caught.value.problem
+
+
+def test_a_missing_file_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(JourneyError, match="cannot be read"):
+        load_journey(tmp_path / "nowhere.toml")

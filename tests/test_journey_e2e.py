@@ -154,3 +154,35 @@ async def test_back_skip_pause_resume_and_help(
     await emulator.wait_idle()
     assert "/progress" in (lou.last.text or "") and "/forget" in (lou.last.text or "")
     assert "/newsession" not in (lou.last.text or "")  # not an organiser
+
+
+async def test_an_answer_is_committed_before_the_reply_and_a_lost_reply_is_recovered(
+    emulator: BotApiEmulator, settings: Settings, journey: Journey
+) -> None:
+    """The reply after an answer fails (the chat is unreachable for a moment); Telegram
+    delivers the update again, as after a crash: the answer is there once, and the
+    participant is shown the next question."""
+    prompts = journey.live_prompts()
+    async with bot_running(settings, emulator):
+        code = await create_workshop(emulator)
+        noa = emulator.user(1006, language_code="fr")
+        await onboard(
+            emulator, noa, code, category=journey.categories[0].label["fr"], language="fr"
+        )
+        shown = len(noa.messages)
+        emulator.block(1006)
+        update_id = await noa.press("4")
+        await emulator.wait_idle()
+        assert stored_answers(settings.database_path, 1006) == {prompts[0].id: "4"}
+        assert len(noa.messages) == shown  # no acknowledgement reached the participant
+        emulator.unblock(1006)
+        emulator.redeliver(update_id)
+        await emulator.wait_idle()
+    assert stored_answers(settings.database_path, 1006) == {prompts[0].id: "4"}
+    assert prompts[1].text["fr"] in (noa.last.text or "")
+    # Refused: the edit while the chat was unreachable, and answering the redelivered
+    # button press a second time (the bot tries, in case the first answer was lost).
+    assert {(call.method, call.error_code) for call in emulator.rejected} == {
+        ("editMessageText", 403),
+        ("answerCallbackQuery", 400),
+    }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -61,3 +62,35 @@ def test_the_command_stops_with_one_line(
     assert main(["check"]) == 2
     error = capsys.readouterr().err.strip()
     assert error.count("\n") == 0 and "COOPBOT_TIMEZONE" in error
+
+
+def test_a_dotenv_file_in_the_working_directory_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("COOPBOT_TIMEZONE", raising=False)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("COOPBOT_TIMEZONE=Nowhere/Atlantis\n")
+    try:
+        assert main(["check"]) == 2
+    finally:  # load_dotenv wrote into the process environment
+        os.environ.pop("COOPBOT_TIMEZONE", None)
+    assert "Nowhere/Atlantis" in capsys.readouterr().err
+
+
+def test_an_unusable_database_stops_with_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("COOPBOT_DB", str(tmp_path))  # a directory, not a file
+    assert main(["check"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.count("\n") == 0 and error.startswith("coopbot: COOPBOT_DB")
+
+
+def test_check_passes_on_a_good_configuration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COOPBOT_DB", str(tmp_path / "ok.sqlite3"))
+    assert main(["check"]) == 0
+    assert "valid" in capsys.readouterr().out
+    assert (tmp_path / "ok.sqlite3").exists()

@@ -7,6 +7,7 @@ from html import escape
 
 from telegram import Update
 from telegram.constants import ParseMode
+from telegram.error import Forbidden
 from telegram.ext import ContextTypes
 
 from bot.handlers.replies import (
@@ -163,7 +164,11 @@ async def on_unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log the failure with its traceback and tell the user, in their language."""
+    """Log the failure with its traceback and tell the user, in their language. A user
+    who blocked the bot is not a failure: there is nobody to tell."""
+    if isinstance(context.error, Forbidden):
+        log.info("update %s: the user blocked the bot", getattr(update, "update_id", "?"))
+        return
     log.error("update %s failed", getattr(update, "update_id", "?"), exc_info=context.error)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
