@@ -68,7 +68,9 @@ def step_keyboard(
     elif step.kind == "choice" and step.prompt is not None:
         rows = [[button(plain(o.label, language), o.id)] for o in step.prompt.options]
     navigation = []
-    if step.kind not in ("consent", "category") and engine.can_go_back(step.state):
+    # No way back from the end screen: one stray tap would un-finish the participant
+    # (/back still works there, on purpose).
+    if step.kind not in ("consent", "category", "done") and engine.can_go_back(step.state):
         navigation.append(button("⬅️ " + gettext("Back"), BACK))
     if step.prompt is not None and step.prompt.optional:
         navigation.append(button(gettext("Skip") + " ➡️", SKIP))

@@ -13,6 +13,7 @@ import asyncio
 import re
 import sys
 from dataclasses import replace
+from pathlib import Path
 from typing import TextIO
 
 from bot.app import build_application, is_handling_updates, running
@@ -49,9 +50,18 @@ _REFLECTIONS = {
 }
 
 
+def rehearsal_database(settings: Settings) -> Path:
+    """The rehearsal's own SQLite file, beside the configured one: its made-up workshop
+    and participants never mix with real ones."""
+    path = settings.database_path
+    return path.with_name(f"{path.stem}-rehearsal{path.suffix or '.sqlite3'}")
+
+
 def rehearse(settings: Settings, *, out: TextIO | None = None) -> int:
     """Play the rehearsal and print what each person saw; 0 when it went through."""
-    return asyncio.run(_rehearse(settings, out or sys.stdout))
+    return asyncio.run(
+        _rehearse(replace(settings, database_path=rehearsal_database(settings)), out or sys.stdout)
+    )
 
 
 async def _rehearse(settings: Settings, out: TextIO) -> int:

@@ -87,7 +87,7 @@ def prompt_text(journey: Journey, step: Step, language: str, *, max_length: int)
             )
         )
     if prompt.optional:
-        lines.append(gettext("This question is optional: /skip to go on."))
+        lines.append(gettext("This question is optional: tap «Skip ➡️» or send /skip."))
     return "\n".join(lines)
 
 
@@ -113,6 +113,12 @@ def with_answer(text: str, label: str, language: str) -> str:
     """A prompt as it reads once answered (its buttons gone)."""
     gettext = translator(language)
     return f"{text}\n\n✅ " + gettext("Your answer: {answer}").format(answer=label)
+
+
+def with_skip(text: str, language: str) -> str:
+    """A prompt as it reads once skipped."""
+    gettext = translator(language)
+    return f"{text}\n\n⏭️ " + gettext("Skipped")
 
 
 def language_name(code: str) -> str:
@@ -266,7 +272,11 @@ def board_text(journey: Journey, board: Board, language: str, *, now: datetime) 
             parts.append(
                 ngettext("{count} finished", "{count} finished", finished).format(count=finished)
             )
-        lines.append(f"<b>{name}</b> ({sum(counts.values())}): " + " · ".join(parts))
+        lines.append(
+            gettext("{category} ({count}): {details}").format(
+                category=f"<b>{name}</b>", count=sum(counts.values()), details=" · ".join(parts)
+            )
+        )
     lines.append("")
     lines.append(
         gettext("As of {time}.").format(

@@ -39,6 +39,7 @@ class Joined:
     workshop: Workshop | None = None
     participant: Participant | None = None
     step: Step | None = None
+    left_behind: Participant | None = None  # the participation the user was in until now
 
 
 class Outcome(Enum):
@@ -60,6 +61,7 @@ class Response:
     answered: Step | None = None  # the step the input answered, when it moved
     move: Move | None = None
     rejection: Rejection | None = None
+    other_participation: bool = False  # a stale button from another workshop
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,7 @@ class WorkshopService:
             return Joined(
                 JoinResult.FACILITATOR if added else JoinResult.ALREADY_FACILITATOR, workshop
             )
+        before = await participants.current(self.db, user_id=user_id)
         participant, created = await participants.join(
             self.db,
             workshop_id=workshop.id,
@@ -151,6 +154,7 @@ class WorkshopService:
             workshop,
             participant,
             self.engine.step(participant.state),
+            left_behind=before if before is not None and before.id != participant.id else None,
         )
 
     async def workshop(self, *, workshop_id: int) -> Workshop | None:
@@ -191,7 +195,12 @@ class WorkshopService:
         if update_id is not None and await updates.was_handled(self.db, update_id=update_id):
             return Response(Outcome.DUPLICATE, participant, step)
         if from_button and (participant_id != participant.id or seen_state != step.state):
-            return Response(Outcome.STALE, participant, step)
+            return Response(
+                Outcome.STALE,
+                participant,
+                step,
+                other_participation=participant_id != participant.id,
+            )
         decision = self.engine.interpret(
             step.state, value, from_button=from_button, navigation=navigation
         )

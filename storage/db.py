@@ -29,6 +29,8 @@ class Database:
     async def open(cls, path: Path | str, *, target_version: int | None = None) -> Database:
         """Open (creating if needed) and migrate the database at `path`."""
         path = Path(path)
+        if path.is_dir():  # refused here: sqlite would fail only inside aiosqlite's thread
+            raise IsADirectoryError(f"{path} is a directory, not a database file")
         if str(path) != ":memory:":
             path.parent.mkdir(parents=True, exist_ok=True)
         connection = await aiosqlite.connect(path, isolation_level=None)

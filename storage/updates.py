@@ -32,9 +32,16 @@ async def was_handled(db: Database, *, update_id: int) -> bool:
 
 
 async def prune(db: Database, *, before: datetime) -> int:
-    """Forget updates handled before `before` (Telegram redelivers only recent ones)."""
+    """Forget updates handled before `before` (Telegram redelivers only recent ones),
+    and which update created each workshop of that time."""
     async with db.transaction() as conn:
         cursor = await conn.execute(
             "DELETE FROM processed_updates WHERE processed_at < ?", (to_text(before),)
+        )
+        # Telegram reuses update ids after a quiet week: an old /newsession's id must not
+        # find its workshop again.
+        await conn.execute(
+            "UPDATE workshops SET source_update_id = NULL WHERE created_at < ?",
+            (to_text(before),),
         )
         return cursor.rowcount

@@ -43,8 +43,12 @@ async def test_a_participant_walks_the_eight_moments_in_french(
     # Button answers read back under their question, and the buttons are gone.
     answered = [m for m in camille.messages if "Votre réponse" in (m.text or "")]
     assert answered and all(not m.buttons for m in answered)
-    # Only the newest message (the end, with its way back) still has buttons.
-    assert [m.message_id for m in camille.messages if m.buttons] == [camille.last.message_id]
+    # Typed answers read back under their question too; no button is left anywhere
+    # (the end screen has none, so that a stray tap cannot un-finish the journey).
+    reflection_prompt = next(p for p in journey.live_prompts() if p.kind == "text")
+    reflected = next(m for m in camille.messages if reflection_prompt.text["fr"] in (m.text or ""))
+    assert f"Votre réponse\u00a0: {expected[reflection_prompt.id]}" in (reflected.text or "")
+    assert [m for m in camille.messages if m.buttons] == []
 
 
 async def test_in_english_with_a_switch_to_french_half_way(

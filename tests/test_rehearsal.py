@@ -11,9 +11,11 @@ from bot.settings import Settings
 
 
 def test_the_rehearsal_plays_a_workshop_into_sqlite(tmp_path: Path) -> None:
-    database = tmp_path / "rehearsal.sqlite3"
+    configured = tmp_path / "coopbot.sqlite3"
     out = io.StringIO()
-    assert rehearse(Settings(database_path=database), out=out) == 0
+    assert rehearse(Settings(database_path=configured), out=out) == 0
+    database = tmp_path / "coopbot-rehearsal.sqlite3"
+    assert not configured.exists()  # the real database is left alone
     transcript = out.getvalue()
     assert "Rehearsal complete" in transcript
     assert "Moment 1 sur 9" in transcript and "Facilitator's chat" in transcript

@@ -12,6 +12,7 @@ from bot.handlers.replies import (
     gettext_for,
     not_joined_text,
     present,
+    remove_buttons,
     reply_html,
     reply_to_response,
     user_language,
@@ -83,6 +84,9 @@ async def _join(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str) -
         )
         return
     assert joined.participant is not None and joined.step is not None
+    left = joined.left_behind
+    if left is not None and left.prompt_message_id is not None:  # that workshop waits now
+        await remove_buttons(context, chat.id, left.prompt_message_id)
     before = None
     if joined.result is JoinResult.RESUMED:
         before = _("Welcome back to «{title}». Here is where you are:").format(title=title)

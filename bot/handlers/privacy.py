@@ -8,7 +8,13 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Upda
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot.handlers.replies import answer_query, edit_query_message, gettext_for, user_language
+from bot.handlers.replies import (
+    answer_query,
+    edit_query_message,
+    gettext_for,
+    remove_buttons,
+    user_language,
+)
 from bot.menus import withdraw_role_commands
 from bot.runtime import runtime
 
@@ -59,6 +65,9 @@ async def on_forget_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if query.data != f"{FORGET_PREFIX}:yes":
         await edit_query_message(query, _("Nothing was erased."))
         return
+    current = await runtime(context).service.current(user_id=user.id)
+    if current is not None and current[0].prompt_message_id is not None:
+        await remove_buttons(context, user.id, current[0].prompt_message_id)
     await runtime(context).service.erase(user_id=user.id)
     await withdraw_role_commands(context.bot, chat_id=user.id)
     await edit_query_message(query, _("Done: everything coopbot stored about you has been erased."))

@@ -61,15 +61,10 @@ async def present(
     before: str | None = None,
     answered_message_id: int | None = None,
 ) -> None:
-    """Send the step the participant is at, with its buttons, and take the buttons off the
-    previous question's message, so that only the current question can be pressed."""
+    """Send the step the participant is at, with its buttons, then take the buttons off
+    the question shown before, so that only the current question can be pressed. (In
+    that order: if sending fails, the previous question stays the live one.)"""
     state = runtime(context)
-    previous = participant.prompt_message_id
-    if previous is not None and previous != answered_message_id:
-        try:
-            await context.bot.edit_message_reply_markup(chat_id, previous, reply_markup=None)
-        except BadRequest as error:  # already without buttons, or deleted by the user
-            log.debug("old prompt %s kept as it was: %s", previous, error)
     text = await step_text(state, participant, step, language)
     if before:
         text = f"{before}\n\n{text}"
@@ -78,6 +73,16 @@ async def present(
         chat_id, text, reply_markup=keyboard, parse_mode=ParseMode.HTML
     )
     await state.service.remember_prompt(participant_id=participant.id, message_id=sent.message_id)
+    previous = participant.prompt_message_id
+    if previous is not None and previous != answered_message_id:
+        await remove_buttons(context, chat_id, previous)
+
+
+async def remove_buttons(context: ContextTypes.DEFAULT_TYPE, chat_id: int, message_id: int) -> None:
+    try:
+        await context.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
+    except BadRequest as error:  # already without buttons, or deleted by the user
+        log.debug("buttons of %s kept as they were: %s", message_id, error)
 
 
 async def edit_query_message(query: CallbackQuery, text: str) -> None:
@@ -116,8 +121,10 @@ async def reply_to_response(
     participant, step = response.participant, response.step
 
     if response.outcome is Outcome.NOT_JOINED:
-        if query:
-            await answer_query(query)
+        if query:  # a button of a participation that is over: a short note suffices
+            await answer_query(query, _("This button is no longer valid."))
+            await _close_buttons(query)
+            return
         await context.bot.send_message(
             chat.id, not_joined_text(language), parse_mode=ParseMode.HTML
         )
@@ -125,7 +132,7 @@ async def reply_to_response(
     if response.outcome is Outcome.DECLINED:
         if query:
             await answer_query(query)
-            await _close_buttons(query, None, language)
+            await _close_buttons(query)
         await context.bot.send_message(
             chat.id,
             _(
@@ -143,7 +150,18 @@ async def reply_to_response(
         return
     if response.outcome is Outcome.STALE:
         if query:
-            await answer_query(query, _("This button belongs to an earlier question."))
+            await answer_query(
+                query,
+                _("This button belongs to another workshop.")
+                if response.other_participation
+                else _("This button belongs to an earlier question."),
+            )
+            pressed = query.message
+            live = participant.prompt_message_id
+            if isinstance(pressed, Message) and live is not None and pressed.message_id != live:
+                # A double tap or an old message: the live question is further down.
+                await _close_buttons(query)
+                return
         await present(
             context,
             chat.id,
@@ -171,52 +189,54 @@ async def reply_to_response(
             await context.bot.send_message(chat.id, message, parse_mode=ParseMode.HTML)
         return
 
-    # MOVED: the answer is committed; acknowledge it, then show what comes next.
+    # MOVED: the answer is committed; acknowledge it on its question, then show what
+    # comes next.
     move, answered = response.move, response.answered
     assert move is not None and answered is not None
+    answered_message: int | None = None
     if query:
         await answer_query(query)
-        if move.trigger == "back":
-            await _close_buttons(query, None, language)
-        elif move.trigger == "skip":
-            old_text = await step_text(state, participant, answered, language)
-            await _close_buttons(query, _("Skipped"), language, old_text)
+        answered_message = query.message.message_id if query.message else None
+    elif move.trigger != "back":  # typed: the live question is the one answered
+        answered_message = participant.prompt_message_id
+    if answered_message is not None and move.trigger != "back":
+        old_text = await step_text(state, participant, answered, language)
+        if move.trigger == "skip":
+            new_text = rendering.with_skip(old_text, language)
         else:
-            old_text = await step_text(state, participant, answered, language)
             value = move.answer[1] if move.answer else (move.category or move.language or "yes")
             label = rendering.answer_label(state.journey, answered, value, language)
-            await _close_buttons(query, label, language, old_text)
+            new_text = rendering.with_answer(old_text, label, language)
+        await _edit(context, chat.id, answered_message, new_text)
+    elif query:
+        await _close_buttons(query)
     if move.language:  # stored with the move, as the user's language too
         language = move.language
-    before = None
-    if not query and move.answer is not None:
-        _ = gettext_for(language)
-        before = "<i>" + _("Answer saved ✅") + "</i>"
-    answered_message = query.message.message_id if query and query.message else None
     await present(
-        context,
-        chat.id,
-        participant,
-        step,
-        language,
-        before=before,
-        answered_message_id=answered_message,
+        context, chat.id, participant, step, language, answered_message_id=answered_message
     )
 
 
-async def _close_buttons(
-    query: CallbackQuery, label: str | None, language: str, old_text: str | None = None
+async def _edit(
+    context: ContextTypes.DEFAULT_TYPE, chat_id: int, message_id: int, text: str
 ) -> None:
-    """Show the choice made under the question (if any) and remove its buttons."""
+    """Rewrite a question once answered (its buttons go with it)."""
     try:
-        if old_text is None or label is None:
-            await query.edit_message_reply_markup(None)
-        else:
-            await query.edit_message_text(
-                rendering.with_answer(old_text, label, language), parse_mode=ParseMode.HTML
-            )
+        await context.bot.edit_message_text(
+            text, chat_id=chat_id, message_id=message_id, parse_mode=ParseMode.HTML
+        )
+    except BadRequest as error:  # already edited (a redelivery), or deleted by the user
+        log.debug("answered question %s not edited: %s", message_id, error)
+
+
+async def _close_buttons(query: CallbackQuery) -> None:
+    """Remove the pressed message's buttons (if it still shows any)."""
+    if isinstance(query.message, Message) and query.message.reply_markup is None:
+        return
+    try:
+        await query.edit_message_reply_markup(None)
     except BadRequest as error:
-        log.debug("answered message not edited: %s", error)
+        log.debug("pressed message kept as it was: %s", error)
 
 
 async def publish_menus_for(
