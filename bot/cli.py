@@ -59,17 +59,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (SettingsError, JourneyError, FileNotFoundError) as error:
         print(f"coopbot: {error}", file=sys.stderr)
         return 2
+    if command == "rehearse" or (command == "run" and settings.token is None):
+        from bot.rehearsal import rehearse
+
+        return rehearse(settings)  # on its own file: the configured one is not touched
     problem = _database_problem(settings)
     if problem:
         print(f"coopbot: {problem}", file=sys.stderr)
         return 2
     if command == "check":
-        print("coopbot: configuration and journey are valid.")
+        print("coopbot: configuration, catalogs, journey and database are valid.")
         return 0
-    if command == "rehearse" or settings.token is None:
-        from bot.rehearsal import rehearse
-
-        return rehearse(settings)
     return _run_bot(settings)
 
 
