@@ -104,7 +104,7 @@ def is_handling_updates(application: Application) -> bool:
 
 @asynccontextmanager
 async def running(
-    application: Application, *, poll_interval: float = 0.0
+    application: Application,
 ) -> AsyncIterator[Application]:
     """Run the bot polling in the background for the length of the block (tests, rehearsal)."""
     async with application:
@@ -113,7 +113,6 @@ async def running(
             await application.start()
             assert application.updater is not None
             await application.updater.start_polling(
-                poll_interval=poll_interval,
                 timeout=1,
                 allowed_updates=Update.ALL_TYPES,
             )

@@ -31,10 +31,6 @@ class Step:
     moment: Moment | None = None
     number: int = 0  # 1-based position among the live prompts; 0 outside them
 
-    @property
-    def is_prompt(self) -> bool:
-        return self.prompt is not None
-
 
 class Problem(Enum):
     """Why an input was not taken; the bot turns each into a sentence."""
