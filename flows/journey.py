@@ -7,9 +7,10 @@ reaches participants half-valid.
 from __future__ import annotations
 
 import re
+import string
 import tomllib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -17,10 +18,17 @@ from typing import Any, Literal
 LANGUAGES = ("fr", "en")
 JOURNEYS_DIR = Path(__file__).parent / "journeys"
 DEFAULT_JOURNEY = JOURNEYS_DIR / "cooperation.toml"
-RESERVED_STATES = frozenset({"consent", "category", "language", "done"})
-PromptKind = Literal["scale", "text", "choice"]
+RESERVED_STATES = frozenset({"consent", "category", "language", "peers_wait", "done"})
+PromptKind = Literal["scale", "text", "choice", "multi", "list"]
+StatementKind = Literal["request", "commitment"]
+STATEMENT_KINDS: tuple[StatementKind, ...] = ("request", "commitment")
+# Phase 2 texts name categories through these placeholders, filled in at display time.
+OWN, GROUP = "own", "group"
 
+_MAX_SLUG = 16
 _SLUG = re.compile(r"^[a-z][a-z0-9_]{0,15}$")
+_PHASE1_KINDS = ("scale", "text", "choice")
+_PHASE2_KINDS = ("text", "choice", "multi", "list")
 _MAX_TEXT = 1000
 _MAX_TITLE = 80
 _MAX_LABEL = 40
@@ -48,10 +56,18 @@ class Prompt:
     kind: PromptKind
     optional: bool
     text: Mapping[str, str]
-    moment_number: int
+    moment_number: int  # 0 for a phase 2 prompt
     low: Mapping[str, str] = field(default_factory=dict)
     high: Mapping[str, str] = field(default_factory=dict)
     options: tuple[Option, ...] = ()
+    other: bool = False  # a "multi" prompt also takes a typed answer of the participant's own
+    statement: StatementKind | None = None  # what each message of a "list" prompt becomes
+    about: str | None = None  # phase 2: the other category this prompt asks about
+    template_id: str | None = None  # phase 2: the prompt of the "about" block it was made from
+
+    @property
+    def phase(self) -> int:
+        return 1 if self.moment_number else 2
 
     def option(self, option_id: str) -> Option | None:
         return next((option for option in self.options if option.id == option_id), None)
@@ -71,6 +87,38 @@ class Moment:
 class Category:
     id: str
     label: Mapping[str, str]
+    group: Mapping[str, str]  # the category as a group, as phase 2 texts name it
+
+
+@dataclass(frozen=True)
+class Peers:
+    """Phase 2: questions about one's own category, a block asked about each of the three
+    others (its prompt ids get the category's id appended), then closing questions."""
+
+    title: Mapping[str, str]
+    intro: Mapping[str, str]
+    about_intro: Mapping[str, str]
+    own: tuple[Prompt, ...]
+    about: tuple[Prompt, ...]
+    closing: tuple[Prompt, ...]
+
+    def prompts_for(self, category_id: str, categories: tuple[Category, ...]) -> list[Prompt]:
+        """The phase 2 prompts a participant of `category_id` is asked, in order."""
+        asked = list(self.own)
+        for other in categories:
+            if other.id != category_id:
+                asked += [about_prompt(template, other.id) for template in self.about]
+        return asked + list(self.closing)
+
+
+def about_prompt(template: Prompt, category_id: str) -> Prompt:
+    """The "about" prompt `template` as asked about the category `category_id`."""
+    return replace(
+        template,
+        id=f"{template.id}_{category_id}",
+        about=category_id,
+        template_id=template.id,
+    )
 
 
 @dataclass(frozen=True)
@@ -80,10 +128,33 @@ class Journey:
     title: Mapping[str, str]
     moments: tuple[Moment, ...]
     categories: tuple[Category, ...]
+    peers: Peers | None = None
 
     def live_prompts(self) -> list[Prompt]:
-        """The prompts asked during the workshop, in order (deferred moments come later)."""
+        """The phase 1 prompts asked during the workshop, in order (deferred moments come
+        later)."""
         return [p for m in self.moments if not m.deferred for p in m.prompts]
+
+    def peer_prompts(self, category_id: str | None) -> list[Prompt]:
+        """The phase 2 prompts for a participant of `category_id` (none without a category)."""
+        if self.peers is None or self.category(category_id or "") is None:
+            return []
+        return self.peers.prompts_for(category_id or "", self.categories)
+
+    def all_peer_prompts(self) -> list[Prompt]:
+        """Every phase 2 prompt of any category, each once, in a stable order."""
+        seen: dict[str, Prompt] = {}
+        for category in self.categories:
+            for prompt in self.peer_prompts(category.id):
+                seen.setdefault(prompt.id, prompt)
+        return list(seen.values())
+
+    def prompt(self, prompt_id: str) -> Prompt | None:
+        """Any prompt of either phase, by the id its answers are stored under."""
+        for prompt in (*self.live_prompts(), *self.all_peer_prompts()):
+            if prompt.id == prompt_id:
+                return prompt
+        return None
 
     def moment(self, number: int) -> Moment:
         return next(m for m in self.moments if m.number == number)
@@ -106,6 +177,15 @@ class Journey:
                     yield f"{p.id}.{o.id}", o.label
         for c in self.categories:
             yield f"category.{c.id}", c.label
+            yield f"category.{c.id}.group", c.group
+        if self.peers is not None:
+            yield "peers.title", self.peers.title
+            yield "peers.intro", self.peers.intro
+            yield "peers.about.intro", self.peers.about_intro
+            for p in (*self.peers.own, *self.peers.about, *self.peers.closing):
+                yield f"peers.{p.id}.text", p.text
+                for o in p.options:
+                    yield f"peers.{p.id}.{o.id}", o.label
 
 
 def load_journey(path: Path | str) -> Journey:
@@ -209,7 +289,7 @@ class _Validator:
         return JourneyError(self.source, self.key_lines.line_of(path), _dotted(path), problem)
 
     def journey(self, data: dict[str, Any]) -> Journey:
-        self.only(data, (), {"journey", "moments", "categories"})
+        self.only(data, (), {"journey", "moments", "categories", "peers"})
         head = self.table(data, ("journey",))
         self.only(head, ("journey",), {"id", "version", "title"})
         moments = tuple(
@@ -223,14 +303,6 @@ class _Validator:
                     ("moments", index - 1, "number"),
                     f"moments must be numbered 1, 2, 3… in order; expected {index}",
                 )
-        self.unique(
-            [
-                (p.id, ("moments", i, "prompts", j, "id"))
-                for i, m in enumerate(moments)
-                for j, p in enumerate(m.prompts)
-            ],
-            "prompt id",
-        )
         categories = tuple(
             self.category(item, ("categories", index))
             for index, item in enumerate(self.array(data, ("categories",)))
@@ -238,12 +310,28 @@ class _Validator:
         self.unique(
             [(c.id, ("categories", i, "id")) for i, c in enumerate(categories)], "category id"
         )
+        peers = self.peers(data["peers"], ("peers",), categories) if "peers" in data else None
+        prompt_ids: list[tuple[str, KeyPath]] = [
+            (p.id, ("moments", i, "prompts", j, "id"))
+            for i, m in enumerate(moments)
+            for j, p in enumerate(m.prompts)
+        ]
+        if peers is not None:
+            for section, prompts in (("own", peers.own), ("closing", peers.closing)):
+                prompt_ids += [(p.id, ("peers", section, j, "id")) for j, p in enumerate(prompts)]
+            prompt_ids += [
+                (f"{p.id}_{c.id}", ("peers", "about", "prompts", j, "id"))
+                for j, p in enumerate(peers.about)
+                for c in categories
+            ]
+        self.unique(prompt_ids, "prompt id")
         return Journey(
             id=self.slug(head, ("journey", "id")),
             version=self.integer(head, ("journey", "version")),
             title=self.texts(head, ("journey", "title")),
             moments=moments,
             categories=categories,
+            peers=peers,
         )
 
     def moment(self, data: Any, path: KeyPath) -> Moment:
@@ -251,7 +339,7 @@ class _Validator:
         self.only(data, path, {"id", "number", "title", "intro", "deferred", "prompts"})
         number = self.integer(data, (*path, "number"))
         prompts = tuple(
-            self.prompt(item, (*path, "prompts", index), number)
+            self.prompt(item, (*path, "prompts", index), number, _PHASE1_KINDS, frozenset())
             for index, item in enumerate(self.array(data, (*path, "prompts")))
         )
         return Moment(
@@ -263,15 +351,59 @@ class _Validator:
             prompts=prompts,
         )
 
-    def prompt(self, data: Any, path: KeyPath, moment_number: int) -> Prompt:
+    def peers(self, data: Any, path: KeyPath, categories: tuple[Category, ...]) -> Peers:
         data = self.as_table(data, path)
-        self.only(data, path, {"id", "kind", "optional", "text", "low", "high", "options"})
+        self.only(data, path, {"title", "intro", "own", "about", "closing"})
+        own_only, both = frozenset({OWN}), frozenset({OWN, GROUP})
+        about = self.table(data, (*path, "about"))
+        self.only(about, (*path, "about"), {"intro", "prompts"})
+
+        def prompts(section: KeyPath, placeholders: frozenset[str]) -> tuple[Prompt, ...]:
+            container = about if section[-1] == "prompts" else data
+            return tuple(
+                self.prompt(item, (*section, index), 0, _PHASE2_KINDS, placeholders)
+                for index, item in enumerate(self.array(container, section))
+            )
+
+        about_prompts = prompts((*path, "about", "prompts"), both)
+        longest = max(len(c.id) for c in categories)
+        for index, template in enumerate(about_prompts):
+            if len(template.id) + 1 + longest > _MAX_SLUG:
+                raise self.fail(
+                    (*path, "about", "prompts", index, "id"),
+                    f"too long: with '_' and a category id it must fit in {_MAX_SLUG} characters",
+                )
+        return Peers(
+            title=self.texts(data, (*path, "title"), limit=_MAX_TITLE),
+            intro=self.texts(data, (*path, "intro"), placeholders=own_only),
+            about_intro=self.texts(about, (*path, "about", "intro"), placeholders=both),
+            own=prompts((*path, "own"), own_only),
+            about=about_prompts,
+            closing=prompts((*path, "closing"), own_only),
+        )
+
+    def prompt(
+        self,
+        data: Any,
+        path: KeyPath,
+        moment_number: int,
+        kinds: tuple[str, ...],
+        placeholders: frozenset[str],
+    ) -> Prompt:
+        data = self.as_table(data, path)
+        self.only(
+            data,
+            path,
+            {"id", "kind", "optional", "text", "low", "high", "options", "other", "statement"},
+        )
         prompt_id = self.slug(data, (*path, "id"))
         if prompt_id in RESERVED_STATES:
             raise self.fail((*path, "id"), f"{prompt_id!r} is reserved; choose another id")
         kind = data.get("kind")
-        if kind not in ("scale", "text", "choice"):
-            raise self.fail((*path, "kind"), f"must be 'scale', 'text' or 'choice', not {kind!r}")
+        if kind not in kinds:
+            raise self.fail(
+                (*path, "kind"), f"must be one of {', '.join(repr(k) for k in kinds)}, not {kind!r}"
+            )
         low = high = {}
         options: tuple[Option, ...] = ()
         if kind == "scale":
@@ -281,7 +413,7 @@ class _Validator:
             for extra in ("low", "high"):
                 if extra in data:
                     raise self.fail((*path, extra), "only a 'scale' prompt has low/high labels")
-        if kind == "choice":
+        if kind in ("choice", "multi"):
             items = self.array(data, (*path, "options"))
             if not 2 <= len(items) <= 8:
                 raise self.fail((*path, "options"), "a choice needs between 2 and 8 options")
@@ -292,16 +424,31 @@ class _Validator:
                 [(o.id, (*path, "options", i, "id")) for i, o in enumerate(options)], "option id"
             )
         elif "options" in data:
-            raise self.fail((*path, "options"), "only a 'choice' prompt has options")
+            raise self.fail((*path, "options"), "only a 'choice' or 'multi' prompt has options")
+        if "other" in data and kind != "multi":
+            raise self.fail((*path, "other"), "only a 'multi' prompt takes other answers")
+        statement: StatementKind | None = None
+        if kind == "list":
+            value = data.get("statement")
+            if value not in STATEMENT_KINDS:
+                raise self.fail(
+                    (*path, "statement"),
+                    f"must be {' or '.join(repr(k) for k in STATEMENT_KINDS)} (got {value!r})",
+                )
+            statement = value
+        elif "statement" in data:
+            raise self.fail((*path, "statement"), "only a 'list' prompt makes statements")
         return Prompt(
             id=prompt_id,
             kind=kind,
             optional=self.boolean(data, (*path, "optional"), default=False),
-            text=self.texts(data, (*path, "text")),
+            text=self.texts(data, (*path, "text"), placeholders=placeholders),
             moment_number=moment_number,
             low=low,
             high=high,
             options=options,
+            other=self.boolean(data, (*path, "other"), default=False),
+            statement=statement,
         )
 
     def option(self, data: Any, path: KeyPath) -> Option:
@@ -314,10 +461,14 @@ class _Validator:
 
     def category(self, data: Any, path: KeyPath) -> Category:
         data = self.as_table(data, path)
-        self.only(data, path, {"id", "label"})
+        self.only(data, path, {"id", "label", "group"})
+        label = self.texts(data, (*path, "label"), limit=_MAX_LABEL)
         return Category(
             id=self.slug(data, (*path, "id")),
-            label=self.texts(data, (*path, "label"), limit=_MAX_LABEL),
+            label=label,
+            group=self.texts(data, (*path, "group"), limit=_MAX_LABEL)
+            if "group" in data
+            else label,
         )
 
     # -- primitives -------------------------------------------------------------
@@ -368,7 +519,12 @@ class _Validator:
         return value
 
     def texts(
-        self, data: dict[str, Any], path: KeyPath, *, limit: int = _MAX_TEXT
+        self,
+        data: dict[str, Any],
+        path: KeyPath,
+        *,
+        limit: int = _MAX_TEXT,
+        placeholders: frozenset[str] = frozenset(),
     ) -> dict[str, str]:
         value = data.get(_leaf(path))
         if not isinstance(value, dict):
@@ -385,8 +541,20 @@ class _Validator:
                 raise self.fail(
                     (*path, language), f"{len(text)} characters; at most {limit} are allowed"
                 )
+            self.placeholders(text, (*path, language), placeholders)
             result[language] = text.strip()
         return result
+
+    def placeholders(self, text: str, path: KeyPath, allowed: frozenset[str]) -> None:
+        """Braces only around an allowed placeholder name, so that filling them in never fails."""
+        try:
+            fields = [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
+        except ValueError as error:
+            raise self.fail(path, f"unbalanced braces: {error}") from error
+        for name in fields:
+            if name not in allowed:
+                expected = ", ".join("{" + n + "}" for n in sorted(allowed)) or "none"
+                raise self.fail(path, f"unknown placeholder {{{name}}}; allowed here: {expected}")
 
     def unique(self, ids: list[tuple[str, KeyPath]], what: str) -> None:
         seen: set[str] = set()

@@ -4,7 +4,20 @@ from __future__ import annotations
 
 import pytest
 
-from flows.engine import BACK, DONE, SKIP, JourneyEngine, Move, Problem, Rejection
+from flows.engine import (
+    BACK,
+    DONE,
+    FINISH,
+    PEERS_WAIT,
+    SKIP,
+    TICK,
+    UNTICK,
+    JourneyEngine,
+    Move,
+    Problem,
+    Rejection,
+    Situation,
+)
 from flows.journey import default_journey
 
 
@@ -13,9 +26,19 @@ def engine() -> JourneyEngine:
     return JourneyEngine(default_journey(), max_text_length=50)
 
 
-def test_states_are_onboarding_then_live_prompts_then_done(engine: JourneyEngine) -> None:
-    prompts = default_journey().live_prompts()
-    assert engine.states == ["consent", "category", "language", *(p.id for p in prompts), DONE]
+def test_states_are_onboarding_then_both_phases_then_done(engine: JourneyEngine) -> None:
+    journey = default_journey()
+    prompts = journey.live_prompts()
+    peers = journey.all_peer_prompts()
+    assert engine.states == [
+        "consent",
+        "category",
+        "language",
+        *(p.id for p in prompts),
+        PEERS_WAIT,
+        *(p.id for p in peers),
+        DONE,
+    ]
     assert not any(p.id.startswith("m9") for p in prompts)
 
 
@@ -63,8 +86,9 @@ def test_skip_only_optional_and_back_not_before_category(engine: JourneyEngine) 
     )
     back = engine.interpret(engine.prompts[0].id, BACK, from_button=False, navigation=True)
     assert isinstance(back, Move) and back.to_state == "language"
-    from_done = engine.interpret(DONE, BACK, from_button=False, navigation=True)
-    assert isinstance(from_done, Move) and from_done.to_state == engine.prompts[-1].id
+    elu = Situation(category="elu")
+    from_done = engine.interpret(DONE, BACK, from_button=False, navigation=True, situation=elu)
+    assert isinstance(from_done, Move) and from_done.to_state == "p2_commit"
 
 
 def test_onboarding_moves(engine: JourneyEngine) -> None:
@@ -82,23 +106,110 @@ def test_onboarding_moves(engine: JourneyEngine) -> None:
     assert isinstance(language, Move) and language.language == "en"
 
 
-def test_finishing_and_progress(engine: JourneyEngine) -> None:
+def test_phase_one_leads_to_phase_two_or_to_the_wait(engine: JourneyEngine) -> None:
     last = engine.prompts[-1]
     value = "fin" if last.kind == "text" else "3"
-    move = engine.interpret(last.id, value, from_button=last.kind != "text")
-    assert isinstance(move, Move) and move.finished
+    button = last.kind != "text"
+    open_ = engine.interpret(
+        last.id, value, from_button=button, situation=Situation(category="elu", peers_open=True)
+    )
+    assert isinstance(open_, Move) and open_.to_state == "p2_role" and not open_.finished
+    closed = engine.interpret(
+        last.id, value, from_button=button, situation=Situation(category="elu", peers_open=False)
+    )
+    assert isinstance(closed, Move) and closed.to_state == PEERS_WAIT
+    waiting = engine.interpret(
+        PEERS_WAIT, "hello", from_button=False, situation=Situation("elu", peers_open=False)
+    )
+    assert waiting == Rejection(Problem.WAITING)
+    assert engine.release_target("etat") == "p2_role"
+    back = engine.interpret(
+        "p2_role", BACK, from_button=True, situation=Situation("elu", peers_open=False)
+    )
+    assert isinstance(back, Move) and back.to_state == last.id
+
+
+def test_each_category_is_asked_about_the_three_others_only(engine: JourneyEngine) -> None:
+    for category in engine.journey.categories:
+        sequence = [p.id for p in engine.peer_sequences[category.id]]
+        others = [c.id for c in engine.journey.categories if c.id != category.id]
+        assert sequence[:3] == ["p2_role", "p2_knowhow", "p2_postures"]
+        assert sequence[-1] == "p2_commit"
+        assert {p.about for p in engine.peer_sequences[category.id] if p.about} == set(others)
+        assert not any(state.endswith("_" + category.id) for state in sequence)
+        # Walking it with "advance" follows exactly that sequence, then ends.
+        state, walked = "p2_role", []
+        situation = Situation(category=category.id)
+        while state != DONE:
+            walked.append(state)
+            target = engine.fire(state, "advance", situation)
+            assert target is not None
+            state = target
+        assert walked == sequence
+        step = engine.step(sequence[4], category.id)
+        assert (step.number, step.count, step.phase) == (5, len(sequence), 2)
+
+
+def test_multi_ticks_an_other_answer_and_done(engine: JourneyEngine) -> None:
+    obstacles = engine.step("obs_agent", "elu")
+    assert obstacles.kind == "multi"
+    first, second = (o.id for o in obstacles.prompt.options[:2])  # type: ignore[union-attr]
+    elu = Situation(category="elu")
+    ticked = engine.interpret("obs_agent", TICK + second, from_button=True, situation=elu)
+    assert isinstance(ticked, Move) and ticked.stays and ticked.to_state == "obs_agent"
+    assert ticked.answer == ("obs_agent", second)
+    both = Situation(category="elu", selection=(second,))
+    ticked = engine.interpret("obs_agent", TICK + first, from_button=True, situation=both)
+    assert isinstance(ticked, Move) and ticked.answer == ("obs_agent", f"{first},{second}")
+    unticked = engine.interpret("obs_agent", UNTICK + second, from_button=True, situation=both)
+    assert isinstance(unticked, Move) and unticked.answer == ("obs_agent", "")
+    other = engine.interpret(
+        "obs_agent", "Des délais trop courts", from_button=False, situation=elu
+    )
+    assert isinstance(other, Move) and other.answer == ("obs_agent.other", "Des délais trop courts")
+    assert engine.interpret("obs_agent", TICK + "nope", from_button=True, situation=elu) == (
+        Rejection(Problem.NOT_AN_OPTION)
+    )
+    done = engine.interpret("obs_agent", FINISH, from_button=True, situation=both)
+    assert isinstance(done, Move) and done.to_state == "lev_agent" and done.trigger == "advance"
+    empty = engine.interpret("obs_agent", FINISH, from_button=True, situation=elu)
+    assert isinstance(empty, Move) and empty.trigger == "skip"  # optional: done with none
+
+
+def test_list_makes_one_statement_per_message(engine: JourneyEngine) -> None:
+    elu = Situation(category="elu")
+    added = engine.interpret(
+        "req_agent", "Nous associer plus tôt", from_button=False, situation=elu
+    )
+    assert isinstance(added, Move) and added.stays and added.statement == "Nous associer plus tôt"
+    assert added.answer is None and added.to_state == "req_agent"
+    full = Situation(category="elu", statements=engine.max_statements)
+    assert engine.interpret("req_agent", "encore", from_button=False, situation=full) == Rejection(
+        Problem.TOO_MANY, engine.max_statements
+    )
+    done = engine.interpret("req_agent", FINISH, from_button=True, situation=elu)
+    assert isinstance(done, Move) and done.to_state == "rel_socio_eco"
+    last = engine.interpret("p2_commit", FINISH, from_button=True, situation=elu)
+    assert isinstance(last, Move) and last.finished
+
+
+def test_progress_per_phase(engine: JourneyEngine) -> None:
     assert engine.interpret(DONE, "more", from_button=False) == Rejection(Problem.FINISHED)
     progress = engine.progress(engine.prompts[4].id)
     assert (progress.answered_steps, progress.step_count) == (4, len(engine.prompts))
-    assert progress.moment_count == 9
+    assert progress.moment_count == 9 and progress.phase == 1
     assert progress.moment_number == engine.prompts[4].moment_number
-    assert engine.progress(DONE).finished
+    peers = engine.progress("rel_socio_eco", "elu")
+    assert (peers.phase, peers.answered_steps, peers.step_count) == (2, 7, 16)
+    assert engine.progress(PEERS_WAIT, "elu").waiting
+    assert engine.progress(DONE, "elu").finished
 
 
-def test_restoring_a_model_runs_no_callbacks_and_leaves_no_model(engine: JourneyEngine) -> None:
+def test_restoring_a_model_runs_no_callbacks_and_leaves_no_model() -> None:
+    engine = JourneyEngine(default_journey())  # fresh: nothing remembered yet
     before = len(engine._machine.models)
     for state in engine.states:
-        engine.fire(state, "advance")
+        engine.fire(state, "advance", Situation(category="agent"))
     assert len(engine._machine.models) == before
 
 

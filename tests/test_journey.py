@@ -19,6 +19,46 @@ def test_shipped_journey_has_nine_moments_and_four_categories() -> None:
     assert all(m.prompts for m in journey.moments)
 
 
+def test_shipped_journey_has_a_peer_exchange_for_each_category() -> None:
+    journey = default_journey()
+    assert journey.peers is not None
+    for category in journey.categories:
+        prompts = journey.peer_prompts(category.id)
+        ids = [p.id for p in prompts]
+        assert len(ids) == len(set(ids)) == 16
+        about = {p.about for p in prompts if p.about}
+        assert about == {c.id for c in journey.categories} - {category.id}
+        kinds = {p.template_id: p.kind for p in prompts if p.template_id}
+        assert kinds == {"rel": "choice", "obs": "multi", "lev": "multi", "req": "list"}
+        assert {p.statement for p in prompts if p.kind == "list"} == {"request", "commitment"}
+    # Every phase 2 text reads with its placeholders filled, in both languages.
+    for _, texts in journey.all_texts():
+        for text in texts.values():
+            text.format(own="X", group="Y")
+
+
+def test_unknown_placeholder_is_refused(tmp_path: Path) -> None:
+    path = _broken(tmp_path, "relation entre {own} et {group}", "relation entre {own} et {them}")
+    with pytest.raises(JourneyError) as caught:
+        load_journey(path)
+    assert "unknown placeholder {them}" in caught.value.problem
+    assert caught.value.line == _line_of(path, "{them}")
+
+
+def test_a_list_prompt_needs_its_statement_kind(tmp_path: Path) -> None:
+    path = _broken(tmp_path, 'statement = "request"\ntext.fr', 'statement = "wish"\ntext.fr')
+    with pytest.raises(JourneyError) as caught:
+        load_journey(path)
+    assert caught.value.key == "peers.about.prompts[3].statement"
+    assert caught.value.line == _line_of(path, 'statement = "wish"')
+
+
+def test_an_about_prompt_id_must_leave_room_for_the_category(tmp_path: Path) -> None:
+    path = _broken(tmp_path, 'id = "obs"', 'id = "obstacles_now"')
+    with pytest.raises(JourneyError, match="too long"):
+        load_journey(path)
+
+
 def test_every_journey_text_exists_in_both_languages() -> None:
     missing = [
         (key, language)
