@@ -13,7 +13,14 @@ from storage.models import Answer
 async def save(
     conn: aiosqlite.Connection, *, participant_id: int, question_id: str, value: str, now: datetime
 ) -> None:
-    """Store or replace an answer inside the caller's transaction (an edit keeps the first time)."""
+    """Store or replace an answer inside the caller's transaction (an edit keeps the first
+    time); an empty value removes it (a multiple choice with every option unticked)."""
+    if not value:
+        await conn.execute(
+            "DELETE FROM answers WHERE participant_id = ? AND question_id = ?",
+            (participant_id, question_id),
+        )
+        return
     await conn.execute(
         "INSERT INTO answers (participant_id, question_id, value, answered_at)"
         " VALUES (?, ?, ?, ?)"
@@ -43,3 +50,16 @@ async def for_participant(db: Database, *, participant_id: int) -> list[Answer]:
             )
             for row in await rows.fetchall()
         ]
+
+
+async def value_of(db: Database, *, participant_id: int, question_id: str) -> str | None:
+    """The participant's current answer to one question."""
+    async with (
+        db.reading() as conn,
+        conn.execute(
+            "SELECT value FROM answers WHERE participant_id = ? AND question_id = ?",
+            (participant_id, question_id),
+        ) as rows,
+    ):
+        row = await rows.fetchone()
+    return row["value"] if row else None

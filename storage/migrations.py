@@ -73,6 +73,54 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE workshops ADD COLUMN source_update_id INTEGER;
     CREATE UNIQUE INDEX workshops_by_source_update ON workshops(source_update_id);
     """,
+    # 4: phases 2 and 3. When phase 2 opens (NULL: it waits for a facilitator) and the
+    # agora's opening and closing; statements (phase 2 requests and commitments, agora
+    # proposals) with their moderation; one vote per participant and statement; the
+    # statement each participant is being offered; the facilitators' moderation messages.
+    # Participants who finished before phase 2 existed wait for it.
+    """
+    ALTER TABLE workshops ADD COLUMN peers_opened_at TEXT;
+    ALTER TABLE workshops ADD COLUMN agora_opened_at TEXT;
+    ALTER TABLE workshops ADD COLUMN agora_closed_at TEXT;
+    UPDATE workshops SET peers_opened_at = created_at;
+    CREATE TABLE statements (
+        id INTEGER PRIMARY KEY,
+        workshop_id INTEGER NOT NULL REFERENCES workshops(id) ON DELETE CASCADE,
+        number INTEGER NOT NULL,
+        participant_id INTEGER REFERENCES participants(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL CHECK (kind IN ('request', 'commitment', 'proposal')),
+        source_category TEXT NOT NULL,
+        target_category TEXT,
+        question_id TEXT,
+        text TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'rejected', 'withdrawn')),
+        created_at TEXT NOT NULL,
+        decided_at TEXT,
+        decided_by INTEGER,
+        UNIQUE (workshop_id, number)
+    );
+    CREATE INDEX statements_by_workshop ON statements(workshop_id, status);
+    CREATE INDEX statements_by_participant ON statements(participant_id, question_id);
+    CREATE TABLE votes (
+        statement_id INTEGER NOT NULL REFERENCES statements(id) ON DELETE CASCADE,
+        participant_id INTEGER NOT NULL REFERENCES participants(id) ON DELETE CASCADE,
+        value TEXT NOT NULL CHECK (value IN ('agree', 'disagree', 'pass')),
+        voted_at TEXT NOT NULL,
+        changed_at TEXT,
+        PRIMARY KEY (statement_id, participant_id)
+    );
+    CREATE INDEX votes_by_participant ON votes(participant_id);
+    CREATE TABLE moderation_messages (
+        statement_id INTEGER NOT NULL REFERENCES statements(id) ON DELETE CASCADE,
+        chat_id INTEGER NOT NULL,
+        message_id INTEGER NOT NULL,
+        PRIMARY KEY (statement_id, chat_id)
+    );
+    ALTER TABLE participants ADD COLUMN offer_statement_id INTEGER
+        REFERENCES statements(id) ON DELETE SET NULL;
+    ALTER TABLE participants ADD COLUMN offer_message_id INTEGER;
+    UPDATE participants SET state = 'peers_wait', finished_at = NULL WHERE state = 'done';
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

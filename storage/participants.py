@@ -8,13 +8,13 @@ from enum import Enum
 
 import aiosqlite
 
-from storage import answers, updates
+from storage import answers, statements, updates
 from storage.db import Database, from_required_text, from_text, to_text
 from storage.models import Participant
 
 _COLUMNS = (
     "id, workshop_id, user_id, category, language, state, joined_at, consented_at,"
-    " finished_at, paused_at, prompt_message_id"
+    " finished_at, paused_at, prompt_message_id, offer_statement_id, offer_message_id"
 )
 
 
@@ -31,6 +31,8 @@ def _participant(row: aiosqlite.Row) -> Participant:
         finished_at=from_text(row["finished_at"]),
         paused_at=from_text(row["paused_at"]),
         prompt_message_id=row["prompt_message_id"],
+        offer_statement_id=row["offer_statement_id"],
+        offer_message_id=row["offer_message_id"],
     )
 
 
@@ -124,7 +126,8 @@ class StepChange:
 
     expected_state: str
     new_state: str
-    answer: tuple[str, str] | None = None  # (question_id, value)
+    answer: tuple[str, str] | None = None  # (question_id, value); an empty value clears it
+    statement: statements.NewStatement | None = None
     category: str | None = None
     language: str | None = None
     consented: bool = False
@@ -182,6 +185,11 @@ async def record_step(
                     " updated_at = excluded.updated_at",
                     (change.language, stamp, participant_id),
                 )
+            if change.category is not None:  # their statements speak for their category
+                await conn.execute(
+                    "UPDATE statements SET source_category = ? WHERE participant_id = ?",
+                    (change.category, participant_id),
+                )
             if change.answer is not None:
                 question_id, value = change.answer
                 await answers.save(
@@ -191,18 +199,73 @@ async def record_step(
                     value=value,
                     now=now,
                 )
+            if change.statement is not None:
+                await statements.insert(
+                    conn, participant_id=participant_id, new=change.statement, now=now
+                )
             return StepWrite.APPLIED, await _fetch(conn, participant_id)
     except _LostRace:
         return StepWrite.STALE, await get(db, participant_id=participant_id)
 
 
-async def set_prompt_message(db: Database, *, participant_id: int, message_id: int) -> None:
+async def set_prompt_message(db: Database, *, participant_id: int, message_id: int | None) -> None:
     """Remember which message carries the participant's live buttons."""
     async with db.transaction() as conn:
         await conn.execute(
             "UPDATE participants SET prompt_message_id = ? WHERE id = ?",
             (message_id, participant_id),
         )
+
+
+async def set_offer(
+    db: Database, *, participant_id: int, statement_id: int | None, message_id: int | None
+) -> None:
+    """Remember the agora statement offered to the participant now, and its message."""
+    async with db.transaction() as conn:
+        await conn.execute(
+            "UPDATE participants SET offer_statement_id = ?, offer_message_id = ? WHERE id = ?",
+            (statement_id, message_id, participant_id),
+        )
+
+
+async def release_waiting(
+    db: Database, *, workshop_id: int, targets: dict[str, str]
+) -> list[Participant]:
+    """Move the participants waiting for phase 2 to their first question (`targets` maps a
+    category to it), in one transaction. Returns them as moved."""
+    released: list[Participant] = []
+    async with db.transaction() as conn:
+        async with conn.execute(
+            "SELECT id, category FROM participants WHERE workshop_id = ? AND state = 'peers_wait'",
+            (workshop_id,),
+        ) as rows:
+            waiting = [(row["id"], row["category"]) for row in await rows.fetchall()]
+        for participant_id, category in waiting:
+            target = targets.get(category)
+            if target is None:
+                continue
+            await conn.execute(
+                "UPDATE participants SET state = ?, paused_at = NULL"
+                " WHERE id = ? AND state = 'peers_wait'",
+                (target, participant_id),
+            )
+            moved = await _fetch(conn, participant_id)
+            if moved is not None:
+                released.append(moved)
+    return released
+
+
+async def of_workshop(db: Database, *, workshop_id: int) -> list[Participant]:
+    """Every participant of a workshop who gave consent, in the order they joined."""
+    async with (
+        db.reading() as conn,
+        conn.execute(
+            f"SELECT {_COLUMNS} FROM participants"
+            " WHERE workshop_id = ? AND consented_at IS NOT NULL ORDER BY id",
+            (workshop_id,),
+        ) as rows,
+    ):
+        return [_participant(row) for row in await rows.fetchall()]
 
 
 async def set_paused(db: Database, *, participant_id: int, paused: bool, now: datetime) -> None:

@@ -9,7 +9,10 @@ import aiosqlite
 from storage.db import Database, from_required_text, from_text, to_text
 from storage.models import Workshop
 
-_COLUMNS = "id, code, facilitator_code, title, journey_id, created_by, created_at, closed_at"
+_COLUMNS = (
+    "id, code, facilitator_code, title, journey_id, created_by, created_at, closed_at,"
+    " peers_opened_at, agora_opened_at, agora_closed_at"
+)
 
 
 def _workshop(row: aiosqlite.Row) -> Workshop:
@@ -22,6 +25,9 @@ def _workshop(row: aiosqlite.Row) -> Workshop:
         created_by=row["created_by"],
         created_at=from_required_text(row["created_at"]),
         closed_at=from_text(row["closed_at"]),
+        peers_opened_at=from_text(row["peers_opened_at"]),
+        agora_opened_at=from_text(row["agora_opened_at"]),
+        agora_closed_at=from_text(row["agora_closed_at"]),
     )
 
 
@@ -49,8 +55,17 @@ async def create(
                 return _workshop(existing)
         cursor = await conn.execute(
             "INSERT INTO workshops (code, facilitator_code, title, journey_id, created_by,"
-            " created_at, source_update_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (code, facilitator_code, title, journey_id, created_by, to_text(now), source_update_id),
+            " created_at, source_update_id, peers_opened_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                code,
+                facilitator_code,
+                title,
+                journey_id,
+                created_by,
+                to_text(now),
+                source_update_id,
+                to_text(now),
+            ),
         )
         workshop_id = cursor.lastrowid
         await conn.execute(
@@ -123,3 +138,35 @@ async def facilitated_by(db: Database, *, user_id: int) -> list[Workshop]:
         ) as rows,
     ):
         return [_workshop(row) for row in await rows.fetchall()]
+
+
+async def facilitators(db: Database, *, workshop_id: int) -> list[int]:
+    """The user ids of the workshop's facilitators."""
+    async with (
+        db.reading() as conn,
+        conn.execute(
+            "SELECT user_id FROM facilitators WHERE workshop_id = ? ORDER BY added_at",
+            (workshop_id,),
+        ) as rows,
+    ):
+        return [row["user_id"] for row in await rows.fetchall()]
+
+
+_PHASE_COLUMNS = ("peers_opened_at", "agora_opened_at", "agora_closed_at")
+
+
+async def set_phase(
+    db: Database, *, workshop_id: int, column: str, when: datetime | None, only_if_unset: bool
+) -> bool:
+    """Set (or clear, with `when=None`) one of the phase timestamps. With `only_if_unset` the
+    change applies only if it was not set before, so that asking twice changes nothing.
+    Returns whether the row changed."""
+    if column not in _PHASE_COLUMNS:
+        raise ValueError(f"not a phase column: {column}")
+    condition = f" AND {column} IS NULL" if only_if_unset else ""
+    async with db.transaction() as conn:
+        cursor = await conn.execute(
+            f"UPDATE workshops SET {column} = ? WHERE id = ?{condition}",
+            (to_text(when) if when else None, workshop_id),
+        )
+        return cursor.rowcount == 1

@@ -1,0 +1,215 @@
+"""Statements put to the agora (phase 2 requests and commitments, agora proposals), their
+moderation, and the messages that carry them to facilitators."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+
+from storage import updates
+from storage.db import Database, from_required_text, from_text, to_text
+from storage.models import Statement
+
+_COLUMNS = (
+    "id, workshop_id, number, participant_id, kind, source_category, target_category,"
+    " question_id, text, status, created_at, decided_at, decided_by"
+)
+
+
+def _statement(row: aiosqlite.Row) -> Statement:
+    return Statement(
+        id=row["id"],
+        workshop_id=row["workshop_id"],
+        number=row["number"],
+        participant_id=row["participant_id"],
+        kind=row["kind"],
+        source_category=row["source_category"],
+        target_category=row["target_category"],
+        question_id=row["question_id"],
+        text=row["text"],
+        status=row["status"],
+        created_at=from_required_text(row["created_at"]),
+        decided_at=from_text(row["decided_at"]),
+        decided_by=row["decided_by"],
+    )
+
+
+@dataclass(frozen=True)
+class NewStatement:
+    """A statement to store, inside the transaction of the step or proposal that makes it."""
+
+    kind: str
+    text: str
+    target_category: str | None = None
+    question_id: str | None = None
+    status: str = "approved"
+
+
+async def insert(
+    conn: aiosqlite.Connection,
+    *,
+    participant_id: int,
+    new: NewStatement,
+    now: datetime,
+) -> Statement:
+    """Store a statement of a participant (numbered next in their workshop) in the caller's
+    transaction; its source category is the participant's."""
+    cursor = await conn.execute(
+        "INSERT INTO statements (workshop_id, number, participant_id, kind, source_category,"
+        " target_category, question_id, text, status, created_at)"
+        " SELECT p.workshop_id,"
+        " (SELECT COALESCE(MAX(number), 0) + 1 FROM statements WHERE workshop_id = p.workshop_id),"
+        " p.id, ?, p.category, ?, ?, ?, ?, ? FROM participants p WHERE p.id = ?",
+        (
+            new.kind,
+            new.target_category,
+            new.question_id,
+            new.text,
+            new.status,
+            to_text(now),
+            participant_id,
+        ),
+    )
+    statement = await _fetch(conn, cursor.lastrowid or 0)
+    assert statement is not None
+    return statement
+
+
+async def _fetch(conn: aiosqlite.Connection, statement_id: int) -> Statement | None:
+    async with conn.execute(
+        f"SELECT {_COLUMNS} FROM statements WHERE id = ?", (statement_id,)
+    ) as rows:
+        row = await rows.fetchone()
+    return _statement(row) if row else None
+
+
+async def get(db: Database, *, statement_id: int) -> Statement | None:
+    async with db.reading() as conn:
+        return await _fetch(conn, statement_id)
+
+
+async def by_number(db: Database, *, workshop_id: int, number: int) -> Statement | None:
+    async with (
+        db.reading() as conn,
+        conn.execute(
+            f"SELECT {_COLUMNS} FROM statements WHERE workshop_id = ? AND number = ?",
+            (workshop_id, number),
+        ) as rows,
+    ):
+        row = await rows.fetchone()
+    return _statement(row) if row else None
+
+
+async def of_step(db: Database, *, participant_id: int, question_id: str) -> list[Statement]:
+    """The statements a participant made at one phase 2 question, in order."""
+    async with (
+        db.reading() as conn,
+        conn.execute(
+            f"SELECT {_COLUMNS} FROM statements WHERE participant_id = ? AND question_id = ?"
+            " ORDER BY id",
+            (participant_id, question_id),
+        ) as rows,
+    ):
+        return [_statement(row) for row in await rows.fetchall()]
+
+
+async def of_participant(db: Database, *, participant_id: int) -> list[Statement]:
+    async with (
+        db.reading() as conn,
+        conn.execute(
+            f"SELECT {_COLUMNS} FROM statements WHERE participant_id = ? ORDER BY id",
+            (participant_id,),
+        ) as rows,
+    ):
+        return [_statement(row) for row in await rows.fetchall()]
+
+
+async def of_workshop(
+    db: Database, *, workshop_id: int, statuses: tuple[str, ...] = ("approved",)
+) -> list[Statement]:
+    marks = ", ".join("?" for _ in statuses)
+    async with (
+        db.reading() as conn,
+        conn.execute(
+            f"SELECT {_COLUMNS} FROM statements WHERE workshop_id = ? AND status IN ({marks})"
+            " ORDER BY number",
+            (workshop_id, *statuses),
+        ) as rows,
+    ):
+        return [_statement(row) for row in await rows.fetchall()]
+
+
+async def unvoted(
+    db: Database, *, workshop_id: int, participant_id: int
+) -> list[tuple[Statement, int]]:
+    """The approved statements of the workshop that the participant neither wrote nor voted
+    on, each with the number of votes it has so far."""
+    async with (
+        db.reading() as conn,
+        conn.execute(
+            f"SELECT {', '.join('s.' + c.strip() for c in _COLUMNS.split(','))},"
+            " (SELECT COUNT(*) FROM votes v WHERE v.statement_id = s.id) AS vote_count"
+            " FROM statements s"
+            " WHERE s.workshop_id = ? AND s.status = 'approved'"
+            " AND s.participant_id IS NOT ?"
+            " AND NOT EXISTS (SELECT 1 FROM votes v"
+            "   WHERE v.statement_id = s.id AND v.participant_id = ?)",
+            (workshop_id, participant_id, participant_id),
+        ) as rows,
+    ):
+        return [(_statement(row), row["vote_count"]) for row in await rows.fetchall()]
+
+
+async def decide(
+    db: Database, *, statement_id: int, status: str, by: int, now: datetime, from_status: str
+) -> tuple[bool, Statement | None]:
+    """Move a statement from `from_status` to `status` (approve, reject, withdraw). Returns
+    whether it changed (False if someone decided first) and the statement as stored."""
+    async with db.transaction() as conn:
+        cursor = await conn.execute(
+            "UPDATE statements SET status = ?, decided_at = ?, decided_by = ?"
+            " WHERE id = ? AND status = ?",
+            (status, to_text(now), by, statement_id, from_status),
+        )
+        return cursor.rowcount == 1, await _fetch(conn, statement_id)
+
+
+async def add_moderation_message(
+    db: Database, *, statement_id: int, chat_id: int, message_id: int
+) -> None:
+    async with db.transaction() as conn:
+        await conn.execute(
+            "INSERT OR REPLACE INTO moderation_messages (statement_id, chat_id, message_id)"
+            " VALUES (?, ?, ?)",
+            (statement_id, chat_id, message_id),
+        )
+
+
+async def moderation_messages(db: Database, *, statement_id: int) -> list[tuple[int, int]]:
+    """(chat id, message id) of each facilitator's message about the statement."""
+    async with (
+        db.reading() as conn,
+        conn.execute(
+            "SELECT chat_id, message_id FROM moderation_messages WHERE statement_id = ?",
+            (statement_id,),
+        ) as rows,
+    ):
+        return [(row["chat_id"], row["message_id"]) for row in await rows.fetchall()]
+
+
+async def propose(
+    db: Database, *, update_id: int | None, participant_id: int, text: str, now: datetime
+) -> Statement | None:
+    """A participant's new statement during the agora, pending moderation; once per update
+    (None if the update was handled before)."""
+    async with db.transaction() as conn:
+        if update_id is not None and not await updates.claim(conn, update_id=update_id, now=now):
+            return None
+        return await insert(
+            conn,
+            participant_id=participant_id,
+            new=NewStatement(kind="proposal", text=text, status="pending"),
+            now=now,
+        )

@@ -1,0 +1,91 @@
+"""Agora votes: one per participant and statement, written once per update."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+
+from storage import updates
+from storage.db import Database, from_required_text, from_text, to_text
+from storage.models import Vote
+
+
+class VoteWrite(Enum):
+    NEW = "new"
+    CHANGED = "changed"
+    SAME = "same"  # the same vote again: nothing changed
+    DUPLICATE = "duplicate"  # the update was handled before
+    GONE = "gone"  # the statement stopped being open to votes meanwhile
+
+
+async def cast(
+    db: Database,
+    *,
+    update_id: int | None,
+    participant_id: int,
+    statement_id: int,
+    value: str,
+    now: datetime,
+) -> tuple[VoteWrite, str | None]:
+    """Store or change a vote, only while the statement is approved and its workshop's
+    agora open. Returns what happened and the vote held before."""
+    async with db.transaction() as conn:
+        if update_id is not None and not await updates.claim(conn, update_id=update_id, now=now):
+            return VoteWrite.DUPLICATE, None
+        async with conn.execute(
+            "SELECT 1 FROM statements s JOIN workshops w ON w.id = s.workshop_id"
+            " WHERE s.id = ? AND s.status = 'approved'"
+            " AND w.agora_opened_at IS NOT NULL AND w.agora_closed_at IS NULL",
+            (statement_id,),
+        ) as rows:
+            if await rows.fetchone() is None:
+                return VoteWrite.GONE, None
+        async with conn.execute(
+            "SELECT value FROM votes WHERE statement_id = ? AND participant_id = ?",
+            (statement_id, participant_id),
+        ) as rows:
+            row = await rows.fetchone()
+        before = row["value"] if row else None
+        if before == value:
+            return VoteWrite.SAME, before
+        stamp = to_text(now)
+        await conn.execute(
+            "INSERT INTO votes (statement_id, participant_id, value, voted_at)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT (statement_id, participant_id)"
+            " DO UPDATE SET value = excluded.value, changed_at = excluded.voted_at",
+            (statement_id, participant_id, value, stamp),
+        )
+        return (VoteWrite.CHANGED if before else VoteWrite.NEW), before
+
+
+async def of_participant(db: Database, *, participant_id: int) -> list[Vote]:
+    async with (
+        db.reading() as conn,
+        conn.execute(
+            "SELECT statement_id, participant_id, value, voted_at, changed_at FROM votes"
+            " WHERE participant_id = ? ORDER BY voted_at, statement_id",
+            (participant_id,),
+        ) as rows,
+    ):
+        return [
+            Vote(
+                statement_id=row["statement_id"],
+                participant_id=row["participant_id"],
+                value=row["value"],
+                voted_at=from_required_text(row["voted_at"]),
+                changed_at=from_text(row["changed_at"]),
+            )
+            for row in await rows.fetchall()
+        ]
+
+
+async def value(db: Database, *, participant_id: int, statement_id: int) -> str | None:
+    async with (
+        db.reading() as conn,
+        conn.execute(
+            "SELECT value FROM votes WHERE statement_id = ? AND participant_id = ?",
+            (statement_id, participant_id),
+        ) as rows,
+    ):
+        row = await rows.fetchone()
+    return row["value"] if row else None
