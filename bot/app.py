@@ -20,13 +20,17 @@ from bot.concurrency import PerChatUpdateProcessor
 from bot.menus import publish_default_commands
 from bot.runtime import RUNTIME_KEY, Runtime
 from bot.settings import Settings
+from flows.agora import AgoraService
 from flows.engine import JourneyEngine
+from flows.facilitation import FacilitationService
 from flows.journey import default_journey
 from flows.service import WorkshopService
 from storage import updates
 from storage.db import Database, utc_now
 
 log = logging.getLogger(__name__)
+# transitions logs every state change at INFO: one line per answer is noise in the bot's log.
+logging.getLogger("transitions").setLevel(logging.WARNING)
 
 
 def build_application(
@@ -49,7 +53,7 @@ def build_application(
         .base_url(settings.api_base_url)
         .base_file_url(settings.api_base_file_url)
         .defaults(Defaults(tzinfo=settings.timezone))
-        .rate_limiter(AIORateLimiter(max_retries=5))
+        .rate_limiter(AIORateLimiter(overall_max_rate=settings.messages_per_second, max_retries=5))
         .concurrent_updates(PerChatUpdateProcessor(max_concurrent_updates))
         .post_init(open_services)
         .post_shutdown(close_services)
@@ -77,6 +81,10 @@ async def open_services(application: Application) -> None:
     state.service_ = WorkshopService(
         state.database, state.engine, organisers=state.settings.organisers
     )
+    state.agora_ = AgoraService(
+        state.database, state.engine, max_text_length=state.settings.max_answer_length
+    )
+    state.facilitation_ = FacilitationService(state.database, state.engine)
     await publish_default_commands(
         application.bot, default_language=state.settings.default_language
     )
@@ -88,7 +96,7 @@ async def close_services(application: Application) -> None:
     if state.database is not None:
         await state.database.close()
         state.database = None
-        state.service_ = None
+        state.service_ = state.agora_ = state.facilitation_ = None
 
 
 def is_handling_updates(application: Application) -> bool:

@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from telegram.ext import ContextTypes
 
 from bot.settings import Settings
+from flows.agora import AgoraService
 from flows.engine import JourneyEngine
+from flows.facilitation import FacilitationService
 from flows.journey import Journey
 from flows.service import WorkshopService
 from storage.db import Database
@@ -24,12 +26,26 @@ class Runtime:
     engine: JourneyEngine
     database: Database | None = None
     service_: WorkshopService | None = field(default=None, repr=False)
+    agora_: AgoraService | None = field(default=None, repr=False)
+    facilitation_: FacilitationService | None = field(default=None, repr=False)
 
     @property
     def service(self) -> WorkshopService:
         if self.service_ is None:
             raise RuntimeError("the application was not started with open_services()")
         return self.service_
+
+    @property
+    def agora(self) -> AgoraService:
+        if self.agora_ is None:
+            raise RuntimeError("the application was not started with open_services()")
+        return self.agora_
+
+    @property
+    def facilitation(self) -> FacilitationService:
+        if self.facilitation_ is None:
+            raise RuntimeError("the application was not started with open_services()")
+        return self.facilitation_
 
 
 def runtime(context: ContextTypes.DEFAULT_TYPE) -> Runtime:

@@ -29,6 +29,9 @@ class Settings:
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Paris"))
     default_language: str = "fr"
     max_answer_length: int = 2000
+    # Telegram's broadcast limit: about 30 messages a second across all chats, more with
+    # its paid broadcasts. The bot never sends faster than this.
+    messages_per_second: int = 30
 
     @property
     def api_base_file_url(self) -> str:
@@ -59,7 +62,19 @@ class Settings:
             organisers=_parse_organisers(env.get("COOPBOT_ORGANISERS", "")),
             timezone=_parse_timezone(env.get("COOPBOT_TIMEZONE", "").strip() or "Europe/Paris"),
             default_language=_parse_language(env.get("COOPBOT_DEFAULT_LANGUAGE", "").strip()),
+            messages_per_second=_parse_rate(env.get("COOPBOT_MESSAGES_PER_SECOND", "").strip()),
         )
+
+
+def _parse_rate(raw: str) -> int:
+    if not raw:
+        return 30
+    if not raw.isdigit() or not 1 <= int(raw) <= 1000:
+        raise SettingsError(
+            f"COOPBOT_MESSAGES_PER_SECOND must be a whole number from 1 to 1000 (got {raw!r}); "
+            "30 is Telegram's limit without paid broadcasts."
+        )
+    return int(raw)
 
 
 def _parse_organisers(raw: str) -> frozenset[int]:

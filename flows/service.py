@@ -13,11 +13,24 @@ from datetime import datetime
 from enum import Enum
 
 from flows.codes import looks_like_code, new_code
-from flows.engine import CONSENT, DONE, ONBOARDING, JourneyEngine, Move, Progress, Rejection, Step
-from storage import answers, participants, updates, users, workshops
+from flows.engine import (
+    CONSENT,
+    DONE,
+    ONBOARDING,
+    OTHER_SUFFIX,
+    PEERS_WAIT,
+    JourneyEngine,
+    Move,
+    Progress,
+    Rejection,
+    Situation,
+    Step,
+)
+from storage import answers, participants, statements, updates, users, votes, workshops
 from storage.db import Database, utc_now
-from storage.models import Participant, Workshop
+from storage.models import Participant, Statement, Workshop
 from storage.participants import StepChange, StepWrite
+from storage.statements import NewStatement
 
 
 class NotAllowed(Exception):
@@ -65,6 +78,15 @@ class Response:
 
 
 @dataclass(frozen=True)
+class StepView:
+    """What a multi or list step shows besides its prompt: the answers given so far."""
+
+    selection: tuple[str, ...] = ()
+    other: str | None = None
+    statements: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ParticipantProgress:
     workshop: Workshop
     participant: Participant
@@ -81,6 +103,8 @@ class Board:
     by_category: dict[str | None, Counter[str]] = field(default_factory=dict)
 
     JOINING = "joining"
+    PEERS = "peers"  # answering phase 2
+    WAITING = "waiting"  # phase 1 done, waiting for phase 2 to open
     FINISHED = "finished"
 
 
@@ -153,7 +177,7 @@ class WorkshopService:
             JoinResult.JOINED if created else JoinResult.RESUMED,
             workshop,
             participant,
-            self.engine.step(participant.state),
+            self.engine.step(participant.state, participant.category),
             left_behind=before if before is not None and before.id != participant.id else None,
         )
 
@@ -165,7 +189,36 @@ class WorkshopService:
         participant = await participants.current(self.db, user_id=user_id)
         if participant is None:
             return None
-        return participant, self.engine.step(participant.state)
+        return participant, self.engine.step(participant.state, participant.category)
+
+    async def situation(self, participant: Participant, step: Step) -> Situation:
+        """The facts besides the state that the engine needs for this participant and step."""
+        workshop = await workshops.get(self.db, workshop_id=participant.workshop_id)
+        view = await self.step_view(participant, step)
+        return Situation(
+            category=participant.category,
+            peers_open=workshop is not None and workshop.peers_open,
+            selection=view.selection,
+            other=view.other,
+            statements=len(view.statements),
+        )
+
+    async def step_view(self, participant: Participant, step: Step) -> StepView:
+        """The ticked options of a multi step, the statements made at a list step."""
+        if step.prompt is None or step.kind not in ("multi", "list"):
+            return StepView()
+        if step.kind == "list":
+            made = await statements.of_step(
+                self.db, participant_id=participant.id, question_id=step.prompt.id
+            )
+            return StepView(statements=tuple(s.text for s in made))
+        ticked = await answers.value_of(
+            self.db, participant_id=participant.id, question_id=step.prompt.id
+        )
+        other = await answers.value_of(
+            self.db, participant_id=participant.id, question_id=step.prompt.id + OTHER_SUFFIX
+        )
+        return StepView(selection=tuple(filter(None, (ticked or "").split(","))), other=other)
 
     # -- answering ---------------------------------------------------------------
 
@@ -191,7 +244,7 @@ class WorkshopService:
             return Response(Outcome.NOT_JOINED)
         # A state the journey file no longer has is shown (and answered) as the step the
         # engine falls back to; the write still checks against what is stored.
-        step = self.engine.step(participant.state)
+        step = self.engine.step(participant.state, participant.category)
         if update_id is not None and await updates.was_handled(self.db, update_id=update_id):
             return Response(Outcome.DUPLICATE, participant, step)
         if from_button and (participant_id != participant.id or seen_state != step.state):
@@ -202,7 +255,11 @@ class WorkshopService:
                 other_participation=participant_id != participant.id,
             )
         decision = self.engine.interpret(
-            step.state, value, from_button=from_button, navigation=navigation
+            step.state,
+            value,
+            from_button=from_button,
+            navigation=navigation,
+            situation=await self.situation(participant, step),
         )
         if isinstance(decision, Rejection):
             return Response(Outcome.REJECTED, participant, step, rejection=decision)
@@ -217,6 +274,7 @@ class WorkshopService:
                 expected_state=participant.state,
                 new_state=decision.to_state,
                 answer=decision.answer,
+                statement=self._statement(step, decision),
                 category=decision.category,
                 language=decision.language,
                 consented=decision.consented,
@@ -226,14 +284,26 @@ class WorkshopService:
         )
         if stored is None:  # erased meanwhile
             return Response(Outcome.NOT_JOINED)
-        now_step = self.engine.step(stored.state)
+        now_step = self.engine.step(stored.state, stored.category)
         if written is StepWrite.DUPLICATE:
             return Response(Outcome.DUPLICATE, stored, now_step)
         if written is StepWrite.STALE:
             return Response(Outcome.STALE, stored, now_step)
         return Response(Outcome.MOVED, stored, now_step, step, decision)
 
-    async def remember_prompt(self, *, participant_id: int, message_id: int) -> None:
+    @staticmethod
+    def _statement(step: Step, move: Move) -> NewStatement | None:
+        """The statement a list step's message makes (a request names whom it is for)."""
+        if move.statement is None or step.prompt is None or step.prompt.statement is None:
+            return None
+        return NewStatement(
+            kind=step.prompt.statement,
+            text=move.statement,
+            target_category=step.prompt.about,
+            question_id=step.prompt.id,
+        )
+
+    async def remember_prompt(self, *, participant_id: int, message_id: int | None) -> None:
         """The message now showing the participant's current step (the only one with buttons)."""
         await participants.set_prompt_message(
             self.db, participant_id=participant_id, message_id=message_id
@@ -256,7 +326,17 @@ class WorkshopService:
             await participants.set_paused(
                 self.db, participant_id=participant.id, paused=False, now=self.clock()
             )
-        return participant, self.engine.step(participant.state)
+        if participant.state == PEERS_WAIT:  # phase 2 may have opened as they reached the wait
+            workshop = await workshops.get(self.db, workshop_id=participant.workshop_id)
+            target = self.engine.release_target(participant.category)
+            if workshop is not None and workshop.peers_open and target is not None:
+                released = await participants.release_waiting(
+                    self.db,
+                    workshop_id=workshop.id,
+                    targets={participant.category or "": target},
+                )
+                participant = next((p for p in released if p.id == participant.id), participant)
+        return participant, self.engine.step(participant.state, participant.category)
 
     # -- personal data ---------------------------------------------------------
 
@@ -266,6 +346,13 @@ class WorkshopService:
         for participant in await participants.of_user(self.db, user_id=user_id):
             workshop = await workshops.get(self.db, workshop_id=participant.workshop_id)
             saved = await answers.for_participant(self.db, participant_id=participant.id)
+            made_by_others = await statements.of_workshop(
+                self.db,
+                workshop_id=participant.workshop_id,
+                statuses=("approved", "withdrawn", "pending", "rejected"),
+            )
+            made = await statements.of_participant(self.db, participant_id=participant.id)
+            cast = await votes.of_participant(self.db, participant_id=participant.id)
             participations.append(
                 {
                     "workshop": workshop.title if workshop else None,
@@ -283,6 +370,24 @@ class WorkshopService:
                             "edited_at": _iso(answer.edited_at),
                         }
                         for answer in saved
+                    ],
+                    "statements": [
+                        {
+                            "kind": statement.kind,
+                            "text": statement.text,
+                            "status": statement.status,
+                            "created_at": statement.created_at.isoformat(),
+                        }
+                        for statement in made
+                    ],
+                    "votes": [
+                        {
+                            "statement": _statement_text(vote.statement_id, made_by_others),
+                            "vote": vote.value,
+                            "voted_at": vote.voted_at.isoformat(),
+                            "changed_at": _iso(vote.changed_at),
+                        }
+                        for vote in cast
                     ],
                 }
             )
@@ -318,8 +423,8 @@ class WorkshopService:
         return ParticipantProgress(
             workshop,
             participant,
-            self.engine.step(participant.state),
-            self.engine.progress(participant.state),
+            self.engine.step(participant.state, participant.category),
+            self.engine.progress(participant.state, participant.category),
         )
 
     async def facilitated(self, *, user_id: int) -> list[Workshop]:
@@ -349,16 +454,25 @@ class WorkshopService:
         board = Board(workshop)
         rows = await participants.states_by_category(self.db, workshop_id=workshop.id)
         for category, state, count in rows:
-            step = self.engine.step(state)
+            step = self.engine.step(state, category)
             if state == DONE:
                 column = Board.FINISHED
+            elif state == PEERS_WAIT:
+                column = Board.WAITING
             elif state in ONBOARDING or step.prompt is None:
                 column = Board.JOINING
+            elif step.phase == 2:
+                column = Board.PEERS
             else:
                 column = str(step.prompt.moment_number)
             board.by_category.setdefault(category, Counter())[column] += count
             board.total += count
         return board
+
+
+def _statement_text(statement_id: int, known: list[Statement]) -> str | None:
+    """The text a vote was about (as the participant saw it, without its author)."""
+    return next((s.text for s in known if s.id == statement_id), None)
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -1,0 +1,219 @@
+"""What facilitators do during a workshop: pace the phases and moderate the agora.
+
+Every action checks that the user facilitates the workshop it touches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+
+from flows.codes import looks_like_code
+from flows.engine import JourneyEngine
+from flows.service import NotAllowed
+from storage import participants, statements, workshops
+from storage.db import Database, utc_now
+from storage.models import Participant, Statement, Workshop
+
+
+class Ambiguous(Exception):
+    """The user facilitates several workshops and did not say which one."""
+
+    def __init__(self, choices: list[Workshop]) -> None:
+        super().__init__("several workshops")
+        self.choices = choices
+
+
+@dataclass(frozen=True)
+class PhaseChange:
+    """A phase opened or closed: whether it changed, and whom to tell."""
+
+    workshop: Workshop
+    changed: bool
+    audience: list[Participant] = field(default_factory=list)
+    released: list[Participant] = field(default_factory=list)  # moved into phase 2 now
+
+
+class Decision(Enum):
+    APPROVE = "approve"
+    REJECT = "reject"
+    WITHDRAW = "withdraw"
+
+
+_STATUS = {
+    Decision.APPROVE: "approved",
+    Decision.REJECT: "rejected",
+    Decision.WITHDRAW: "withdrawn",
+}
+_FROM = {Decision.APPROVE: "pending", Decision.REJECT: "pending", Decision.WITHDRAW: "approved"}
+
+
+@dataclass(frozen=True)
+class Moderated:
+    statement: Statement
+    workshop: Workshop
+    changed: bool  # False: decided before (by this or another facilitator)
+    author: Participant | None = None
+    audience: list[Participant] = field(default_factory=list)  # to offer it to, once approved
+    messages: list[tuple[int, int]] = field(default_factory=list)  # facilitators' messages
+
+
+class FacilitationService:
+    def __init__(
+        self,
+        db: Database,
+        engine: JourneyEngine,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.db = db
+        self.engine = engine
+        self.clock = clock
+
+    async def workshop_for(self, *, user_id: int, code: str | None) -> Workshop:
+        """The workshop a facilitator command is about: the one `code` names, or the only one
+        the user facilitates. Raises `NotAllowed` or `Ambiguous`."""
+        if code is not None:
+            found = (
+                await workshops.find_by_code(self.db, code=code) if looks_like_code(code) else None
+            )
+            if found is None or not await workshops.is_facilitator(
+                self.db, workshop_id=found[0].id, user_id=user_id
+            ):
+                raise NotAllowed
+            return found[0]
+        mine = await workshops.facilitated_by(self.db, user_id=user_id)
+        if not mine:
+            raise NotAllowed
+        if len(mine) > 1:
+            raise Ambiguous(mine)
+        return mine[0]
+
+    async def _refresh(self, workshop: Workshop) -> Workshop:
+        fresh = await workshops.get(self.db, workshop_id=workshop.id)
+        assert fresh is not None
+        return fresh
+
+    async def set_peers_waiting(self, *, user_id: int, code: str | None) -> PhaseChange:
+        """Phase 2 will wait for `/open peers` (participants who are in it already go on)."""
+        workshop = await self.workshop_for(user_id=user_id, code=code)
+        if not workshop.peers_open:
+            return PhaseChange(workshop, False)
+        await workshops.set_phase(
+            self.db,
+            workshop_id=workshop.id,
+            column="peers_opened_at",
+            when=None,
+            only_if_unset=False,
+        )
+        return PhaseChange(await self._refresh(workshop), True)
+
+    async def open_peers(self, *, user_id: int, code: str | None) -> PhaseChange:
+        """Open phase 2: participants who were waiting get their first question."""
+        workshop = await self.workshop_for(user_id=user_id, code=code)
+        changed = await workshops.set_phase(
+            self.db,
+            workshop_id=workshop.id,
+            column="peers_opened_at",
+            when=self.clock(),
+            only_if_unset=True,
+        )
+        targets = {
+            c.id: target
+            for c in self.engine.journey.categories
+            if (target := self.engine.release_target(c.id)) is not None
+        }
+        # Released even when it was open already: someone may have reached the wait in the
+        # same instant as the opening.
+        released = await participants.release_waiting(
+            self.db, workshop_id=workshop.id, targets=targets
+        )
+        audience = await participants.of_workshop(self.db, workshop_id=workshop.id)
+        return PhaseChange(await self._refresh(workshop), changed, audience, released)
+
+    async def open_agora(self, *, user_id: int, code: str | None) -> PhaseChange:
+        workshop = await self.workshop_for(user_id=user_id, code=code)
+        if workshop.agora_closed_at is not None:
+            return PhaseChange(workshop, False)
+        changed = await workshops.set_phase(
+            self.db,
+            workshop_id=workshop.id,
+            column="agora_opened_at",
+            when=self.clock(),
+            only_if_unset=True,
+        )
+        audience = await participants.of_workshop(self.db, workshop_id=workshop.id)
+        return PhaseChange(await self._refresh(workshop), changed, audience)
+
+    async def close_agora(self, *, user_id: int, code: str | None) -> PhaseChange:
+        workshop = await self.workshop_for(user_id=user_id, code=code)
+        if workshop.agora_opened_at is None:
+            return PhaseChange(workshop, False)
+        changed = await workshops.set_phase(
+            self.db,
+            workshop_id=workshop.id,
+            column="agora_closed_at",
+            when=self.clock(),
+            only_if_unset=True,
+        )
+        audience = await participants.of_workshop(self.db, workshop_id=workshop.id)
+        return PhaseChange(await self._refresh(workshop), changed, audience)
+
+    async def moderate(self, *, user_id: int, statement_id: int, decision: Decision) -> Moderated:
+        """Approve or reject a pending statement, or withdraw an approved one."""
+        statement = await statements.get(self.db, statement_id=statement_id)
+        if statement is None or not await workshops.is_facilitator(
+            self.db, workshop_id=statement.workshop_id, user_id=user_id
+        ):
+            raise NotAllowed
+        return await self._decide(user_id, statement, decision)
+
+    async def withdraw(self, *, user_id: int, code: str | None, number: int) -> Moderated | None:
+        """Withdraw statement number `number` of the workshop (None: no such statement)."""
+        workshop = await self.workshop_for(user_id=user_id, code=code)
+        statement = await statements.by_number(self.db, workshop_id=workshop.id, number=number)
+        if statement is None:
+            return None
+        return await self._decide(user_id, statement, Decision.WITHDRAW)
+
+    async def _decide(self, user_id: int, statement: Statement, decision: Decision) -> Moderated:
+        changed, stored = await statements.decide(
+            self.db,
+            statement_id=statement.id,
+            status=_STATUS[decision],
+            by=user_id,
+            now=self.clock(),
+            from_status=_FROM[decision],
+        )
+        assert stored is not None
+        workshop = await workshops.get(self.db, workshop_id=stored.workshop_id)
+        assert workshop is not None
+        author = (
+            await participants.get(self.db, participant_id=stored.participant_id)
+            if stored.participant_id is not None
+            else None
+        )
+        audience: list[Participant] = []
+        if changed and decision is Decision.APPROVE and workshop.agora_open:
+            audience = await participants.of_workshop(self.db, workshop_id=workshop.id)
+        messages = await statements.moderation_messages(self.db, statement_id=stored.id)
+        return Moderated(stored, workshop, changed, author, audience, messages)
+
+    async def remember_moderation_message(
+        self, *, statement_id: int, chat_id: int, message_id: int
+    ) -> None:
+        await statements.add_moderation_message(
+            self.db, statement_id=statement_id, chat_id=chat_id, message_id=message_id
+        )
+
+    async def statements(
+        self, *, user_id: int, code: str | None
+    ) -> tuple[Workshop, list[Statement]]:
+        """The workshop's statements that are approved or waiting for approval."""
+        workshop = await self.workshop_for(user_id=user_id, code=code)
+        found = await statements.of_workshop(
+            self.db, workshop_id=workshop.id, statuses=("approved", "pending")
+        )
+        return workshop, found
