@@ -8,12 +8,16 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import translations
-from bot.rendering import language_name, plain
-from flows.engine import BACK, SKIP, JourneyEngine, Step
+from bot.rendering import language_name, plain, vote_label
+from flows.agora import VOTES
+from flows.engine import BACK, FINISH, SKIP, TICK, UNTICK, JourneyEngine, Step
 from flows.journey import LANGUAGES
+from flows.service import StepView
 
 JOURNEY_PREFIX = "j"
 LANGUAGE_PREFIX = "lang"
+VOTE_PREFIX = "v"
+MODERATION_PREFIX = "mod"
 MAX_CALLBACK_BYTES = 64
 
 
@@ -46,9 +50,15 @@ def _gettext(language: str) -> Callable[[str], str]:
 
 
 def step_keyboard(
-    engine: JourneyEngine, participant_id: int, step: Step, language: str
+    engine: JourneyEngine,
+    participant_id: int,
+    step: Step,
+    language: str,
+    *,
+    category: str | None = None,
+    view: StepView | None = None,
 ) -> InlineKeyboardMarkup | None:
-    """The buttons for a step: its choices, then back/skip where they apply."""
+    """The buttons for a step: its choices, then back/skip (or done) where they apply."""
     gettext = _gettext(language)
 
     def button(label: str, value: str) -> InlineKeyboardButton:
@@ -67,12 +77,26 @@ def step_keyboard(
         rows = [[button(value, value) for value in engine.choices(step)]]
     elif step.kind == "choice" and step.prompt is not None:
         rows = [[button(plain(o.label, language), o.id)] for o in step.prompt.options]
+    elif step.kind == "multi" and step.prompt is not None:
+        ticked = (view or StepView()).selection
+        rows = [
+            [
+                button("☑️ " + plain(o.label, language), UNTICK + o.id)
+                if o.id in ticked
+                else button("⬜ " + plain(o.label, language), TICK + o.id)
+            ]
+            for o in step.prompt.options
+        ]
     navigation = []
-    # No way back from the end screen: one stray tap would un-finish the participant
-    # (/back still works there, on purpose).
-    if step.kind not in ("consent", "category", "done") and engine.can_go_back(step.state):
+    # No way back from the end screen or the wait for phase 2: one stray tap would move
+    # the participant (/back still works there, on purpose).
+    if step.kind not in ("consent", "category", "done", "peers_wait") and engine.can_go_back(
+        step.state, category
+    ):
         navigation.append(button("⬅️ " + gettext("Back"), BACK))
-    if step.prompt is not None and step.prompt.optional:
+    if step.kind in ("multi", "list"):  # done with nothing given skips an optional one
+        navigation.append(button(gettext("Done") + " ✅", FINISH))
+    elif step.prompt is not None and step.prompt.optional:
         navigation.append(button(gettext("Skip") + " ➡️", SKIP))
     if navigation:
         rows.append(navigation)
@@ -93,3 +117,80 @@ def language_keyboard() -> InlineKeyboardMarkup:
 def parse_language_data(data: str) -> str | None:
     prefix, _, code = data.partition(":")
     return code if prefix == LANGUAGE_PREFIX and code in LANGUAGES else None
+
+
+@dataclass(frozen=True)
+class VoteButton:
+    statement_id: int
+    value: str
+
+
+def vote_keyboard(statement_id: int, language: str, *, current: str | None) -> InlineKeyboardMarkup:
+    """Agree / disagree / pass under a statement; the participant's vote is marked."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    ("✅ " if value == current else "") + vote_label(value, language),
+                    callback_data=_checked(f"{VOTE_PREFIX}:{statement_id}:{value[0]}"),
+                )
+                for value in VOTES
+            ]
+        ]
+    )
+
+
+def parse_vote_data(data: str) -> VoteButton | None:
+    parts = data.split(":")
+    if len(parts) != 3 or parts[0] != VOTE_PREFIX or not parts[1].isdigit():
+        return None
+    value = next((v for v in VOTES if v[0] == parts[2]), None)
+    return VoteButton(int(parts[1]), value) if value else None
+
+
+@dataclass(frozen=True)
+class ModerationButton:
+    statement_id: int
+    action: str  # approve, reject or withdraw
+
+
+_ACTIONS = ("approve", "reject", "withdraw")
+
+
+def moderation_keyboard(
+    statement_id: int, status: str, language: str
+) -> InlineKeyboardMarkup | None:
+    """Approve / reject for a pending statement, withdraw for an approved one."""
+    gettext = _gettext(language)
+
+    def button(label: str, action: str) -> InlineKeyboardButton:
+        return InlineKeyboardButton(
+            label, callback_data=_checked(f"{MODERATION_PREFIX}:{statement_id}:{action[0]}")
+        )
+
+    if status == "pending":
+        return InlineKeyboardMarkup(
+            [
+                [
+                    button("✅ " + gettext("Approve"), "approve"),
+                    button("❌ " + gettext("Reject"), "reject"),
+                ]
+            ]
+        )
+    if status == "approved":
+        return InlineKeyboardMarkup([[button("🚫 " + gettext("Withdraw"), "withdraw")]])
+    return None
+
+
+def parse_moderation_data(data: str) -> ModerationButton | None:
+    parts = data.split(":")
+    if len(parts) != 3 or parts[0] != MODERATION_PREFIX or not parts[1].isdigit():
+        return None
+    action = next((a for a in _ACTIONS if a[0] == parts[2]), None)
+    return ModerationButton(int(parts[1]), action) if action else None
+
+
+def _checked(data: str) -> str:
+    if len(data.encode()) > MAX_CALLBACK_BYTES:
+        raise ValueError(f"callback_data over {MAX_CALLBACK_BYTES} bytes: {data!r}")
+    return data

@@ -31,7 +31,14 @@ def participant_commands(language: str) -> list[BotCommand]:
 
 def facilitator_commands(language: str, *, organiser: bool) -> list[BotCommand]:
     _ = translations(language).gettext
-    commands = [BotCommand("progress", _("Live progress of your workshops"))]
+    commands = [
+        BotCommand("progress", _("Live progress of your workshops")),
+        BotCommand("open", _("Open the second phase: /open peers")),
+        BotCommand("peers", _("Phase 2 waits for you or follows: /peers wait|follow")),
+        BotCommand("agora", _("Open the agora; /agora close ends it")),
+        BotCommand("statements", _("The agora's statements, numbered")),
+        BotCommand("withdraw", _("Take a statement back: /withdraw number")),
+    ]
     if organiser:
         commands.append(BotCommand("newsession", _("Create a workshop: /newsession title")))
     return commands + participant_commands(language)[1:]

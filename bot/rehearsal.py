@@ -12,9 +12,10 @@ from __future__ import annotations
 import asyncio
 import re
 import sys
+from collections.abc import Coroutine
 from dataclasses import replace
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from bot.app import build_application, is_handling_updates, running
 from bot.emulator import BotApiEmulator, EmulatedUser
@@ -34,6 +35,23 @@ QUIET = 0.02
 _LINK = re.compile(r"start=([A-Za-z0-9_-]+)")
 _CONSENT = {"fr": "✅ J'accepte", "en": "✅ I agree"}
 _LANGUAGE = {"fr": "Français", "en": "English"}
+_DONE = {"fr": "Terminé ✅", "en": "Done ✅"}
+_VOTES = {
+    "fr": ("👍 D'accord", "👎 Pas d'accord", "🤷 Je passe"),
+    "en": ("👍 Agree", "👎 Disagree", "🤷 Pass"),
+}
+_VOTE_DATA = re.compile(r"^v:\d+:")
+_STATEMENTS = {
+    "fr": {
+        "request": "Nous associer dès l'écriture des projets, pas seulement à leur financement.",
+        "commitment": "Présenter nos actions une fois par trimestre aux services concernés.",
+    },
+    "en": {
+        "request": "Involve us while projects are written, not only when they are funded.",
+        "commitment": "Present our work to the relevant services once a quarter.",
+    },
+}
+_PROPOSAL = "Créer un lieu d'accueil commun pour les porteurs de projets du territoire."
 _REFLECTIONS = {
     "fr": [
         "Je viens avec l'envie de mieux comprendre les contraintes de chacun.",
@@ -94,16 +112,27 @@ async def _rehearse(settings: Settings, out: TextIO) -> int:
             await facilitator.send(f"/start {facilitator_code}")
             await emulator.wait_idle(quiet=QUIET)
 
+            people: list[tuple[EmulatedUser, str]] = []
             for index, (user_id, name, language) in enumerate(PARTICIPANTS):
                 person = emulator.user(user_id, first_name=name, language_code=language)
                 category = journey.categories[index % len(journey.categories)]
-                await _walk(
-                    emulator, person, journey, join_code, category.label[language], language
-                )
-                if index == 0:
-                    _show(out, f"{name}, participant", person)
-                else:
+                await _walk(emulator, person, journey, join_code, category.id, language)
+                people.append((person, language))
+                if index:
                     print(f"\n— {name} ({category.label['en']}) answered every question.", file=out)
+
+            await facilitator.send("/agora")
+            await emulator.wait_idle(quiet=QUIET)
+            await _vote_all(emulator, people)
+            first, _ = people[0]
+            await first.send(_PROPOSAL)
+            await emulator.wait_idle(quiet=QUIET)
+            await facilitator.press("✅ Approuver")
+            await emulator.wait_idle(quiet=QUIET)
+            await _vote_all(emulator, people)
+            await facilitator.send("/agora close")
+            await emulator.wait_idle(quiet=QUIET)
+            _show(out, f"{PARTICIPANTS[0][1]}, participant", first)
 
             await facilitator.send("/progress")
             await emulator.wait_idle(quiet=QUIET)
@@ -125,29 +154,63 @@ async def _walk(
     person: EmulatedUser,
     journey: Journey,
     join_code: str,
-    category_label: str,
+    category_id: str,
     language: str,
 ) -> None:
-    """Join, consent, choose, and answer every live prompt, like a person on a phone."""
+    """Join, consent, choose, and answer every question of both phases, like a person on a
+    phone."""
+    category = journey.category(category_id)
+    assert category is not None
     await person.send(f"/start {join_code}")
     await emulator.wait_idle(quiet=QUIET)
-    for label in (_CONSENT[language], category_label, _LANGUAGE[language]):
+    for label in (_CONSENT[language], category.label[language], _LANGUAGE[language]):
         await person.press(label)
         await emulator.wait_idle(quiet=QUIET)
-    for number, prompt in enumerate(journey.live_prompts()):
-        await _answer(person, prompt, number, language)
-        await emulator.wait_idle(quiet=QUIET)
+    prompts = journey.live_prompts() + journey.peer_prompts(category_id)
+    first_other = next(c.id for c in journey.categories if c.id != category_id)
+    for number, prompt in enumerate(prompts):
+        for action in _answers(person, prompt, number, language, first_other):
+            await action
+            await emulator.wait_idle(quiet=QUIET)
 
 
-async def _answer(person: EmulatedUser, prompt: Prompt, number: int, language: str) -> None:
+def _answers(
+    person: EmulatedUser, prompt: Prompt, number: int, language: str, first_other: str
+) -> list[Coroutine[Any, Any, int]]:
+    """The taps and messages that answer one question."""
     if prompt.kind == "scale":
-        await person.press(str(2 + (number + person.id) % 4))
-    elif prompt.kind == "choice":
+        return [person.press(str(2 + (number + person.id) % 4))]
+    if prompt.kind == "choice":
         option = prompt.options[(number + person.id) % len(prompt.options)]
-        await person.press(option.label[language])
-    else:
-        texts = _REFLECTIONS[language]
-        await person.send(texts[(number + person.id) % len(texts)])
+        return [person.press(option.label[language])]
+    if prompt.kind == "multi":
+        ticked = prompt.options[(number + person.id) % len(prompt.options)]
+        return [person.press("⬜ " + ticked.label[language]), person.press(_DONE[language])]
+    if prompt.kind == "list":
+        writes = prompt.statement == "commitment" or prompt.about == first_other
+        said = [person.send(_STATEMENTS[language][prompt.statement or "request"])] if writes else []
+        return [*said, person.press(_DONE[language])]
+    texts = _REFLECTIONS[language]
+    return [person.send(texts[(number + person.id) % len(texts)])]
+
+
+async def _vote_all(emulator: BotApiEmulator, people: list[tuple[EmulatedUser, str]]) -> None:
+    """Everybody votes on what they are offered until nothing new comes."""
+    while True:
+        voted = False
+        for person, language in people:
+            message = person.last
+            buttons = [data for row in message.buttons for _, data in row]
+            fresh = any(_VOTE_DATA.match(d or "") for d in buttons) and not any(
+                label.startswith("✅") for row in message.buttons for label, _ in row
+            )
+            if fresh:
+                choice = _VOTES[language][(person.id + message.message_id) % 3]
+                await person.press(choice, message=message)
+                voted = True
+        if not voted:
+            return
+        await emulator.wait_idle(quiet=QUIET)
 
 
 def _show(out: TextIO, who: str, person: EmulatedUser) -> None:

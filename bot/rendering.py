@@ -16,9 +16,9 @@ from tqdm import tqdm
 
 from bot.i18n import translations
 from flows.engine import Problem, Progress, Rejection, Step
-from flows.journey import Journey, Moment
-from flows.service import Board
-from storage.models import Workshop
+from flows.journey import GROUP, OWN, Journey, Moment, Prompt
+from flows.service import Board, StepView
+from storage.models import Statement, Workshop
 
 BAR_WIDTH = 10
 
@@ -41,6 +41,13 @@ def local(texts: Mapping[str, str], language: str) -> str:
     return escape(plain(texts, language))
 
 
+def excerpt(text: str, limit: int = 160) -> str:
+    """The start of a user's text, escaped, so that a list of them stays readable (and
+    under Telegram's length limit)."""
+    short = text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    return escape(short)
+
+
 def progress_bar(done: int, total: int) -> str:
     """A fixed-width bar such as ▰▰▰▱▱▱▱▱▱▱ (tqdm's meter, without its numbers)."""
     return tqdm.format_meter(
@@ -55,40 +62,159 @@ def moment_heading(moment: Moment, moment_count: int, language: str) -> str:
     )
 
 
-def prompt_text(journey: Journey, step: Step, language: str, *, max_length: int) -> str:
-    """A prompt with its progress marker, its moment's intro on the moment's first prompt,
-    and a hint on how to answer."""
+def group_name(journey: Journey, category_id: str | None, language: str) -> str:
+    """A category as a group ("les élus"), escaped; its id if the journey lacks it."""
+    category = journey.category(category_id or "")
+    return local(category.group, language) if category else escape(category_id or "")
+
+
+def category_name(journey: Journey, category_id: str | None, language: str) -> str:
+    category = journey.category(category_id or "")
+    return local(category.label, language) if category else escape(category_id or "")
+
+
+def filled(
+    journey: Journey, texts: Mapping[str, str], language: str, *, own: str | None, about: str | None
+) -> str:
+    """A phase 2 text, escaped, with its {own} and {group} placeholders filled in."""
+    return local(texts, language).format(
+        **{OWN: group_name(journey, own, language), GROUP: group_name(journey, about, language)}
+    )
+
+
+def prompt_text(
+    journey: Journey,
+    step: Step,
+    language: str,
+    *,
+    max_length: int,
+    category: str | None = None,
+    view: StepView | None = None,
+) -> str:
+    """A prompt with its progress marker, its moment's (or block's) intro on the first
+    prompt, the answers given so far at a multi or list step, and a hint on how to answer."""
     gettext = translator(language)
-    assert step.prompt is not None and step.moment is not None
-    prompt, moment = step.prompt, step.moment
-    total = len(journey.live_prompts())
-    lines = [
-        f"<b>{moment_heading(moment, len(journey.moments), language)}</b>",
-        f"{progress_bar(step.number - 1, total)} "
-        + gettext("question {number} of {count}").format(number=step.number, count=total),
-        "",
-    ]
-    if prompt is moment.prompts[0]:
-        lines += [f"<i>{local(moment.intro, language)}</i>", ""]
-    lines.append(local(prompt.text, language))
+    assert step.prompt is not None
+    prompt = step.prompt
+    view = view or StepView()
+    if step.moment is not None:
+        moment = step.moment
+        lines = [
+            f"<b>{moment_heading(moment, len(journey.moments), language)}</b>",
+            f"{progress_bar(step.number - 1, step.count)} "
+            + gettext("question {number} of {count}").format(number=step.number, count=step.count),
+            "",
+        ]
+        if prompt is moment.prompts[0]:
+            lines += [f"<i>{local(moment.intro, language)}</i>", ""]
+        lines.append(local(prompt.text, language))
+    else:
+        assert journey.peers is not None
+        peers = journey.peers
+        lines = [
+            "<b>"
+            + gettext("Phase 2 · {title}").format(title=local(peers.title, language))
+            + "</b>",
+            f"{progress_bar(step.number - 1, step.count)} "
+            + gettext("question {number} of {count}").format(number=step.number, count=step.count),
+        ]
+        if prompt.about:
+            lines.append(
+                gettext("About: {group}").format(group=group_name(journey, prompt.about, language))
+            )
+        lines.append("")
+        if step.block_start:
+            intro = peers.about_intro if prompt.about else peers.intro
+            lines += [
+                f"<i>{filled(journey, intro, language, own=category, about=prompt.about)}</i>",
+                "",
+            ]
+        lines.append(filled(journey, prompt.text, language, own=category, about=prompt.about))
     lines.append("")
+    lines += _answer_hint(prompt, language, max_length=max_length, view=view)
+    return "\n".join(lines)
+
+
+def _answer_hint(prompt: Prompt, language: str, *, max_length: int, view: StepView) -> list[str]:
+    gettext = translator(language)
+    ngettext = translations(language).ngettext
     if prompt.kind == "scale":
-        lines.append(
+        return [
             gettext("1 = {low} · 5 = {high}").format(
                 low=local(prompt.low, language), high=local(prompt.high, language)
-            )
-        )
-    elif prompt.kind == "choice":
-        lines.append(gettext("Choose one answer below."))
-    else:
-        lines.append(
-            gettext("Reply with a message (up to {limit} characters).").format(
-                limit=number(max_length, language)
-            )
-        )
-    if prompt.optional:
-        lines.append(gettext("This question is optional: tap «Skip ➡️» or send /skip."))
-    return "\n".join(lines)
+            ),
+            *_optional_hint(prompt, language),
+        ]
+    if prompt.kind == "choice":
+        return [gettext("Choose one answer below."), *_optional_hint(prompt, language)]
+    if prompt.kind == "multi":
+        lines = [gettext("Tick every answer that applies, then tap «Done ✅».")]
+        if prompt.other:
+            lines.append(gettext("Something else? Write it in a message."))
+        if view.other:
+            lines.append(gettext("Your other answer: {text}").format(text=excerpt(view.other)))
+        return lines
+    if prompt.kind == "list":
+        lines = [
+            gettext(
+                "Send each one as its own message (up to {limit} characters). When you have "
+                "no more, tap «Done ✅»."
+            ).format(limit=number(max_length, language))
+        ]
+        if view.statements:
+            lines += [
+                "",
+                ngettext(
+                    "You have written {count} so far:",
+                    "You have written {count} so far:",
+                    len(view.statements),
+                ).format(count=len(view.statements)),
+            ]
+            lines += [f"• {excerpt(text)}" for text in view.statements]
+        return lines
+    return [
+        gettext("Reply with a message (up to {limit} characters).").format(
+            limit=number(max_length, language)
+        ),
+        *_optional_hint(prompt, language),
+    ]
+
+
+def _optional_hint(prompt: Prompt, language: str) -> list[str]:
+    gettext = translator(language)
+    if not prompt.optional:
+        return []
+    return [gettext("This question is optional: tap «Skip ➡️» or send /skip.")]
+
+
+def list_added_text(count: int, language: str) -> str:
+    """The acknowledgement of one more statement at a list step."""
+    ngettext = translations(language).ngettext
+    gettext = translator(language)
+    return "\n".join(
+        [
+            "✅ "
+            + ngettext("Noted: {count} so far.", "Noted: {count} so far.", count).format(
+                count=count
+            ),
+            gettext("Send another one, or tap «Done ✅» to go on."),
+        ]
+    )
+
+
+def peers_wait_text(language: str) -> str:
+    gettext = translator(language)
+    return "\n".join(
+        [
+            "✅ <b>" + gettext("You have answered every question of the first phase.") + "</b>",
+            "",
+            gettext(
+                "The second phase, the exchange between peers, opens when the facilitators "
+                "say so. I will write to you then; there is nothing to do until then."
+            ),
+            gettext("Changed your mind? /back takes you to the previous question."),
+        ]
+    )
 
 
 def answer_label(journey: Journey, step: Step, value: str, language: str) -> str:
@@ -104,9 +230,22 @@ def answer_label(journey: Journey, step: Step, value: str, language: str) -> str
     if step.kind == "choice" and step.prompt is not None:
         option = step.prompt.option(value)
         return local(option.label, language) if option else escape(value)
+    if step.kind == "multi" and step.prompt is not None:
+        return multi_label(step.prompt, StepView(tuple(value.split(","))), language)
     if step.kind == "scale":
         return f"{escape(value)}/5"
     return escape(value)
+
+
+def multi_label(prompt: Prompt, view: StepView, language: str) -> str:
+    """The ticked options and the other answer of a multi step, as they read back."""
+    parts = [
+        local(option.label, language) for option in prompt.options if option.id in view.selection
+    ]
+    if view.other:
+        gettext = translator(language)
+        parts.append(gettext("other: {text}").format(text=excerpt(view.other)))
+    return "; ".join(parts)
 
 
 def with_answer(text: str, label: str, language: str) -> str:
@@ -146,6 +285,10 @@ def consent_text(workshop_title: str, language: str) -> str:
                 "The facilitators see only anonymous, grouped results, never your name; "
                 "results of a group too small to stay anonymous are not shown."
             ),
+            gettext(
+                "In the agora, your requests and commitments are shown to the other "
+                "participants without your name, so that everyone can react to them."
+            ),
             "",
             gettext("Do you agree to take part on these terms?"),
         ]
@@ -176,6 +319,16 @@ def finished_text(journey: Journey, language: str) -> str:
                 "as a whole. The last moment, settling, is asked later, once the workshop "
                 "has had time to sink in."
             ),
+            *(
+                [
+                    gettext(
+                        "Next comes the agora, where everyone reacts to the requests and "
+                        "commitments of the group. I will write to you when it opens."
+                    )
+                ]
+                if journey.peers is not None
+                else []
+            ),
             gettext("Changed your mind? /back takes you to the previous question."),
         ]
     )
@@ -199,6 +352,18 @@ def rejection_text(rejection: Rejection, language: str, *, length: int = 0) -> s
             return gettext("This question cannot be skipped; please answer it.")
         case Problem.NO_WAY_BACK:
             return gettext("There is no earlier question to go back to.")
+        case Problem.WAITING:
+            return gettext(
+                "The second phase is not open yet. I will write to you as soon as the "
+                "facilitators open it."
+            )
+        case Problem.NOTHING_CHOSEN:
+            return gettext("Nothing is chosen yet: tick at least one answer, or write one.")
+        case Problem.TOO_MANY:
+            return gettext(
+                "You have written {limit} already, the most this question takes. Tap "
+                "«Done ✅» to go on."
+            ).format(limit=number(rejection.limit, language))
         case Problem.FINISHED:
             return gettext(
                 "You have already answered every question. Use /back to change an answer."
@@ -213,8 +378,26 @@ def participant_progress_text(
     lines = [f"<b>{escape(workshop.title)}</b>"]
     if progress.finished:
         lines.append(gettext("You have answered every question of the workshop. Thank you!"))
+    elif progress.waiting:
+        lines.append(
+            gettext(
+                "You have finished the first phase; the second opens when the facilitators say so."
+            )
+        )
     elif step.prompt is None:
         lines.append(gettext("You have not started the questions yet."))
+    elif progress.phase == 2:
+        assert journey.peers is not None
+        lines.append(
+            gettext("Phase 2 · {title}").format(title=local(journey.peers.title, language))
+        )
+        lines.append(
+            f"{progress_bar(progress.answered_steps, progress.step_count)} "
+            + gettext("{done} of {count} questions answered").format(
+                done=number(progress.answered_steps, language),
+                count=number(progress.step_count, language),
+            )
+        )
     else:
         lines.append(
             moment_heading(journey.moment(progress.moment_number), progress.moment_count, language)
@@ -267,6 +450,10 @@ def board_text(journey: Journey, board: Board, language: str, *, now: datetime) 
                         count=counts[str(moment.number)], number=moment.number
                     )
                 )
+        if counts.get(Board.WAITING):
+            parts.append(gettext("{count} waiting for phase 2").format(count=counts[Board.WAITING]))
+        if counts.get(Board.PEERS):
+            parts.append(gettext("{count} in phase 2").format(count=counts[Board.PEERS]))
         if counts.get(Board.FINISHED):
             finished = counts[Board.FINISHED]
             parts.append(
@@ -283,4 +470,222 @@ def board_text(journey: Journey, board: Board, language: str, *, now: datetime) 
             time=format_datetime(now, "short", tzinfo=now.tzinfo, locale=language)
         )
     )
+    return "\n".join(lines)
+
+
+# -- the agora -------------------------------------------------------------------------
+
+VOTE_ICONS = {"agree": "👍", "disagree": "👎", "pass": "🤷"}
+
+
+def vote_label(value: str, language: str) -> str:
+    gettext = translator(language)
+    labels = {"agree": gettext("Agree"), "disagree": gettext("Disagree"), "pass": gettext("Pass")}
+    return f"{VOTE_ICONS[value]} {labels[value]}"
+
+
+def statement_heading(journey: Journey, statement: Statement, language: str) -> str:
+    """What a statement is and whom it comes from (a category, never a person)."""
+    gettext = translator(language)
+    source = category_name(journey, statement.source_category, language)
+    if statement.kind == "request":
+        target = category_name(journey, statement.target_category, language)
+        return "🗣️ <b>" + gettext("Request") + f"</b> · {source} → {target}"
+    if statement.kind == "commitment":
+        return "🤝 <b>" + gettext("Commitment") + f"</b> · {source}"
+    return "💡 <b>" + gettext("Proposal") + f"</b> · {source}"
+
+
+def statement_text(
+    journey: Journey,
+    statement: Statement,
+    language: str,
+    *,
+    vote: str | None = None,
+    remaining: int | None = None,
+    note: str | None = None,
+) -> str:
+    """A statement as offered in the agora, with the participant's vote once given."""
+    gettext = translator(language)
+    ngettext = translations(language).ngettext
+    lines = [
+        statement_heading(journey, statement, language),
+        "",
+        f"« {escape(statement.text)} »" if language == "fr" else f"“{escape(statement.text)}”",
+    ]
+    if remaining is not None:
+        lines += [
+            "",
+            ngettext(
+                "{count} more statement after this one.",
+                "{count} more statements after this one.",
+                remaining,
+            ).format(count=number(remaining, language))
+            if remaining
+            else gettext("This is the last statement for now."),
+        ]
+    if vote is not None:
+        lines += ["", gettext("Your vote: {vote}").format(vote=vote_label(vote, language))]
+    if note:
+        lines += ["", note]
+    return "\n".join(lines)
+
+
+def agora_intro_text(language: str) -> str:
+    gettext = translator(language)
+    return "\n".join(
+        [
+            "🏛️ <b>" + gettext("The agora is open.") + "</b>",
+            "",
+            gettext(
+                "Every request and commitment of the group is put to all, without its "
+                "author. I show them to you one at a time: tap Agree, Disagree or Pass. To "
+                "change a vote, tap another button under the statement."
+            ),
+            gettext(
+                "To put a statement of your own to everyone, just write it as a message: "
+                "the facilitators check it first."
+            ),
+        ]
+    )
+
+
+def agora_waiting_text(language: str) -> str:
+    """For participants still answering when the agora opens."""
+    gettext = translator(language)
+    return "🏛️ " + gettext(
+        "The agora is open. Finish your questions first (/resume shows where you are) and "
+        "you will join it right after."
+    )
+
+
+def agora_closed_text(language: str) -> str:
+    gettext = translator(language)
+    return "🏛️ " + gettext(
+        "The agora is closed: thank you for your votes and statements. The facilitators "
+        "will share what came out of it."
+    )
+
+
+def caught_up_text(language: str) -> str:
+    gettext = translator(language)
+    return "🏛️ " + gettext(
+        "You have reacted to every statement for now. New ones will come to you as they "
+        "arrive. To propose one of your own, write it as a message."
+    )
+
+
+def proposal_received_text(language: str) -> str:
+    gettext = translator(language)
+    return "✅ " + gettext(
+        "Thank you. Your statement goes to the facilitators, who check it before it is "
+        "shown to everyone, without your name."
+    )
+
+
+def proposal_decided_text(approved: bool, statement: Statement, language: str) -> str:
+    gettext = translator(language)
+    quoted = escape(statement.text)
+    if approved:
+        return "✅ " + gettext(
+            "Your statement «{text}» is now put to everyone in the agora."
+        ).format(text=quoted)
+    return "ℹ️ " + gettext(
+        "The facilitators did not keep your statement «{text}» for the agora."
+    ).format(text=quoted)
+
+
+def statement_status(status: str, language: str) -> str:
+    gettext = translator(language)
+    return {
+        "pending": "⏳ " + gettext("Waiting for approval"),
+        "approved": "✅ " + gettext("Approved"),
+        "rejected": "❌ " + gettext("Rejected"),
+        "withdrawn": "🚫 " + gettext("Withdrawn"),
+    }[status]
+
+
+def moderation_text(journey: Journey, statement: Statement, language: str) -> str:
+    """What facilitators see of a statement to approve (never who wrote it)."""
+    gettext = translator(language)
+    lines = [
+        "🛡️ <b>"
+        + gettext("Statement {number} for the agora").format(number=statement.number)
+        + "</b>",
+        statement_heading(journey, statement, language),
+        "",
+        f"« {escape(statement.text)} »" if language == "fr" else f"“{escape(statement.text)}”",
+        "",
+        statement_status(statement.status, language),
+    ]
+    if statement.status == "pending":
+        lines.append(gettext("Approve it to put it to everyone."))
+    elif statement.status == "approved":
+        lines.append(
+            gettext("To take it back from the agora: /withdraw {number}").format(
+                number=statement.number
+            )
+        )
+    return "\n".join(lines)
+
+
+def statements_list_texts(
+    journey: Journey, workshop: Workshop, statements: list[Statement], language: str
+) -> list[str]:
+    """The workshop's statements for facilitators, as messages under Telegram's limit."""
+    gettext = translator(language)
+    ngettext = translations(language).ngettext
+    head = [
+        f"🏛️ <b>{escape(workshop.title)}</b>",
+        ngettext("{count} statement", "{count} statements", len(statements)).format(
+            count=number(len(statements), language)
+        ),
+    ]
+    if not statements:
+        head.append(gettext("No statement yet: they come from the requests and commitments."))
+    blocks = ["\n".join(head)]
+    for statement in statements:
+        blocks.append(
+            "\n".join(
+                [
+                    f"<b>{statement.number}.</b> "
+                    + statement_heading(journey, statement, language)
+                    + " · "
+                    + statement_status(statement.status, language),
+                    escape(statement.text),
+                ]
+            )
+        )
+    blocks.append(gettext("Withdraw one with /withdraw followed by its number."))
+    return split_message(blocks)
+
+
+MESSAGE_LIMIT = 4096
+
+
+def split_message(blocks: list[str], *, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Join paragraphs into as few messages as fit under Telegram's limit (a paragraph
+    longer than the limit is cut, which a statement of at most 2,000 characters never is)."""
+    messages: list[str] = []
+    current = ""
+    for block in blocks:
+        block = block[:limit]
+        candidate = f"{current}\n\n{block}" if current else block
+        if len(candidate.encode("utf-16-le")) // 2 > limit:
+            messages.append(current)
+            current = block
+        else:
+            current = candidate
+    if current:
+        messages.append(current)
+    return messages
+
+
+def several_workshops_text(workshops: list[Workshop], command: str, language: str) -> str:
+    gettext = translator(language)
+    lines = [
+        gettext("You facilitate several workshops. Add the code of the one you mean:"),
+        "",
+    ]
+    lines += [f"• {escape(w.title)}: <code>{command} {w.code}</code>" for w in workshops]
     return "\n".join(lines)

@@ -7,6 +7,7 @@ import re
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -58,6 +59,15 @@ async def bot(settings: Settings, emulator: BotApiEmulator) -> AsyncIterator[App
     # Every text is sent as HTML (escaped by rendering), never as plain text by accident.
     texts = [c for c in emulator.calls if c.method in ("sendMessage", "editMessageText") and c.ok]
     assert texts and all(c.params.get("parse_mode") == "HTML" for c in texts)
+
+
+@pytest.fixture
+async def room(settings: Settings, emulator: BotApiEmulator) -> AsyncIterator[Application]:
+    """The bot for a whole room of participants at once: sending as fast as Telegram's paid
+    broadcasts allow, so that the test is not paced at 30 messages a second."""
+    async with bot_running(replace(settings, messages_per_second=1000), emulator) as app:
+        yield app
+    assert [call for call in emulator.rejected if call.method != "answerCallbackQuery"] == []
 
 
 @pytest.fixture(autouse=True)

@@ -30,25 +30,27 @@ async def test_a_participant_walks_the_eight_moments_in_french(
 
     expected = await answer_prompts(emulator, camille, journey.live_prompts(), "fr")
 
-    assert "Merci" in (camille.last.text or "")
+    # Phase 1 is over; phase 2 follows directly (the default), with its introduction.
+    assert "Phase 2 · Échange entre pairs" in (camille.last.text or "")
+    assert "Deuxième temps" in (camille.last.text or "")
     assert stored_answers(settings.database_path, 1001) == expected
     row = participant_row(settings.database_path, 1001)
     assert row is not None
     assert (row["state"], row["category"], row["language"]) == (
-        "done",
+        "p2_role",
         journey.categories[0].id,
         "fr",
     )
-    assert row["consented_at"] and row["finished_at"]
+    assert row["consented_at"] and not row["finished_at"]
     # Button answers read back under their question, and the buttons are gone.
     answered = [m for m in camille.messages if "Votre réponse" in (m.text or "")]
     assert answered and all(not m.buttons for m in answered)
-    # Typed answers read back under their question too; no button is left anywhere
-    # (the end screen has none, so that a stray tap cannot un-finish the journey).
+    # Typed answers read back under their question too; no button is left anywhere but
+    # under the question shown now.
     reflection_prompt = next(p for p in journey.live_prompts() if p.kind == "text")
     reflected = next(m for m in camille.messages if reflection_prompt.text["fr"] in (m.text or ""))
     assert f"Votre réponse\u00a0: {expected[reflection_prompt.id]}" in (reflected.text or "")
-    assert [m for m in camille.messages if m.buttons] == []
+    assert [m for m in camille.messages if m.buttons] == [camille.last]
 
 
 async def test_in_english_with_a_switch_to_french_half_way(
@@ -69,7 +71,7 @@ async def test_in_english_with_a_switch_to_french_half_way(
     assert prompts[half].text["fr"] in (alex.last.text or "")
     expected |= await answer_prompts(emulator, alex, prompts[half:], "fr")
 
-    assert "Merci" in (alex.last.text or "")
+    assert "Phase 2 · Échange entre pairs" in (alex.last.text or "")
     assert stored_answers(settings.database_path, 1002) == expected
     row = participant_row(settings.database_path, 1002)
     assert row is not None and row["language"] == "fr"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.handlers import common, facilitator, participant, privacy
-from bot.keyboards import JOURNEY_PREFIX, LANGUAGE_PREFIX
+from bot.handlers import agora, common, facilitator, participant, phases, privacy
+from bot.keyboards import JOURNEY_PREFIX, LANGUAGE_PREFIX, MODERATION_PREFIX, VOTE_PREFIX
 
 
 def register(application: Application) -> None:
@@ -21,6 +21,11 @@ def register(application: Application) -> None:
         "resume": participant.on_resume,
         "progress": facilitator.on_progress,
         "newsession": facilitator.on_newsession,
+        "open": phases.on_open,
+        "peers": phases.on_peers,
+        "agora": phases.on_agora,
+        "statements": phases.on_statements,
+        "withdraw": phases.on_withdraw,
         "help": common.on_help,
         "language": common.on_language,
         "whoami": common.on_whoami,
@@ -34,6 +39,10 @@ def register(application: Application) -> None:
     )
     application.add_handler(
         CallbackQueryHandler(common.on_language_button, pattern=rf"^{LANGUAGE_PREFIX}:")
+    )
+    application.add_handler(CallbackQueryHandler(agora.on_vote_button, pattern=rf"^{VOTE_PREFIX}:"))
+    application.add_handler(
+        CallbackQueryHandler(phases.on_moderation_button, pattern=rf"^{MODERATION_PREFIX}:")
     )
     application.add_handler(
         CallbackQueryHandler(privacy.on_forget_button, pattern=rf"^{privacy.FORGET_PREFIX}:")

@@ -39,6 +39,11 @@ async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             "are answered with the buttons; reflections with a message. Your answers stay "
             "private: facilitators only see anonymous, grouped results."
         ),
+        _(
+            "Then, in the exchange between peers, you answer as a member of your actor "
+            "category; your requests and commitments go, without your name, to the agora, "
+            "where everyone votes on them."
+        ),
         "",
         "/progress · " + _("Where you are in the workshop"),
         "/back · " + _("Go back to the previous question"),
@@ -55,6 +60,15 @@ async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             "",
             "<b>" + _("Facilitators") + "</b>",
             "/progress · " + _("Live progress of your workshops"),
+            "/open peers · " + _("Open the second phase: /open peers"),
+            "/peers · " + _("Phase 2 waits for you or follows: /peers wait|follow"),
+            "/agora · " + _("Open the agora; /agora close ends it"),
+            "/statements · " + _("The agora's statements, numbered"),
+            "/withdraw · " + _("Take a statement back: /withdraw number"),
+            _(
+                "With several workshops, add the workshop's code at the end, for example "
+                "/agora close Ab12Cd34Ef56Gh78."
+            ),
         ]
     if state.service.is_organiser(user.id):
         lines += [

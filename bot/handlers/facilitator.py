@@ -87,7 +87,13 @@ async def on_newsession(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         _(
             "Facilitator link: only for the people who run the workshop. Whoever opens it "
             "becomes a facilitator and sees the live progress.\n{link}"
-        ).format(link=deep_link(bot_username, workshop.facilitator_code)),
+        ).format(link=deep_link(bot_username, workshop.facilitator_code))
+        + "\n\n"
+        + _(
+            "The second phase, the exchange between peers, follows the first one directly. "
+            "To open it yourself when the room is ready, send /peers wait now and /open peers "
+            "later. Open the agora with /agora."
+        ),
         parse_mode=ParseMode.HTML,
     )
     await publish_role_commands(context.bot, chat_id=chat.id, language=language, organiser=True)

@@ -7,6 +7,7 @@ from html import escape
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from bot.handlers.agora import join_agora, offer_next, on_proposal
 from bot.handlers.replies import (
     answer_query,
     gettext_for,
@@ -21,7 +22,7 @@ from bot.keyboards import parse_journey_data
 from bot.menus import publish_role_commands
 from bot.runtime import runtime
 from flows.engine import BACK, SKIP
-from flows.service import JoinResult
+from flows.service import JoinResult, Outcome, Response
 
 
 async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -138,11 +139,15 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     user = update.effective_user
     assert message is not None and message.text is not None and user is not None
+    seat = await runtime(context).agora.seat(user_id=user.id)
+    if seat is not None:  # in the agora, a message is a statement of one's own
+        await on_proposal(update, context, seat[0], message.text)
+        return
     language = await user_language(update, context)
     response = await runtime(context).service.respond(
         user_id=user.id, update_id=update.update_id, value=message.text, from_button=False
     )
-    await reply_to_response(update, context, response, language, typed_length=len(message.text))
+    await _reply(update, context, response, language, typed_length=len(message.text))
 
 
 async def on_journey_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -164,7 +169,7 @@ async def on_journey_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         participant_id=button.participant_id,
         seen_state=button.state,
     )
-    await reply_to_response(update, context, response, language)
+    await _reply(update, context, response, language)
 
 
 async def on_back(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -188,7 +193,7 @@ async def _navigate(update: Update, context: ContextTypes.DEFAULT_TYPE, value: s
         from_button=False,
         navigation=True,
     )
-    await reply_to_response(update, context, response, language)
+    await _reply(update, context, response, language)
 
 
 async def on_pause(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -220,4 +225,32 @@ async def on_resume(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply_html(update, not_joined_text(language))
         return
     participant, step = current
+    seat = await runtime(context).agora.seat(user_id=user.id)
+    if seat is not None:  # in the agora: the statement to vote on now
+        await offer_next(context, chat.id, participant, language)
+        return
     await present(context, chat.id, participant, step, language)
+
+
+async def _reply(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    response: Response,
+    language: str,
+    *,
+    typed_length: int = 0,
+) -> None:
+    """Answer the participant; one who has just finished joins the agora if it is open."""
+    await reply_to_response(update, context, response, language, typed_length=typed_length)
+    participant, step, move = response.participant, response.step, response.move
+    if (
+        response.outcome is Outcome.MOVED
+        and participant is not None
+        and step is not None
+        and step.kind == "done"
+        and move is not None
+        and not move.stays
+    ):
+        chat = update.effective_chat
+        assert chat is not None
+        await join_agora(context, chat.id, participant, move.language or language)

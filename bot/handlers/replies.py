@@ -16,7 +16,7 @@ from bot.keyboards import step_keyboard
 from bot.menus import publish_role_commands
 from bot.runtime import Runtime, runtime
 from flows.engine import Problem, Step
-from flows.service import Outcome, Response
+from flows.service import Outcome, Response, StepView
 from storage.models import Participant
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,14 @@ async def user_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> s
     return stored or normalise_language(user.language_code, default=state.settings.default_language)
 
 
-async def step_text(state: Runtime, participant: Participant, step: Step, language: str) -> str:
+async def step_text(
+    state: Runtime,
+    participant: Participant,
+    step: Step,
+    language: str,
+    *,
+    view: StepView | None = None,
+) -> str:
     if step.kind == "consent":
         workshop = await state.service.workshop(workshop_id=participant.workshop_id)
         return rendering.consent_text(workshop.title if workshop else "", language)
@@ -46,8 +53,17 @@ async def step_text(state: Runtime, participant: Participant, step: Step, langua
         return rendering.language_text(language)
     if step.kind == "done":
         return rendering.finished_text(state.journey, language)
+    if step.kind == "peers_wait":
+        return rendering.peers_wait_text(language)
+    if view is None:
+        view = await state.service.step_view(participant, step)
     return rendering.prompt_text(
-        state.journey, step, language, max_length=state.settings.max_answer_length
+        state.journey,
+        step,
+        language,
+        max_length=state.settings.max_answer_length,
+        category=participant.category,
+        view=view,
     )
 
 
@@ -60,19 +76,27 @@ async def present(
     *,
     before: str | None = None,
     answered_message_id: int | None = None,
+    text: str | None = None,
 ) -> None:
-    """Send the step the participant is at, with its buttons, then take the buttons off
-    the question shown before, so that only the current question can be pressed. (In
-    that order: if sending fails, the previous question stays the live one.)"""
+    """Send the step the participant is at (or `text` with the step's buttons), then take
+    the buttons off the message shown before, so that only the current question can be
+    pressed. (In that order: if sending fails, the previous question stays the live one.)"""
     state = runtime(context)
-    text = await step_text(state, participant, step, language)
+    view = await state.service.step_view(participant, step)
+    if text is None:
+        text = await step_text(state, participant, step, language, view=view)
     if before:
         text = f"{before}\n\n{text}"
-    keyboard = step_keyboard(state.engine, participant.id, step, language)
+    keyboard = step_keyboard(
+        state.engine, participant.id, step, language, category=participant.category, view=view
+    )
     sent = await context.bot.send_message(
         chat_id, text, reply_markup=keyboard, parse_mode=ParseMode.HTML
     )
-    await state.service.remember_prompt(participant_id=participant.id, message_id=sent.message_id)
+    # Only a message with buttons is remembered: it is the one to take them off later.
+    await state.service.remember_prompt(
+        participant_id=participant.id, message_id=sent.message_id if keyboard else None
+    )
     previous = participant.prompt_message_id
     if previous is not None and previous != answered_message_id:
         await remove_buttons(context, chat_id, previous)
@@ -193,16 +217,31 @@ async def reply_to_response(
     # comes next.
     move, answered = response.move, response.answered
     assert move is not None and answered is not None
+    if move.stays:
+        await _stay(update, context, response, language)
+        return
+    if answered.kind == "list" and query:  # its messages were acknowledged one by one
+        await answer_query(query)
+        await _close_buttons(query)
+        list_message = query.message.message_id if query.message else None
+        await present(
+            context, chat.id, participant, step, language, answered_message_id=list_message
+        )
+        return
     answered_message: int | None = None
     if query:
         await answer_query(query)
         answered_message = query.message.message_id if query.message else None
-    elif move.trigger != "back":  # typed: the live question is the one answered
+    elif move.trigger not in ("back", "release"):  # typed: the live question is the one answered
         answered_message = participant.prompt_message_id
-    if answered_message is not None and move.trigger != "back":
+    if answered_message is not None and move.trigger not in ("back", "release"):
         old_text = await step_text(state, participant, answered, language)
         if move.trigger == "skip":
             new_text = rendering.with_skip(old_text, language)
+        elif answered.kind == "multi" and answered.prompt is not None:
+            view = await state.service.step_view(participant, answered)
+            label = rendering.multi_label(answered.prompt, view, language)
+            new_text = rendering.with_answer(old_text, label, language)
         else:
             value = move.answer[1] if move.answer else (move.category or move.language or "yes")
             label = rendering.answer_label(state.journey, answered, value, language)
@@ -215,6 +254,44 @@ async def reply_to_response(
     await present(
         context, chat.id, participant, step, language, answered_message_id=answered_message
     )
+
+
+async def _stay(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, response: Response, language: str
+) -> None:
+    """An option ticked, an other answer typed, a statement written: the step stays."""
+    state = runtime(context)
+    _ = gettext_for(language)
+    query, chat = update.callback_query, update.effective_chat
+    participant, step, move = response.participant, response.step, response.move
+    assert chat is not None and participant is not None and step is not None and move is not None
+    if move.trigger == "tick" and query:
+        await answer_query(query)
+        view = await state.service.step_view(participant, step)
+        keyboard = step_keyboard(
+            state.engine, participant.id, step, language, category=participant.category, view=view
+        )
+        live = participant.prompt_message_id or (
+            query.message.message_id if query.message else None
+        )
+        if live is not None:
+            try:
+                await context.bot.edit_message_reply_markup(chat.id, live, reply_markup=keyboard)
+            except BadRequest as error:  # the same ticks already (a redelivery)
+                log.debug("ticks of %s kept as they were: %s", live, error)
+        return
+    if move.trigger == "add":
+        view = await state.service.step_view(participant, step)
+        await present(
+            context,
+            chat.id,
+            participant,
+            step,
+            language,
+            text=rendering.list_added_text(len(view.statements), language),
+        )
+        return
+    await present(context, chat.id, participant, step, language, before="✏️ " + _("Noted."))
 
 
 async def _edit(

@@ -1,0 +1,353 @@
+"""Phase 3, the agora, end to end: statements offered one at a time, votes, moderation."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import replace
+from pathlib import Path
+
+from telegram.ext import Application
+
+from bot.emulator import BotApiEmulator, EmulatedUser
+from bot.emulator.models import SentMessage
+from bot.settings import Settings
+from flows.journey import Journey
+from tests.conftest import ORGANISER_ID, bot_running, create_workshop, facilitator_code
+from tests.helpers import (
+    VOTE_LABELS,
+    Plan,
+    in_lockstep,
+    plan_onboarding,
+    plan_phase_one,
+    plan_phase_two,
+)
+
+VOTE_DATA = re.compile(r"^v:(\d+):([adp])$")
+VOTE_CODES = {"a": "agree", "d": "disagree", "p": "pass"}
+
+
+def offered(message: SentMessage) -> int | None:
+    """The statement a message offers for a vote, if it carries vote buttons."""
+    for row in message.buttons:
+        for _, data in row:
+            match = VOTE_DATA.match(data or "")
+            if match:
+                return int(match.group(1))
+    return None
+
+
+def marked(message: SentMessage) -> bool:
+    return any(label.startswith("✅") for row in message.buttons for label, _ in row)
+
+
+def db_rows(database: Path, sql: str, *args: object) -> list[tuple]:
+    with sqlite3.connect(database) as conn:
+        return conn.execute(sql, args).fetchall()
+
+
+def statement_ids(database: Path, *, not_by: int | None = None) -> set[int]:
+    """Approved statements, except those of the participant with user id `not_by`."""
+    rows = db_rows(
+        database,
+        "SELECT s.id, p.user_id FROM statements s LEFT JOIN participants p"
+        " ON p.id = s.participant_id WHERE s.status = 'approved'",
+    )
+    return {sid for sid, user_id in rows if user_id != not_by}
+
+
+def votes_of(database: Path, user_id: int) -> dict[int, str]:
+    rows = db_rows(
+        database,
+        "SELECT v.statement_id, v.value FROM votes v JOIN participants p"
+        " ON p.id = v.participant_id WHERE p.user_id = ?",
+        user_id,
+    )
+    return dict(rows)
+
+
+async def room_at_the_end_of_phase_two(
+    emulator: BotApiEmulator, journey: Journey, code: str, size: int, first_id: int
+) -> list[Plan]:
+    """`size` participants, spread over the four categories, through phases 1 and 2."""
+    plans = []
+    for index in range(size):
+        language = "en" if index % 3 == 2 else "fr"
+        user = emulator.user(first_id + index, first_name=f"Prénom{index}", language_code=language)
+        plan = Plan(user, language, journey.categories[index % 4].id)
+        plan_onboarding(plan, journey, code)
+        plan_phase_one(plan, journey)
+        plan_phase_two(plan, journey)
+        plans.append(plan)
+    await in_lockstep(emulator, plans)
+    return plans
+
+
+def vote_for(user: EmulatedUser, statement_id: int) -> str:
+    return ("agree", "disagree", "pass", "agree")[(user.id + statement_id) % 4]
+
+
+async def vote_until_caught_up(
+    emulator: BotApiEmulator, plans: list[Plan], seen: dict[int, list[int]]
+) -> None:
+    """Each participant votes on the statement offered, round after round, until nobody
+    is offered anything new; `seen` collects what each was offered, in order."""
+    while True:
+        pressed = False
+        for plan in plans:
+            message = plan.user.last
+            statement = offered(message)
+            if statement is None or marked(message):
+                continue
+            seen.setdefault(plan.user.id, []).append(statement)
+            value = vote_for(plan.user, statement)
+            await plan.user.press(VOTE_LABELS[plan.language][value], message=message)
+            pressed = True
+        if not pressed:
+            return
+        await emulator.wait_idle(quiet=0.05)
+
+
+async def test_the_agora_with_twelve_participants(
+    room: Application, emulator: BotApiEmulator, settings: Settings, journey: Journey
+) -> None:
+    database = settings.database_path
+    code = await create_workshop(emulator)
+    organiser = emulator.user(ORGANISER_ID)
+    plans = await room_at_the_end_of_phase_two(emulator, journey, code, 12, 4000)
+    assert len(statement_ids(database)) == 24  # a request and a commitment each
+
+    await organiser.send("/agora")
+    await emulator.wait_idle()
+    assert "agora" in (organiser.last.text or "")
+    for plan in plans:
+        intro = plan.user.messages[-2].text or ""
+        assert "L'agora est ouverte" in intro or "The agora is open" in intro
+        assert offered(plan.user.last) is not None
+
+    seen: dict[int, list[int]] = {}
+    await vote_until_caught_up(emulator, plans, seen)
+    for plan in plans:
+        uid = plan.user.id
+        expected = statement_ids(database, not_by=uid)
+        # Every approved statement but their own, each offered once.
+        assert sorted(seen[uid]) == sorted(expected) and len(seen[uid]) == 22
+        assert votes_of(database, uid) == {sid: vote_for(plan.user, sid) for sid in expected}
+        caught_up = plan.user.last.text or ""
+        assert "tous les énoncés" in caught_up or "every statement" in caught_up
+        # Statements are shown without their author: no participant's name or id.
+        shown = "\n".join(m.text or "" for m in plan.user.messages if offered(m) is not None)
+        assert not any(
+            str(p.user.id) in shown or f"Prénom{i}" in shown for i, p in enumerate(plans)
+        )
+    # The statements offered first were spread: not everybody started with the same one.
+    assert len({seen[p.user.id][0] for p in plans}) > 1
+
+    # A vote changed on an earlier statement; the same button pressed twice changes nothing.
+    first = plans[0]
+    earlier = next(m for m in first.user.messages if offered(m) == seen[first.user.id][0])
+    before = vote_for(first.user, seen[first.user.id][0])
+    other = "pass" if before != "pass" else "agree"
+    await first.user.press(VOTE_LABELS["fr"][other], message=earlier)
+    await emulator.wait_idle()
+    assert first.user.callback_answers[-1]["text"] == "Vote modifié."
+    assert votes_of(database, first.user.id)[seen[first.user.id][0]] == other
+    changed = first.user.bot_message(earlier.message_id)
+    await first.user.press("✅ " + VOTE_LABELS["fr"][other], message=changed)
+    await emulator.wait_idle()
+    assert "rien n'a changé" in first.user.callback_answers[-1]["text"]
+    assert votes_of(database, first.user.id)[seen[first.user.id][0]] == other
+    assert len(votes_of(database, first.user.id)) == 22
+
+    # A participant adds a statement; it waits for a facilitator, who approves it; then
+    # everybody else is offered it, its author is not.
+    author, refused_author = plans[1], plans[2]
+    await author.user.send("Créer un guichet commun <b>ESS</b> & collectivités")
+    await emulator.wait_idle()
+    assert "animateurs" in (author.user.last.text or "")
+    moderation = organiser.last
+    assert "Créer un guichet commun <b>ESS</b> & collectivités" in (moderation.text or "")
+    assert str(author.user.id) not in (moderation.text or "")
+    new_id = int(db_rows(database, "SELECT MAX(id) FROM statements")[0][0])
+    assert all(offered(p.user.last) != new_id for p in plans)  # not offered before approval
+    await organiser.press("✅ Approuver", message=moderation)
+    await emulator.wait_idle()
+    assert "Approuvé" in (organiser.bot_message(moderation.message_id).text or "")
+    assert "soumis à tous" in (author.user.last.text or "")
+    for plan in plans:
+        if plan is author:
+            assert all(offered(m) != new_id for m in plan.user.messages)
+        else:
+            assert offered(plan.user.last) == new_id
+    seen = {}
+    await vote_until_caught_up(emulator, plans, seen)
+    assert len(db_rows(database, "SELECT 1 FROM votes WHERE statement_id = ?", new_id)) == 11
+
+    # Another one is rejected: it reaches nobody.
+    await refused_author.user.send("Un énoncé hors sujet")
+    await emulator.wait_idle()
+    await organiser.press("❌ Refuser", message=organiser.last)
+    await emulator.wait_idle()
+    assert "Refusé" in (organiser.last.text or "")
+    for plan in plans:
+        if plan is not refused_author:
+            assert not any("hors sujet" in (m.text or "") for m in plan.user.messages)
+    assert "hors sujet" in (refused_author.user.last.text or "")  # told, in their words
+
+    await organiser.send(f"/agora close {code}")
+    await emulator.wait_idle()
+    assert "close" in (organiser.last.text or "")
+    for plan in plans:
+        assert "agora" in (plan.user.last.text or "").lower()
+
+
+async def test_votes_that_cannot_count_get_a_clear_reply_and_change_nothing(
+    room: Application, emulator: BotApiEmulator, settings: Settings, journey: Journey
+) -> None:
+    database = settings.database_path
+    code = await create_workshop(emulator)
+    organiser = emulator.user(ORGANISER_ID)
+    plans = await room_at_the_end_of_phase_two(emulator, journey, code, 4, 4100)
+    alice, bob = plans[0].user, plans[1].user
+    own = next(iter(statement_ids(database) - statement_ids(database, not_by=alice.id)))
+    someone_elses = min(statement_ids(database, not_by=alice.id))
+
+    # Before the agora opens.
+    await alice.press_data(f"v:{someone_elses}:a")
+    await emulator.wait_idle()
+    assert alice.callback_answers[-1]["text"] == "L'agora n'est pas encore ouverte."
+    await alice.send("/agora")
+    await emulator.wait_idle()
+    assert "Seuls les animateurs" in (alice.last.text or "")
+
+    # Another workshop, with a facilitator of its own and a statement of its own.
+    second = await create_workshop(emulator, "Autre atelier")
+    other_facilitator = emulator.user(4200, language_code="fr")
+    await other_facilitator.send(f"/start {facilitator_code(organiser)}")
+    await emulator.wait_idle()
+    [stranger] = await room_at_the_end_of_phase_two(emulator, journey, second, 1, 4110)
+    foreign = max(statement_ids(database))
+    for command in (f"/agora {code}", f"/agora close {code}", f"/withdraw 1 {code}"):
+        await other_facilitator.send(command)
+        await emulator.wait_idle()
+        assert "Seuls les animateurs" in (other_facilitator.last.text or ""), command
+    await other_facilitator.press_data(f"mod:{someone_elses}:w")
+    await emulator.wait_idle()
+    assert "Seuls les animateurs" in other_facilitator.callback_answers[-1]["text"]
+
+    # The organiser facilitates both: they must say which.
+    await organiser.send("/agora")
+    await emulator.wait_idle()
+    assert code in (organiser.last.text or "") and second in (organiser.last.text or "")
+    await organiser.send(f"/agora {code}")
+    await emulator.wait_idle()
+    assert "est ouverte" in (organiser.last.text or "")
+    assert offered(stranger.user.last) is None  # the other workshop's agora stays shut
+
+    for forged, reply in (
+        (f"v:{foreign}:a", "Ce bouton n'est plus valable."),
+        (f"v:{own}:a", "C'est votre propre énoncé : ce sont les autres qui votent."),
+        (f"v:{someone_elses}:x", "Ce bouton n'est plus valable."),
+    ):
+        await alice.press_data(forged)
+        await emulator.wait_idle()
+        assert alice.callback_answers[-1]["text"].replace("\u00a0", " ") == reply, forged
+    assert votes_of(database, alice.id) == {}
+
+    # Pressed twice: counted once.
+    offer = alice.last
+    statement = offered(offer)
+    assert statement is not None
+    await alice.press(VOTE_LABELS["fr"]["agree"], message=offer)
+    await alice.press(VOTE_LABELS["fr"]["agree"], message=offer)  # before the edit arrives
+    await emulator.wait_idle()
+    assert votes_of(database, alice.id) == {statement: "agree"}
+    assert "rien n'a changé" in alice.callback_answers[-1]["text"]
+    assert [offered(m) for m in alice.messages].count(statement) == 1
+
+    # A statement withdrawn while it is offered to Bob.
+    withdrawn = offered(bob.last)
+    assert withdrawn is not None
+    number = db_rows(database, "SELECT number FROM statements WHERE id = ?", withdrawn)[0][0]
+    await organiser.send(f"/statements {code}")
+    await emulator.wait_idle()
+    assert f"{number}." in "\n".join(m.text or "" for m in organiser.messages[-3:])
+    await organiser.send(f"/withdraw {number} {code}")
+    await emulator.wait_idle()
+    assert "retiré" in (organiser.last.text or "")
+    stale_offer = bob.last
+    await bob.press(VOTE_LABELS["fr"]["agree"], message=stale_offer)
+    await emulator.wait_idle()
+    assert "retiré" in bob.callback_answers[-1]["text"]
+    assert withdrawn not in votes_of(database, bob.id)
+    assert offered(bob.last) not in (None, withdrawn)  # the next one is offered instead
+
+    # After the agora closes: the statement offered last loses its buttons, and an older
+    # button is refused.
+    outstanding = bob.last
+    assert outstanding.buttons
+    await organiser.send(f"/agora close {code}")
+    await emulator.wait_idle()
+    assert not bob.bot_message(outstanding.message_id).buttons
+    assert "L'agora est close" in (bob.last.text or "")
+    before = votes_of(database, alice.id)
+    await alice.press(VOTE_LABELS["fr"]["disagree"], message=offer)
+    await emulator.wait_idle()
+    assert "plus possible de voter" in alice.callback_answers[-1]["text"]
+    assert votes_of(database, alice.id) == before
+
+
+async def test_restarts_in_phase_two_and_in_the_agora_lose_and_repeat_nothing(
+    emulator: BotApiEmulator, settings: Settings, journey: Journey
+) -> None:
+    database = settings.database_path
+    fast = replace(settings, messages_per_second=1000)
+    plans: list[Plan] = []
+    async with bot_running(fast, emulator):
+        code = await create_workshop(emulator)
+        for index in range(4):
+            user = emulator.user(4300 + index, language_code="fr")
+            plan = Plan(user, "fr", journey.categories[index].id)
+            plan_onboarding(plan, journey, code)
+            plan_phase_one(plan, journey)
+            plan_phase_two(plan, journey, requests=2)
+            plans.append(plan)
+        split = len(plans[0].steps) - 12  # half way through phase 2
+        await in_lockstep(emulator, [replace(p, steps=p.steps[:split]) for p in plans])
+    # A new process on the same file: everybody goes on from where they were.
+    async with bot_running(fast, emulator):
+        await in_lockstep(emulator, [replace(p, steps=p.steps[split:]) for p in plans])
+        organiser = emulator.user(ORGANISER_ID)
+        await organiser.send("/agora")
+        await emulator.wait_idle()
+        seen: dict[int, list[int]] = {}
+        for _ in range(4):  # a few votes each
+            for plan in plans:
+                message = plan.user.last
+                statement = offered(message)
+                assert statement is not None
+                seen.setdefault(plan.user.id, []).append(statement)
+                await plan.user.press(VOTE_LABELS["fr"]["agree"], message=message)
+            await emulator.wait_idle()
+    for plan in plans:
+        assert stored_answers_of(database, plan.user.id) == plan.answers
+        assert len(votes_of(database, plan.user.id)) == 4
+    async with bot_running(fast, emulator):
+        await vote_until_caught_up(emulator, plans, seen)
+    for plan in plans:
+        uid = plan.user.id
+        expected = statement_ids(database, not_by=uid)
+        assert len(seen[uid]) == len(set(seen[uid])) == len(expected)
+        assert set(seen[uid]) == expected == set(votes_of(database, uid))
+    texts = db_rows(database, "SELECT text FROM statements")
+    assert len(texts) == len(set(texts)) == 4 * 3
+
+
+def stored_answers_of(database: Path, user_id: int) -> dict[str, str]:
+    rows = db_rows(
+        database,
+        "SELECT a.question_id, a.value FROM answers a JOIN participants p"
+        " ON p.id = a.participant_id WHERE p.user_id = ?",
+        user_id,
+    )
+    return dict(rows)
