@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from dataclasses import replace
@@ -351,3 +352,41 @@ def stored_answers_of(database: Path, user_id: int) -> dict[str, str]:
         user_id,
     )
     return dict(rows)
+
+
+async def test_a_participant_gets_and_erases_their_statements_and_votes(
+    room: Application, emulator: BotApiEmulator, settings: Settings, journey: Journey
+) -> None:
+    database = settings.database_path
+    code = await create_workshop(emulator)
+    organiser = emulator.user(ORGANISER_ID)
+    plans = await room_at_the_end_of_phase_two(emulator, journey, code, 4, 4400)
+    await organiser.send("/agora")
+    await emulator.wait_idle()
+    seen: dict[int, list[int]] = {}
+    await vote_until_caught_up(emulator, plans, seen)
+    alice = plans[0].user
+
+    await alice.send("/mydata")
+    await emulator.wait_idle()
+    data = json.loads(alice.last.file_bytes or b"{}")
+    mine = data["participations"][0]
+    assert sorted(s["text"] for s in mine["statements"]) == sorted(
+        text for _, _, text in plans[0].statements
+    )
+    assert {v["statement"]: v["vote"] for v in mine["votes"]} == {
+        text: vote_for(alice, sid)
+        for sid, text in db_rows(database, "SELECT id, text FROM statements")
+        if sid in seen[alice.id]
+    }
+
+    await alice.send("/forget")
+    await emulator.wait_idle()
+    await alice.press("Tout effacer")
+    await emulator.wait_idle()
+    texts = {text for (text,) in db_rows(database, "SELECT text FROM statements")}
+    assert not texts & {text for _, _, text in plans[0].statements}
+    assert len(texts) == 3 * 2
+    # The others' votes on the erased statements went with them.
+    assert all(len(votes_of(database, p.user.id)) == 4 for p in plans[1:])
+    assert votes_of(database, alice.id) == {}

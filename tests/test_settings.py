@@ -20,6 +20,7 @@ def test_defaults() -> None:
     assert settings.organisers == frozenset()
     assert settings.timezone.key == "Europe/Paris"
     assert settings.default_language == "fr"
+    assert settings.messages_per_second == 30
 
 
 def test_values_are_read() -> None:
@@ -31,8 +32,10 @@ def test_values_are_read() -> None:
             "COOPBOT_ORGANISERS": "12, 34;56",
             "COOPBOT_TIMEZONE": "America/Cayenne",
             "COOPBOT_DEFAULT_LANGUAGE": "en-GB",
+            "COOPBOT_MESSAGES_PER_SECOND": "100",
         }
     )
+    assert settings.messages_per_second == 100
     assert settings.token == "123:abc"
     assert settings.api_base_file_url == "http://127.0.0.1:8081/file/bot"
     assert settings.organisers == frozenset({12, 34, 56})
@@ -48,6 +51,8 @@ def test_values_are_read() -> None:
         ("COOPBOT_ORGANISERS", "12,bob", "COOPBOT_ORGANISERS must list numeric"),
         ("COOPBOT_TIMEZONE", "Mars/Olympus", "COOPBOT_TIMEZONE 'Mars/Olympus' is not"),
         ("COOPBOT_DEFAULT_LANGUAGE", "de", "COOPBOT_DEFAULT_LANGUAGE 'de' is not supported"),
+        ("COOPBOT_MESSAGES_PER_SECOND", "0", "COOPBOT_MESSAGES_PER_SECOND must be a whole"),
+        ("COOPBOT_MESSAGES_PER_SECOND", "fast", "COOPBOT_MESSAGES_PER_SECOND must be a whole"),
     ],
 )
 def test_a_bad_value_is_named(name: str, value: str, says: str) -> None:

@@ -62,6 +62,11 @@ async def test_migrates_from_an_older_version_keeping_data(tmp_path: Path, start
             " VALUES (1, 42, 'elu', 'fr', 'm1_present', ?)",
             (NOW.isoformat(),),
         )
+        await conn.execute(
+            "INSERT INTO participants (workshop_id, user_id, category, language, state, joined_at,"
+            " finished_at) VALUES (1, 43, 'etat', 'fr', 'done', ?, ?)",
+            (NOW.isoformat(), NOW.isoformat()),
+        )
         if start >= 2:
             await conn.execute(
                 "INSERT INTO users (user_id, current_participant_id, updated_at) VALUES (42, ?, ?)",
@@ -77,6 +82,11 @@ async def test_migrates_from_an_older_version_keeping_data(tmp_path: Path, start
     assert current.prompt_message_id is None
     found = await workshops.find_by_code(db, code="cccc")
     assert found is not None and found[0].title == "Vallée" and not found[1]
+    # Workshops from before phase 2 existed let it follow phase 1; whoever had finished
+    # phase 1 is at its door, not at the end.
+    assert found[0].peers_open and not found[0].agora_open
+    earlier = [p for p in await participants.of_user(db, user_id=43)]
+    assert [(p.state, p.finished_at) for p in earlier] == [("peers_wait", None)]
     await participants.set_prompt_message(db, participant_id=current.id, message_id=77)
     again = await participants.current(db, user_id=42)
     assert again is not None and again.prompt_message_id == 77
