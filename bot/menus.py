@@ -37,6 +37,8 @@ def facilitator_commands(language: str, *, organiser: bool) -> list[BotCommand]:
         BotCommand("peers", _("Phase 2 waits for you or follows: /peers wait|follow")),
         BotCommand("agora", _("Open the agora; /agora close ends it")),
         BotCommand("statements", _("The agora's statements, numbered")),
+        BotCommand("approve", _("Put a new statement to everyone: /approve number")),
+        BotCommand("reject", _("Keep a new statement out: /reject number")),
         BotCommand("withdraw", _("Take a statement back: /withdraw number")),
     ]
     if organiser:

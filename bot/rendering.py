@@ -308,7 +308,9 @@ def language_text(language: str) -> str:
     return gettext("In which language would you like to answer?")
 
 
-def finished_text(journey: Journey, language: str) -> str:
+def finished_text(journey: Journey, language: str, *, agora: str = "later") -> str:
+    """The end screen; `agora` says whether the agora is still to come ("later"), "open"
+    (its introduction follows) or "closed"."""
     gettext = translator(language)
     return "\n".join(
         [
@@ -326,7 +328,7 @@ def finished_text(journey: Journey, language: str) -> str:
                         "commitments of the group. I will write to you when it opens."
                     )
                 ]
-                if journey.peers is not None
+                if journey.peers is not None and agora == "later"
                 else []
             ),
             gettext("Changed your mind? /back takes you to the previous question."),
@@ -356,6 +358,11 @@ def rejection_text(rejection: Rejection, language: str, *, length: int = 0) -> s
             return gettext(
                 "The second phase is not open yet. I will write to you as soon as the "
                 "facilitators open it."
+            )
+        case Problem.CATEGORY_LOCKED:
+            return gettext(
+                "Your actor category can no longer change: your answers in the exchange "
+                "between peers were given as a member of it."
             )
         case Problem.NOTHING_CHOSEN:
             return gettext("Nothing is chosen yet: tick at least one answer, or write one.")
@@ -619,7 +626,11 @@ def moderation_text(journey: Journey, statement: Statement, language: str) -> st
         statement_status(statement.status, language),
     ]
     if statement.status == "pending":
-        lines.append(gettext("Approve it to put it to everyone."))
+        lines.append(
+            gettext(
+                "Approve it to put it to everyone (or /approve {number}, /reject {number})."
+            ).format(number=statement.number)
+        )
     elif statement.status == "approved":
         lines.append(
             gettext("To take it back from the agora: /withdraw {number}").format(
@@ -652,9 +663,13 @@ def statements_list_texts(
                     + statement_heading(journey, statement, language)
                     + " · "
                     + statement_status(statement.status, language),
-                    escape(statement.text),
+                    excerpt(statement.text, 300),
                 ]
             )
+        )
+    if any(statement.status == "pending" for statement in statements):
+        blocks.append(
+            gettext("Approve or reject a waiting one with /approve or /reject and its number.")
         )
     blocks.append(gettext("Withdraw one with /withdraw followed by its number."))
     return split_message(blocks)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
-from flows.engine import DONE, JourneyEngine
+from flows.engine import DONE, JourneyEngine, text_length
 from storage import participants, statements, votes, workshops
 from storage.db import Database, utc_now
 from storage.models import Participant, Statement, Workshop
@@ -45,7 +45,8 @@ class VoteOutcome(Enum):
     CHANGED = "changed"
     SAME = "same"  # pressed twice: nothing changed
     DUPLICATE = "duplicate"  # a redelivered update
-    WITHDRAWN = "withdrawn"  # the statement was withdrawn (or never approved)
+    WITHDRAWN = "withdrawn"  # the statement was withdrawn
+    UNAVAILABLE = "unavailable"  # waiting for approval, or rejected: not open to votes
     CLOSED = "closed"  # the agora is closed
     NOT_OPEN = "not_open"  # the agora has not opened yet
     OWN = "own"  # one's own statement
@@ -138,13 +139,20 @@ class AgoraService:
         if value not in VOTES:
             return Voted(VoteOutcome.INVALID)
         statement = await statements.get(self.db, statement_id=statement_id)
-        if statement is None:
-            return Voted(VoteOutcome.FOREIGN)
+        if statement is None:  # erased with its author's data, or never existed
+            current = await participants.current(self.db, user_id=user_id)
+            # The statement offered to them was erased: they need the next one.
+            lost_offer = (
+                current is not None
+                and current.offer_statement_id is None
+                and current.offer_message_id is not None
+            )
+            return Voted(VoteOutcome.FOREIGN, current, was_offer=lost_offer)
         participant = next(
             (
                 p
                 for p in await participants.of_user(self.db, user_id=user_id)
-                if p.workshop_id == statement.workshop_id
+                if p.workshop_id == statement.workshop_id and p.consented_at is not None
             ),
             None,
         )
@@ -158,8 +166,10 @@ class AgoraService:
             return Voted(VoteOutcome.CLOSED, participant, statement)
         if workshop.agora_opened_at is None:
             return Voted(VoteOutcome.NOT_OPEN, participant, statement)
-        if statement.status != "approved":
+        if statement.status == "withdrawn":
             return Voted(VoteOutcome.WITHDRAWN, participant, statement)
+        if statement.status != "approved":
+            return Voted(VoteOutcome.UNAVAILABLE, participant)
         written, _ = await votes.cast(
             self.db,
             update_id=update_id,
@@ -192,7 +202,7 @@ class AgoraService:
         text = text.strip()
         if not text:
             return Proposed(ProposalOutcome.EMPTY)
-        if len(text) > self.max_text_length:
+        if text_length(text) > self.max_text_length:
             return Proposed(ProposalOutcome.TOO_LONG, limit=self.max_text_length)
         statement = await statements.propose(
             self.db,

@@ -75,6 +75,7 @@ class Problem(Enum):
     WAITING = "waiting"  # phase 2 has not been opened yet
     NOTHING_CHOSEN = "nothing_chosen"
     TOO_MANY = "too_many"
+    CATEGORY_LOCKED = "category_locked"  # phase 2 answers speak for the category chosen
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,7 @@ class Situation:
     selection: tuple[str, ...] = ()  # the options ticked so far at a multi step
     other: str | None = None  # the typed answer of a multi step
     statements: int = 0  # statements made so far at a list step
+    category_locked: bool = False  # phase 2 was answered as this category: it stays
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,12 @@ class Progress:
     finished: bool
     phase: int = 1  # 0 before the first prompt
     waiting: bool = False  # phase 1 finished, phase 2 not open yet
+
+
+def text_length(text: str) -> int:
+    """A text's length as Telegram counts it (UTF-16 code units: an emoji counts two), so
+    that a text accepted here always fits in a message."""
+    return len(text.encode("utf-16-le")) // 2
 
 
 class _Position:
@@ -291,6 +299,8 @@ class JourneyEngine:
         if navigating and value == SKIP and step.kind == "done":
             return Rejection(Problem.FINISHED)
         if navigating and value == BACK:
+            if step.state == LANGUAGE and situation.category_locked:
+                return Rejection(Problem.CATEGORY_LOCKED)
             target = self.fire(step.state, "back", situation)
             return Move(step.state, target, "back") if target else Rejection(Problem.NO_WAY_BACK)
         if step.kind == "peers_wait":
@@ -350,6 +360,8 @@ class JourneyEngine:
         chosen = set(situation.selection) - {option_id}
         if sign == TICK:
             chosen.add(option_id)
+        if chosen == set(situation.selection):  # a double tap: already as asked
+            return Move(step.state, step.state, "tick")
         ordered = ",".join(o.id for o in prompt.options if o.id in chosen)
         return Move(step.state, step.state, "tick", answer=(prompt.id, ordered))
 
@@ -361,8 +373,10 @@ class JourneyEngine:
         if from_button:
             if value != FINISH:
                 return Rejection(Problem.NOT_AN_OPTION)
-            if situation.statements or step.prompt.optional:
+            if situation.statements:
                 return self._advance(step, situation)
+            if step.prompt.optional:  # nothing written: the question is skipped
+                return self._skip(step, situation)
             return Rejection(Problem.NOTHING_CHOSEN)
         problem = self._check_text(value)
         if problem is not None:
@@ -378,7 +392,7 @@ class JourneyEngine:
     def _check_text(self, value: str) -> Rejection | None:
         if not value:
             return Rejection(Problem.EMPTY)
-        if len(value) > self.max_text_length:
+        if text_length(value) > self.max_text_length:
             return Rejection(Problem.TOO_LONG, self.max_text_length)
         return None
 

@@ -170,13 +170,16 @@ class FacilitationService:
             raise NotAllowed
         return await self._decide(user_id, statement, decision)
 
-    async def withdraw(self, *, user_id: int, code: str | None, number: int) -> Moderated | None:
-        """Withdraw statement number `number` of the workshop (None: no such statement)."""
+    async def decide_by_number(
+        self, *, user_id: int, code: str | None, number: int, decision: Decision
+    ) -> Moderated | None:
+        """Approve, reject or withdraw statement number `number` of the workshop, as the
+        buttons do (None: no such statement)."""
         workshop = await self.workshop_for(user_id=user_id, code=code)
         statement = await statements.by_number(self.db, workshop_id=workshop.id, number=number)
         if statement is None:
             return None
-        return await self._decide(user_id, statement, Decision.WITHDRAW)
+        return await self._decide(user_id, statement, decision)
 
     async def _decide(self, user_id: int, statement: Statement, decision: Decision) -> Moderated:
         changed, stored = await statements.decide(
@@ -200,6 +203,9 @@ class FacilitationService:
             audience = await participants.of_workshop(self.db, workshop_id=workshop.id)
         messages = await statements.moderation_messages(self.db, statement_id=stored.id)
         return Moderated(stored, workshop, changed, author, audience, messages)
+
+    async def facilitators_of(self, *, workshop_id: int) -> list[int]:
+        return await workshops.facilitators(self.db, workshop_id=workshop_id)
 
     async def remember_moderation_message(
         self, *, statement_id: int, chat_id: int, message_id: int

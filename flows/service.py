@@ -16,6 +16,7 @@ from flows.codes import looks_like_code, new_code
 from flows.engine import (
     CONSENT,
     DONE,
+    LANGUAGE,
     ONBOARDING,
     OTHER_SUFFIX,
     PEERS_WAIT,
@@ -75,6 +76,7 @@ class Response:
     move: Move | None = None
     rejection: Rejection | None = None
     other_participation: bool = False  # a stale button from another workshop
+    to_moderate: Statement | None = None  # a statement made during the agora: to approve
 
 
 @dataclass(frozen=True)
@@ -191,16 +193,27 @@ class WorkshopService:
             return None
         return participant, self.engine.step(participant.state, participant.category)
 
-    async def situation(self, participant: Participant, step: Step) -> Situation:
+    async def situation(
+        self, participant: Participant, step: Step, workshop: Workshop | None
+    ) -> Situation:
         """The facts besides the state that the engine needs for this participant and step."""
-        workshop = await workshops.get(self.db, workshop_id=participant.workshop_id)
         view = await self.step_view(participant, step)
+        locked = False
+        if step.state == LANGUAGE:  # the way back to the category
+            locked = bool(
+                await statements.of_participant(self.db, participant_id=participant.id)
+            ) or await answers.any_of(
+                self.db,
+                participant_id=participant.id,
+                question_ids=[p.id for p in self.engine.peer_prompts],
+            )
         return Situation(
             category=participant.category,
             peers_open=workshop is not None and workshop.peers_open,
             selection=view.selection,
             other=view.other,
             statements=len(view.statements),
+            category_locked=locked,
         )
 
     async def step_view(self, participant: Participant, step: Step) -> StepView:
@@ -254,12 +267,13 @@ class WorkshopService:
                 step,
                 other_participation=participant_id != participant.id,
             )
+        workshop = await workshops.get(self.db, workshop_id=participant.workshop_id)
         decision = self.engine.interpret(
             step.state,
             value,
             from_button=from_button,
             navigation=navigation,
-            situation=await self.situation(participant, step),
+            situation=await self.situation(participant, step, workshop),
         )
         if isinstance(decision, Rejection):
             return Response(Outcome.REJECTED, participant, step, rejection=decision)
@@ -274,7 +288,9 @@ class WorkshopService:
                 expected_state=participant.state,
                 new_state=decision.to_state,
                 answer=decision.answer,
-                statement=self._statement(step, decision),
+                statement=self._statement(
+                    step, decision, moderated=workshop is not None and workshop.agora_open
+                ),
                 category=decision.category,
                 language=decision.language,
                 consented=decision.consented,
@@ -289,11 +305,33 @@ class WorkshopService:
             return Response(Outcome.DUPLICATE, stored, now_step)
         if written is StepWrite.STALE:
             return Response(Outcome.STALE, stored, now_step)
-        return Response(Outcome.MOVED, stored, now_step, step, decision)
+        if stored.state == PEERS_WAIT:  # phase 2 may have opened while this was written
+            stored = await self._release_if_open(stored)
+            now_step = self.engine.step(stored.state, stored.category)
+        moderate = None
+        if decision.statement is not None and step.prompt is not None:
+            made = await statements.of_step(
+                self.db, participant_id=stored.id, question_id=step.prompt.id
+            )
+            if made and made[-1].status == "pending":
+                moderate = made[-1]
+        return Response(Outcome.MOVED, stored, now_step, step, decision, to_moderate=moderate)
+
+    async def _release_if_open(self, participant: Participant) -> Participant:
+        """Move a participant waiting for phase 2 into it if it is open by now."""
+        workshop = await workshops.get(self.db, workshop_id=participant.workshop_id)
+        target = self.engine.release_target(participant.category)
+        if workshop is None or not workshop.peers_open or target is None:
+            return participant
+        released = await participants.release_waiting(
+            self.db, workshop_id=workshop.id, targets={participant.category or "": target}
+        )
+        return next((p for p in released if p.id == participant.id), participant)
 
     @staticmethod
-    def _statement(step: Step, move: Move) -> NewStatement | None:
-        """The statement a list step's message makes (a request names whom it is for)."""
+    def _statement(step: Step, move: Move, *, moderated: bool) -> NewStatement | None:
+        """The statement a list step's message makes (a request names whom it is for).
+        Once the agora is open, it is a new statement: it waits for a facilitator."""
         if move.statement is None or step.prompt is None or step.prompt.statement is None:
             return None
         return NewStatement(
@@ -301,6 +339,7 @@ class WorkshopService:
             text=move.statement,
             target_category=step.prompt.about,
             question_id=step.prompt.id,
+            status="pending" if moderated else "approved",
         )
 
     async def remember_prompt(self, *, participant_id: int, message_id: int | None) -> None:
@@ -327,15 +366,7 @@ class WorkshopService:
                 self.db, participant_id=participant.id, paused=False, now=self.clock()
             )
         if participant.state == PEERS_WAIT:  # phase 2 may have opened as they reached the wait
-            workshop = await workshops.get(self.db, workshop_id=participant.workshop_id)
-            target = self.engine.release_target(participant.category)
-            if workshop is not None and workshop.peers_open and target is not None:
-                released = await participants.release_waiting(
-                    self.db,
-                    workshop_id=workshop.id,
-                    targets={participant.category or "": target},
-                )
-                participant = next((p for p in released if p.id == participant.id), participant)
+            participant = await self._release_if_open(participant)
         return participant, self.engine.step(participant.state, participant.category)
 
     # -- personal data ---------------------------------------------------------

@@ -63,3 +63,18 @@ async def value_of(db: Database, *, participant_id: int, question_id: str) -> st
     ):
         row = await rows.fetchone()
     return row["value"] if row else None
+
+
+async def any_of(db: Database, *, participant_id: int, question_ids: list[str]) -> bool:
+    """Whether the participant answered any of these questions."""
+    if not question_ids:
+        return False
+    marks = ", ".join("?" for _ in question_ids)
+    async with (
+        db.reading() as conn,
+        conn.execute(
+            f"SELECT 1 FROM answers WHERE participant_id = ? AND question_id IN ({marks}) LIMIT 1",
+            (participant_id, *question_ids),
+        ) as rows,
+    ):
+        return await rows.fetchone() is not None

@@ -77,14 +77,17 @@ MIGRATIONS: tuple[str, ...] = (
     # agora's opening and closing; statements (phase 2 requests and commitments, agora
     # proposals) with their moderation; one vote per participant and statement; the
     # statement each participant is being offered; the facilitators' moderation messages.
+    # Statement ids and numbers are never reused (an erased statement's old buttons must
+    # not act on a new one): AUTOINCREMENT, and a per-workshop counter for the numbers.
     # Participants who finished before phase 2 existed wait for it.
     """
     ALTER TABLE workshops ADD COLUMN peers_opened_at TEXT;
     ALTER TABLE workshops ADD COLUMN agora_opened_at TEXT;
     ALTER TABLE workshops ADD COLUMN agora_closed_at TEXT;
+    ALTER TABLE workshops ADD COLUMN statements_made INTEGER NOT NULL DEFAULT 0;
     UPDATE workshops SET peers_opened_at = created_at;
     CREATE TABLE statements (
-        id INTEGER PRIMARY KEY,
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
         workshop_id INTEGER NOT NULL REFERENCES workshops(id) ON DELETE CASCADE,
         number INTEGER NOT NULL,
         participant_id INTEGER REFERENCES participants(id) ON DELETE CASCADE,

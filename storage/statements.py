@@ -54,14 +54,19 @@ async def insert(
     new: NewStatement,
     now: datetime,
 ) -> Statement:
-    """Store a statement of a participant (numbered next in their workshop) in the caller's
-    transaction; its source category is the participant's."""
+    """Store a statement of a participant (numbered next in their workshop, never reusing
+    a number) in the caller's transaction; its source category is the participant's."""
+    await conn.execute(
+        "UPDATE workshops SET statements_made = statements_made + 1"
+        " WHERE id = (SELECT workshop_id FROM participants WHERE id = ?)",
+        (participant_id,),
+    )
     cursor = await conn.execute(
         "INSERT INTO statements (workshop_id, number, participant_id, kind, source_category,"
         " target_category, question_id, text, status, created_at)"
-        " SELECT p.workshop_id,"
-        " (SELECT COALESCE(MAX(number), 0) + 1 FROM statements WHERE workshop_id = p.workshop_id),"
-        " p.id, ?, p.category, ?, ?, ?, ?, ? FROM participants p WHERE p.id = ?",
+        " SELECT p.workshop_id, w.statements_made,"
+        " p.id, ?, p.category, ?, ?, ?, ?, ? FROM participants p"
+        " JOIN workshops w ON w.id = p.workshop_id WHERE p.id = ?",
         (
             new.kind,
             new.target_category,

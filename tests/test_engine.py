@@ -187,8 +187,11 @@ def test_list_makes_one_statement_per_message(engine: JourneyEngine) -> None:
     assert engine.interpret("req_agent", "encore", from_button=False, situation=full) == Rejection(
         Problem.TOO_MANY, engine.max_statements
     )
-    done = engine.interpret("req_agent", FINISH, from_button=True, situation=elu)
-    assert isinstance(done, Move) and done.to_state == "rel_socio_eco"
+    none = engine.interpret("req_agent", FINISH, from_button=True, situation=elu)
+    assert isinstance(none, Move) and none.to_state == "rel_socio_eco" and none.trigger == "skip"
+    one = Situation(category="elu", statements=1)
+    done = engine.interpret("req_agent", FINISH, from_button=True, situation=one)
+    assert isinstance(done, Move) and done.to_state == "rel_socio_eco" and done.trigger == "advance"
     last = engine.interpret("p2_commit", FINISH, from_button=True, situation=elu)
     assert isinstance(last, Move) and last.finished
 

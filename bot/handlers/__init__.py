@@ -26,6 +26,8 @@ def register(application: Application) -> None:
         "agora": phases.on_agora,
         "statements": phases.on_statements,
         "withdraw": phases.on_withdraw,
+        "approve": phases.on_approve,
+        "reject": phases.on_reject,
         "help": common.on_help,
         "language": common.on_language,
         "whoami": common.on_whoami,

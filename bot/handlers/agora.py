@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from telegram import CallbackQuery, Message, Update
 from telegram.constants import ParseMode
@@ -11,9 +12,10 @@ from telegram.ext import ContextTypes
 
 from bot import rendering
 from bot.handlers.replies import answer_query, gettext_for, user_language
-from bot.keyboards import moderation_keyboard, parse_vote_data, vote_keyboard
+from bot.keyboards import VOTE_PREFIX, moderation_keyboard, parse_vote_data, vote_keyboard
 from bot.runtime import runtime
 from flows.agora import ProposalOutcome, VoteOutcome
+from flows.engine import text_length
 from flows.journey import Journey
 from storage.models import Participant, Statement
 
@@ -23,9 +25,10 @@ log = logging.getLogger(__name__)
 async def join_agora(
     context: ContextTypes.DEFAULT_TYPE, chat_id: int, participant: Participant, language: str
 ) -> None:
-    """Welcome a participant who has finished into the open agora, with a first statement."""
+    """Welcome a participant who has finished into the open agora, with a first statement
+    (not again if a statement is offered to them already, further up their chat)."""
     seat = await runtime(context).agora.seat(user_id=participant.user_id)
-    if seat is None:
+    if seat is None or seat[0].offer_statement_id is not None:
         return
     await send_safely(context, chat_id, rendering.agora_intro_text(language))
     await offer_next(context, chat_id, seat[0], language)
@@ -79,6 +82,9 @@ async def send_safely(
     except Forbidden:
         log.info("chat %s blocked the bot; message not delivered", chat_id)
         return None
+    except BadRequest:  # one message refused must not stop the others of a broadcast
+        log.warning("message to chat %s refused", chat_id, exc_info=True)
+        return None
 
 
 async def on_vote_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -102,6 +108,7 @@ async def on_vote_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     refusals = {
         VoteOutcome.FOREIGN: _("This button is no longer valid."),
         VoteOutcome.INVALID: _("This button is no longer valid."),
+        VoteOutcome.UNAVAILABLE: _("This button is no longer valid."),
         VoteOutcome.OWN: _("This is your own statement: the others vote on it."),
         VoteOutcome.NOT_OPEN: _("The agora is not open yet."),
         VoteOutcome.CLOSED: _("The agora is closed: votes are no longer taken."),
@@ -109,15 +116,19 @@ async def on_vote_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     }
     if voted.outcome in refusals:
         await answer_query(query, refusals[voted.outcome])
-        if statement is not None and voted.outcome in (VoteOutcome.CLOSED, VoteOutcome.WITHDRAWN):
+        if (
+            statement is not None
+            and voted.outcome in (VoteOutcome.CLOSED, VoteOutcome.WITHDRAWN)
+            and _shows(query, statement.id)
+        ):
             note = "🚫 " + refusals[voted.outcome]
             await _edit_statement(query, state.journey, statement, language, None, note)
-        if (
-            voted.outcome is VoteOutcome.WITHDRAWN
-            and participant is not None
-            and statement is not None
-            and participant.offer_statement_id == statement.id
-        ):
+        offered_now = participant is not None and (
+            voted.was_offer
+            or (statement is not None and participant.offer_statement_id == statement.id)
+        )
+        if voted.outcome in (VoteOutcome.WITHDRAWN, VoteOutcome.FOREIGN) and offered_now:
+            assert participant is not None
             await offer_next(context, chat.id, participant, language)
         return
     assert statement is not None and participant is not None and voted.value is not None
@@ -138,6 +149,20 @@ async def on_vote_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await _edit_statement(query, state.journey, statement, language, voted.value, None)
     if voted.was_offer:
         await offer_next(context, chat.id, participant, language)
+
+
+def _shows(query: CallbackQuery, statement_id: int) -> bool:
+    """Whether the pressed message is the one about this statement (a forged button on
+    another message must not rewrite it)."""
+    message = query.message
+    if not isinstance(message, Message) or message.reply_markup is None:
+        return False
+    prefix = f"{VOTE_PREFIX}:{statement_id}:"
+    return any(
+        str(button.callback_data or "").startswith(prefix)
+        for row in message.reply_markup.inline_keyboard
+        for button in row
+    )
 
 
 async def _edit_statement(
@@ -177,16 +202,23 @@ async def on_proposal(
                 "Your message has {length} characters; statements are limited to {limit}. "
                 "Could you shorten it? Nothing was saved."
             ).format(
-                length=rendering.number(len(text), language),
+                length=rendering.number(text_length(text), language),
                 limit=rendering.number(proposed.limit, language),
             ),
             parse_mode=ParseMode.HTML,
         )
         return
     await message.reply_text(rendering.proposal_received_text(language), parse_mode=ParseMode.HTML)
-    if proposed.outcome is not ProposalOutcome.PROPOSED or proposed.statement is None:
-        return
-    for facilitator_id in proposed.facilitators:
+    if proposed.outcome is ProposalOutcome.PROPOSED and proposed.statement is not None:
+        await send_for_moderation(context, proposed.statement, proposed.facilitators)
+
+
+async def send_for_moderation(
+    context: ContextTypes.DEFAULT_TYPE, statement: Statement, facilitators: Sequence[int]
+) -> None:
+    """Put a new statement before every facilitator, with approve and reject buttons."""
+    state = runtime(context)
+    for facilitator_id in facilitators:
         their_language = (
             await state.service.preferred_language(user_id=facilitator_id)
             or state.settings.default_language
@@ -194,14 +226,10 @@ async def on_proposal(
         sent = await send_safely(
             context,
             facilitator_id,
-            rendering.moderation_text(state.journey, proposed.statement, their_language),
-            reply_markup=moderation_keyboard(
-                proposed.statement.id, proposed.statement.status, their_language
-            ),
+            rendering.moderation_text(state.journey, statement, their_language),
+            reply_markup=moderation_keyboard(statement.id, statement.status, their_language),
         )
         if sent is not None:
             await state.facilitation.remember_moderation_message(
-                statement_id=proposed.statement.id,
-                chat_id=facilitator_id,
-                message_id=sent.message_id,
+                statement_id=statement.id, chat_id=facilitator_id, message_id=sent.message_id
             )

@@ -64,6 +64,8 @@ async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             "/peers · " + _("Phase 2 waits for you or follows: /peers wait|follow"),
             "/agora · " + _("Open the agora; /agora close ends it"),
             "/statements · " + _("The agora's statements, numbered"),
+            "/approve · " + _("Put a new statement to everyone: /approve number"),
+            "/reject · " + _("Keep a new statement out: /reject number"),
             "/withdraw · " + _("Take a statement back: /withdraw number"),
             _(
                 "With several workshops, add the workshop's code at the end, for example "

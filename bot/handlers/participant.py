@@ -7,7 +7,8 @@ from html import escape
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.handlers.agora import join_agora, offer_next, on_proposal
+from bot import rendering
+from bot.handlers.agora import join_agora, offer_next, on_proposal, send_for_moderation
 from bot.handlers.replies import (
     answer_query,
     gettext_for,
@@ -21,7 +22,7 @@ from bot.handlers.replies import (
 from bot.keyboards import parse_journey_data
 from bot.menus import publish_role_commands
 from bot.runtime import runtime
-from flows.engine import BACK, SKIP
+from flows.engine import BACK, SKIP, text_length
 from flows.service import JoinResult, Outcome, Response
 
 
@@ -147,7 +148,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     response = await runtime(context).service.respond(
         user_id=user.id, update_id=update.update_id, value=message.text, from_button=False
     )
-    await _reply(update, context, response, language, typed_length=len(message.text))
+    await _reply(update, context, response, language, typed_length=text_length(message.text))
 
 
 async def on_journey_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -240,17 +241,24 @@ async def _reply(
     *,
     typed_length: int = 0,
 ) -> None:
-    """Answer the participant; one who has just finished joins the agora if it is open."""
+    """Answer the participant; one who has just finished joins the agora if it is open (also
+    after a redelivery, in case the first handling stopped short of it); a statement
+    written while the agora is open goes to the facilitators first."""
     await reply_to_response(update, context, response, language, typed_length=typed_length)
     participant, step, move = response.participant, response.step, response.move
-    if (
-        response.outcome is Outcome.MOVED
-        and participant is not None
-        and step is not None
-        and step.kind == "done"
-        and move is not None
-        and not move.stays
-    ):
-        chat = update.effective_chat
-        assert chat is not None
-        await join_agora(context, chat.id, participant, move.language or language)
+    chat = update.effective_chat
+    assert chat is not None
+    if participant is None or step is None:
+        return
+    if response.to_moderate is not None:
+        await reply_html(update, rendering.proposal_received_text(language))
+        facilitators = await runtime(context).facilitation.facilitators_of(
+            workshop_id=participant.workshop_id
+        )
+        await send_for_moderation(context, response.to_moderate, facilitators)
+    finished = step.kind == "done" and (
+        response.outcome is Outcome.DUPLICATE
+        or (response.outcome is Outcome.MOVED and move is not None and not move.stays)
+    )
+    if finished:
+        await join_agora(context, chat.id, participant, (move and move.language) or language)

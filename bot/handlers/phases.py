@@ -7,11 +7,12 @@ is announced to the participants, each in their own language.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable
 from html import escape
 
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from bot import rendering
@@ -31,6 +32,16 @@ from flows.facilitation import Ambiguous, Decision, Moderated, PhaseChange
 from flows.service import NotAllowed
 
 log = logging.getLogger(__name__)
+
+
+async def guarded(action: Awaitable[object]) -> None:
+    """One participant's message in a broadcast: a failure is logged and the others still
+    get theirs."""
+    try:
+        await action
+    except TelegramError:
+        log.warning("a message of a broadcast was not delivered", exc_info=True)
+
 
 _DECISIONS = {"approve": Decision.APPROVE, "reject": Decision.REJECT, "withdraw": Decision.WITHDRAW}
 
@@ -130,25 +141,31 @@ async def on_peers(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def _announce_peers(context: ContextTypes.DEFAULT_TYPE, change: PhaseChange) -> None:
     """Participants who were waiting get their first phase 2 question; those still in
-    phase 1 learn that it is open."""
+    phase 1 learn that it is open. Asked again, it shows their question to whoever is in
+    phase 2 without having seen it (a message that could not be delivered the first time)."""
     state = runtime(context)
-    released = {p.id for p in change.released}
-    for participant in change.released:
-        _ = gettext_for(participant.language)
+    shown: set[int] = set()
+    for participant in change.audience:
         step = state.engine.step(participant.state, participant.category)
-        await present(
-            context,
-            participant.user_id,
-            participant,
-            step,
-            participant.language,
-            before="🔔 " + _("The second phase is open!"),
+        if step.phase != 2 or participant.prompt_message_id is not None:
+            continue
+        _ = gettext_for(participant.language)
+        shown.add(participant.id)
+        await guarded(
+            present(
+                context,
+                participant.user_id,
+                participant,
+                step,
+                participant.language,
+                before="🔔 " + _("The second phase is open!"),
+            )
         )
     if not change.changed:
         return
     for participant in change.audience:
         step = state.engine.step(participant.state, participant.category)
-        if participant.id in released or step.phase != 1:
+        if participant.id in shown or step.phase != 1:
             continue
         _ = gettext_for(participant.language)
         await send_safely(
@@ -210,12 +227,29 @@ async def on_agora(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             update, _("The agora of «{title}» is closed: it cannot reopen.").format(title=title)
         )
     else:
+        await _offer_to_the_forgotten(context, change)
         await reply_html(update, _("The agora of «{title}» was open already.").format(title=title))
+
+
+async def _offer_to_the_forgotten(context: ContextTypes.DEFAULT_TYPE, change: PhaseChange) -> None:
+    """Asked again: whoever has finished but was offered nothing (a message that could
+    not be delivered) gets their statement now; nobody is told twice."""
+    for participant in change.audience:
+        if participant.state == DONE and participant.offer_statement_id is None:
+            await offer_next(
+                context,
+                participant.user_id,
+                participant,
+                participant.language,
+                quiet_when_caught_up=True,
+            )
 
 
 async def _announce_agora_opened(context: ContextTypes.DEFAULT_TYPE, change: PhaseChange) -> None:
     for participant in change.audience:
         if participant.state == DONE:
+            if participant.offer_statement_id is not None:  # offered one already
+                continue
             await send_safely(
                 context, participant.user_id, rendering.agora_intro_text(participant.language)
             )
@@ -230,7 +264,9 @@ async def _announce_agora_closed(context: ContextTypes.DEFAULT_TYPE, change: Pha
     state = runtime(context)
     for participant in change.audience:
         if participant.offer_message_id is not None:
-            await remove_buttons(context, participant.user_id, participant.offer_message_id)
+            await guarded(
+                remove_buttons(context, participant.user_id, participant.offer_message_id)
+            )
             await state.agora.remember_offer(
                 participant_id=participant.id, statement_id=None, message_id=None
             )
@@ -259,6 +295,22 @@ async def on_statements(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 async def on_withdraw(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/withdraw <number> [code]: take a statement back from the agora."""
+    await _decide_by_number(update, context, Decision.WITHDRAW, "/withdraw")
+
+
+async def on_approve(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/approve <number> [code]: put a new statement to everyone (as its ✅ button does)."""
+    await _decide_by_number(update, context, Decision.APPROVE, "/approve")
+
+
+async def on_reject(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/reject <number> [code]: keep a new statement out of the agora."""
+    await _decide_by_number(update, context, Decision.REJECT, "/reject")
+
+
+async def _decide_by_number(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, decision: Decision, command: str
+) -> None:
     user = update.effective_user
     assert user is not None
     language = await user_language(update, context)
@@ -266,15 +318,21 @@ async def on_withdraw(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     args = context.args or []
     if not args or not args[0].isdigit():
         await reply_html(
-            update, _("Send /withdraw followed by the statement's number (see /statements).")
+            update,
+            _("Send {command} followed by the statement's number (see /statements).").format(
+                command=command
+            ),
         )
         return
     try:
-        moderated = await runtime(context).facilitation.withdraw(
-            user_id=user.id, code=args[1] if len(args) > 1 else None, number=int(args[0])
+        moderated = await runtime(context).facilitation.decide_by_number(
+            user_id=user.id,
+            code=args[1] if len(args) > 1 else None,
+            number=int(args[0]),
+            decision=decision,
         )
     except (NotAllowed, Ambiguous) as error:
-        await _refuse(update, context, error, f"/withdraw {args[0]}")
+        await _refuse(update, context, error, f"{command} {args[0]}")
         return
     if moderated is None:
         await reply_html(
@@ -282,20 +340,30 @@ async def on_withdraw(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         )
         return
     await _show_decision(context, moderated)
-    if moderated.changed:
+    number, status = moderated.statement.number, moderated.statement.status
+    if not moderated.changed:
+        await reply_html(
+            update,
+            _("Nothing changed for statement {number}: {status}.").format(
+                number=number, status=rendering.statement_status(status, language)
+            ),
+        )
+    elif decision is Decision.WITHDRAW:
         await reply_html(
             update,
             _("Statement {number} is withdrawn: nobody is offered it any more.").format(
-                number=moderated.statement.number
+                number=number
             ),
+        )
+    elif decision is Decision.APPROVE:
+        await reply_html(
+            update,
+            _("Statement {number} is approved: it is put to everyone.").format(number=number),
         )
     else:
         await reply_html(
             update,
-            _("Statement {number} is not in the agora ({status}).").format(
-                number=moderated.statement.number,
-                status=rendering.statement_status(moderated.statement.status, language),
-            ),
+            _("Statement {number} is rejected: nobody will see it.").format(number=number),
         )
 
 
@@ -331,6 +399,8 @@ async def on_moderation_button(update: Update, context: ContextTypes.DEFAULT_TYP
 async def _show_decision(context: ContextTypes.DEFAULT_TYPE, moderated: Moderated) -> None:
     """Update every facilitator's message about the statement; tell its author; offer an
     approved statement to the participants who have seen all the others."""
+    if not moderated.changed:  # every message already shows the decision taken first
+        return
     state = runtime(context)
     statement = moderated.statement
     for chat_id, message_id in moderated.messages:
@@ -346,10 +416,8 @@ async def _show_decision(context: ContextTypes.DEFAULT_TYPE, moderated: Moderate
                 parse_mode=ParseMode.HTML,
                 reply_markup=moderation_keyboard(statement.id, statement.status, their_language),
             )
-        except BadRequest as error:  # unchanged (decided before) or deleted
+        except BadRequest as error:  # deleted by the facilitator
             log.debug("moderation message %s not edited: %s", message_id, error)
-    if not moderated.changed:
-        return
     author = moderated.author
     if (
         author is not None

@@ -52,7 +52,13 @@ async def step_text(
     if step.kind == "language":
         return rendering.language_text(language)
     if step.kind == "done":
-        return rendering.finished_text(state.journey, language)
+        workshop = await state.service.workshop(workshop_id=participant.workshop_id)
+        agora = "later"
+        if workshop is not None and workshop.agora_closed_at is not None:
+            agora = "closed"
+        elif workshop is not None and workshop.agora_open:
+            agora = "open"
+        return rendering.finished_text(state.journey, language, agora=agora)
     if step.kind == "peers_wait":
         return rendering.peers_wait_text(language)
     if view is None:
@@ -222,7 +228,13 @@ async def reply_to_response(
         return
     if answered.kind == "list" and query:  # its messages were acknowledged one by one
         await answer_query(query)
-        await _close_buttons(query)
+        if move.trigger == "skip" and query.message is not None:  # nothing written
+            old_text = await step_text(state, participant, answered, language)
+            await _edit(
+                context, chat.id, query.message.message_id, rendering.with_skip(old_text, language)
+            )
+        else:
+            await _close_buttons(query)
         list_message = query.message.message_id if query.message else None
         await present(
             context, chat.id, participant, step, language, answered_message_id=list_message
@@ -267,6 +279,8 @@ async def _stay(
     assert chat is not None and participant is not None and step is not None and move is not None
     if move.trigger == "tick" and query:
         await answer_query(query)
+        if move.answer is None:  # a double tap: the ticks are as shown already
+            return
         view = await state.service.step_view(participant, step)
         keyboard = step_keyboard(
             state.engine, participant.id, step, language, category=participant.category, view=view
