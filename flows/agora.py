@@ -17,6 +17,7 @@ from flows.engine import DONE, JourneyEngine, text_length
 from storage import participants, statements, votes, workshops
 from storage.db import Database, utc_now
 from storage.models import Participant, Statement, Workshop
+from storage.statements import Candidate
 from storage.votes import VoteWrite
 
 VOTES = ("agree", "disagree", "pass")
@@ -28,16 +29,11 @@ def spread(participant_id: int, statement_id: int) -> int:
     return int.from_bytes(digest.digest(), "big")
 
 
-def choose_next(
-    candidates: Sequence[tuple[Statement, int]], participant_id: int
-) -> Statement | None:
+def choose_next(candidates: Sequence[Candidate], participant_id: int) -> Candidate | None:
     """The statement to offer next: the fewest votes first, then a per-participant shuffle."""
     if not candidates:
         return None
-    statement, _ = min(
-        candidates, key=lambda item: (item[1], spread(participant_id, item[0].id), item[0].number)
-    )
-    return statement
+    return min(candidates, key=lambda c: (c.vote_count, spread(participant_id, c.id), c.number))
 
 
 class VoteOutcome(Enum):
@@ -121,9 +117,12 @@ class AgoraService:
             self.db, workshop_id=participant.workshop_id, participant_id=participant.id
         )
         chosen = choose_next(candidates, participant.id)
-        if chosen is None:
+        statement = (
+            await statements.get(self.db, statement_id=chosen.id) if chosen is not None else None
+        )
+        if statement is None:
             return None
-        return Offer(participant, chosen, len(candidates) - 1)
+        return Offer(participant, statement, len(candidates) - 1)
 
     async def remember_offer(
         self, *, participant_id: int, statement_id: int | None, message_id: int | None

@@ -77,6 +77,8 @@ MIGRATIONS: tuple[str, ...] = (
     # agora's opening and closing; statements (phase 2 requests and commitments, agora
     # proposals) with their moderation; one vote per participant and statement; the
     # statement each participant is being offered; the facilitators' moderation messages.
+    # Each statement keeps its number of votes, kept exact by triggers, so that offering
+    # the least-voted one next does not count every vote each time.
     # Statement ids and numbers are never reused (an erased statement's old buttons must
     # not act on a new one): AUTOINCREMENT, and a per-workshop counter for the numbers.
     # Participants who finished before phase 2 existed wait for it.
@@ -100,6 +102,7 @@ MIGRATIONS: tuple[str, ...] = (
         created_at TEXT NOT NULL,
         decided_at TEXT,
         decided_by INTEGER,
+        vote_count INTEGER NOT NULL DEFAULT 0,
         UNIQUE (workshop_id, number)
     );
     CREATE INDEX statements_by_workshop ON statements(workshop_id, status);
@@ -113,6 +116,12 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (statement_id, participant_id)
     );
     CREATE INDEX votes_by_participant ON votes(participant_id);
+    CREATE TRIGGER votes_counted AFTER INSERT ON votes BEGIN
+        UPDATE statements SET vote_count = vote_count + 1 WHERE id = NEW.statement_id;
+    END;
+    CREATE TRIGGER votes_uncounted AFTER DELETE ON votes BEGIN
+        UPDATE statements SET vote_count = vote_count - 1 WHERE id = OLD.statement_id;
+    END;
     CREATE TABLE moderation_messages (
         statement_id INTEGER NOT NULL REFERENCES statements(id) ON DELETE CASCADE,
         chat_id INTEGER NOT NULL,

@@ -146,17 +146,22 @@ async def of_workshop(
         return [_statement(row) for row in await rows.fetchall()]
 
 
-async def unvoted(
-    db: Database, *, workshop_id: int, participant_id: int
-) -> list[tuple[Statement, int]]:
+@dataclass(frozen=True)
+class Candidate:
+    """A statement a participant may be offered: just what choosing among them needs."""
+
+    id: int
+    number: int
+    vote_count: int
+
+
+async def unvoted(db: Database, *, workshop_id: int, participant_id: int) -> list[Candidate]:
     """The approved statements of the workshop that the participant neither wrote nor voted
-    on, each with the number of votes it has so far."""
+    on, with the number of votes each has so far."""
     async with (
         db.reading() as conn,
         conn.execute(
-            f"SELECT {', '.join('s.' + c.strip() for c in _COLUMNS.split(','))},"
-            " (SELECT COUNT(*) FROM votes v WHERE v.statement_id = s.id) AS vote_count"
-            " FROM statements s"
+            "SELECT s.id, s.number, s.vote_count FROM statements s"
             " WHERE s.workshop_id = ? AND s.status = 'approved'"
             " AND s.participant_id IS NOT ?"
             " AND NOT EXISTS (SELECT 1 FROM votes v"
@@ -164,7 +169,7 @@ async def unvoted(
             (workshop_id, participant_id, participant_id),
         ) as rows,
     ):
-        return [(_statement(row), row["vote_count"]) for row in await rows.fetchall()]
+        return [Candidate(row[0], row[1], row[2]) for row in await rows.fetchall()]
 
 
 async def decide(
