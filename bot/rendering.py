@@ -379,12 +379,25 @@ def rejection_text(rejection: Rejection, language: str, *, length: int = 0) -> s
 
 
 def participant_progress_text(
-    journey: Journey, workshop: Workshop, step: Step, progress: Progress, language: str
+    journey: Journey,
+    workshop: Workshop,
+    step: Step,
+    progress: Progress,
+    language: str,
+    *,
+    votes: int = 0,
+    to_vote: int = 0,
 ) -> str:
     gettext = translator(language)
     lines = [f"<b>{escape(workshop.title)}</b>"]
     if progress.finished:
         lines.append(gettext("You have answered every question of the workshop. Thank you!"))
+        if workshop.agora_opened_at is not None:
+            lines.append(
+                gettext(
+                    "Agora: you reacted to {done} statements; {left} still wait for you."
+                ).format(done=number(votes, language), left=number(to_vote, language))
+            )
     elif progress.waiting:
         lines.append(
             gettext(
@@ -424,6 +437,21 @@ def participant_progress_text(
                 )
             )
     return "\n".join(lines)
+
+
+def phases_line(workshop: Workshop, language: str) -> str:
+    """Where the workshop stands: phase 2 follows or waits; the agora's state."""
+    gettext = translator(language)
+    peers = (
+        gettext("phase 2 open") if workshop.peers_open else gettext("phase 2 waits for /open peers")
+    )
+    if workshop.agora_closed_at is not None:
+        agora = gettext("agora closed")
+    elif workshop.agora_opened_at is not None:
+        agora = gettext("agora open")
+    else:
+        agora = gettext("agora not open yet (/agora)")
+    return f"{peers} · {agora}"
 
 
 def board_text(journey: Journey, board: Board, language: str, *, now: datetime) -> str:
@@ -472,6 +500,17 @@ def board_text(journey: Journey, board: Board, language: str, *, now: datetime) 
             )
         )
     lines.append("")
+    lines.append(phases_line(board.workshop, language))
+    if board.workshop.agora_opened_at is not None:
+        lines.append(
+            gettext(
+                "Agora: {approved} statements, {votes} votes, {pending} waiting for approval."
+            ).format(
+                approved=number(board.statements.get("approved", 0), language),
+                votes=number(board.votes, language),
+                pending=number(board.statements.get("pending", 0), language),
+            )
+        )
     lines.append(
         gettext("As of {time}.").format(
             time=format_datetime(now, "short", tzinfo=now.tzinfo, locale=language)

@@ -94,6 +94,8 @@ class ParticipantProgress:
     participant: Participant
     step: Step
     progress: Progress
+    votes: int = 0  # agora statements the participant reacted to
+    to_vote: int = 0  # agora statements still waiting for their reaction
 
 
 @dataclass
@@ -103,6 +105,8 @@ class Board:
     workshop: Workshop
     total: int = 0
     by_category: dict[str | None, Counter[str]] = field(default_factory=dict)
+    statements: Counter[str] = field(default_factory=Counter)  # per status
+    votes: int = 0
 
     JOINING = "joining"
     PEERS = "peers"  # answering phase 2
@@ -451,11 +455,21 @@ class WorkshopService:
             return None
         workshop = await workshops.get(self.db, workshop_id=participant.workshop_id)
         assert workshop is not None
+        cast, waiting = 0, 0
+        if workshop.agora_opened_at is not None:
+            cast = len(await votes.of_participant(self.db, participant_id=participant.id))
+            waiting = len(
+                await statements.unvoted(
+                    self.db, workshop_id=workshop.id, participant_id=participant.id
+                )
+            )
         return ParticipantProgress(
             workshop,
             participant,
             self.engine.step(participant.state, participant.category),
             self.engine.progress(participant.state, participant.category),
+            cast,
+            waiting,
         )
 
     async def facilitated(self, *, user_id: int) -> list[Workshop]:
@@ -483,6 +497,7 @@ class WorkshopService:
 
     async def _board(self, workshop: Workshop) -> Board:
         board = Board(workshop)
+        board.statements, board.votes = await statements.tally(self.db, workshop_id=workshop.id)
         rows = await participants.states_by_category(self.db, workshop_id=workshop.id)
         for category, state, count in rows:
             step = self.engine.step(state, category)

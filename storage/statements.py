@@ -3,6 +3,7 @@ moderation, and the messages that carry them to facilitators."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -144,6 +145,22 @@ async def of_workshop(
         ) as rows,
     ):
         return [_statement(row) for row in await rows.fetchall()]
+
+
+async def tally(db: Database, *, workshop_id: int) -> tuple[Counter[str], int]:
+    """How many statements of the workshop are in each status, and how many votes they have."""
+    async with (
+        db.reading() as conn,
+        conn.execute(
+            "SELECT status, COUNT(*), SUM(vote_count) FROM statements WHERE workshop_id = ?"
+            " GROUP BY status",
+            (workshop_id,),
+        ) as rows,
+    ):
+        found = await rows.fetchall()
+    counts = Counter({row[0]: row[1] for row in found})
+    votes = sum(row[2] or 0 for row in found if row[0] == "approved")
+    return counts, votes
 
 
 @dataclass(frozen=True)

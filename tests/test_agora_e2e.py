@@ -195,6 +195,16 @@ async def test_the_agora_with_twelve_participants(
             assert not any("hors sujet" in (m.text or "") for m in plan.user.messages)
     assert "hors sujet" in (refused_author.user.last.text or "")  # told, in their words
 
+    # Where things stand, for the facilitator and for a participant.
+    await organiser.send("/progress")
+    await emulator.wait_idle()
+    board = organiser.last.text or ""
+    assert "deuxième phase ouverte · agora ouverte" in board
+    assert "Agora\u00a0: 25 énoncés, 275 votes, 0 en attente" in board
+    await first.user.send("/progress")
+    await emulator.wait_idle()
+    assert "vous avez réagi à 23 énoncés\u202f; 0 vous attendent" in (first.user.last.text or "")
+
     await organiser.send(f"/agora close {code}")
     await emulator.wait_idle()
     assert "close" in (organiser.last.text or "")

@@ -114,7 +114,13 @@ async def on_progress(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         if mine is not None:
             texts.append(
                 rendering.participant_progress_text(
-                    state.journey, mine.workshop, mine.step, mine.progress, language
+                    state.journey,
+                    mine.workshop,
+                    mine.step,
+                    mine.progress,
+                    language,
+                    votes=mine.votes,
+                    to_vote=mine.to_vote,
                 )
             )
     try:
