@@ -29,9 +29,10 @@ def participant_commands(language: str) -> list[BotCommand]:
     ]
 
 
-def facilitator_commands(language: str, *, organiser: bool) -> list[BotCommand]:
+def facilitation_commands(language: str) -> list[BotCommand]:
+    """What facilitators do beyond what participants do."""
     _ = translations(language).gettext
-    commands = [
+    return [
         BotCommand("progress", _("Live progress of your workshops")),
         BotCommand("open", _("Open the second phase: /open peers")),
         BotCommand("peers", _("Phase 2 waits for you or follows: /peers wait|follow")),
@@ -41,8 +42,19 @@ def facilitator_commands(language: str, *, organiser: bool) -> list[BotCommand]:
         BotCommand("reject", _("Keep a new statement out: /reject number")),
         BotCommand("withdraw", _("Take a statement back: /withdraw number")),
     ]
+
+
+def organiser_commands(language: str) -> list[BotCommand]:
+    _ = translations(language).gettext
+    return [BotCommand("newsession", _("Create a workshop: /newsession title"))]
+
+
+def facilitator_commands(language: str, *, organiser: bool) -> list[BotCommand]:
+    """A facilitator's menu: their own commands, then the participants' (but /progress,
+    which serves both)."""
+    commands = facilitation_commands(language)
     if organiser:
-        commands.append(BotCommand("newsession", _("Create a workshop: /newsession title")))
+        commands += organiser_commands(language)
     return commands + participant_commands(language)[1:]
 
 

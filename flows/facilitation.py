@@ -134,29 +134,23 @@ class FacilitationService:
         return PhaseChange(await self._refresh(workshop), changed, audience, released)
 
     async def open_agora(self, *, user_id: int, code: str | None) -> PhaseChange:
+        """Open the agora (once: a closed agora does not reopen)."""
         workshop = await self.workshop_for(user_id=user_id, code=code)
         if workshop.agora_closed_at is not None:
             return PhaseChange(workshop, False)
-        changed = await workshops.set_phase(
-            self.db,
-            workshop_id=workshop.id,
-            column="agora_opened_at",
-            when=self.clock(),
-            only_if_unset=True,
-        )
-        audience = await participants.of_workshop(self.db, workshop_id=workshop.id)
-        return PhaseChange(await self._refresh(workshop), changed, audience)
+        return await self._stamp(workshop, "agora_opened_at")
 
     async def close_agora(self, *, user_id: int, code: str | None) -> PhaseChange:
         workshop = await self.workshop_for(user_id=user_id, code=code)
         if workshop.agora_opened_at is None:
             return PhaseChange(workshop, False)
+        return await self._stamp(workshop, "agora_closed_at")
+
+    async def _stamp(self, workshop: Workshop, column: str) -> PhaseChange:
+        """Set a phase timestamp if it is not set yet; the audience is everyone who
+        consented, to be told."""
         changed = await workshops.set_phase(
-            self.db,
-            workshop_id=workshop.id,
-            column="agora_closed_at",
-            when=self.clock(),
-            only_if_unset=True,
+            self.db, workshop_id=workshop.id, column=column, when=self.clock(), only_if_unset=True
         )
         audience = await participants.of_workshop(self.db, workshop_id=workshop.id)
         return PhaseChange(await self._refresh(workshop), changed, audience)

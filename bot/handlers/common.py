@@ -20,6 +20,7 @@ from bot.handlers.replies import (
     user_language,
 )
 from bot.keyboards import language_keyboard, parse_language_data
+from bot.menus import facilitation_commands, organiser_commands, participant_commands
 from bot.rendering import language_name
 from bot.runtime import runtime
 
@@ -31,7 +32,8 @@ async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     state = runtime(context)
     user, message = update.effective_user, update.effective_message
     assert user is not None and message is not None
-    _ = gettext_for(await user_language(update, context))
+    language = await user_language(update, context)
+    _ = gettext_for(language)
     lines = [
         "<b>" + _("How it works") + "</b>",
         _(
@@ -45,39 +47,24 @@ async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             "where everyone votes on them."
         ),
         "",
-        "/progress · " + _("Where you are in the workshop"),
-        "/back · " + _("Go back to the previous question"),
-        "/skip · " + _("Skip an optional question"),
-        "/pause · " + _("Take a break; your answers are kept"),
-        "/resume · " + _("Show the current question again"),
-        "/join · " + _("Join a workshop with its code"),
-        "/language · " + _("Change the language"),
-        "/mydata · " + _("Get everything stored about you"),
-        "/forget · " + _("Erase everything stored about you"),
+    ]
+    lines += [
+        f"/{c.command} · {c.description}"
+        for c in participant_commands(language)
+        if c.command != "help"
     ]
     if await state.service.facilitated(user_id=user.id):
-        lines += [
-            "",
-            "<b>" + _("Facilitators") + "</b>",
-            "/progress · " + _("Live progress of your workshops"),
-            "/open peers · " + _("Open the second phase: /open peers"),
-            "/peers · " + _("Phase 2 waits for you or follows: /peers wait|follow"),
-            "/agora · " + _("Open the agora; /agora close ends it"),
-            "/statements · " + _("The agora's statements, numbered"),
-            "/approve · " + _("Put a new statement to everyone: /approve number"),
-            "/reject · " + _("Keep a new statement out: /reject number"),
-            "/withdraw · " + _("Take a statement back: /withdraw number"),
+        lines += ["", "<b>" + _("Facilitators") + "</b>"]
+        lines += [f"/{c.command} · {c.description}" for c in facilitation_commands(language)]
+        lines.append(
             _(
                 "With several workshops, add the workshop's code at the end, for example "
                 "/agora close Ab12Cd34Ef56Gh78."
-            ),
-        ]
+            )
+        )
     if state.service.is_organiser(user.id):
-        lines += [
-            "",
-            "<b>" + _("Organisers") + "</b>",
-            "/newsession · " + _("Create a workshop: /newsession title"),
-        ]
+        lines += ["", "<b>" + _("Organisers") + "</b>"]
+        lines += [f"/{c.command} · {c.description}" for c in organiser_commands(language)]
     await reply_html(update, "\n".join(lines))
 
 
