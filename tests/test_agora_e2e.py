@@ -121,9 +121,9 @@ async def test_the_agora_with_twelve_participants(
     await organiser.send("/agora")
     await emulator.wait_idle()
     assert "agora" in (organiser.last.text or "")
-    for plan in plans:
+    for plan in plans:  # announced in each participant's language
         intro = plan.user.messages[-2].text or ""
-        assert "L'agora est ouverte" in intro or "The agora is open" in intro
+        assert {"fr": "L'agora est ouverte", "en": "The agora is open"}[plan.language] in intro
         assert offered(plan.user.last) is not None
 
     seen: dict[int, list[int]] = {}
@@ -135,7 +135,7 @@ async def test_the_agora_with_twelve_participants(
         assert sorted(seen[uid]) == sorted(expected) and len(seen[uid]) == 22
         assert votes_of(database, uid) == {sid: vote_for(plan.user, sid) for sid in expected}
         caught_up = plan.user.last.text or ""
-        assert "tous les énoncés" in caught_up or "every statement" in caught_up
+        assert {"fr": "tous les énoncés", "en": "every statement"}[plan.language] in caught_up
         # Statements are shown without their author: no participant's name or id.
         shown = "\n".join(m.text or "" for m in plan.user.messages if offered(m) is not None)
         assert not any(
@@ -209,7 +209,8 @@ async def test_the_agora_with_twelve_participants(
     await emulator.wait_idle()
     assert "close" in (organiser.last.text or "")
     for plan in plans:
-        assert "agora" in (plan.user.last.text or "").lower()
+        closed = {"fr": "L'agora est close", "en": "The agora is closed"}[plan.language]
+        assert closed in (plan.user.last.text or "")
 
 
 async def test_votes_that_cannot_count_get_a_clear_reply_and_change_nothing(
