@@ -1,0 +1,559 @@
+"""The group's synthesis: aggregated, anonymised figures from the stored rows.
+
+Pure Python: it takes the rows `storage/` reads (participants, answers, statements,
+votes) and returns a `Synthesis`; no Telegram, no SQL. Groups are the actor categories.
+No figure, theme or quote is given for a group of fewer than `min_group` respondents:
+such groups are folded into "others" when together they reach the threshold, or left
+out, and the synthesis lists what was folded or left out. `docs/SYNTHESIS.md` gives the
+rules with a worked example.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+
+import snowballstemmer
+from stop_words import get_stop_words
+
+from flows.engine import DONE, ONBOARDING, OTHER_SUFFIX, PEERS_WAIT
+from flows.journey import Journey
+from storage.models import Answer, Participant, Statement, Vote
+
+OTHERS = "others"  # the group of folded small categories
+ALL = "all"  # everyone, for overall figures
+TOP_THEMES = 5
+QUOTES = 3
+# Pol.is: a statement is agreed (or disagreed) in a group when the smoothed probability
+# passes 0.5 with a one-sided z-test above 1.2816 (90 %).
+Z_90 = 1.2816
+UNCERTAIN_SHARE = 0.3  # a statement many pass on: at least this share of passes
+
+
+# -- groups and the anonymity threshold -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Grouping:
+    """Which categories are shown on their own, which are folded into "others", and which
+    are left out, for one figure."""
+
+    shown: tuple[str, ...]
+    folded: tuple[str, ...] = ()  # in "others"
+    left_out: tuple[str, ...] = ()  # too few even together
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        return (*self.shown, OTHERS) if self.folded else self.shown
+
+    def group_of(self, category: str | None) -> str | None:
+        if category in self.shown:
+            return category
+        if category in self.folded:
+            return OTHERS
+        return None
+
+
+def group_by_threshold(counts: Mapping[str, int], order: Sequence[str], min_group: int) -> Grouping:
+    """Categories with at least `min_group` respondents stand alone; the smaller ones are
+    folded together if they reach the threshold together, else left out."""
+    shown = tuple(c for c in order if counts.get(c, 0) >= min_group)
+    small = tuple(c for c in order if 0 < counts.get(c, 0) < min_group)
+    if sum(counts[c] for c in small) >= min_group:
+        return Grouping(shown, folded=small)
+    return Grouping(shown, left_out=small)
+
+
+# -- free text: themes and quotes -------------------------------------------------------
+
+_WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
+_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b")
+_HANDLE = re.compile(r"(?<!\w)@\w{3,}")
+_URL = re.compile(r"\bhttps?://\S+|\bwww\.\S+")
+_PHONE = re.compile(r"(?<!\w)(?:\+\d{1,3}[\s.-]?)?(?:\(?\d\)?[\s.-]?){8,}\d(?!\w)")
+_STEMMERS = {"fr": "french", "en": "english"}
+
+
+@cache
+def _stemmer(language: str) -> snowballstemmer.Stemmer:
+    return snowballstemmer.stemmer(_STEMMERS.get(language, "french"))
+
+
+@cache
+def _stop_words(language: str) -> frozenset[str]:
+    return frozenset(get_stop_words(language if language in _STEMMERS else "fr"))
+
+
+def anonymise(text: str) -> str:
+    """A quote without e-mail addresses, links, @handles or phone numbers."""
+    text = _EMAIL.sub("[e-mail]", text)
+    text = _URL.sub("[lien]", text)
+    text = _HANDLE.sub("@…", text)
+    return _PHONE.sub("[tél.]", text)
+
+
+def stems(text: str, language: str) -> dict[str, str]:
+    """The significant words of a text, by stem (stop words dropped), each with the form
+    it took first."""
+    stop = _stop_words(language)
+    found: dict[str, str] = {}
+    for word in _WORD.findall(text.lower()):
+        if word not in stop:
+            found.setdefault(_stem(word, language), word)
+    return found
+
+
+@cache
+def _stem(word: str, language: str) -> str:
+    """Words recur across answers: each is stemmed once."""
+    return str(_stemmer(language).stemWord(word))
+
+
+@dataclass(frozen=True)
+class Theme:
+    word: str  # the most frequent form of the stem
+    count: int  # answers in which it appears
+
+
+@dataclass(frozen=True)
+class TextSummary:
+    respondents: int
+    themes: tuple[Theme, ...] = ()
+    quotes: tuple[str, ...] = ()
+
+
+def summarise_texts(texts: Sequence[tuple[str, str]], *, quotes: int = QUOTES) -> TextSummary:
+    """Themes (stems found in the most answers, at least two) and the most typical answers
+    (those whose words are the most shared), anonymised. `texts` holds (text, language)."""
+    per_text = [stems(text, language) for text, language in texts]
+    frequency: Counter[str] = Counter()
+    forms: defaultdict[str, Counter[str]] = defaultdict(Counter)
+    for found in per_text:
+        frequency.update(found.keys())
+        for stem, form in found.items():
+            forms[stem][form] += 1
+    themes = tuple(
+        Theme(forms[stem].most_common(1)[0][0], count)
+        for stem, count in sorted(frequency.items(), key=lambda item: (-item[1], item[0]))
+        if count >= 2
+    )[:TOP_THEMES]
+
+    # How typical an answer is: how many other answers share its words, per word (its
+    # length softened by a square root, so that a long answer does not win by size).
+    typicality = [
+        sum(frequency[stem] - 1 for stem in found) / math.sqrt(len(found)) if found else 0.0
+        for found in per_text
+    ]
+    ranked = sorted(range(len(texts)), key=lambda i: (-typicality[i], len(texts[i][0]), i))
+    chosen: list[str] = []
+    for index in ranked:
+        quote = anonymise(texts[index][0].strip())
+        if quote and quote not in chosen and typicality[index] > 0:
+            chosen.append(quote)
+        if len(chosen) == quotes:
+            break
+    return TextSummary(len(texts), themes, tuple(chosen))
+
+
+# -- scales -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScaleSummary:
+    count: int
+    median: float
+    q1: float
+    q3: float
+    distribution: tuple[int, int, int, int, int]  # how many answered 1, 2, 3, 4, 5
+
+
+def summarise_scale(values: Sequence[int]) -> ScaleSummary:
+    ordered = sorted(values)
+    if len(ordered) >= 2:
+        q1, _, q3 = statistics.quantiles(ordered, n=4, method="inclusive")
+    else:
+        q1 = q3 = float(ordered[0])
+    counts = Counter(ordered)
+    return ScaleSummary(
+        len(ordered),
+        float(statistics.median(ordered)),
+        float(q1),
+        float(q3),
+        (counts[1], counts[2], counts[3], counts[4], counts[5]),
+    )
+
+
+# -- the agora --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tally:
+    agree: int = 0
+    disagree: int = 0
+    passed: int = 0
+
+    @property
+    def votes(self) -> int:
+        return self.agree + self.disagree + self.passed
+
+    @property
+    def p_agree(self) -> float:
+        """Pol.is's smoothed probability of agreeing: (agrees + 1) / (votes + 2)."""
+        return (self.agree + 1) / (self.votes + 2)
+
+    @property
+    def p_disagree(self) -> float:
+        return (self.disagree + 1) / (self.votes + 2)
+
+    @property
+    def z_agree(self) -> float:
+        return proportion_z(self.agree, self.votes)
+
+    @property
+    def z_disagree(self) -> float:
+        return proportion_z(self.disagree, self.votes)
+
+    @property
+    def agrees(self) -> bool:
+        return self.p_agree > 0.5 and self.z_agree > Z_90
+
+    @property
+    def disagrees(self) -> bool:
+        return self.p_disagree > 0.5 and self.z_disagree > Z_90
+
+
+def _tally(values: Mapping[str, int]) -> Tally:
+    return Tally(values.get("agree", 0), values.get("disagree", 0), values.get("pass", 0))
+
+
+def proportion_z(successes: int, trials: int) -> float:
+    """Pol.is's one-sided test that a proportion exceeds one half, with the same +1
+    smoothing: 2·√(n+1)·((s+1)/(n+1) − ½)."""
+    n = trials + 1
+    return 2 * math.sqrt(n) * ((successes + 1) / n - 0.5)
+
+
+@dataclass(frozen=True)
+class StatementResult:
+    statement: Statement
+    overall: Tally
+    by_group: Mapping[str, Tally]  # only groups at or above the threshold (or "others")
+    consensus: bool  # agreed in every group shown
+    divisive: bool  # agreed in one group, disagreed in another
+    uncertain: bool  # many passes
+    group_consensus: float  # product of the groups' smoothed agreement (Pol.is's ranking)
+
+
+# -- the synthesis ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Funnel:
+    """How many participants reached each stage, in all and per group."""
+
+    stages: tuple[str, ...]
+    counts: Mapping[str, Mapping[str, int]]  # stage -> group (or ALL) -> count
+
+
+@dataclass
+class Synthesis:
+    min_group: int
+    categories: Grouping  # by the number of consented participants per category
+    funnel: Funnel
+    moments: Mapping[int, Mapping[str, int]]  # moment number -> group -> participants past it
+    scales: dict[str, dict[str, ScaleSummary]] = field(default_factory=dict)  # prompt -> group
+    choices: dict[str, dict[str, Counter[str]]] = field(default_factory=dict)  # prompt -> group
+    texts: dict[str, TextSummary] = field(default_factory=dict)  # phase 1 prompt -> summary
+    own: dict[str, dict[str, TextSummary]] = field(default_factory=dict)  # prompt -> category
+    # Phase 2's closed questions about the other categories, by the "about" prompt's id
+    # (the relation gradient, obstacles, levers): (from, to) -> how often each option.
+    pairs: dict[str, dict[tuple[str, str], Counter[str]]] = field(default_factory=dict)
+    others: dict[str, TextSummary] = field(default_factory=dict)  # typed "other" answers
+    requests: dict[tuple[str, str], TextSummary] = field(default_factory=dict)  # (from, to)
+    commitments: dict[str, TextSummary] = field(default_factory=dict)  # category
+    statements: list[StatementResult] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what was folded or left out, and why
+
+    @property
+    def consensus(self) -> list[StatementResult]:
+        return [s for s in self.statements if s.consensus]
+
+    @property
+    def divisive(self) -> list[StatementResult]:
+        return [s for s in self.statements if s.divisive]
+
+    @property
+    def uncertain(self) -> list[StatementResult]:
+        return [s for s in self.statements if s.uncertain]
+
+    @property
+    def resolutions(self) -> list[StatementResult]:
+        """The consensus statements, the most broadly agreed first."""
+        return sorted(self.consensus, key=lambda s: (-s.group_consensus, s.statement.number))
+
+
+STAGES = ("joined", "consented", "active", "phase1", "finished")
+
+
+def synthesise(
+    journey: Journey,
+    participants: Sequence[Participant],
+    answers: Sequence[Answer],
+    statements: Sequence[Statement],
+    votes: Sequence[Vote],
+    *,
+    min_group: int = 3,
+) -> Synthesis:
+    """The whole synthesis of one workshop from its stored rows."""
+    order = [c.id for c in journey.categories]
+    consented = [p for p in participants if p.consented_at is not None and p.category]
+    grouping = group_by_threshold(Counter(p.category or "" for p in consented), order, min_group)
+    synthesis = Synthesis(
+        min_group=min_group,
+        categories=grouping,
+        funnel=_funnel(journey, participants, answers, grouping),
+        moments=_moments(journey, consented, grouping),
+    )
+    if grouping.folded:
+        synthesis.notes.append(
+            f"folded into {OTHERS}: {', '.join(grouping.folded)} (fewer than {min_group} each)"
+        )
+    if grouping.left_out:
+        synthesis.notes.append(
+            f"left out: {', '.join(grouping.left_out)} (fewer than {min_group}, even together)"
+        )
+    who = {p.id: p for p in consented}
+    by_prompt: defaultdict[str, list[tuple[Participant, str]]] = defaultdict(list)
+    for answer in answers:
+        participant = who.get(answer.participant_id)
+        if participant is not None:
+            by_prompt[answer.question_id].append((participant, answer.value))
+    _scales_and_texts(journey, synthesis, by_prompt, min_group)
+    _peers(journey, synthesis, by_prompt, statements, who, min_group)
+    _agora(synthesis, statements, votes, who, grouping, min_group)
+    return synthesis
+
+
+def _funnel(
+    journey: Journey,
+    participants: Sequence[Participant],
+    answers: Sequence[Answer],
+    grouping: Grouping,
+) -> Funnel:
+    """Joined, consented, active (one answer or more), through phase 1, finished."""
+    answered = {a.participant_id for a in answers}
+    beyond_phase1 = {PEERS_WAIT, DONE, *(p.id for p in journey.all_peer_prompts())}
+    counts: dict[str, Counter[str]] = {stage: Counter() for stage in STAGES}
+    for p in participants:
+        group = grouping.group_of(p.category)
+        reached = {
+            "joined": True,
+            "consented": p.consented_at is not None,
+            "active": p.id in answered,
+            "phase1": p.state in beyond_phase1,
+            "finished": p.state == DONE,
+        }
+        for stage, yes in reached.items():
+            if yes:
+                counts[stage][ALL] += 1
+                if group is not None:
+                    counts[stage][group] += 1
+    return Funnel(STAGES, {stage: dict(counter) for stage, counter in counts.items()})
+
+
+def _moments(
+    journey: Journey, consented: Sequence[Participant], grouping: Grouping
+) -> dict[int, dict[str, int]]:
+    """Per moment, how many participants are past it."""
+    order = [p.id for p in journey.live_prompts()]
+    last_of = {m.number: order.index(m.prompts[-1].id) for m in journey.moments if not m.deferred}
+    reached: dict[int, Counter[str]] = {number: Counter() for number in last_of}
+    for p in consented:
+        if p.state in ONBOARDING:
+            continue
+        position = order.index(p.state) if p.state in order else len(order)
+        group = grouping.group_of(p.category)
+        for number, last in last_of.items():
+            if position > last:
+                reached[number][ALL] += 1
+                if group is not None:
+                    reached[number][group] += 1
+    return {number: dict(counter) for number, counter in reached.items()}
+
+
+def _regroup(
+    values: Mapping[str, list[object]], order: Sequence[str], min_group: int
+) -> dict[str, list[object]]:
+    """Values per category → per group shown under the threshold rule, plus ALL."""
+    grouping = group_by_threshold({c: len(v) for c, v in values.items()}, order, min_group)
+    grouped: defaultdict[str, list[object]] = defaultdict(list)
+    for category, items in values.items():
+        group = grouping.group_of(category)
+        if group is not None:
+            grouped[group] += items
+    everyone = [item for items in values.values() for item in items]
+    if len(everyone) >= min_group:
+        grouped[ALL] = everyone
+    return dict(grouped)
+
+
+def _scales_and_texts(
+    journey: Journey,
+    synthesis: Synthesis,
+    by_prompt: Mapping[str, list[tuple[Participant, str]]],
+    min_group: int,
+) -> None:
+    """Phase 1: each scale per group; each reflection's themes and quotes."""
+    order = [c.id for c in journey.categories]
+    for prompt in journey.live_prompts():
+        given = by_prompt.get(prompt.id, [])
+        if prompt.kind == "scale":
+            per_category: defaultdict[str, list[object]] = defaultdict(list)
+            for participant, value in given:
+                if value.isdigit():
+                    per_category[participant.category or ""].append(int(value))
+            grouped = _regroup(per_category, order, min_group)
+            synthesis.scales[prompt.id] = {
+                group: summarise_scale([int(str(v)) for v in values])
+                for group, values in grouped.items()
+            }
+        elif prompt.kind == "choice":
+            per_category = defaultdict(list)
+            for participant, value in given:
+                per_category[participant.category or ""].append(value)
+            synthesis.choices[prompt.id] = {
+                group: Counter(str(v) for v in values)
+                for group, values in _regroup(per_category, order, min_group).items()
+            }
+        elif prompt.kind == "text" and len(given) >= min_group:
+            synthesis.texts[prompt.id] = summarise_texts([(v, p.language) for p, v in given])
+
+
+def _peers(
+    journey: Journey,
+    synthesis: Synthesis,
+    by_prompt: Mapping[str, list[tuple[Participant, str]]],
+    statements: Sequence[Statement],
+    who: Mapping[int, Participant],
+    min_group: int,
+) -> None:
+    """Phase 2. Per category: the themes of its own questions and its commitments. Per
+    (from, to) pair: the answers to each closed question of the "about" block, and the
+    requests. A category, or a pair, is shown only if its authors reach the threshold."""
+    peers = journey.peers
+    if peers is None:
+        return
+    for prompt in peers.own:
+        per_category: defaultdict[str, list[tuple[str, str]]] = defaultdict(list)
+        for participant, value in by_prompt.get(prompt.id, []):
+            per_category[participant.category or ""].append((value, participant.language))
+        synthesis.own[prompt.id] = {
+            category: summarise_texts(texts)
+            for category, texts in per_category.items()
+            if len(texts) >= min_group
+        }
+    for template in peers.about:
+        if template.kind not in ("choice", "multi"):
+            continue
+        table: dict[tuple[str, str], Counter[str]] = {}
+        for target in journey.categories:
+            per_source: defaultdict[str, list[str]] = defaultdict(list)
+            respondents: Counter[str] = Counter()
+            for participant, value in by_prompt.get(f"{template.id}_{target.id}", []):
+                source = participant.category or ""
+                respondents[source] += 1
+                per_source[source] += [v for v in value.split(",") if v]
+            for source, values in per_source.items():
+                if respondents[source] >= min_group:
+                    table[(source, target.id)] = Counter(values)
+        synthesis.pairs[template.id] = table
+        if template.other:
+            typed = [
+                (value, participant.language)
+                for target in journey.categories
+                for participant, value in by_prompt.get(
+                    f"{template.id}_{target.id}{OTHER_SUFFIX}", []
+                )
+            ]
+            if len(typed) >= min_group:
+                synthesis.others[template.id] = summarise_texts(typed)
+    requests: defaultdict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
+    commitments: defaultdict[str, list[tuple[str, str]]] = defaultdict(list)
+    authors: defaultdict[tuple[str, str] | str, set[int]] = defaultdict(set)
+    for statement in statements:
+        author = who.get(statement.participant_id or 0)
+        if author is None or statement.status not in ("approved", "withdrawn"):
+            continue
+        if statement.kind == "request" and statement.target_category:
+            pair = (statement.source_category, statement.target_category)
+            requests[pair].append((statement.text, author.language))
+            authors[pair].add(author.id)
+        elif statement.kind == "commitment":
+            commitments[statement.source_category].append((statement.text, author.language))
+            authors[statement.source_category].add(author.id)
+    synthesis.requests = {
+        pair: summarise_texts(texts)
+        for pair, texts in requests.items()
+        if len(authors[pair]) >= min_group
+    }
+    synthesis.commitments = {
+        category: summarise_texts(texts)
+        for category, texts in commitments.items()
+        if len(authors[category]) >= min_group
+    }
+
+
+def _agora(
+    synthesis: Synthesis,
+    statements: Sequence[Statement],
+    votes: Sequence[Vote],
+    who: Mapping[int, Participant],
+    grouping: Grouping,
+    min_group: int,
+) -> None:
+    """Per approved statement: agree / disagree / pass overall and per group, and Pol.is's
+    consensus, divisiveness, uncertainty and group-aware ranking."""
+    counted: defaultdict[int, Counter[tuple[str, str]]] = defaultdict(Counter)
+    for vote in votes:
+        voter = who.get(vote.participant_id)
+        if voter is not None:
+            group = grouping.group_of(voter.category) or ""
+            counted[vote.statement_id][(group, vote.value)] += 1
+    for statement in statements:
+        if statement.status != "approved":
+            continue
+        per_value: Counter[str] = Counter()
+        per_group: dict[str, Counter[str]] = defaultdict(Counter)
+        for (group, value), count in counted.get(statement.id, Counter()).items():
+            per_value[value] += count
+            if group:
+                per_group[group][value] += count
+        overall = _tally(per_value)
+        voters = {group: sum(values.values()) for group, values in per_group.items()}
+        if overall.votes < min_group:
+            continue
+        shown = {
+            group: _tally(values)
+            for group, values in per_group.items()
+            if voters[group] >= min_group
+        }
+        consensus = bool(shown) and all(t.agrees for t in shown.values())
+        divisive = any(t.agrees for t in shown.values()) and any(
+            t.disagrees for t in shown.values()
+        )
+        synthesis.statements.append(
+            StatementResult(
+                statement=statement,
+                overall=overall,
+                by_group=shown,
+                consensus=consensus,
+                divisive=divisive,
+                uncertain=overall.passed >= UNCERTAIN_SHARE * overall.votes,
+                group_consensus=math.prod(t.p_agree for t in shown.values()) if shown else 0.0,
+            )
+        )

@@ -1,0 +1,236 @@
+"""The synthesis on a fixed data set: 42 people joined, 40 took part, in four categories
+(12 elected officials, 12 officers, 14 socio-economic actors, 2 State officers)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from flows.journey import Journey, default_journey
+from flows.synthesis import (
+    ALL,
+    Synthesis,
+    Tally,
+    anonymise,
+    proportion_z,
+    summarise_scale,
+    summarise_texts,
+    synthesise,
+)
+from storage.models import Answer, Participant, Statement, Vote
+
+T0 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+SIZES = {"elu": 12, "agent": 12, "socio_eco": 14, "etat": 2}
+# m1_present, the first scale: each category answers one value, except the socio-economic
+# actors (seven 2s and seven 5s).
+SCALE = {"elu": [4] * 12, "agent": [2] * 12, "socio_eco": [2] * 7 + [5] * 7, "etat": [1, 1]}
+INTENTIONS_FR = [
+    "Construire la confiance entre élus et associations",
+    "Retrouver la confiance, et mieux connaître les contraintes des autres",
+    "La confiance se construit avec le temps",
+    "Comprendre les contraintes des services",
+    "Écrivez-moi : camille.martin@example.org, la confiance avant tout",
+]
+INTENTIONS_EN = ["Build trust with local officials", "Trust takes time to build"]
+
+
+def _participant(
+    pid: int, category: str, *, state: str = "done", consented: bool = True
+) -> Participant:
+    return Participant(
+        id=pid,
+        workshop_id=1,
+        user_id=10_000 + pid,
+        category=category if consented else None,
+        language="en" if pid % 10 == 9 else "fr",
+        state=state,
+        joined_at=T0,
+        consented_at=T0 if consented else None,
+        finished_at=T0 if state == "done" else None,
+        paused_at=None,
+    )
+
+
+def _statement(
+    sid: int, author: Participant, kind: str, text: str, target: str | None
+) -> Statement:
+    return Statement(
+        id=sid,
+        workshop_id=1,
+        number=sid,
+        participant_id=author.id,
+        kind=kind,
+        source_category=author.category or "",
+        target_category=target,
+        question_id=None,
+        text=text,
+        status="approved",
+        created_at=T0,
+    )
+
+
+@pytest.fixture(scope="module")
+def journey() -> Journey:
+    return default_journey()
+
+
+@pytest.fixture(scope="module")
+def synthesis(journey: Journey) -> Synthesis:
+    people: list[Participant] = []
+    for category, size in SIZES.items():
+        for _ in range(size):
+            people.append(_participant(len(people) + 1, category))
+    # Two of the socio-economic actors are still in phase 1, one at the third moment.
+    people[26] = _participant(27, "socio_eco", state="m3_relation")
+    people[27] = _participant(28, "socio_eco", state="peers_wait")
+    joined_only = [
+        _participant(41, "", state="consent", consented=False),
+        _participant(42, "", state="consent", consented=False),
+    ]
+    everyone = people + joined_only
+    answers: list[Answer] = []
+    index = {c: 0 for c in SIZES}
+    for p in people:
+        category = p.category or ""
+        value = SCALE[category][index[category]]
+        index[category] += 1
+        answers.append(Answer(p.id, "m1_present", str(value), T0, None))
+    for number, p in enumerate(people[:5]):
+        answers.append(Answer(p.id, "m1_intention", INTENTIONS_FR[number], T0, None))
+    for number, p in enumerate(people[12:14]):
+        answers.append(Answer(p.id, "m1_intention", INTENTIONS_EN[number], T0, None))
+    # Phase 2: the elected officials about the officers: relation and obstacles.
+    for p in people[:12]:
+        answers.append(
+            Answer(p.id, "rel_agent", "partnership" if p.id % 3 else "service", T0, None)
+        )
+        answers.append(Answer(p.id, "obs_agent", "procurement,knowledge", T0, None))
+    # The two State officers: not enough to be shown as a pair.
+    for p in people[38:40]:
+        answers.append(Answer(p.id, "rel_elu", "distant", T0, None))
+    elu, agent = people[0], people[12]
+    statements = [
+        _statement(1, elu, "request", "Nous associer dès le début des projets", "agent"),
+        _statement(2, agent, "commitment", "Ouvrir nos réunions techniques aux associations", None),
+        _statement(3, elu, "request", "Des marchés réservés pour l'ESS", "etat"),
+        _statement(4, agent, "request", "Simplifier les dossiers de subvention", "elu"),
+    ]
+    votes: list[Vote] = []
+    for p in people:
+        category = p.category
+        # 1: agreed by all (but its author) → consensus.
+        if p.id != elu.id:
+            votes.append(Vote(1, p.id, "agree", T0 + timedelta(minutes=1)))
+        # 2: the elected officials disagree, everybody else agrees → divisive.
+        if p.id != agent.id:
+            votes.append(Vote(2, p.id, "disagree" if category == "elu" else "agree", T0))
+        # 3: most pass → uncertain.
+        if p.id != elu.id:
+            votes.append(Vote(3, p.id, "pass" if p.id % 4 else "agree", T0))
+    return synthesise(journey, everyone, answers, statements, votes, min_group=3)
+
+
+def test_the_funnel(synthesis: Synthesis) -> None:
+    counts = synthesis.funnel.counts
+    assert counts["joined"][ALL] == 42 and counts["consented"][ALL] == 40
+    assert counts["active"][ALL] == 40
+    assert counts["phase1"][ALL] == 39 and counts["finished"][ALL] == 38
+    assert counts["finished"]["socio_eco"] == 12 and counts["consented"]["elu"] == 12
+    # Per moment: everyone is past moment 1; the participant at moment 3 is not past it.
+    assert synthesis.moments[1][ALL] == 40 and synthesis.moments[3][ALL] == 39
+    assert synthesis.moments[3]["socio_eco"] == 13
+
+
+def test_a_category_of_two_is_hidden_everywhere(synthesis: Synthesis) -> None:
+    assert synthesis.categories.shown == ("elu", "agent", "socio_eco")
+    assert synthesis.categories.left_out == ("etat",)
+    assert any("etat" in note for note in synthesis.notes)
+    assert "etat" not in synthesis.funnel.counts["consented"]
+    assert "etat" not in synthesis.scales["m1_present"]
+    assert ("etat", "elu") not in synthesis.pairs["rel"]
+    for result in synthesis.statements:
+        assert "etat" not in result.by_group
+    # Their answers still count in the overall figures.
+    assert synthesis.scales["m1_present"][ALL].count == 40
+
+
+def test_scales_medians_quartiles_and_distribution(synthesis: Synthesis) -> None:
+    scales = synthesis.scales["m1_present"]
+    assert scales["elu"].median == 4 and scales["agent"].median == 2
+    assert scales["socio_eco"].median == 3.5
+    assert scales["socio_eco"].distribution == (0, 7, 0, 0, 7)
+    assert (scales["socio_eco"].q1, scales["socio_eco"].q3) == (2.0, 5.0)
+    assert scales[ALL].distribution == (2, 19, 0, 12, 7)
+
+
+def test_themes_and_anonymised_quotes(synthesis: Synthesis) -> None:
+    intention = synthesis.texts["m1_intention"]
+    assert intention.respondents == 7
+    words = {theme.word: theme.count for theme in intention.themes}
+    assert words["confiance"] == 4  # "confiance" in four French answers, stemmed
+    assert words["contraintes"] == 2
+    assert words["trust"] == 2  # and in English, by its own stemmer
+    assert "la" not in words and "the" not in words  # stop words
+    assert 1 <= len(intention.quotes) <= 3
+    assert all("@" not in quote for quote in intention.quotes)
+    assert any("confiance" in quote for quote in intention.quotes)
+
+
+def test_phase_two_pairs(synthesis: Synthesis) -> None:
+    relation = synthesis.pairs["rel"][("elu", "agent")]
+    assert relation == {"partnership": 8, "service": 4}
+    assert synthesis.pairs["obs"][("elu", "agent")] == {"procurement": 12, "knowledge": 12}
+    # One author per request pair: under the threshold, not shown.
+    assert synthesis.requests == {}
+
+
+def test_agora_consensus_divisive_uncertain_and_resolutions(synthesis: Synthesis) -> None:
+    by_number = {r.statement.number: r for r in synthesis.statements}
+    assert by_number[1].consensus and not by_number[1].divisive
+    assert by_number[1].overall.agree == 39
+    assert by_number[2].divisive and not by_number[2].consensus
+    assert by_number[2].by_group["elu"].disagrees and by_number[2].by_group["agent"].agrees
+    assert by_number[3].uncertain and not by_number[3].consensus
+    assert 4 not in by_number  # nobody voted on it: under the threshold
+    assert [r.statement.number for r in synthesis.resolutions] == [1]
+
+
+def test_pol_is_rules_on_small_numbers() -> None:
+    assert proportion_z(3, 3) > 1.2816  # three agrees out of three
+    assert proportion_z(2, 3) < 1.2816  # two out of three is not enough
+    assert summarise_scale([1]).median == 1
+
+
+def test_anonymise_removes_contacts() -> None:
+    text = anonymise(
+        "Écrivez à jo@example.fr ou au 06 12 34 56 78, voir @jo_asso et https://x.fr/a"
+    )
+    assert "@example" not in text and "06 12" not in text and "@jo_asso" not in text
+    assert "https" not in text
+
+
+def test_quotes_are_the_most_typical_answers() -> None:
+    summary = summarise_texts(
+        [
+            ("La confiance et le temps", "fr"),
+            ("Le temps de la confiance", "fr"),
+            ("Des vélos", "fr"),
+            ("La confiance", "fr"),
+        ],
+        quotes=2,
+    )
+    assert "Des vélos" not in summary.quotes and len(summary.quotes) == 2
+
+
+def test_the_worked_example_of_the_documentation() -> None:
+    """docs/SYNTHESIS.md works this example by hand."""
+    scale = summarise_scale([4, 4, 5, 3, 2, 2, 3, 3, 4, 4, 1, 2])
+    assert (scale.median, scale.q1, scale.q3) == (3, 2, 4)
+    assert summarise_scale([4, 4, 5, 3]).q1 == 3.75
+    officials, officers = Tally(3, 0, 1), Tally(3, 0, 0)
+    assert round(officials.p_agree, 2) == 0.67 and round(officials.z_agree, 2) == 1.34
+    assert officers.p_agree == 0.8 and officers.z_agree == 2.0
+    assert officials.agrees and officers.agrees
+    assert round(officials.p_agree * officers.p_agree, 2) == 0.53
+    assert Tally(0, 4, 0).disagrees and round(Tally(0, 4, 0).z_disagree, 2) == 2.24
