@@ -84,7 +84,9 @@ async def open_services(application: Application) -> None:
     state.agora_ = AgoraService(
         state.database, state.engine, max_text_length=state.settings.max_answer_length
     )
-    state.facilitation_ = FacilitationService(state.database, state.engine)
+    state.facilitation_ = FacilitationService(
+        state.database, state.engine, min_group=state.settings.min_group
+    )
     await publish_default_commands(
         application.bot, default_language=state.settings.default_language
     )

@@ -39,6 +39,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands.add_parser("rehearse", help="rehearse a workshop offline against the emulator")
     commands.add_parser("check", help="check the configuration and the journey file, then exit")
+    export = commands.add_parser(
+        "export", help="write a workshop's answers.csv, synthesis.md and charts to a folder"
+    )
+    export.add_argument("code", help="the workshop's join code (or its facilitator code)")
+    export.add_argument("--out", required=True, help="the folder to write the files in")
+    export.add_argument(
+        "--language", choices=("fr", "en"), default=None, help="default: COOPBOT_DEFAULT_LANGUAGE"
+    )
     return parser
 
 
@@ -70,7 +78,51 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command == "check":
         print("coopbot: configuration, catalogs, journey and database are valid.")
         return 0
+    if command == "export":
+        return _export(
+            settings, arguments.code, arguments.out, arguments.language or settings.default_language
+        )
     return _run_bot(settings)
+
+
+def _export(settings: Settings, code: str, out: str, language: str) -> int:
+    """The same files as /export, written to `out`; for whoever runs coopbot's server."""
+    from pathlib import Path
+
+    from bot.exporting import export_files
+    from flows.engine import JourneyEngine
+    from flows.facilitation import FacilitationService
+    from flows.journey import default_journey
+    from storage.db import Database
+
+    async def build() -> list[tuple[str, bytes]] | None:
+        database = await Database.open(settings.database_path)
+        try:
+            journey = default_journey()
+            facilitation = FacilitationService(
+                database, JourneyEngine(journey), min_group=settings.min_group
+            )
+            workshop = await facilitation.workshop_by_code(code)
+            if workshop is None:
+                return None
+            found = await facilitation.report_of(workshop)
+            return [(f.name, f.data) for f in export_files(journey, found, language)]
+        finally:
+            await database.close()
+
+    files = asyncio.run(build())
+    if files is None:
+        print(
+            f"coopbot: no workshop has the code {code!r} in {settings.database_path}.",
+            file=sys.stderr,
+        )
+        return 2
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data in files:
+        (folder / name).write_bytes(data)
+    print(f"coopbot: wrote {', '.join(name for name, _ in files)} to {folder}.")
+    return 0
 
 
 def _database_problem(settings: Settings) -> str | None:

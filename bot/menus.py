@@ -41,6 +41,9 @@ def facilitation_commands(language: str) -> list[BotCommand]:
         BotCommand("approve", _("Put a new statement to everyone: /approve number")),
         BotCommand("reject", _("Keep a new statement out: /reject number")),
         BotCommand("withdraw", _("Take a statement back: /withdraw number")),
+        BotCommand("synthesis", _("The group's synthesis: /synthesis [1|2|agora]")),
+        BotCommand("export", _("Answers, synthesis and charts as files")),
+        BotCommand("share", _("Send the group's results to every participant")),
     ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from telegram.ext import ContextTypes
 
@@ -18,6 +19,16 @@ RUNTIME_KEY = "coopbot"
 
 
 @dataclass
+class LiveBoard:
+    """A facilitator's board message, edited in place while participants answer."""
+
+    workshop_id: int
+    language: str
+    content: str  # the board as last shown, without its time line
+    until: datetime
+
+
+@dataclass
 class Runtime:
     """What handlers need: settings, the journey, and (once started) the service."""
 
@@ -28,6 +39,9 @@ class Runtime:
     service_: WorkshopService | None = field(default=None, repr=False)
     agora_: AgoraService | None = field(default=None, repr=False)
     facilitation_: FacilitationService | None = field(default=None, repr=False)
+    # (chat id, message id) -> the board it shows; kept in memory: after a restart, the
+    # next /progress starts a new one.
+    live_boards: dict[tuple[int, int], LiveBoard] = field(default_factory=dict)
 
     @property
     def service(self) -> WorkshopService:

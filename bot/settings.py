@@ -32,6 +32,8 @@ class Settings:
     # Telegram's broadcast limit: about 30 messages a second across all chats, more with
     # its paid broadcasts. The bot never sends faster than this.
     messages_per_second: int = 30
+    # No figure, theme or quote is shown for a group of fewer respondents than this.
+    min_group: int = 3
 
     @property
     def api_base_file_url(self) -> str:
@@ -63,7 +65,19 @@ class Settings:
             timezone=_parse_timezone(env.get("COOPBOT_TIMEZONE", "").strip() or "Europe/Paris"),
             default_language=_parse_language(env.get("COOPBOT_DEFAULT_LANGUAGE", "").strip()),
             messages_per_second=_parse_rate(env.get("COOPBOT_MESSAGES_PER_SECOND", "").strip()),
+            min_group=_parse_min_group(env.get("COOPBOT_MIN_GROUP", "").strip()),
         )
+
+
+def _parse_min_group(raw: str) -> int:
+    if not raw:
+        return 3
+    if not raw.isdigit() or not 2 <= int(raw) <= 50:
+        raise SettingsError(
+            f"COOPBOT_MIN_GROUP must be a whole number from 2 to 50 (got {raw!r}): the "
+            "fewest respondents a group needs for its results to be shown."
+        )
+    return int(raw)
 
 
 def _parse_rate(raw: str) -> int:

@@ -5,16 +5,19 @@ Every action checks that the user facilitates the workshop it touches.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import Enum
 
 from flows.codes import looks_like_code
-from flows.engine import JourneyEngine
+from flows.engine import DONE, PEERS_WAIT, JourneyEngine
 from flows.service import NotAllowed
-from storage import participants, statements, workshops
+from flows.synthesis import Synthesis, synthesise
+from storage import exports, participants, pushes, statements, users, workshops
 from storage.db import Database, utc_now
+from storage.exports import WorkshopRows
 from storage.models import Participant, Statement, Workshop
 
 
@@ -60,6 +63,15 @@ class Moderated:
     messages: list[tuple[int, int]] = field(default_factory=list)  # facilitators' messages
 
 
+@dataclass(frozen=True)
+class Report:
+    """A workshop's synthesis and the rows it was made of (for the export)."""
+
+    workshop: Workshop
+    synthesis: Synthesis
+    rows: WorkshopRows
+
+
 class FacilitationService:
     def __init__(
         self,
@@ -67,10 +79,12 @@ class FacilitationService:
         engine: JourneyEngine,
         *,
         clock: Callable[[], datetime] = utc_now,
+        min_group: int = 3,
     ) -> None:
         self.db = db
         self.engine = engine
         self.clock = clock
+        self.min_group = min_group
 
     async def workshop_for(self, *, user_id: int, code: str | None) -> Workshop:
         """The workshop a facilitator command is about: the one `code` names, or the only one
@@ -207,6 +221,76 @@ class FacilitationService:
         await statements.add_moderation_message(
             self.db, statement_id=statement_id, chat_id=chat_id, message_id=message_id
         )
+
+    async def report(self, *, user_id: int, code: str | None) -> Report:
+        """The synthesis of a workshop the user facilitates (`NotAllowed` otherwise)."""
+        workshop = await self.workshop_for(user_id=user_id, code=code)
+        return await self.report_of(workshop)
+
+    async def report_of(self, workshop: Workshop) -> Report:
+        """The synthesis of a workshop, for whoever may already see it (the command line,
+        a push to its facilitators)."""
+        rows = await exports.workshop_rows(self.db, workshop_id=workshop.id)
+        # Seconds of CPU for a large workshop: off the event loop, so the bot keeps answering.
+        synthesis = await asyncio.to_thread(
+            synthesise,
+            self.engine.journey,
+            rows.participants,
+            rows.answers,
+            rows.statements,
+            rows.votes,
+            min_group=self.min_group,
+        )
+        return Report(workshop, synthesis, rows)
+
+    async def completed_phases(self, *, workshop_id: int) -> set[str]:
+        """The phases ("1", "2") that every active participant (consented, not pausing)
+        has finished; none while nobody is active."""
+        active = [
+            p
+            for p in await participants.of_workshop(self.db, workshop_id=workshop_id)
+            if p.paused_at is None
+        ]
+        if not active:
+            return set()
+        beyond_phase1 = {PEERS_WAIT, DONE, *(p.id for p in self.engine.peer_prompts)}
+        done: set[str] = set()
+        if all(p.state in beyond_phase1 for p in active):
+            done.add("1")
+        if all(p.state == DONE for p in active):
+            done.add("2")
+        return done
+
+    async def claim_push(self, *, workshop_id: int, phase: str) -> bool:
+        """Whether this phase's synthesis is to be pushed now (only the first time)."""
+        return await pushes.claim(self.db, workshop_id=workshop_id, phase=phase, now=self.clock())
+
+    async def schedule_synthesis(
+        self, *, user_id: int, code: str | None, when: datetime
+    ) -> Workshop:
+        """Push the synthesis to the facilitators at `when`."""
+        workshop = await self.workshop_for(user_id=user_id, code=code)
+        await pushes.set_due(self.db, workshop_id=workshop.id, when=when.astimezone(UTC))
+        return workshop
+
+    async def due_syntheses(self) -> list[Workshop]:
+        """The workshops whose asked-for synthesis time has come, each taken once."""
+        taken = []
+        for workshop, when in await pushes.due(self.db, now=self.clock()):
+            if await pushes.take_due(self.db, workshop_id=workshop.id, when=when):
+                taken.append(workshop)
+        return taken
+
+    async def facilitators_languages(self, *, workshop_id: int) -> list[tuple[int, str | None]]:
+        """Each facilitator of the workshop, with their chosen language if any."""
+        found = []
+        for user_id in await workshops.facilitators(self.db, workshop_id=workshop_id):
+            found.append((user_id, await users.language(self.db, user_id=user_id)))
+        return found
+
+    async def workshop_by_code(self, code: str) -> Workshop | None:
+        found = await workshops.find_by_code(self.db, code=code) if looks_like_code(code) else None
+        return found[0] if found is not None else None
 
     async def statements(
         self, *, user_id: int, code: str | None

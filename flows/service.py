@@ -495,6 +495,11 @@ class WorkshopService:
             raise NotAllowed
         return [await self._board(workshop) for workshop in chosen]
 
+    async def board_of(self, *, workshop_id: int) -> Board | None:
+        """The board of one workshop, for a board message kept up to date."""
+        workshop = await workshops.get(self.db, workshop_id=workshop_id)
+        return await self._board(workshop) if workshop is not None else None
+
     async def _board(self, workshop: Workshop) -> Board:
         board = Board(workshop)
         board.statements, board.votes = await statements.tally(self.db, workshop_id=workshop.id)

@@ -133,6 +133,17 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE participants ADD COLUMN offer_message_id INTEGER;
     UPDATE participants SET state = 'peers_wait', finished_at = NULL WHERE state = 'done';
     """,
+    # 5: syntheses pushed to facilitators: each phase's once, when everyone active has
+    # finished it; and the time a facilitator asked for one.
+    """
+    ALTER TABLE workshops ADD COLUMN synthesis_due_at TEXT;
+    CREATE TABLE pushes (
+        workshop_id INTEGER NOT NULL REFERENCES workshops(id) ON DELETE CASCADE,
+        phase TEXT NOT NULL,
+        pushed_at TEXT NOT NULL,
+        PRIMARY KEY (workshop_id, phase)
+    );
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

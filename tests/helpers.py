@@ -150,7 +150,7 @@ def plan_phase_two(plan: Plan, journey: Journey, *, requests: int = 1) -> None:
         shown = peer_prompt_text(journey, prompt, plan.category, language)
         actions: list[Step] = []
         if prompt.kind == "text":
-            value = f"{reflection(prompt, language)} ({user.id})"
+            value = f"{reflection(prompt, language)} (n°{user.id * 37 % 9973})"
             plan.answers[prompt.id] = value
             actions.append(partial(user.send, value))
         elif prompt.kind == "choice":
@@ -162,7 +162,7 @@ def plan_phase_two(plan: Plan, journey: Journey, *, requests: int = 1) -> None:
             actions += [partial(user.press, "⬜ " + o.label[language]) for o in ticked]
             plan.answers[prompt.id] = ",".join(o.id for o in ticked)
             if prompt.other and prompt.about == others[0]:
-                other = f"autre frein <u>{user.id}</u> & co"
+                other = f"autre frein <u>{user.id * 37 % 9973}</u> & co"
                 plan.answers[prompt.id + ".other"] = other
                 actions.append(partial(user.send, other))
             actions.append(partial(user.press, DONE_LABEL[language]))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.handlers import agora, common, facilitator, participant, phases, privacy
+from bot.handlers import agora, common, facilitator, participant, phases, privacy, syntheses
 from bot.keyboards import JOURNEY_PREFIX, LANGUAGE_PREFIX, MODERATION_PREFIX, VOTE_PREFIX
 
 
@@ -28,6 +28,9 @@ def register(application: Application) -> None:
         "withdraw": phases.on_withdraw,
         "approve": phases.on_approve,
         "reject": phases.on_reject,
+        "synthesis": syntheses.on_synthesis,
+        "export": syntheses.on_export,
+        "share": syntheses.on_share,
         "help": common.on_help,
         "language": common.on_language,
         "whoami": common.on_whoami,

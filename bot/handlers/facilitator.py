@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
 from html import escape
 from io import BytesIO
 
 import segno
 from telegram import Update
 from telegram.constants import ParseMode
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot import rendering
 from bot.handlers.replies import gettext_for, not_joined_text, reply_html, user_language
 from bot.menus import publish_role_commands
-from bot.runtime import runtime
+from bot.runtime import LiveBoard, runtime
 from flows.service import NotAllowed
 from storage.db import utc_now
+
+log = logging.getLogger(__name__)
 
 MAX_TITLE_LENGTH = 120
 
@@ -133,9 +138,57 @@ async def on_progress(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             return
         boards = []
     now = utc_now().astimezone(state.settings.timezone)
-    texts += [rendering.board_text(state.journey, board, language, now=now) for board in boards]
-    if not texts:
+    if not texts and not boards:
         await reply_html(update, not_joined_text(language))
         return
     for text in texts:
         await reply_html(update, text)
+    for board in boards:  # each board stays live: it is edited as participants answer
+        text = rendering.board_text(state.journey, board, language, now=now)
+        sent = await message.reply_text(text, parse_mode=ParseMode.HTML)
+        for key, live in list(state.live_boards.items()):  # the newest board replaces it
+            if key[0] == sent.chat_id and live.workshop_id == board.workshop.id:
+                del state.live_boards[key]
+        state.live_boards[(sent.chat_id, sent.message_id)] = LiveBoard(
+            board.workshop.id, language, board_content(text), utc_now() + BOARD_LIVE_FOR
+        )
+
+
+BOARD_LIVE_FOR = timedelta(hours=3)
+
+
+def board_content(text: str) -> str:
+    """A board without its last line (the time it was drawn): what changes matter."""
+    return text.rpartition("\n")[0]
+
+
+async def refresh_live_boards(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Edit each live board whose figures changed (never more often than this job runs);
+    forget those past their time, or whose message is gone."""
+    state = runtime(context)
+    if state.service_ is None:
+        return
+    now = utc_now()
+    for key, live in list(state.live_boards.items()):
+        if now > live.until:
+            del state.live_boards[key]
+            continue
+        board = await state.service.board_of(workshop_id=live.workshop_id)
+        if board is None:
+            del state.live_boards[key]
+            continue
+        text = rendering.board_text(
+            state.journey, board, live.language, now=now.astimezone(state.settings.timezone)
+        )
+        if board_content(text) == live.content:
+            continue
+        chat_id, message_id = key
+        try:
+            await context.bot.edit_message_text(
+                text, chat_id=chat_id, message_id=message_id, parse_mode=ParseMode.HTML
+            )
+        except TelegramError as error:  # deleted, or the chat blocked the bot
+            log.info("live board %s stopped: %s", key, error)
+            del state.live_boards[key]
+            continue
+        live.content = board_content(text)

@@ -19,6 +19,7 @@ from bot.handlers.replies import (
     reply_to_response,
     user_language,
 )
+from bot.handlers.syntheses import push_completed_phases
 from bot.keyboards import parse_journey_data
 from bot.menus import publish_role_commands
 from bot.runtime import runtime
@@ -262,3 +263,11 @@ async def _reply(
     )
     if finished:
         await join_agora(context, chat.id, participant, (move and move.language) or language)
+    answered = response.answered
+    crossed = (
+        response.outcome is Outcome.MOVED
+        and answered is not None
+        and (step.kind in ("done", "peers_wait") or step.phase > answered.phase)
+    )
+    if crossed:  # the last one through a phase brings its synthesis to the facilitators
+        await push_completed_phases(context, participant.workshop_id)

@@ -7,12 +7,11 @@ is announced to the participants, each in their own language.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable
 from html import escape
 
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot import rendering
@@ -20,11 +19,14 @@ from bot.handlers.agora import offer_next, send_safely
 from bot.handlers.replies import (
     answer_query,
     gettext_for,
+    guarded,
     present,
+    refuse,
     remove_buttons,
     reply_html,
     user_language,
 )
+from bot.handlers.syntheses import push_synthesis
 from bot.keyboards import moderation_keyboard, parse_moderation_data
 from bot.runtime import runtime
 from flows.engine import DONE, ONBOARDING
@@ -34,28 +36,7 @@ from flows.service import NotAllowed
 log = logging.getLogger(__name__)
 
 
-async def guarded(action: Awaitable[object]) -> None:
-    """One participant's message in a broadcast: a failure is logged and the others still
-    get theirs."""
-    try:
-        await action
-    except TelegramError:
-        log.warning("a message of a broadcast was not delivered", exc_info=True)
-
-
 _DECISIONS = {"approve": Decision.APPROVE, "reject": Decision.REJECT, "withdraw": Decision.WITHDRAW}
-
-
-async def _refuse(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, error: Exception, command: str
-) -> None:
-    """Why a facilitator command was not carried out."""
-    language = await user_language(update, context)
-    _ = gettext_for(language)
-    if isinstance(error, Ambiguous):
-        await reply_html(update, rendering.several_workshops_text(error.choices, command, language))
-        return
-    await reply_html(update, _("Only the facilitators of a workshop can do that."))
 
 
 def _split_args(args: list[str], keyword: str | None) -> tuple[bool, str | None]:
@@ -80,7 +61,7 @@ async def on_open(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     try:
         change = await runtime(context).facilitation.open_peers(user_id=user.id, code=code)
     except (NotAllowed, Ambiguous) as error:
-        await _refuse(update, context, error, "/open peers")
+        await refuse(update, context, error, "/open peers")
         return
     await _announce_peers(context, change)
     title = escape(change.workshop.title)
@@ -121,7 +102,7 @@ async def on_peers(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         else:
             change = await facilitation.set_peers_waiting(user_id=user.id, code=code)
     except (NotAllowed, Ambiguous) as error:
-        await _refuse(update, context, error, f"/peers {mode}")
+        await refuse(update, context, error, f"/peers {mode}")
         return
     title = escape(change.workshop.title)
     if mode == "wait":
@@ -193,12 +174,14 @@ async def on_agora(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         else:
             change = await facilitation.open_agora(user_id=user.id, code=code)
     except (NotAllowed, Ambiguous) as error:
-        await _refuse(update, context, error, "/agora close" if closing else "/agora")
+        await refuse(update, context, error, "/agora close" if closing else "/agora")
         return
     title = escape(change.workshop.title)
     if closing:
         if change.changed:
             await _announce_agora_closed(context, change)
+            report = await runtime(context).facilitation.report_of(change.workshop)
+            await push_synthesis(context, report, "agora")
             await reply_html(
                 update,
                 _("The agora of «{title}» is closed. Participants were told.").format(title=title),
@@ -287,7 +270,7 @@ async def on_statements(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
             user_id=user.id, code=context.args[0] if context.args else None
         )
     except (NotAllowed, Ambiguous) as error:
-        await _refuse(update, context, error, "/statements")
+        await refuse(update, context, error, "/statements")
         return
     for text in rendering.statements_list_texts(state.journey, workshop, found, language):
         await reply_html(update, text)
@@ -332,7 +315,7 @@ async def _decide_by_number(
             decision=decision,
         )
     except (NotAllowed, Ambiguous) as error:
-        await _refuse(update, context, error, f"{command} {args[0]}")
+        await refuse(update, context, error, f"{command} {args[0]}")
         return
     if moderated is None:
         await reply_html(

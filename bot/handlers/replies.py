@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from telegram import CallbackQuery, Message, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from bot import rendering
@@ -16,6 +16,7 @@ from bot.keyboards import step_keyboard
 from bot.menus import publish_role_commands
 from bot.runtime import Runtime, runtime
 from flows.engine import Problem, Step
+from flows.facilitation import Ambiguous
 from flows.service import Outcome, Response, StepView
 from storage.models import Participant
 
@@ -355,3 +356,24 @@ def not_joined_text(language: str) -> str:
         "You are not taking part in a workshop yet. Open the link or scan the QR code your "
         "facilitator shared, or send /join followed by the workshop code."
     )
+
+
+async def guarded(action: Awaitable[object]) -> None:
+    """One participant's message in a broadcast: a failure is logged and the others still
+    get theirs."""
+    try:
+        await action
+    except TelegramError:
+        log.warning("a message of a broadcast was not delivered", exc_info=True)
+
+
+async def refuse(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, error: Exception, command: str
+) -> None:
+    """Why a facilitator command was not carried out."""
+    language = await user_language(update, context)
+    _ = gettext_for(language)
+    if isinstance(error, Ambiguous):
+        await reply_html(update, rendering.several_workshops_text(error.choices, command, language))
+        return
+    await reply_html(update, _("Only the facilitators of a workshop can do that."))

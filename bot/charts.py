@@ -1,0 +1,418 @@
+"""Charts of the synthesis as PNG pictures, to show next to its text.
+
+Each chart is drawn on its own `Figure` with the Agg canvas, without pyplot: no display
+is needed and nothing is kept between charts. They are sized and lettered to be read on
+a phone (1200 px wide, 12 pt text), in Okabe–Ito's colours and a perceptually uniform
+colour map, which colour-blind readers tell apart. Texts from users or from the journey
+are shown as plain text, never as mathematical notation.
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from io import BytesIO
+
+import matplotlib
+from babel.numbers import format_decimal, format_percent
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from bot.i18n import translations
+from flows.journey import Journey, Prompt
+from flows.synthesis import ALL, OTHERS, StatementResult, Synthesis
+
+WIDTH, HEIGHT, DPI = 8.0, 6.0, 150  # inches: 1200 × 900 px, a phone's width
+FONT, TITLE_FONT = 12, 15
+# Okabe & Ito's palette, which readers with any common colour blindness tell apart.
+BLUE, ORANGE, GREEN, PURPLE, SKY, VERMILLION, YELLOW, BLACK = (
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#CC79A7",
+    "#56B4E9",
+    "#D55E00",
+    "#F0E442",
+    "#000000",
+)
+GROUP_COLOURS = (BLUE, ORANGE, GREEN, PURPLE, SKY, VERMILLION, YELLOW)
+# Shapes too, so that groups differ by more than their colour.
+GROUP_MARKERS = ("o", "s", "D", "^", "v", "P", "X")
+VOTE_COLOURS = {"agree": GREEN, "disagree": VERMILLION, "pass": "#999999"}
+VOTES = ("agree", "disagree", "pass")
+HEAT_MAP = "viridis"
+GRID, MUTED, EMPTY_CELL = "#DDDDDD", "#666666", "#F2F2F2"
+NO_DATA = "—"
+RELATION = "rel"  # the "about" prompt whose options run from distant to cooperation
+STATEMENT_CHARS = 40
+AGORA_LIMIT = 12
+
+
+@dataclass(frozen=True)
+class ChartLabels:
+    """The words the charts show, in one language: the interface's through gettext,
+    the categories' from the journey."""
+
+    language: str
+    categories: Mapping[str, str]  # category id -> its label
+    everyone: str
+    others: str
+    stages: Mapping[str, str]  # funnel stage -> its name
+    votes: Mapping[str, str]  # agree, disagree, pass -> its name
+    relations: Mapping[str, str]  # option of the relation gradient -> its short name
+    profile_title: str
+    profile_axis: str
+    funnel_title: str
+    funnel_axis: str
+    relation_title: str
+    relation_from: str
+    relation_to: str
+    relation_scale: str
+    agora_title: str
+    agora_axis: str
+
+    def group(self, group_id: str) -> str:
+        """A group of the synthesis (a category, "others" or everyone) by its name."""
+        if group_id == ALL:
+            return self.everyone
+        if group_id == OTHERS:
+            return self.others
+        return self.categories.get(group_id, group_id)
+
+
+def chart_labels(journey: Journey, language: str) -> ChartLabels:
+    """The charts' words in `language` (a supported language code)."""
+    gettext = translations(language).gettext
+    relation = _relation_prompt(journey)
+    return ChartLabels(
+        language=language,
+        categories={c.id: _local(c.label, language) for c in journey.categories},
+        everyone=gettext("Everyone"),
+        others=gettext("Other categories"),
+        stages={
+            "joined": gettext("Joined"),
+            "consented": gettext("Consented"),
+            "active": gettext("Answered once or more"),
+            "phase1": gettext("Through phase 1"),
+            "finished": gettext("Finished"),
+        },
+        votes={"agree": gettext("Agree"), "disagree": gettext("Disagree"), "pass": gettext("Pass")},
+        relations={
+            # "Distant: little or no contact" → "Distant": the label's head is enough.
+            option.id: _local(option.label, language).split(":")[0].strip()
+            for option in (relation.options if relation else ())
+        },
+        profile_title=gettext("Self-assessments: median per group"),
+        profile_axis=gettext("Median answer, from 1 (low) to 5 (high)"),
+        funnel_title=gettext("Participation"),
+        funnel_axis=gettext("Participants"),
+        relation_title=gettext("How each group sees its relation with the others"),
+        relation_from=gettext("Answering group"),
+        relation_to=gettext("Group they answered about"),
+        relation_scale=gettext("Mean answer, from 1 to 5"),
+        agora_title=gettext("Agora: votes per statement"),
+        agora_axis=gettext("Share of votes"),
+    )
+
+
+# -- the charts -------------------------------------------------------------------------
+
+
+def profile_chart(journey: Journey, synthesis: Synthesis, labels: ChartLabels) -> bytes:
+    """Every self-assessment of phase 1 in one picture, a row each: the median of each
+    group as a dot, and a line from the lowest to the highest, to show where groups
+    differ. Rows nobody answered show a dash."""
+    prompts = [p for p in journey.live_prompts() if p.kind == "scale"]
+    groups = _profile_groups(synthesis, prompts)
+    figure, axes = _figure(max(HEIGHT, 2.5 + 0.45 * len(prompts)))
+    spread = 0.5  # the groups' dots share a row, one above the other
+    for index, group in enumerate(groups):
+        offset = spread * (index / (len(groups) - 1) - 0.5) if len(groups) > 1 else 0.0
+        rows = [
+            (row, summary.median)
+            for row, prompt in enumerate(prompts)
+            if (summary := synthesis.scales.get(prompt.id, {}).get(group)) is not None
+        ]
+        axes.scatter(
+            [median for _, median in rows],
+            [row + offset for row, _ in rows],
+            s=80,
+            color=BLACK if group == ALL else GROUP_COLOURS[index % len(GROUP_COLOURS)],
+            marker=GROUP_MARKERS[index % len(GROUP_MARKERS)],
+            edgecolors="white",
+            linewidths=0.8,
+            label=_plain(labels.group(group)),
+            zorder=3,
+        )
+    for row, prompt in enumerate(prompts):
+        medians = [
+            summary.median
+            for group, summary in synthesis.scales.get(prompt.id, {}).items()
+            if group in groups
+        ]
+        if medians:
+            axes.hlines(row, min(medians), max(medians), color=GRID, linewidth=3, zorder=1)
+        else:
+            axes.text(3, row, NO_DATA, ha="center", va="center", fontsize=FONT, color=MUTED)
+    axes.set_yticks(
+        range(len(prompts)), [_plain(n) for n in _scale_names(journey, prompts, labels)]
+    )
+    axes.set_ylim(len(prompts) - 0.5, -0.5)  # the first moment at the top
+    axes.set_xlim(0.7, 5.3)
+    axes.set_xticks(range(1, 6), [str(value) for value in range(1, 6)])
+    axes.grid(axis="x", color=GRID)
+    axes.set_axisbelow(True)
+    axes.set_xlabel(_plain(labels.profile_axis), fontsize=FONT)
+    axes.set_title(_plain(labels.profile_title), fontsize=TITLE_FONT)
+    _unframe(axes)
+    if groups:
+        figure.legend(loc="outside lower center", ncols=2, fontsize=FONT, frameon=False)
+    return _png(figure)
+
+
+def funnel_chart(synthesis: Synthesis, labels: ChartLabels) -> bytes:
+    """How many took each step, from joining to finishing, with the share of those who
+    joined."""
+    stages = synthesis.funnel.stages
+    counts = [synthesis.funnel.counts.get(stage, {}).get(ALL, 0) for stage in stages]
+    joined = counts[0] if counts else 0
+    figure, axes = _figure()
+    axes.barh(range(len(stages)), counts, height=0.6, color=BLUE)
+    for row, count in enumerate(counts):
+        text = _number(count, labels.language)
+        if joined and row:
+            text += f"  ({format_percent(count / joined, locale=labels.language)})"
+        axes.text(count, row, "  " + text, va="center", fontsize=FONT)
+    axes.set_yticks(range(len(stages)), [_plain(labels.stages.get(s, s)) for s in stages])
+    axes.set_ylim(len(stages) - 0.5, -0.5)
+    axes.set_xlim(0, max(1, max(counts, default=0)) * 1.3)  # room for the figures
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.set_xlabel(_plain(labels.funnel_axis), fontsize=FONT)
+    axes.set_title(_plain(labels.funnel_title), fontsize=TITLE_FONT)
+    _unframe(axes)
+    return _png(figure)
+
+
+def relation_means(journey: Journey, synthesis: Synthesis) -> dict[tuple[str, str], float]:
+    """Per (from, to) pair shown, the mean answer on the relation gradient, from 1 (its
+    first option, distant) to its last (cooperation)."""
+    prompt = _relation_prompt(journey)
+    if prompt is None:
+        return {}
+    position = {option.id: number for number, option in enumerate(prompt.options, start=1)}
+    means: dict[tuple[str, str], float] = {}
+    for pair, counter in synthesis.pairs.get(RELATION, {}).items():
+        known = {option: n for option, n in counter.items() if option in position and n > 0}
+        if known:
+            total = sum(known.values())
+            means[pair] = sum(position[option] * n for option, n in known.items()) / total
+    return means
+
+
+def relation_chart(journey: Journey, synthesis: Synthesis, labels: ChartLabels) -> bytes | None:
+    """How each group (a row) sees its relation with each other group (a column): the
+    mean on the gradient, in colour and in figures. Pairs not shown (too few answers,
+    or a group with itself) are left blank. None when no pair is shown."""
+    prompt = _relation_prompt(journey)
+    means = relation_means(journey, synthesis)
+    if prompt is None or not means:
+        return None
+    order = [c.id for c in journey.categories]
+    grid = [[means.get((row, column), math.nan) for column in order] for row in order]
+    levels = len(prompt.options)
+    colours = matplotlib.colormaps[HEAT_MAP].with_extremes(bad=EMPTY_CELL)
+    figure, axes = _figure()
+    image = axes.imshow(grid, cmap=colours, vmin=1, vmax=levels, aspect="auto")
+    middle = (1 + levels) / 2
+    for row, values in enumerate(grid):
+        for column, value in enumerate(values):
+            empty = math.isnan(value)
+            axes.text(
+                column,
+                row,
+                NO_DATA if empty else _decimal(value, labels.language),
+                ha="center",
+                va="center",
+                fontsize=FONT + 2,
+                fontweight="normal" if empty else "bold",
+                # Viridis is dark at its low end: white figures there, black above.
+                color=MUTED if empty else ("white" if value < middle else BLACK),
+            )
+    names = [_plain(labels.group(category)) for category in order]
+    axes.set_xticks(range(len(order)), [_wrap(name, 11) for name in names])
+    axes.set_yticks(range(len(order)), [_wrap(name, 18) for name in names])
+    axes.tick_params(length=0)
+    axes.set_xlabel(_plain(labels.relation_to), fontsize=FONT)
+    axes.set_ylabel(_plain(labels.relation_from), fontsize=FONT)
+    axes.set_title(_plain(labels.relation_title), fontsize=TITLE_FONT)
+    for side in axes.spines.values():
+        side.set_visible(False)
+    bar = figure.colorbar(image, ax=axes, ticks=range(1, levels + 1), shrink=0.9)
+    bar.ax.set_yticks(
+        range(1, levels + 1),
+        [
+            _wrap(f"{number} {_plain(labels.relations.get(option.id, option.id))}", 13)
+            for number, option in enumerate(prompt.options, start=1)
+        ],
+    )
+    bar.ax.tick_params(labelsize=FONT)
+    bar.set_label(_plain(labels.relation_scale), fontsize=FONT)
+    return _png(figure)
+
+
+def agora_order(synthesis: Synthesis) -> list[StatementResult]:
+    """The statements as the agora chart lists them: the resolutions (the most broadly
+    agreed first), then the others by number."""
+    resolutions = synthesis.resolutions
+    chosen = {id(result) for result in resolutions}
+    rest = sorted(
+        (result for result in synthesis.statements if id(result) not in chosen),
+        key=lambda result: result.statement.number,
+    )
+    return [*resolutions, *rest]
+
+
+def agora_chart(
+    synthesis: Synthesis, labels: ChartLabels, *, limit: int = AGORA_LIMIT
+) -> bytes | None:
+    """Per statement, the shares of agree, disagree and pass in one bar, the first
+    listed at the top. None when no statement had enough votes."""
+    results = agora_order(synthesis)[:limit]
+    if not results:
+        return None
+    figure, axes = _figure(max(HEIGHT, 2.5 + 0.5 * len(results)))
+    rows = range(len(results))
+    starts = [0.0] * len(results)
+    for vote in VOTES:
+        shares = [_share(result, vote) for result in results]
+        axes.barh(
+            rows,
+            shares,
+            left=starts,
+            height=0.7,
+            color=VOTE_COLOURS[vote],
+            label=_plain(labels.votes[vote]),
+        )
+        for row, (start, share) in enumerate(zip(starts, shares, strict=True)):
+            if share >= 0.1:  # a narrower segment has no room for its figure
+                axes.text(
+                    start + share / 2,
+                    row,
+                    format_percent(share, locale=labels.language),
+                    ha="center",
+                    va="center",
+                    fontsize=FONT,
+                    fontweight="bold",
+                    color=BLACK if vote == "pass" else "white",
+                )
+        starts = [start + share for start, share in zip(starts, shares, strict=True)]
+    axes.set_yticks(
+        rows,
+        [
+            _plain(f"#{r.statement.number} {shorten(r.statement.text, STATEMENT_CHARS)}")
+            for r in results
+        ],
+    )
+    axes.set_ylim(len(results) - 0.5, -0.5)
+    axes.set_xlim(0, 1)
+    ticks = [0.0, 0.25, 0.5, 0.75, 1.0]
+    axes.set_xticks(ticks, [format_percent(t, locale=labels.language) for t in ticks])
+    axes.set_xlabel(_plain(labels.agora_axis), fontsize=FONT)
+    axes.set_title(_plain(labels.agora_title), fontsize=TITLE_FONT)
+    _unframe(axes)
+    figure.legend(loc="outside lower center", ncols=3, fontsize=FONT, frameon=False)
+    return _png(figure)
+
+
+# -- helpers ----------------------------------------------------------------------------
+
+
+def shorten(text: str, limit: int) -> str:
+    """A user's text on one line, cut to `limit` characters with "…"."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+
+
+def _figure(height: float = HEIGHT) -> tuple[Figure, Axes]:
+    """A figure of its own, on the Agg canvas: no pyplot, no global state."""
+    figure = Figure(figsize=(WIDTH, height), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    axes.tick_params(labelsize=FONT)
+    return figure, axes
+
+
+def _png(figure: Figure) -> bytes:
+    buffer = BytesIO()
+    figure.savefig(buffer, format="png", dpi=DPI, facecolor="white")
+    figure.clear()  # drop the artists now rather than at the next collection
+    return buffer.getvalue()
+
+
+def _unframe(axes: Axes) -> None:
+    for side in ("top", "right"):
+        axes.spines[side].set_visible(False)
+
+
+def _profile_groups(synthesis: Synthesis, prompts: Sequence[Prompt]) -> list[str]:
+    """The groups with a median somewhere: the categories shown, "others" if any scale
+    has it, then everyone."""
+    present = {group for p in prompts for group in synthesis.scales.get(p.id, {})}
+    order = [*synthesis.categories.groups]
+    if OTHERS not in order:
+        order.append(OTHERS)
+    return [group for group in (*order, ALL) if group in present]
+
+
+def _scale_names(journey: Journey, prompts: Sequence[Prompt], labels: ChartLabels) -> list[str]:
+    """Each scale by its moment: "1 · Disponibilité", or "7a", "7b" when a moment has
+    several scales."""
+    per_moment = Counter(p.moment_number for p in prompts)
+    seen: Counter[int] = Counter()
+    names = []
+    for prompt in prompts:
+        number = prompt.moment_number
+        seen[number] += 1
+        letter = chr(ord("a") + seen[number] - 1) if per_moment[number] > 1 else ""
+        title = _local(journey.moment(number).title, labels.language)
+        names.append(f"{number}{letter} · {title}")
+    return names
+
+
+def _relation_prompt(journey: Journey) -> Prompt | None:
+    if journey.peers is None:
+        return None
+    return next((p for p in journey.peers.about if p.id == RELATION), None)
+
+
+def _share(result: StatementResult, vote: str) -> float:
+    tally = result.overall
+    count = {"agree": tally.agree, "disagree": tally.disagree, "pass": tally.passed}[vote]
+    return count / tally.votes if tally.votes else 0.0
+
+
+def _local(texts: Mapping[str, str], language: str) -> str:
+    return texts.get(language) or texts["fr"]
+
+
+def _plain(text: str) -> str:
+    """Text shown as written: matplotlib would read "$…$" as mathematics."""
+    return text.replace("$", r"\$")
+
+
+def _wrap(text: str, width: int) -> str:
+    """A label on a few lines, broken between words only."""
+    return "\n".join(textwrap.wrap(text, width, break_long_words=False)) or text
+
+
+def _number(value: int, language: str) -> str:
+    return format_decimal(value, locale=language)
+
+
+def _decimal(value: float, language: str) -> str:
+    return format_decimal(value, format="0.0", locale=language)

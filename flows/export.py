@@ -1,0 +1,123 @@
+"""The workshop's answers as one CSV table, without anyone's identity.
+
+One row per stored answer (phase 1 and phase 2, each request and commitment included),
+per agora proposal and per agora vote. `participant` is a pseudonym, stable for a
+participant within the workshop and unrelated to any Telegram id or name.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections.abc import Iterator, Sequence
+
+from flows.engine import OTHER_SUFFIX
+from flows.journey import GROUP, OWN, Journey, Prompt
+from storage.models import Answer, Participant, Statement, Vote, Workshop
+
+COLUMNS = (
+    "workshop",
+    "participant",
+    "category",
+    "phase",
+    "step",
+    "question",
+    "answer",
+    "answered_at",
+)
+
+
+def pseudonym(workshop: Workshop, participant_id: int) -> str:
+    """The same short code for a participant in every export of the workshop."""
+    digest = hashlib.blake2b(f"{workshop.code}:{participant_id}".encode(), digest_size=4)
+    return "p-" + digest.hexdigest()
+
+
+def question_text(journey: Journey, prompt: Prompt, language: str, category: str | None) -> str:
+    """A prompt's text as asked, placeholders filled with the categories' group names."""
+    text = prompt.text.get(language) or prompt.text["fr"]
+    if prompt.phase == 1:
+        return text
+
+    def group(category_id: str | None) -> str:
+        found = journey.category(category_id or "")
+        return (found.group.get(language) or found.group["fr"]) if found else ""
+
+    return text.format(**{OWN: group(category), GROUP: group(prompt.about)})
+
+
+def rows(
+    journey: Journey,
+    workshop: Workshop,
+    participants: Sequence[Participant],
+    answers: Sequence[Answer],
+    statements: Sequence[Statement],
+    votes: Sequence[Vote],
+    *,
+    language: str,
+) -> Iterator[tuple[str, ...]]:
+    """The table's rows, after its header `COLUMNS`."""
+    who = {p.id: p for p in participants}
+    by_id = {s.id: s for s in statements}
+    for answer in answers:
+        participant = who.get(answer.participant_id)
+        if participant is None:
+            continue
+        question_id = answer.question_id.removesuffix(OTHER_SUFFIX)
+        prompt = journey.prompt(question_id)
+        question = question_text(journey, prompt, language, participant.category) if prompt else ""
+        yield (
+            workshop.code,
+            pseudonym(workshop, participant.id),
+            participant.category or "",
+            str(prompt.phase) if prompt else "",
+            answer.question_id,
+            question,
+            answer.value,
+            answer.answered_at.isoformat(),
+        )
+    for statement in statements:
+        participant = who.get(statement.participant_id or 0)
+        if participant is None or statement.status == "rejected":
+            continue
+        prompt = journey.prompt(statement.question_id or "")
+        if prompt is not None:  # a request or a commitment, written in phase 2
+            phase, step = "2", prompt.id
+            question = question_text(journey, prompt, language, participant.category)
+        else:  # a statement proposed during the agora
+            phase, step, question = "agora", str(statement.number), "proposal"
+        yield (
+            workshop.code,
+            pseudonym(workshop, participant.id),
+            participant.category or "",
+            phase,
+            step,
+            question,
+            statement.text,
+            statement.created_at.isoformat(),
+        )
+    for vote in votes:
+        participant = who.get(vote.participant_id)
+        voted_on = by_id.get(vote.statement_id)
+        if participant is None or voted_on is None:
+            continue
+        yield (
+            workshop.code,
+            pseudonym(workshop, participant.id),
+            participant.category or "",
+            "agora",
+            str(voted_on.number),
+            voted_on.text,
+            vote.value,
+            (vote.changed_at or vote.voted_at).isoformat(),
+        )
+
+
+def answers_csv(rows_: Iterator[tuple[str, ...]]) -> bytes:
+    """The CSV file (UTF-8 with a byte-order mark, so that spreadsheets read accents)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    writer.writerows(rows_)
+    return buffer.getvalue().encode("utf-8-sig")

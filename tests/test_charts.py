@@ -1,0 +1,185 @@
+"""The synthesis charts: PNG pictures a phone shows whole, with the journey's own words.
+
+The data set is test_synthesis's: 42 people joined, 40 took part, in four categories
+(12 elected officials, 12 officers, 14 socio-economic actors, 2 State officers)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import warnings
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from bot.charts import (
+    ChartLabels,
+    agora_chart,
+    agora_order,
+    chart_labels,
+    funnel_chart,
+    profile_chart,
+    relation_chart,
+    relation_means,
+    shorten,
+)
+from flows.journey import Journey, default_journey
+from flows.synthesis import STAGES, Synthesis, synthesise
+from storage.models import Answer, Participant, Vote
+from tests.test_synthesis import SCALE, SIZES, T0, _participant, _statement
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def journey() -> Journey:
+    return default_journey()
+
+
+@pytest.fixture(scope="module")
+def synthesis(journey: Journey) -> Synthesis:
+    """test_synthesis's fixture: one scale, the relation of two pairs (one of them under
+    the threshold), and three statements voted on (consensus, divisive, uncertain)."""
+    people: list[Participant] = []
+    for category, size in SIZES.items():
+        for _ in range(size):
+            people.append(_participant(len(people) + 1, category))
+    people[26] = _participant(27, "socio_eco", state="m3_relation")
+    people[27] = _participant(28, "socio_eco", state="peers_wait")
+    joined_only = [
+        _participant(41, "", state="consent", consented=False),
+        _participant(42, "", state="consent", consented=False),
+    ]
+    answers: list[Answer] = []
+    index = {c: 0 for c in SIZES}
+    for p in people:
+        category = p.category or ""
+        answers.append(Answer(p.id, "m1_present", str(SCALE[category][index[category]]), T0, None))
+        index[category] += 1
+    for p in people[:12]:
+        answers.append(
+            Answer(p.id, "rel_agent", "partnership" if p.id % 3 else "service", T0, None)
+        )
+        answers.append(Answer(p.id, "obs_agent", "procurement,knowledge", T0, None))
+    for p in people[38:40]:
+        answers.append(Answer(p.id, "rel_elu", "distant", T0, None))
+    elu, agent = people[0], people[12]
+    statements = [
+        _statement(1, elu, "request", "Nous associer dès le début des projets", "agent"),
+        _statement(2, agent, "commitment", "Ouvrir nos réunions techniques aux associations", None),
+        _statement(3, elu, "request", "Des marchés réservés pour l'ESS", "etat"),
+        _statement(4, agent, "request", "Simplifier les dossiers de subvention", "elu"),
+    ]
+    votes: list[Vote] = []
+    for p in people:
+        if p.id != elu.id:
+            votes.append(Vote(1, p.id, "agree", T0 + timedelta(minutes=1)))
+        if p.id != agent.id:
+            votes.append(Vote(2, p.id, "disagree" if p.category == "elu" else "agree", T0))
+        if p.id != elu.id:
+            votes.append(Vote(3, p.id, "pass" if p.id % 4 else "agree", T0))
+    return synthesise(journey, people + joined_only, answers, statements, votes, min_group=3)
+
+
+@pytest.fixture(scope="module")
+def empty(journey: Journey) -> Synthesis:
+    return synthesise(journey, [], [], [], [], min_group=3)
+
+
+@pytest.fixture(scope="module")
+def french(journey: Journey) -> ChartLabels:
+    return chart_labels(journey, "fr")
+
+
+def size(png: bytes) -> tuple[int, int]:
+    """Width and height in pixels, from the PNG's header."""
+    assert png.startswith(PNG)
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
+def readable_on_a_phone(png: bytes) -> None:
+    width, height = size(png)
+    assert 900 <= width <= 1400
+    assert 600 <= height <= 2400
+
+
+def test_labels_come_from_the_journey_in_the_language(journey: Journey) -> None:
+    fr, en = chart_labels(journey, "fr"), chart_labels(journey, "en")
+    assert fr.categories["elu"] == "Élu ou élue" and en.categories["elu"] == "Elected official"
+    assert fr.group("socio_eco") == "Acteur socio-économique ou de l'ESS"
+    assert fr.group("all") == fr.everyone and fr.group("others") == fr.others
+    assert set(fr.stages) == set(STAGES) and set(fr.votes) == {"agree", "disagree", "pass"}
+    # The relation gradient, by the head of each option's label, in the journey's order.
+    assert list(fr.relations) == [
+        "distant",
+        "service",
+        "quasi_delegation",
+        "partnership",
+        "cooperation",
+    ]
+    assert fr.relations["distant"] == "Distante" and en.relations["partnership"] == "Partnership"
+
+
+def test_every_chart_is_a_png_a_phone_shows_whole(
+    journey: Journey, synthesis: Synthesis, french: ChartLabels
+) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a missing glyph (é, —, ·, …) would warn
+        charts = [
+            profile_chart(journey, synthesis, french),
+            funnel_chart(synthesis, french),
+            relation_chart(journey, synthesis, french),
+            agora_chart(synthesis, french),
+        ]
+    for png in charts:
+        assert png is not None
+        readable_on_a_phone(png)
+
+
+def test_english_charts_too(journey: Journey, synthesis: Synthesis) -> None:
+    english = chart_labels(journey, "en")
+    readable_on_a_phone(profile_chart(journey, synthesis, english))
+    relation = relation_chart(journey, synthesis, english)
+    assert relation is not None
+    readable_on_a_phone(relation)
+
+
+def test_relation_means_on_the_gradient(journey: Journey, synthesis: Synthesis) -> None:
+    # Eight "partnership" (4) and four "service" (2): 40 / 12. The two State officers'
+    # answers are under the threshold: no cell.
+    assert relation_means(journey, synthesis) == {("elu", "agent"): pytest.approx(10 / 3)}
+
+
+def test_agora_lists_the_resolutions_first(synthesis: Synthesis, french: ChartLabels) -> None:
+    assert [r.statement.number for r in agora_order(synthesis)] == [1, 2, 3]
+    assert shorten("Ouvrir nos réunions techniques aux associations", 40) == (
+        "Ouvrir nos réunions techniques aux asso…"
+    )
+    assert len(shorten("x" * 100, 40)) == 40
+    one = agora_chart(synthesis, french, limit=1)
+    assert one is not None
+    readable_on_a_phone(one)
+
+
+def test_user_text_with_dollars_is_not_read_as_mathematics(
+    synthesis: Synthesis, french: ChartLabels
+) -> None:
+    first = synthesis.statements[0]
+    tricky = replace(first, statement=replace(first.statement, text="De 10 $ à $x^2$ par an"))
+    png = agora_chart(replace(synthesis, statements=[tricky]), french)
+    assert png is not None
+    readable_on_a_phone(png)
+
+
+def test_nothing_to_show(journey: Journey, empty: Synthesis, french: ChartLabels) -> None:
+    assert relation_chart(journey, empty, french) is None
+    assert agora_chart(empty, french) is None
+    # The profile and the funnel still draw their frame: every row shows a dash or a zero.
+    readable_on_a_phone(profile_chart(journey, empty, french))
+    readable_on_a_phone(funnel_chart(empty, french))
+
+
+def test_no_pyplot_so_nothing_global() -> None:
+    script = "import sys, bot.charts; sys.exit('matplotlib.pyplot' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", script], check=False).returncode == 0

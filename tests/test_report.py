@@ -1,0 +1,312 @@
+"""The synthesis as messages and as a Markdown document: under Telegram's length limit,
+valid HTML with every participant's text escaped, filtered by phase, and the share for
+participants without quotes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from html.parser import HTMLParser
+
+import pytest
+
+from bot import report
+from flows.engine import OTHER_SUFFIX
+from flows.journey import Journey, default_journey
+from flows.synthesis import Synthesis, TextSummary, synthesise
+from storage.models import Answer, Participant, Vote
+from tests.test_synthesis import (
+    INTENTIONS_EN,
+    INTENTIONS_FR,
+    SCALE,
+    SIZES,
+    T0,
+    _participant,
+    _statement,
+)
+
+ALLOWED_TAGS = {"b", "i", "u", "code", "pre", "blockquote"}
+HOSTILE = "<b>bold</b> & <script>alert(1)</script> la confiance d'abord"
+LONG = ("La confiance 🤝 & les contraintes <b> " * 100)[:2999] + "!"  # 🤝 counts twice
+LONG_WORD = "x" * 3000  # one "word" of 3,000 letters, in two commitments: a theme
+OWN_ROLE = "Les élus portent la vision du territoire et la confiance des habitants"
+OTHER_OBSTACLE = "Des calendriers électoraux trop courts pour la confiance"
+REQUESTS = [
+    "Simplifier les dossiers de subvention",
+    "Des dossiers de subvention plus simples",
+    "Payer les subventions plus vite",
+]
+COMMITMENTS = [
+    "Ouvrir nos réunions techniques aux associations",
+    "Inviter les associations aux réunions de service",
+    "Présenter nos réunions techniques aux associations du quartier",
+]
+
+
+def build(journey: Journey, *, hostile: bool = False) -> Synthesis:
+    """tests/test_synthesis.py's 40 participants, with phase 2 answers from enough people
+    for every section to show; `hostile` adds answers and statements made of HTML, and
+    texts of 3,000 characters."""
+    people: list[Participant] = []
+    for category, size in SIZES.items():
+        for _ in range(size):
+            people.append(_participant(len(people) + 1, category))
+    people[26] = _participant(27, "socio_eco", state="m3_relation")
+    people[27] = _participant(28, "socio_eco", state="peers_wait")
+    everyone = [
+        *people,
+        _participant(41, "", state="consent", consented=False),
+        _participant(42, "", state="consent", consented=False),
+    ]
+    answers: list[Answer] = []
+    index = dict.fromkeys(SIZES, 0)
+    for p in people:
+        category = p.category or ""
+        answers.append(Answer(p.id, "m1_present", str(SCALE[category][index[category]]), T0, None))
+        index[category] += 1
+    intentions = [*INTENTIONS_FR] + ([HOSTILE, LONG] if hostile else [])
+    for text, p in zip(intentions, people[:12], strict=False):
+        answers.append(Answer(p.id, "m1_intention", text, T0, None))
+    for text, p in zip(INTENTIONS_EN, people[12:14], strict=True):
+        answers.append(Answer(p.id, "m1_intention", text, T0, None))
+    for p in people[:12]:
+        answers.append(Answer(p.id, "m3_relation", "partnership", T0, None))
+        answers.append(Answer(p.id, "p2_role", LONG if hostile else OWN_ROLE, T0, None))
+        answers.append(
+            Answer(p.id, "rel_agent", "partnership" if p.id % 3 else "service", T0, None)
+        )
+        answers.append(Answer(p.id, "obs_agent", "procurement,knowledge", T0, None))
+        answers.append(Answer(p.id, "lev_agent", "trust_time,knowing,comfort", T0, None))
+        answers.append(
+            Answer(
+                p.id,
+                f"obs_agent{OTHER_SUFFIX}",
+                HOSTILE if hostile and p.id == 1 else OTHER_OBSTACLE,
+                T0,
+                None,
+            )
+        )
+    for p in people[14:20]:
+        answers.append(Answer(p.id, "rel_elu", "distant", T0, None))
+    elu, agent, actors, officers = people[0], people[12], people[24:27], people[12:15]
+    statements = [
+        _statement(
+            1, elu, "request", HOSTILE if hostile else "Nous associer dès le début", "agent"
+        ),
+        _statement(2, agent, "commitment", "Ouvrir nos réunions techniques", None),
+        _statement(3, elu, "request", "Des marchés réservés pour l'ESS", "etat"),
+    ]
+    for number, (author, text) in enumerate(zip(actors, REQUESTS, strict=True), start=10):
+        statements.append(_statement(number, author, "request", text, "elu"))
+    commitments = [LONG_WORD, LONG_WORD, LONG] if hostile else COMMITMENTS
+    for number, (author, text) in enumerate(zip(officers, commitments, strict=True), start=20):
+        statements.append(_statement(number, author, "commitment", text, None))
+    votes: list[Vote] = []
+    for p in people:
+        if p.id != elu.id:
+            votes.append(Vote(1, p.id, "agree", T0 + timedelta(minutes=1)))
+        if p.id != agent.id:
+            votes.append(Vote(2, p.id, "disagree" if p.category == "elu" else "agree", T0))
+        if p.id != elu.id:
+            votes.append(Vote(3, p.id, "pass" if p.id % 4 else "agree", T0))
+        if hostile:
+            votes.append(Vote(22, p.id, "agree", T0))  # the 3,000 characters: a consensus
+    return synthesise(journey, everyone, answers, statements, votes, min_group=3)
+
+
+@pytest.fixture(scope="module")
+def journey() -> Journey:
+    return default_journey()
+
+
+@pytest.fixture(scope="module")
+def synthesis(journey: Journey) -> Synthesis:
+    return build(journey)
+
+
+@pytest.fixture(scope="module")
+def hostile(journey: Journey) -> Synthesis:
+    return build(journey, hostile=True)
+
+
+class _TagChecker(HTMLParser):
+    """Telegram's HTML: only a few tags, each closed in order."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.open: list[str] = []
+        self.problems: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in ALLOWED_TAGS or attrs:
+            self.problems.append(f"<{tag}>")
+        self.open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.open or self.open.pop() != tag:
+            self.problems.append(f"</{tag}>")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.problems.append(f"<{tag}/>")
+
+
+def assert_telegram_html(messages: list[str]) -> None:
+    assert messages and all(messages)
+    for message in messages:
+        assert len(message.encode("utf-16-le")) // 2 <= 4096
+        checker = _TagChecker()
+        checker.feed(message)
+        checker.close()
+        assert checker.problems == [] and checker.open == [], message[:200]
+        assert "<script>" not in message
+
+
+def all_messages(journey: Journey, synthesis: Synthesis, language: str) -> list[str]:
+    return [
+        *report.synthesis_messages(journey, synthesis, language),
+        *(
+            message
+            for phase in report.PHASES
+            for message in report.synthesis_messages(journey, synthesis, language, phase=phase)
+        ),
+        *report.share_messages(journey, synthesis, language),
+    ]
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_messages_are_valid_telegram_html(
+    journey: Journey, synthesis: Synthesis, language: str
+) -> None:
+    assert_telegram_html(all_messages(journey, synthesis, language))
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_participants_html_and_long_texts_are_escaped_and_cut(
+    journey: Journey, hostile: Synthesis, language: str
+) -> None:
+    # The hostile texts are among the quotes and the statements shown.
+    assert HOSTILE in hostile.others["obs"].quotes
+    assert LONG in hostile.own["p2_role"]["elu"].quotes
+    assert {r.statement.text for r in hostile.resolutions} == {HOSTILE, LONG}
+    messages = all_messages(journey, hostile, language)
+    assert_telegram_html(messages)
+    text = "\n".join(messages)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert "&lt;b&gt;bold&lt;/b&gt; &amp;" in text
+    assert LONG[:200] not in text  # escaped and cut
+    assert "x" * 300 not in text and f"{'x' * 39}… (2)" in text  # a long theme is cut too
+    assert len(report.synthesis_messages(journey, hostile, language)) > 1
+
+
+def test_the_synthesis_says_what_the_threshold_left_out(
+    journey: Journey, synthesis: Synthesis
+) -> None:
+    for phase in (None, *report.PHASES):
+        first = report.synthesis_messages(journey, synthesis, "en", phase=phase)[0]
+        assert (
+            "Groups under 3 respondents are not shown on their own: "
+            "State officer in the territory (left out)." in first
+        )
+
+
+def test_phase_one(journey: Journey, synthesis: Synthesis) -> None:
+    text = "\n".join(report.synthesis_messages(journey, synthesis, "en", phase="1"))
+    assert "Joined: <b>42</b>" in text and "Finished: <b>38</b>" in text
+    assert "Moment 1 · Arrival" in text or "Moment 1 · " in text
+    assert "median 3.5, quartiles 2–5, from 1 to 5: 0·7·0·0·7" in text  # socio-economic
+    assert "confiance (4)" in text and "trust (2)" in text
+    assert "<blockquote>" in text and "camille.martin" not in text  # anonymised quotes
+    assert "Phase 2" not in text and "The agora" not in text
+    french = "\n".join(report.synthesis_messages(journey, synthesis, "fr", phase="1"))
+    assert "3,5" in french
+
+
+def test_phase_two(journey: Journey, synthesis: Synthesis) -> None:
+    text = "\n".join(report.synthesis_messages(journey, synthesis, "en", phase="2"))
+    assert (
+        "Elected official → Local-authority officer: mostly Partnership: we look for "
+        "consensus (8 of 12)" in text
+    )
+    assert "Local-authority officer → Elected official: mostly Distant" in text
+    assert "Public procurement rules (12) · We don&#x27;t know each other well (12)" in text
+    assert OWN_ROLE in text  # the own-category quotes
+    assert "elected officials play" in text  # the question, with {own} filled in
+    assert "Socio-economic or ESS actor → Elected official" in text  # 3 authors of requests
+    assert "3 requests" in text and "4 commitments" in text
+    assert "calendriers" in text  # the typed "other" obstacles
+    assert "Joined:" not in text and "The agora" not in text
+    with pytest.raises(ValueError):
+        report.synthesis_messages(journey, synthesis, "en", phase="3")
+
+
+def test_agora(journey: Journey, synthesis: Synthesis) -> None:
+    text = "\n".join(report.synthesis_messages(journey, synthesis, "en", phase="agora"))
+    for section in ("Proposed resolutions", "Divisive statements", "Uncertain statements"):
+        assert section in text
+    assert "Nous associer dès le début" in text
+    assert "All: 👍 39 · 👎 0 · 🤷 0" in text
+    assert "Elected official: 👍 0 · 👎 12 · 🤷 0" in text  # statement 2, divisive
+    assert "Group-aware consensus: " in text
+    assert text.index("Proposed resolutions") < text.index("Divisive statements")
+    assert "Joined:" not in text and "Themes:" not in text
+
+
+def test_share_has_no_quote_but_the_resolutions(journey: Journey, synthesis: Synthesis) -> None:
+    messages = report.share_messages(journey, synthesis, "en")
+    assert_telegram_html(messages)
+    text = "\n".join(messages)
+    assert "Nous associer dès le début" in text  # the consensus statement
+    assert "Joined: 42" in text
+    answers = [*INTENTIONS_FR, *INTENTIONS_EN, OWN_ROLE, OTHER_OBSTACLE, *REQUESTS, *COMMITMENTS]
+    for answer in answers:
+        assert answer not in text
+    assert "<blockquote>" not in text
+    assert "Local-authority officer: Themes: " in text.replace("<b>", "").replace("</b>", "")
+    assert "Elected official 12" not in text  # totals only, not per group
+
+
+def test_the_markdown_document(journey: Journey, synthesis: Synthesis, hostile: Synthesis) -> None:
+    markdown = report.markdown_report(journey, synthesis, "en")
+    lines = markdown.splitlines()
+    assert "| Stage | All | Elected official | Local-authority officer | " in markdown
+    assert any(line.startswith("| No. | Kind | From → to | Statement | Agree |") for line in lines)
+    assert "| Joined | 42 | 12 | 12 | 14 |" in markdown
+    assert "Question | Group | Count | Median | Quartiles | 1 | 2 | 3 | 4 | 5 |" in markdown
+    assert "| Elected official | — | Partnership: we look for consensus (8) |" in markdown
+    assert "p(agree) Elected official" in markdown
+    assert "State officer in the territory (left out)" in markdown
+    # Every row of a table has as many cells as its header.
+    tables: list[list[str]] = [[]]
+    for line in lines:
+        if line.startswith("|"):
+            tables[-1].append(line)
+        elif tables[-1]:
+            tables.append([])
+    for table in filter(None, tables):
+        widths = {line.replace("\\|", "").count("|") for line in table}
+        assert len(widths) == 1, table[0]
+    odd = report.markdown_report(journey, hostile, "fr")
+    assert "<script>" not in odd and "\\<script\\>" in odd
+    assert LONG_WORD in odd  # nothing is cut in a document
+    for line in odd.splitlines():
+        if line.startswith("|"):
+            assert line.replace("\\|", "").count("|") == lines_width(odd, line)
+
+
+def lines_width(markdown: str, row: str) -> int:
+    """The number of separators in the header of the table that holds `row`."""
+    lines = markdown.splitlines()
+    position = lines.index(row)
+    while position > 0 and lines[position - 1].startswith("|"):
+        position -= 1
+    return lines[position].replace("\\|", "").count("|")
+
+
+def test_a_paragraph_longer_than_a_message_is_cut_between_its_lines() -> None:
+    """Three quotes of 3,000 quotation marks: each escaped quote is cut to 300 characters,
+    six times longer once escaped, so that the three no longer fit in one message."""
+    summary = TextSummary(respondents=3, quotes=('"' * 3000, "'" * 3000, "&" * 3000))
+    lines = report._summary_lines(summary, "3 answers", "en")
+    assert sum(len(line) for line in lines) > 4096
+    messages = report._messages([["<b>Heading</b>", *lines]])
+    assert len(messages) == 2
+    assert_telegram_html(messages)
