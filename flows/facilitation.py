@@ -245,13 +245,14 @@ class FacilitationService:
 
     async def completed_phases(self, *, workshop_id: int) -> set[str]:
         """The phases ("1", "2") that every active participant (consented, not pausing)
-        has finished; none while nobody is active."""
+        has finished; none while fewer are active than the anonymity threshold (the first
+        to finish alone would otherwise trigger an empty synthesis)."""
         active = [
             p
             for p in await participants.of_workshop(self.db, workshop_id=workshop_id)
             if p.paused_at is None
         ]
-        if not active:
+        if len(active) < self.min_group:
             return set()
         beyond_phase1 = {PEERS_WAIT, DONE, *(p.id for p in self.engine.peer_prompts)}
         done: set[str] = set()
