@@ -1,8 +1,9 @@
 """The workshop's answers as one CSV table, without anyone's identity.
 
 One row per stored answer (phase 1 and phase 2, each request and commitment included),
-per agora proposal and per agora vote. `participant` is a pseudonym, stable for a
-participant within the workshop and unrelated to any Telegram id or name.
+per agora proposal and per agora vote. `workshop` is its title (not its join code,
+which would let whoever reads the file join it); `participant` is a pseudonym, stable
+for a participant within the workshop and unrelated to any Telegram id or name.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ def rows(
         prompt = journey.prompt(question_id)
         question = question_text(journey, prompt, language, participant.category) if prompt else ""
         yield (
-            workshop.code,
+            workshop.title,
             pseudonym(workshop, participant.id),
             participant.category or "",
             str(prompt.phase) if prompt else "",
@@ -88,7 +89,7 @@ def rows(
         else:  # a statement proposed during the agora
             phase, step, question = "agora", str(statement.number), "proposal"
         yield (
-            workshop.code,
+            workshop.title,
             pseudonym(workshop, participant.id),
             participant.category or "",
             phase,
@@ -103,7 +104,7 @@ def rows(
         if participant is None or voted_on is None:
             continue
         yield (
-            workshop.code,
+            workshop.title,
             pseudonym(workshop, participant.id),
             participant.category or "",
             "agora",

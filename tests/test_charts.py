@@ -9,7 +9,6 @@ import subprocess
 import sys
 import warnings
 from dataclasses import replace
-from datetime import timedelta
 
 import pytest
 
@@ -26,8 +25,7 @@ from bot.charts import (
 )
 from flows.journey import Journey, default_journey
 from flows.synthesis import STAGES, Synthesis, synthesise
-from storage.models import Answer, Participant, Vote
-from tests.test_synthesis import SCALE, SIZES, T0, _participant, _statement
+from tests.synthesis_data import forty
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -39,47 +37,12 @@ def journey() -> Journey:
 
 @pytest.fixture(scope="module")
 def synthesis(journey: Journey) -> Synthesis:
-    """test_synthesis's fixture: one scale, the relation of two pairs (one of them under
-    the threshold), and three statements voted on (consensus, divisive, uncertain)."""
-    people: list[Participant] = []
-    for category, size in SIZES.items():
-        for _ in range(size):
-            people.append(_participant(len(people) + 1, category))
-    people[26] = _participant(27, "socio_eco", state="m3_relation")
-    people[27] = _participant(28, "socio_eco", state="peers_wait")
-    joined_only = [
-        _participant(41, "", state="consent", consented=False),
-        _participant(42, "", state="consent", consented=False),
-    ]
-    answers: list[Answer] = []
-    index = {c: 0 for c in SIZES}
-    for p in people:
-        category = p.category or ""
-        answers.append(Answer(p.id, "m1_present", str(SCALE[category][index[category]]), T0, None))
-        index[category] += 1
-    for p in people[:12]:
-        answers.append(
-            Answer(p.id, "rel_agent", "partnership" if p.id % 3 else "service", T0, None)
-        )
-        answers.append(Answer(p.id, "obs_agent", "procurement,knowledge", T0, None))
-    for p in people[38:40]:
-        answers.append(Answer(p.id, "rel_elu", "distant", T0, None))
-    elu, agent = people[0], people[12]
-    statements = [
-        _statement(1, elu, "request", "Nous associer dès le début des projets", "agent"),
-        _statement(2, agent, "commitment", "Ouvrir nos réunions techniques aux associations", None),
-        _statement(3, elu, "request", "Des marchés réservés pour l'ESS", "etat"),
-        _statement(4, agent, "request", "Simplifier les dossiers de subvention", "elu"),
-    ]
-    votes: list[Vote] = []
-    for p in people:
-        if p.id != elu.id:
-            votes.append(Vote(1, p.id, "agree", T0 + timedelta(minutes=1)))
-        if p.id != agent.id:
-            votes.append(Vote(2, p.id, "disagree" if p.category == "elu" else "agree", T0))
-        if p.id != elu.id:
-            votes.append(Vote(3, p.id, "pass" if p.id % 4 else "agree", T0))
-    return synthesise(journey, people + joined_only, answers, statements, votes, min_group=3)
+    """The shared data set: one scale, the relation of two pairs (one of them under the
+    threshold), and three statements voted on (consensus, divisive, uncertain)."""
+    rows = forty()
+    return synthesise(
+        journey, rows.participants, rows.answers, rows.statements, rows.votes, min_group=3
+    )
 
 
 @pytest.fixture(scope="module")

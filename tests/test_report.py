@@ -14,14 +14,14 @@ from flows.engine import OTHER_SUFFIX
 from flows.journey import Journey, default_journey
 from flows.synthesis import Synthesis, TextSummary, synthesise
 from storage.models import Answer, Participant, Vote
-from tests.test_synthesis import (
+from tests.synthesis_data import (
     INTENTIONS_EN,
     INTENTIONS_FR,
     SCALE,
     SIZES,
     T0,
-    _participant,
-    _statement,
+    participant,
+    statement,
 )
 
 ALLOWED_TAGS = {"b", "i", "u", "code", "pre", "blockquote"}
@@ -49,13 +49,13 @@ def build(journey: Journey, *, hostile: bool = False) -> Synthesis:
     people: list[Participant] = []
     for category, size in SIZES.items():
         for _ in range(size):
-            people.append(_participant(len(people) + 1, category))
-    people[26] = _participant(27, "socio_eco", state="m3_relation")
-    people[27] = _participant(28, "socio_eco", state="peers_wait")
+            people.append(participant(len(people) + 1, category))
+    people[26] = participant(27, "socio_eco", state="m3_relation")
+    people[27] = participant(28, "socio_eco", state="peers_wait")
     everyone = [
         *people,
-        _participant(41, "", state="consent", consented=False),
-        _participant(42, "", state="consent", consented=False),
+        participant(41, "", state="consent", consented=False),
+        participant(42, "", state="consent", consented=False),
     ]
     answers: list[Answer] = []
     index = dict.fromkeys(SIZES, 0)
@@ -89,17 +89,15 @@ def build(journey: Journey, *, hostile: bool = False) -> Synthesis:
         answers.append(Answer(p.id, "rel_elu", "distant", T0, None))
     elu, agent, actors, officers = people[0], people[12], people[24:27], people[12:15]
     statements = [
-        _statement(
-            1, elu, "request", HOSTILE if hostile else "Nous associer dès le début", "agent"
-        ),
-        _statement(2, agent, "commitment", "Ouvrir nos réunions techniques", None),
-        _statement(3, elu, "request", "Des marchés réservés pour l'ESS", "etat"),
+        statement(1, elu, "request", HOSTILE if hostile else "Nous associer dès le début", "agent"),
+        statement(2, agent, "commitment", "Ouvrir nos réunions techniques", None),
+        statement(3, elu, "request", "Des marchés réservés pour l'ESS", "etat"),
     ]
     for number, (author, text) in enumerate(zip(actors, REQUESTS, strict=True), start=10):
-        statements.append(_statement(number, author, "request", text, "elu"))
+        statements.append(statement(number, author, "request", text, "elu"))
     commitments = [LONG_WORD, LONG_WORD, LONG] if hostile else COMMITMENTS
     for number, (author, text) in enumerate(zip(officers, commitments, strict=True), start=20):
-        statements.append(_statement(number, author, "commitment", text, None))
+        statements.append(statement(number, author, "commitment", text, None))
     votes: list[Vote] = []
     for p in people:
         if p.id != elu.id:

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
 
 from flows.journey import Journey, default_journey
@@ -18,56 +16,7 @@ from flows.synthesis import (
     summarise_texts,
     synthesise,
 )
-from storage.models import Answer, Participant, Statement, Vote
-
-T0 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
-SIZES = {"elu": 12, "agent": 12, "socio_eco": 14, "etat": 2}
-# m1_present, the first scale: each category answers one value, except the socio-economic
-# actors (seven 2s and seven 5s).
-SCALE = {"elu": [4] * 12, "agent": [2] * 12, "socio_eco": [2] * 7 + [5] * 7, "etat": [1, 1]}
-INTENTIONS_FR = [
-    "Construire la confiance entre élus et associations",
-    "Retrouver la confiance, et mieux connaître les contraintes des autres",
-    "La confiance se construit avec le temps",
-    "Comprendre les contraintes des services",
-    "Écrivez-moi : camille.martin@example.org, la confiance avant tout",
-]
-INTENTIONS_EN = ["Build trust with local officials", "Trust takes time to build"]
-
-
-def _participant(
-    pid: int, category: str, *, state: str = "done", consented: bool = True
-) -> Participant:
-    return Participant(
-        id=pid,
-        workshop_id=1,
-        user_id=10_000 + pid,
-        category=category if consented else None,
-        language="en" if pid % 10 == 9 else "fr",
-        state=state,
-        joined_at=T0,
-        consented_at=T0 if consented else None,
-        finished_at=T0 if state == "done" else None,
-        paused_at=None,
-    )
-
-
-def _statement(
-    sid: int, author: Participant, kind: str, text: str, target: str | None
-) -> Statement:
-    return Statement(
-        id=sid,
-        workshop_id=1,
-        number=sid,
-        participant_id=author.id,
-        kind=kind,
-        source_category=author.category or "",
-        target_category=target,
-        question_id=None,
-        text=text,
-        status="approved",
-        created_at=T0,
-    )
+from tests.synthesis_data import forty
 
 
 @pytest.fixture(scope="module")
@@ -77,58 +26,10 @@ def journey() -> Journey:
 
 @pytest.fixture(scope="module")
 def synthesis(journey: Journey) -> Synthesis:
-    people: list[Participant] = []
-    for category, size in SIZES.items():
-        for _ in range(size):
-            people.append(_participant(len(people) + 1, category))
-    # Two of the socio-economic actors are still in phase 1, one at the third moment.
-    people[26] = _participant(27, "socio_eco", state="m3_relation")
-    people[27] = _participant(28, "socio_eco", state="peers_wait")
-    joined_only = [
-        _participant(41, "", state="consent", consented=False),
-        _participant(42, "", state="consent", consented=False),
-    ]
-    everyone = people + joined_only
-    answers: list[Answer] = []
-    index = {c: 0 for c in SIZES}
-    for p in people:
-        category = p.category or ""
-        value = SCALE[category][index[category]]
-        index[category] += 1
-        answers.append(Answer(p.id, "m1_present", str(value), T0, None))
-    for number, p in enumerate(people[:5]):
-        answers.append(Answer(p.id, "m1_intention", INTENTIONS_FR[number], T0, None))
-    for number, p in enumerate(people[12:14]):
-        answers.append(Answer(p.id, "m1_intention", INTENTIONS_EN[number], T0, None))
-    # Phase 2: the elected officials about the officers: relation and obstacles.
-    for p in people[:12]:
-        answers.append(
-            Answer(p.id, "rel_agent", "partnership" if p.id % 3 else "service", T0, None)
-        )
-        answers.append(Answer(p.id, "obs_agent", "procurement,knowledge", T0, None))
-    # The two State officers: not enough to be shown as a pair.
-    for p in people[38:40]:
-        answers.append(Answer(p.id, "rel_elu", "distant", T0, None))
-    elu, agent = people[0], people[12]
-    statements = [
-        _statement(1, elu, "request", "Nous associer dès le début des projets", "agent"),
-        _statement(2, agent, "commitment", "Ouvrir nos réunions techniques aux associations", None),
-        _statement(3, elu, "request", "Des marchés réservés pour l'ESS", "etat"),
-        _statement(4, agent, "request", "Simplifier les dossiers de subvention", "elu"),
-    ]
-    votes: list[Vote] = []
-    for p in people:
-        category = p.category
-        # 1: agreed by all (but its author) → consensus.
-        if p.id != elu.id:
-            votes.append(Vote(1, p.id, "agree", T0 + timedelta(minutes=1)))
-        # 2: the elected officials disagree, everybody else agrees → divisive.
-        if p.id != agent.id:
-            votes.append(Vote(2, p.id, "disagree" if category == "elu" else "agree", T0))
-        # 3: most pass → uncertain.
-        if p.id != elu.id:
-            votes.append(Vote(3, p.id, "pass" if p.id % 4 else "agree", T0))
-    return synthesise(journey, everyone, answers, statements, votes, min_group=3)
+    rows = forty()
+    return synthesise(
+        journey, rows.participants, rows.answers, rows.statements, rows.votes, min_group=3
+    )
 
 
 def test_the_funnel(synthesis: Synthesis) -> None:

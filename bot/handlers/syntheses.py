@@ -87,22 +87,31 @@ async def _refused(update: Update, context: ContextTypes.DEFAULT_TYPE, error: Ex
     await refuse(update, context, error, "/synthesis")
 
 
+async def _report(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, code: str | None
+) -> Report | None:
+    """The workshop's synthesis if the user facilitates it; else they are told why not."""
+    user = update.effective_user
+    assert user is not None
+    try:
+        return await runtime(context).facilitation.report(user_id=user.id, code=code)
+    except (NotAllowed, Ambiguous) as error:
+        await _refused(update, context, error)
+        return None
+
+
 async def on_synthesis(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/synthesis [1|2|agora] [code]; /synthesis at HH:MM [code] to have it pushed then."""
     user = update.effective_user
     assert user is not None
-    state = runtime(context)
     language = await user_language(update, context)
-    _ = gettext_for(language)
     args = context.args or []
     if args and args[0].lower() == "at":
         await _schedule(update, context, args[1:], language)
         return
     phase, code = _phase_and_code(args)
-    try:
-        found = await state.facilitation.report(user_id=user.id, code=code)
-    except (NotAllowed, Ambiguous) as error:
-        await _refused(update, context, error)
+    found = await _report(update, context, code)
+    if found is None:
         return
     await send_synthesis(context, user.id, found, language, phase)
 
@@ -146,12 +155,8 @@ async def on_export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     assert user is not None
     state = runtime(context)
     language = await user_language(update, context)
-    try:
-        found = await state.facilitation.report(
-            user_id=user.id, code=context.args[0] if context.args else None
-        )
-    except (NotAllowed, Ambiguous) as error:
-        await _refused(update, context, error)
+    found = await _report(update, context, context.args[0] if context.args else None)
+    if found is None:
         return
     files = await asyncio.to_thread(export_files, state.journey, found, language)
     for file in files:
@@ -166,12 +171,8 @@ async def on_share(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     state = runtime(context)
     language = await user_language(update, context)
     _ = gettext_for(language)
-    try:
-        found = await state.facilitation.report(
-            user_id=user.id, code=context.args[0] if context.args else None
-        )
-    except (NotAllowed, Ambiguous) as error:
-        await _refused(update, context, error)
+    found = await _report(update, context, context.args[0] if context.args else None)
+    if found is None:
         return
     reached = 0
     for participant in found.rows.participants:
