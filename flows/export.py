@@ -31,7 +31,11 @@ COLUMNS = (
 
 def pseudonym(workshop: Workshop, participant_id: int) -> str:
     """The same short code for a participant in every export of the workshop."""
-    digest = hashlib.blake2b(f"{workshop.code}:{participant_id}".encode(), digest_size=4)
+    # Keyed with the facilitator code, which participants never see: knowing the join
+    # code is not enough to tell who is who from the order participants joined in.
+    digest = hashlib.blake2b(
+        str(participant_id).encode(), digest_size=4, key=workshop.facilitator_code.encode()
+    )
     return "p-" + digest.hexdigest()
 
 
@@ -76,7 +80,7 @@ def rows(
             answer.question_id,
             question,
             answer.value,
-            answer.answered_at.isoformat(),
+            (answer.edited_at or answer.answered_at).isoformat(),
         )
     for statement in statements:
         participant = who.get(statement.participant_id or 0)
@@ -115,10 +119,16 @@ def rows(
         )
 
 
+def _inert(cell: str) -> str:
+    """A cell a spreadsheet will not run as a formula (participants' text can start with
+    = + - or @): such a cell is prefixed with an apostrophe, as spreadsheets do."""
+    return "'" + cell if cell[:1] in ("=", "+", "-", "@") else cell
+
+
 def answers_csv(rows_: Iterator[tuple[str, ...]]) -> bytes:
     """The CSV file (UTF-8 with a byte-order mark, so that spreadsheets read accents)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(COLUMNS)
-    writer.writerows(rows_)
+    writer.writerows(tuple(_inert(cell) for cell in row) for row in rows_)
     return buffer.getvalue().encode("utf-8-sig")

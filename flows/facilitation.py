@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from enum import Enum
 
 from flows.codes import looks_like_code
-from flows.engine import DONE, PEERS_WAIT, JourneyEngine
+from flows.engine import DONE, ONBOARDING, PEERS_WAIT, JourneyEngine
 from flows.service import NotAllowed
 from flows.synthesis import Synthesis, synthesise
 from storage import exports, participants, pushes, statements, users, workshops
@@ -247,10 +247,12 @@ class FacilitationService:
         """The phases ("1", "2") that every active participant (consented, not pausing)
         has finished; none while fewer are active than the anonymity threshold (the first
         to finish alone would otherwise trigger an empty synthesis)."""
+        # Active as in the funnel: they have answered once or more (someone who joined and
+        # walked away must not hold the synthesis back), and are not pausing.
         active = [
             p
             for p in await participants.of_workshop(self.db, workshop_id=workshop_id)
-            if p.paused_at is None
+            if p.paused_at is None and p.state not in ONBOARDING
         ]
         if len(active) < self.min_group:
             return set()

@@ -61,7 +61,7 @@ class Grouping:
 
 def group_by_threshold(counts: Mapping[str, int], order: Sequence[str], min_group: int) -> Grouping:
     """Categories with at least `min_group` respondents stand alone; the smaller ones are
-    folded together if they reach the threshold together, else left out."""
+    folded together into "others" if they reach the threshold together, else left out."""
     shown = tuple(c for c in order if counts.get(c, 0) >= min_group)
     small = tuple(c for c in order if 0 < counts.get(c, 0) < min_group)
     if sum(counts[c] for c in small) >= min_group:
@@ -74,8 +74,12 @@ def group_by_threshold(counts: Mapping[str, int], order: Sequence[str], min_grou
 _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b")
 _HANDLE = re.compile(r"(?<!\w)@\w{3,}")
-_URL = re.compile(r"\bhttps?://\S+|\bwww\.\S+")
-_PHONE = re.compile(r"(?<!\w)(?:\+\d{1,3}[\s.-]?)?(?:\(?\d\)?[\s.-]?){8,}\d(?!\w)")
+_URL = re.compile(r"\bhttps?://\S+|\bwww\.\S+|\bt\.me/\S+", re.IGNORECASE)
+_PHONE = re.compile(r"(?<!\w)(?:\+\d{1,3}[\s./-]?)?(?:\(?\d\)?[\s./-]?){8,}\d(?!\w)")
+# A person's name as people write it: a title and a capitalised word, or two capitalised
+# words in a row that do not start the sentence ("Marie Dupont", "Mme Durand").
+_TITLED = re.compile(r"\b(?:M\.|Mme|Mlle|Monsieur|Madame|Mr\.?|Mrs\.?|Ms\.?)\s+[A-ZÀ-Ý][\w'-]+")
+_FULL_NAME = re.compile(r"(?<=[\w,;:)] )[A-ZÀ-Ý][a-zà-ÿ'-]+ [A-ZÀ-Ý][a-zà-ÿ'-]+")
 _STEMMERS = {"fr": "french", "en": "english"}
 
 
@@ -90,11 +94,14 @@ def _stop_words(language: str) -> frozenset[str]:
 
 
 def anonymise(text: str) -> str:
-    """A quote without e-mail addresses, links, @handles or phone numbers."""
+    """A text without e-mail addresses, links, @handles, phone numbers, or what reads as a
+    person's name (a title and a name, or a first and last name within a sentence)."""
     text = _EMAIL.sub("[e-mail]", text)
     text = _URL.sub("[lien]", text)
     text = _HANDLE.sub("@…", text)
-    return _PHONE.sub("[tél.]", text)
+    text = _PHONE.sub("[tél.]", text)
+    text = _TITLED.sub("[nom]", text)
+    return _FULL_NAME.sub("[nom]", text)
 
 
 def stems(text: str, language: str) -> dict[str, str]:
@@ -130,6 +137,7 @@ class TextSummary:
 def summarise_texts(texts: Sequence[tuple[str, str]], *, quotes: int = QUOTES) -> TextSummary:
     """Themes (stems found in the most answers, at least two) and the most typical answers
     (those whose words are the most shared), anonymised. `texts` holds (text, language)."""
+    texts = [(anonymise(text), language) for text, language in texts]
     per_text = [stems(text, language) for text, language in texts]
     frequency: Counter[str] = Counter()
     forms: defaultdict[str, Counter[str]] = defaultdict(Counter)
@@ -152,7 +160,7 @@ def summarise_texts(texts: Sequence[tuple[str, str]], *, quotes: int = QUOTES) -
     ranked = sorted(range(len(texts)), key=lambda i: (-typicality[i], len(texts[i][0]), i))
     chosen: list[str] = []
     for index in ranked:
-        quote = anonymise(texts[index][0].strip())
+        quote = texts[index][0].strip()
         if quote and quote not in chosen and typicality[index] > 0:
             chosen.append(quote)
         if len(chosen) == quotes:
@@ -392,11 +400,12 @@ def _regroup(
     """Values per category → per group shown under the threshold rule, plus ALL."""
     grouping = group_by_threshold({c: len(v) for c, v in values.items()}, order, min_group)
     grouped: defaultdict[str, list[object]] = defaultdict(list)
+    everyone: list[object] = []
     for category, items in values.items():
         group = grouping.group_of(category)
-        if group is not None:
-            grouped[group] += items
-    everyone = [item for items in values.values() for item in items]
+        if group is not None:  # a group left out is out of the total too: else the total
+            grouped[group] += items  # minus the groups shown would give it away
+            everyone += items
     if len(everyone) >= min_group:
         grouped[ALL] = everyone
     return dict(grouped)
@@ -473,14 +482,15 @@ def _peers(
                     table[(source, target.id)] = Counter(values)
         synthesis.pairs[template.id] = table
         if template.other:
-            typed = [
-                (value, participant.language)
+            given = [
+                (participant, value)
                 for target in journey.categories
                 for participant, value in by_prompt.get(
                     f"{template.id}_{target.id}{OTHER_SUFFIX}", []
                 )
             ]
-            if len(typed) >= min_group:
+            typed = [(value, participant.language) for participant, value in given]
+            if len({participant.id for participant, _ in given}) >= min_group:
                 synthesis.others[template.id] = summarise_texts(typed)
     requests: defaultdict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
     commitments: defaultdict[str, list[tuple[str, str]]] = defaultdict(list)
@@ -518,6 +528,7 @@ def _agora(
 ) -> None:
     """Per approved statement: agree / disagree / pass overall and per group, and Pol.is's
     consensus, divisiveness, uncertainty and group-aware ranking."""
+    order = [*grouping.shown, OTHERS]
     counted: defaultdict[int, Counter[tuple[str, str]]] = defaultdict(Counter)
     for vote in votes:
         voter = who.get(vote.participant_id)
@@ -527,25 +538,36 @@ def _agora(
     for statement in statements:
         if statement.status != "approved":
             continue
-        per_value: Counter[str] = Counter()
         per_group: dict[str, Counter[str]] = defaultdict(Counter)
         for (group, value), count in counted.get(statement.id, Counter()).items():
-            per_value[value] += count
-            if group:
+            if group:  # a group left out of the workshop's figures is left out here too
                 per_group[group][value] += count
-        overall = _tally(per_value)
+        # Regrouped for this statement by who voted on it: a group with too few votes is
+        # folded into "others" or left out, and a group left out is out of the total.
         voters = {group: sum(values.values()) for group, values in per_group.items()}
+        regrouped = group_by_threshold(voters, order, min_group)
+        shown_counts: defaultdict[str, Counter[str]] = defaultdict(Counter)
+        for group, values in per_group.items():
+            target = regrouped.group_of(group)
+            if target is not None:
+                shown_counts[target].update(values)
+        overall = _tally(sum(shown_counts.values(), Counter()))
         if overall.votes < min_group:
             continue
-        shown = {
-            group: _tally(values)
-            for group, values in per_group.items()
-            if voters[group] >= min_group
-        }
-        consensus = bool(shown) and all(t.agrees for t in shown.values())
+        shown = {group: _tally(values) for group, values in shown_counts.items()}
+        # A consensus needs every group of the workshop, each voting in enough numbers,
+        # to agree; the ranking multiplies every group's smoothed agreement (one half
+        # for a group that did not vote).
+        groups = grouping.groups
+        consensus = bool(groups) and all(
+            group in shown and group in regrouped.shown and shown[group].agrees
+            for group in groups
+            if group != OTHERS or grouping.folded
+        )
         divisive = any(t.agrees for t in shown.values()) and any(
             t.disagrees for t in shown.values()
         )
+        score = math.prod(_tally(per_group.get(group, Counter())).p_agree for group in groups)
         synthesis.statements.append(
             StatementResult(
                 statement=statement,
@@ -554,6 +576,6 @@ def _agora(
                 consensus=consensus,
                 divisive=divisive,
                 uncertain=overall.passed >= UNCERTAIN_SHARE * overall.votes,
-                group_consensus=math.prod(t.p_agree for t in shown.values()) if shown else 0.0,
+                group_consensus=score,
             )
         )

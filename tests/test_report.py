@@ -241,7 +241,7 @@ def test_agora(journey: Journey, synthesis: Synthesis) -> None:
     for section in ("Proposed resolutions", "Divisive statements", "Uncertain statements"):
         assert section in text
     assert "Nous associer dès le début" in text
-    assert "All: 👍 39 · 👎 0 · 🤷 0" in text
+    assert "All: 👍 37 · 👎 0 · 🤷 0" in text
     assert "Elected official: 👍 0 · 👎 12 · 🤷 0" in text  # statement 2, divisive
     assert "Group-aware consensus: " in text
     assert text.index("Proposed resolutions") < text.index("Divisive statements")

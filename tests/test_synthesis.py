@@ -16,7 +16,8 @@ from flows.synthesis import (
     summarise_texts,
     synthesise,
 )
-from tests.synthesis_data import forty
+from storage.models import Vote
+from tests.synthesis_data import T0, forty
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +53,10 @@ def test_a_category_of_two_is_hidden_everywhere(synthesis: Synthesis) -> None:
     assert ("etat", "elu") not in synthesis.pairs["rel"]
     for result in synthesis.statements:
         assert "etat" not in result.by_group
-    # Their answers still count in the overall figures.
-    assert synthesis.scales["m1_present"][ALL].count == 40
+    # Their answers are out of the totals too: the total minus the groups shown would
+    # otherwise give them away.
+    assert synthesis.scales["m1_present"][ALL].count == 38
+    assert synthesis.statements[0].overall.votes == 37
 
 
 def test_scales_medians_quartiles_and_distribution(synthesis: Synthesis) -> None:
@@ -62,7 +65,7 @@ def test_scales_medians_quartiles_and_distribution(synthesis: Synthesis) -> None
     assert scales["socio_eco"].median == 3.5
     assert scales["socio_eco"].distribution == (0, 7, 0, 0, 7)
     assert (scales["socio_eco"].q1, scales["socio_eco"].q3) == (2.0, 5.0)
-    assert scales[ALL].distribution == (2, 19, 0, 12, 7)
+    assert scales[ALL].distribution == (0, 19, 0, 12, 7)  # the two State officers left out
 
 
 def test_themes_and_anonymised_quotes(synthesis: Synthesis) -> None:
@@ -89,7 +92,7 @@ def test_phase_two_pairs(synthesis: Synthesis) -> None:
 def test_agora_consensus_divisive_uncertain_and_resolutions(synthesis: Synthesis) -> None:
     by_number = {r.statement.number: r for r in synthesis.statements}
     assert by_number[1].consensus and not by_number[1].divisive
-    assert by_number[1].overall.agree == 39
+    assert by_number[1].overall.agree == 37  # 39, less the two State officers
     assert by_number[2].divisive and not by_number[2].consensus
     assert by_number[2].by_group["elu"].disagrees and by_number[2].by_group["agent"].agrees
     assert by_number[3].uncertain and not by_number[3].consensus
@@ -126,12 +129,31 @@ def test_quotes_are_the_most_typical_answers() -> None:
 
 def test_the_worked_example_of_the_documentation() -> None:
     """docs/SYNTHESIS.md works this example by hand."""
-    scale = summarise_scale([4, 4, 5, 3, 2, 2, 3, 3, 4, 4, 1, 2])
-    assert (scale.median, scale.q1, scale.q3) == (3, 2, 4)
+    scale = summarise_scale([4, 4, 5, 3, 2, 2, 3, 3, 4, 4])  # the State officers left out
+    assert (scale.median, scale.q1, scale.q3) == (3.5, 3, 4)
+    assert scale.distribution == (0, 2, 3, 4, 1)
     assert summarise_scale([4, 4, 5, 3]).q1 == 3.75
     officials, officers = Tally(3, 0, 1), Tally(3, 0, 0)
     assert round(officials.p_agree, 2) == 0.67 and round(officials.z_agree, 2) == 1.34
     assert officers.p_agree == 0.8 and officers.z_agree == 2.0
     assert officials.agrees and officers.agrees
-    assert round(officials.p_agree * officers.p_agree, 2) == 0.53
+    actors = Tally(3, 0, 0)
+    assert round(officials.p_agree * officers.p_agree * actors.p_agree, 2) == 0.43
     assert Tally(0, 4, 0).disagrees and round(Tally(0, 4, 0).z_disagree, 2) == 2.24
+
+
+def test_a_statement_voted_by_one_group_only_is_no_consensus(journey: Journey) -> None:
+    rows = forty()
+    officials = [p for p in rows.participants if p.category == "elu"]
+    votes = [Vote(1, p.id, "agree", T0) for p in officials[1:]]  # 11 officials, nobody else
+    result = synthesise(journey, rows.participants, [], rows.statements[:1], votes, min_group=3)
+    [only] = result.statements
+    assert only.by_group["elu"].agrees and not only.consensus and result.resolutions == []
+
+
+def test_names_and_contacts_leave_quotes_and_themes(journey: Journey) -> None:
+    texts = [(f"Appelez Marie Dupont au 06/12/34/56/78 ({n})", "fr") for n in range(3)]
+    summary = summarise_texts(texts)
+    assert all("Marie" not in q and "06/12" not in q for q in summary.quotes)
+    assert not {"marie", "dupont"} & {theme.word for theme in summary.themes}
+    assert anonymise("Voir t.me/jdupont ou Mme Durand") == "Voir [lien] ou [nom]"

@@ -10,7 +10,7 @@ from io import BytesIO
 import segno
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from bot import rendering
@@ -171,11 +171,11 @@ async def refresh_live_boards(context: ContextTypes.DEFAULT_TYPE) -> None:
     now = utc_now()
     for key, live in list(state.live_boards.items()):
         if now > live.until:
-            del state.live_boards[key]
+            state.live_boards.pop(key, None)
             continue
         board = await state.service.board_of(workshop_id=live.workshop_id)
         if board is None:
-            del state.live_boards[key]
+            state.live_boards.pop(key, None)
             continue
         text = rendering.board_text(
             state.journey, board, live.language, now=now.astimezone(state.settings.timezone)
@@ -187,8 +187,11 @@ async def refresh_live_boards(context: ContextTypes.DEFAULT_TYPE) -> None:
             await context.bot.edit_message_text(
                 text, chat_id=chat_id, message_id=message_id, parse_mode=ParseMode.HTML
             )
-        except TelegramError as error:  # deleted, or the chat blocked the bot
+        except (BadRequest, Forbidden) as error:  # deleted, or the chat blocked the bot
             log.info("live board %s stopped: %s", key, error)
-            del state.live_boards[key]
+            state.live_boards.pop(key, None)
+            continue
+        except TelegramError as error:  # flood control or the network: next time
+            log.info("live board %s not edited this time: %s", key, error)
             continue
         live.content = board_content(text)

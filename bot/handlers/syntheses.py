@@ -49,8 +49,8 @@ async def send_synthesis(
     """The synthesis as messages, then its charts as photos."""
     journey = runtime(context).journey
     texts = report.synthesis_messages(journey, found.synthesis, language, phase=phase)
-    if heading:
-        texts = [f"{heading}\n\n{texts[0]}", *texts[1:]] if texts else [heading]
+    if heading:  # its own message: the others are already as long as Telegram allows
+        texts = [heading, *texts]
     for text in texts:
         await send_safely(context, chat_id, text)
     # Drawing takes a moment of CPU: off the event loop, so the bot keeps answering.
