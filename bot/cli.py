@@ -118,9 +118,13 @@ def _export(settings: Settings, code: str, out: str, language: str) -> int:
         )
         return 2
     folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, data in files:
-        (folder / name).write_bytes(data)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, data in files:
+            (folder / name).write_bytes(data)
+    except OSError as error:
+        print(f"coopbot: cannot write to {folder}: {error.strerror}.", file=sys.stderr)
+        return 2
     print(f"coopbot: wrote {', '.join(name for name, _ in files)} to {folder}.")
     return 0
 

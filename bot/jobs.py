@@ -8,7 +8,7 @@ from datetime import timedelta
 from telegram.ext import Application, ContextTypes
 
 from bot.handlers.facilitator import refresh_live_boards
-from bot.handlers.syntheses import push_due_syntheses
+from bot.handlers.syntheses import push_completed_everywhere, push_due_syntheses
 from bot.runtime import runtime
 from storage import updates
 from storage.db import utc_now
@@ -19,6 +19,8 @@ UPDATE_LEDGER_RETENTION = timedelta(days=2)
 PRUNE_EVERY = timedelta(hours=6)
 # A facilitator's board is edited at most this often while participants answer.
 BOARD_REFRESH_EVERY = timedelta(seconds=5)
+# A phase completed without a move through it (a pause, an erasure) is noticed this fast.
+COMPLETED_PHASES_EVERY = timedelta(minutes=1)
 # A synthesis asked for at a time goes out within this much of it.
 DUE_SYNTHESES_EVERY = timedelta(seconds=30)
 
@@ -41,6 +43,12 @@ def schedule(application: Application) -> None:
         interval=BOARD_REFRESH_EVERY,
         first=BOARD_REFRESH_EVERY,
         name="live-boards",
+    )
+    application.job_queue.run_repeating(
+        push_completed_everywhere,
+        interval=COMPLETED_PHASES_EVERY,
+        first=COMPLETED_PHASES_EVERY,
+        name="completed-phases",
     )
     application.job_queue.run_repeating(
         push_due_syntheses,

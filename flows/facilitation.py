@@ -264,6 +264,9 @@ class FacilitationService:
             done.add("2")
         return done
 
+    async def open_workshop_ids(self) -> list[int]:
+        return await workshops.open_ids(self.db)
+
     async def claim_push(self, *, workshop_id: int, phase: str) -> bool:
         """Whether this phase's synthesis is to be pushed now (only the first time)."""
         return await pushes.claim(self.db, workshop_id=workshop_id, phase=phase, now=self.clock())

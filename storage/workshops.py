@@ -170,3 +170,12 @@ async def set_phase(
             (to_text(when) if when else None, workshop_id),
         )
         return cursor.rowcount == 1
+
+
+async def open_ids(db: Database) -> list[int]:
+    """The ids of the workshops not closed."""
+    async with (
+        db.reading() as conn,
+        conn.execute("SELECT id FROM workshops WHERE closed_at IS NULL ORDER BY id") as rows,
+    ):
+        return [row["id"] for row in await rows.fetchall()]

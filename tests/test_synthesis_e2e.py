@@ -186,6 +186,9 @@ async def test_the_export_from_the_command_line(
     assert (out / "synthesis.md").read_text("utf-8").startswith("#")
     assert (out / "funnel.png").read_bytes().startswith(b"\x89PNG")
     assert await asyncio.to_thread(main, ["export", "Zz" * 8, "--out", str(out)]) == 2
+    not_a_folder = tmp_path / "a-file"
+    not_a_folder.write_text("x")
+    assert await asyncio.to_thread(main, ["export", code, "--out", str(not_a_folder)]) == 2
 
 
 async def test_the_board_is_edited_in_place_as_participants_answer(

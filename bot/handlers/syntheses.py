@@ -32,8 +32,9 @@ PHASES = ("1", "2", "agora")
 
 
 def _phase_and_code(args: list[str]) -> tuple[str | None, str | None]:
-    phase = args[0].lower() if args and args[0].lower() in PHASES else None
-    rest = args[1:] if phase else args
+    """The phase and the workshop code, in either order."""
+    phase = next((a.lower() for a in args if a.lower() in PHASES), None)
+    rest = [a for a in args if a.lower() not in PHASES]
     return phase, (rest[0] if rest else None)
 
 
@@ -216,6 +217,16 @@ async def push_completed_phases(context: ContextTypes.DEFAULT_TYPE, workshop_id:
             workshop = await runtime(context).service.workshop(workshop_id=workshop_id)
             if workshop is not None:
                 await push_synthesis(context, await facilitation.report_of(workshop), phase)
+
+
+async def push_completed_everywhere(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The job that catches a phase completed without a move through it (the last one
+    still in it paused, or erased their data)."""
+    state = runtime(context)
+    if state.facilitation_ is None:
+        return
+    for workshop_id in await state.facilitation.open_workshop_ids():
+        await push_completed_phases(context, workshop_id)
 
 
 async def push_due_syntheses(context: ContextTypes.DEFAULT_TYPE) -> None:
