@@ -215,9 +215,3 @@ class AgoraService:
         workshop = await workshops.get(self.db, workshop_id=participant.workshop_id)
         facilitators = await workshops.facilitators(self.db, workshop_id=participant.workshop_id)
         return Proposed(ProposalOutcome.PROPOSED, statement, workshop, tuple(facilitators))
-
-    async def statement(self, *, statement_id: int) -> Statement | None:
-        return await statements.get(self.db, statement_id=statement_id)
-
-    async def vote_of(self, *, participant_id: int, statement_id: int) -> str | None:
-        return await votes.value(self.db, participant_id=participant_id, statement_id=statement_id)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from enum import Enum
 
 from flows.codes import looks_like_code
@@ -36,7 +36,6 @@ class PhaseChange:
     workshop: Workshop
     changed: bool
     audience: list[Participant] = field(default_factory=list)
-    released: list[Participant] = field(default_factory=list)  # moved into phase 2 now
 
 
 class Decision(Enum):
@@ -90,14 +89,12 @@ class FacilitationService:
         """The workshop a facilitator command is about: the one `code` names, or the only one
         the user facilitates. Raises `NotAllowed` or `Ambiguous`."""
         if code is not None:
-            found = (
-                await workshops.find_by_code(self.db, code=code) if looks_like_code(code) else None
-            )
-            if found is None or not await workshops.is_facilitator(
-                self.db, workshop_id=found[0].id, user_id=user_id
+            named = await self.workshop_by_code(code)
+            if named is None or not await workshops.is_facilitator(
+                self.db, workshop_id=named.id, user_id=user_id
             ):
                 raise NotAllowed
-            return found[0]
+            return named
         mine = await workshops.facilitated_by(self.db, user_id=user_id)
         if not mine:
             raise NotAllowed
@@ -141,11 +138,9 @@ class FacilitationService:
         }
         # Released even when it was open already: someone may have reached the wait in the
         # same instant as the opening.
-        released = await participants.release_waiting(
-            self.db, workshop_id=workshop.id, targets=targets
-        )
+        await participants.release_waiting(self.db, workshop_id=workshop.id, targets=targets)
         audience = await participants.of_workshop(self.db, workshop_id=workshop.id)
-        return PhaseChange(await self._refresh(workshop), changed, audience, released)
+        return PhaseChange(await self._refresh(workshop), changed, audience)
 
     async def open_agora(self, *, user_id: int, code: str | None) -> PhaseChange:
         """Open the agora (once: a closed agora does not reopen)."""
@@ -278,6 +273,12 @@ class FacilitationService:
         workshop = await self.workshop_for(user_id=user_id, code=code)
         await pushes.set_due(self.db, workshop_id=workshop.id, when=when.astimezone(UTC))
         return workshop
+
+    def next_time(self, at: time, zone: tzinfo) -> datetime:
+        """The next moment the clock in `zone` shows `at`: today, or else tomorrow."""
+        now = self.clock().astimezone(zone)
+        when = datetime.combine(now.date(), at, tzinfo=zone)
+        return when if when > now else when + timedelta(days=1)
 
     async def due_syntheses(self) -> list[Workshop]:
         """The workshops whose asked-for synthesis time has come, each taken once."""

@@ -9,6 +9,18 @@ import aiosqlite
 from storage.db import Database, from_required_text, from_text, to_text
 from storage.models import Answer
 
+COLUMNS = "participant_id, question_id, value, answered_at, edited_at"
+
+
+def from_row(row: aiosqlite.Row) -> Answer:
+    return Answer(
+        participant_id=row["participant_id"],
+        question_id=row["question_id"],
+        value=row["value"],
+        answered_at=from_required_text(row["answered_at"]),
+        edited_at=from_text(row["edited_at"]),
+    )
+
 
 async def save(
     conn: aiosqlite.Connection, *, participant_id: int, question_id: str, value: str, now: datetime
@@ -40,16 +52,7 @@ async def for_participant(db: Database, *, participant_id: int) -> list[Answer]:
             (participant_id,),
         ) as rows,
     ):
-        return [
-            Answer(
-                participant_id=row["participant_id"],
-                question_id=row["question_id"],
-                value=row["value"],
-                answered_at=from_required_text(row["answered_at"]),
-                edited_at=from_text(row["edited_at"]),
-            )
-            for row in await rows.fetchall()
-        ]
+        return [from_row(row) for row in await rows.fetchall()]
 
 
 async def value_of(db: Database, *, participant_id: int, question_id: str) -> str | None:

@@ -72,6 +72,11 @@ class Database:
             yield self._connection
 
 
+def qualified(columns: str, table: str) -> str:
+    """A table's column list ("a, b") with the alias of a join ("t.a, t.b")."""
+    return ", ".join(f"{table}.{column.strip()}" for column in columns.split(","))
+
+
 def utc_now() -> datetime:
     """The current time, timezone-aware."""
     return datetime.now(UTC)

@@ -9,16 +9,16 @@ from enum import Enum
 import aiosqlite
 
 from storage import answers, statements, updates
-from storage.db import Database, from_required_text, from_text, to_text
+from storage.db import Database, from_required_text, from_text, qualified, to_text
 from storage.models import Participant
 
-_COLUMNS = (
+COLUMNS = (
     "id, workshop_id, user_id, category, language, state, joined_at, consented_at,"
     " finished_at, paused_at, prompt_message_id, offer_statement_id, offer_message_id"
 )
 
 
-def _participant(row: aiosqlite.Row) -> Participant:
+def from_row(row: aiosqlite.Row) -> Participant:
     return Participant(
         id=row["id"],
         workshop_id=row["workshop_id"],
@@ -38,10 +38,10 @@ def _participant(row: aiosqlite.Row) -> Participant:
 
 async def _fetch(conn: aiosqlite.Connection, participant_id: int) -> Participant | None:
     async with conn.execute(
-        f"SELECT {_COLUMNS} FROM participants WHERE id = ?", (participant_id,)
+        f"SELECT {COLUMNS} FROM participants WHERE id = ?", (participant_id,)
     ) as rows:
         row = await rows.fetchone()
-    return _participant(row) if row else None
+    return from_row(row) if row else None
 
 
 async def join(
@@ -65,12 +65,12 @@ async def join(
         )
         created = cursor.rowcount == 1
         async with conn.execute(
-            f"SELECT {_COLUMNS} FROM participants WHERE workshop_id = ? AND user_id = ?",
+            f"SELECT {COLUMNS} FROM participants WHERE workshop_id = ? AND user_id = ?",
             (workshop_id, user_id),
         ) as rows:
             row = await rows.fetchone()
         assert row is not None
-        participant = _participant(row)
+        participant = from_row(row)
         await conn.execute(
             "INSERT INTO users (user_id, current_participant_id, updated_at) VALUES (?, ?, ?)"
             " ON CONFLICT (user_id) DO UPDATE SET"
@@ -86,10 +86,10 @@ async def of_user(db: Database, *, user_id: int) -> list[Participant]:
     async with (
         db.reading() as conn,
         conn.execute(
-            f"SELECT {_COLUMNS} FROM participants WHERE user_id = ? ORDER BY id", (user_id,)
+            f"SELECT {COLUMNS} FROM participants WHERE user_id = ? ORDER BY id", (user_id,)
         ) as rows,
     ):
-        return [_participant(row) for row in await rows.fetchall()]
+        return [from_row(row) for row in await rows.fetchall()]
 
 
 async def get(db: Database, *, participant_id: int) -> Participant | None:
@@ -102,14 +102,14 @@ async def current(db: Database, *, user_id: int) -> Participant | None:
     async with (
         db.reading() as conn,
         conn.execute(
-            f"SELECT {', '.join('p.' + c.strip() for c in _COLUMNS.split(','))}"
+            f"SELECT {qualified(COLUMNS, 'p')}"
             " FROM participants p JOIN users u ON u.current_participant_id = p.id"
             " WHERE u.user_id = ?",
             (user_id,),
         ) as rows,
     ):
         row = await rows.fetchone()
-    return _participant(row) if row else None
+    return from_row(row) if row else None
 
 
 class StepWrite(Enum):
@@ -260,12 +260,12 @@ async def of_workshop(db: Database, *, workshop_id: int) -> list[Participant]:
     async with (
         db.reading() as conn,
         conn.execute(
-            f"SELECT {_COLUMNS} FROM participants"
+            f"SELECT {COLUMNS} FROM participants"
             " WHERE workshop_id = ? AND consented_at IS NOT NULL ORDER BY id",
             (workshop_id,),
         ) as rows,
     ):
-        return [_participant(row) for row in await rows.fetchall()]
+        return [from_row(row) for row in await rows.fetchall()]
 
 
 async def set_paused(db: Database, *, participant_id: int, paused: bool, now: datetime) -> None:

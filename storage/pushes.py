@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from storage import workshops
 from storage.db import Database, from_text, to_text
 from storage.models import Workshop
-from storage.workshops import _COLUMNS as WORKSHOP_COLUMNS
-from storage.workshops import _workshop
 
 
 async def claim(db: Database, *, workshop_id: int, phase: str, now: datetime) -> bool:
@@ -33,7 +32,7 @@ async def due(db: Database, *, now: datetime) -> list[tuple[Workshop, datetime]]
     async with (
         db.reading() as conn,
         conn.execute(
-            f"SELECT {WORKSHOP_COLUMNS}, synthesis_due_at FROM workshops"
+            f"SELECT {workshops.COLUMNS}, synthesis_due_at FROM workshops"
             " WHERE synthesis_due_at IS NOT NULL AND synthesis_due_at <= ?",
             (to_text(now),),
         ) as rows,
@@ -43,7 +42,7 @@ async def due(db: Database, *, now: datetime) -> list[tuple[Workshop, datetime]]
     for row in found:
         when = from_text(row["synthesis_due_at"])
         assert when is not None
-        result.append((_workshop(row), when))
+        result.append((workshops.from_row(row), when))
     return result
 
 

@@ -13,13 +13,13 @@ from storage import updates
 from storage.db import Database, from_required_text, from_text, to_text
 from storage.models import Statement
 
-_COLUMNS = (
+COLUMNS = (
     "id, workshop_id, number, participant_id, kind, source_category, target_category,"
     " question_id, text, status, created_at, decided_at, decided_by"
 )
 
 
-def _statement(row: aiosqlite.Row) -> Statement:
+def from_row(row: aiosqlite.Row) -> Statement:
     return Statement(
         id=row["id"],
         workshop_id=row["workshop_id"],
@@ -85,10 +85,10 @@ async def insert(
 
 async def _fetch(conn: aiosqlite.Connection, statement_id: int) -> Statement | None:
     async with conn.execute(
-        f"SELECT {_COLUMNS} FROM statements WHERE id = ?", (statement_id,)
+        f"SELECT {COLUMNS} FROM statements WHERE id = ?", (statement_id,)
     ) as rows:
         row = await rows.fetchone()
-    return _statement(row) if row else None
+    return from_row(row) if row else None
 
 
 async def get(db: Database, *, statement_id: int) -> Statement | None:
@@ -100,12 +100,12 @@ async def by_number(db: Database, *, workshop_id: int, number: int) -> Statement
     async with (
         db.reading() as conn,
         conn.execute(
-            f"SELECT {_COLUMNS} FROM statements WHERE workshop_id = ? AND number = ?",
+            f"SELECT {COLUMNS} FROM statements WHERE workshop_id = ? AND number = ?",
             (workshop_id, number),
         ) as rows,
     ):
         row = await rows.fetchone()
-    return _statement(row) if row else None
+    return from_row(row) if row else None
 
 
 async def of_step(db: Database, *, participant_id: int, question_id: str) -> list[Statement]:
@@ -113,23 +113,23 @@ async def of_step(db: Database, *, participant_id: int, question_id: str) -> lis
     async with (
         db.reading() as conn,
         conn.execute(
-            f"SELECT {_COLUMNS} FROM statements WHERE participant_id = ? AND question_id = ?"
+            f"SELECT {COLUMNS} FROM statements WHERE participant_id = ? AND question_id = ?"
             " ORDER BY id",
             (participant_id, question_id),
         ) as rows,
     ):
-        return [_statement(row) for row in await rows.fetchall()]
+        return [from_row(row) for row in await rows.fetchall()]
 
 
 async def of_participant(db: Database, *, participant_id: int) -> list[Statement]:
     async with (
         db.reading() as conn,
         conn.execute(
-            f"SELECT {_COLUMNS} FROM statements WHERE participant_id = ? ORDER BY id",
+            f"SELECT {COLUMNS} FROM statements WHERE participant_id = ? ORDER BY id",
             (participant_id,),
         ) as rows,
     ):
-        return [_statement(row) for row in await rows.fetchall()]
+        return [from_row(row) for row in await rows.fetchall()]
 
 
 async def of_workshop(
@@ -139,12 +139,12 @@ async def of_workshop(
     async with (
         db.reading() as conn,
         conn.execute(
-            f"SELECT {_COLUMNS} FROM statements WHERE workshop_id = ? AND status IN ({marks})"
+            f"SELECT {COLUMNS} FROM statements WHERE workshop_id = ? AND status IN ({marks})"
             " ORDER BY number",
             (workshop_id, *statuses),
         ) as rows,
     ):
-        return [_statement(row) for row in await rows.fetchall()]
+        return [from_row(row) for row in await rows.fetchall()]
 
 
 async def tally(db: Database, *, workshop_id: int) -> tuple[Counter[str], int]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from enum import Enum
 
+import aiosqlite
+
 from storage import updates
 from storage.db import Database, from_required_text, from_text, to_text
 from storage.models import Vote
@@ -16,6 +18,19 @@ class VoteWrite(Enum):
     SAME = "same"  # the same vote again: nothing changed
     DUPLICATE = "duplicate"  # the update was handled before
     GONE = "gone"  # the statement stopped being open to votes meanwhile
+
+
+COLUMNS = "statement_id, participant_id, value, voted_at, changed_at"
+
+
+def from_row(row: aiosqlite.Row) -> Vote:
+    return Vote(
+        statement_id=row["statement_id"],
+        participant_id=row["participant_id"],
+        value=row["value"],
+        voted_at=from_required_text(row["voted_at"]),
+        changed_at=from_text(row["changed_at"]),
+    )
 
 
 async def cast(
@@ -67,16 +82,7 @@ async def of_participant(db: Database, *, participant_id: int) -> list[Vote]:
             (participant_id,),
         ) as rows,
     ):
-        return [
-            Vote(
-                statement_id=row["statement_id"],
-                participant_id=row["participant_id"],
-                value=row["value"],
-                voted_at=from_required_text(row["voted_at"]),
-                changed_at=from_text(row["changed_at"]),
-            )
-            for row in await rows.fetchall()
-        ]
+        return [from_row(row) for row in await rows.fetchall()]
 
 
 async def value(db: Database, *, participant_id: int, statement_id: int) -> str | None:

@@ -6,16 +6,16 @@ from datetime import datetime
 
 import aiosqlite
 
-from storage.db import Database, from_required_text, from_text, to_text
+from storage.db import Database, from_required_text, from_text, qualified, to_text
 from storage.models import Workshop
 
-_COLUMNS = (
+COLUMNS = (
     "id, code, facilitator_code, title, journey_id, created_by, created_at, closed_at,"
     " peers_opened_at, agora_opened_at, agora_closed_at"
 )
 
 
-def _workshop(row: aiosqlite.Row) -> Workshop:
+def from_row(row: aiosqlite.Row) -> Workshop:
     return Workshop(
         id=row["id"],
         code=row["code"],
@@ -47,12 +47,12 @@ async def create(
     async with db.transaction() as conn:
         if source_update_id is not None:
             async with conn.execute(
-                f"SELECT {_COLUMNS} FROM workshops WHERE source_update_id = ?",
+                f"SELECT {COLUMNS} FROM workshops WHERE source_update_id = ?",
                 (source_update_id,),
             ) as rows:
                 existing = await rows.fetchone()
             if existing is not None:
-                return _workshop(existing)
+                return from_row(existing)
         cursor = await conn.execute(
             "INSERT INTO workshops (code, facilitator_code, title, journey_id, created_by,"
             " created_at, source_update_id, peers_opened_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -73,20 +73,20 @@ async def create(
             (workshop_id, created_by, to_text(now)),
         )
         async with conn.execute(
-            f"SELECT {_COLUMNS} FROM workshops WHERE id = ?", (workshop_id,)
+            f"SELECT {COLUMNS} FROM workshops WHERE id = ?", (workshop_id,)
         ) as rows:
             row = await rows.fetchone()
     assert row is not None
-    return _workshop(row)
+    return from_row(row)
 
 
 async def get(db: Database, *, workshop_id: int) -> Workshop | None:
     async with (
         db.reading() as conn,
-        conn.execute(f"SELECT {_COLUMNS} FROM workshops WHERE id = ?", (workshop_id,)) as rows,
+        conn.execute(f"SELECT {COLUMNS} FROM workshops WHERE id = ?", (workshop_id,)) as rows,
     ):
         row = await rows.fetchone()
-    return _workshop(row) if row else None
+    return from_row(row) if row else None
 
 
 async def find_by_code(db: Database, *, code: str) -> tuple[Workshop, bool] | None:
@@ -94,14 +94,14 @@ async def find_by_code(db: Database, *, code: str) -> tuple[Workshop, bool] | No
     async with (
         db.reading() as conn,
         conn.execute(
-            f"SELECT {_COLUMNS} FROM workshops WHERE code = ? OR facilitator_code = ?",
+            f"SELECT {COLUMNS} FROM workshops WHERE code = ? OR facilitator_code = ?",
             (code, code),
         ) as rows,
     ):
         row = await rows.fetchone()
     if row is None:
         return None
-    workshop = _workshop(row)
+    workshop = from_row(row)
     return workshop, workshop.facilitator_code == code
 
 
@@ -131,13 +131,13 @@ async def facilitated_by(db: Database, *, user_id: int) -> list[Workshop]:
     async with (
         db.reading() as conn,
         conn.execute(
-            f"SELECT {', '.join('w.' + c.strip() for c in _COLUMNS.split(','))}"
+            f"SELECT {qualified(COLUMNS, 'w')}"
             " FROM workshops w JOIN facilitators f ON f.workshop_id = w.id"
             " WHERE f.user_id = ? AND w.closed_at IS NULL ORDER BY w.id DESC",
             (user_id,),
         ) as rows,
     ):
-        return [_workshop(row) for row in await rows.fetchall()]
+        return [from_row(row) for row in await rows.fetchall()]
 
 
 async def facilitators(db: Database, *, workshop_id: int) -> list[int]:

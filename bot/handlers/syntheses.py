@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, time, timedelta
+from datetime import time
 from html import escape
 
 from babel.dates import format_datetime
@@ -25,7 +25,6 @@ from bot.runtime import runtime
 from flows.facilitation import Ambiguous, Report
 from flows.journey import Journey
 from flows.service import NotAllowed
-from storage.db import utc_now
 
 log = logging.getLogger(__name__)
 PHASES = ("1", "2", "agora")
@@ -130,10 +129,7 @@ async def _schedule(
     except ValueError:
         await reply_html(update, _("Give a time: /synthesis at 17:30"))
         return
-    now = utc_now().astimezone(state.settings.timezone)
-    when = datetime.combine(now.date(), at, tzinfo=state.settings.timezone)
-    if when <= now:
-        when += timedelta(days=1)
+    when = state.facilitation.next_time(at, state.settings.timezone)
     try:
         workshop = await state.facilitation.schedule_synthesis(
             user_id=user.id, code=args[1] if len(args) > 1 else None, when=when
