@@ -23,9 +23,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from bot.i18n import translations
 from flows.journey import Journey, Prompt
 from flows.synthesis import ALL, OTHERS, StatementResult, Synthesis
+from locales import translations
 
 WIDTH, HEIGHT, DPI = 8.0, 6.0, 150  # inches: 1200 × 900 px, a phone's width
 FONT, TITLE_FONT = 12, 15

@@ -57,9 +57,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = arguments.command or "run"
     try:
         settings = Settings.from_env()
-        from bot.i18n import translations
         from bot.settings import SUPPORTED_LANGUAGES
         from flows.journey import default_journey
+        from locales import translations
 
         default_journey()
         for language in SUPPORTED_LANGUAGES:

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.i18n import translations
 from bot.rendering import language_name, plain, vote_label
 from flows.agora import VOTES
 from flows.engine import BACK, FINISH, SKIP, TICK, UNTICK, JourneyEngine, Step
 from flows.journey import LANGUAGES
 from flows.service import StepView
+from locales import translations
 
 JOURNEY_PREFIX = "j"
 LANGUAGE_PREFIX = "lang"

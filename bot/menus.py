@@ -7,8 +7,8 @@ import logging
 from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from telegram.error import TelegramError
 
-from bot.i18n import translations
 from flows.journey import LANGUAGES
+from locales import translations
 
 log = logging.getLogger(__name__)
 

@@ -14,10 +14,17 @@ from babel.dates import format_datetime
 from babel.numbers import format_decimal
 from tqdm import tqdm
 
-from bot.i18n import translations
 from flows.engine import Problem, Progress, Rejection, Step
-from flows.journey import GROUP, OWN, Journey, Moment, Prompt
+from flows.journey import Journey, Moment, Prompt
 from flows.service import Board, StepView
+from locales import translations
+from reports.labels import (
+    filled,
+    group_name,
+    language_name,
+    statement_heading,
+    vote_label,
+)
 from storage.models import Statement, Workshop
 
 BAR_WIDTH = 10
@@ -59,26 +66,6 @@ def moment_heading(moment: Moment, moment_count: int, language: str) -> str:
     gettext = translator(language)
     return gettext("Moment {number} of {count} · {title}").format(
         number=moment.number, count=moment_count, title=local(moment.title, language)
-    )
-
-
-def group_name(journey: Journey, category_id: str | None, language: str) -> str:
-    """A category as a group ("les élus"), escaped; its id if the journey lacks it."""
-    category = journey.category(category_id or "")
-    return local(category.group, language) if category else escape(category_id or "")
-
-
-def category_name(journey: Journey, category_id: str | None, language: str) -> str:
-    category = journey.category(category_id or "")
-    return local(category.label, language) if category else escape(category_id or "")
-
-
-def filled(
-    journey: Journey, texts: Mapping[str, str], language: str, *, own: str | None, about: str | None
-) -> str:
-    """A phase 2 text, escaped, with its {own} and {group} placeholders filled in."""
-    return local(texts, language).format(
-        **{OWN: group_name(journey, own, language), GROUP: group_name(journey, about, language)}
     )
 
 
@@ -258,10 +245,6 @@ def with_skip(text: str, language: str) -> str:
     """A prompt as it reads once skipped."""
     gettext = translator(language)
     return f"{text}\n\n⏭️ " + gettext("Skipped")
-
-
-def language_name(code: str) -> str:
-    return {"fr": "Français", "en": "English"}.get(code, code)
 
 
 def consent_text(workshop_title: str, language: str) -> str:
@@ -520,26 +503,6 @@ def board_text(journey: Journey, board: Board, language: str, *, now: datetime) 
 
 
 # -- the agora -------------------------------------------------------------------------
-
-VOTE_ICONS = {"agree": "👍", "disagree": "👎", "pass": "🤷"}
-
-
-def vote_label(value: str, language: str) -> str:
-    gettext = translator(language)
-    labels = {"agree": gettext("Agree"), "disagree": gettext("Disagree"), "pass": gettext("Pass")}
-    return f"{VOTE_ICONS[value]} {labels[value]}"
-
-
-def statement_heading(journey: Journey, statement: Statement, language: str) -> str:
-    """What a statement is and whom it comes from (a category, never a person)."""
-    gettext = translator(language)
-    source = category_name(journey, statement.source_category, language)
-    if statement.kind == "request":
-        target = category_name(journey, statement.target_category, language)
-        return "🗣️ <b>" + gettext("Request") + f"</b> · {source} → {target}"
-    if statement.kind == "commitment":
-        return "🤝 <b>" + gettext("Commitment") + f"</b> · {source}"
-    return "💡 <b>" + gettext("Proposal") + f"</b> · {source}"
 
 
 def statement_text(

@@ -17,7 +17,6 @@ from typing import TypeVar
 from babel.numbers import format_decimal, format_percent
 
 from bot import rendering
-from bot.i18n import translations
 from flows.journey import Journey, Prompt
 from flows.synthesis import (
     ALL,
@@ -29,6 +28,8 @@ from flows.synthesis import (
     Tally,
     TextSummary,
 )
+from locales import translations
+from reports import labels
 
 PHASES = ("1", "2", "agora")
 QUOTE_LIMIT = 300  # a quoted answer: enough to read it, short enough for three a message
@@ -106,7 +107,7 @@ def share_messages(journey: Journey, synthesis: Synthesis, language: str) -> lis
     for result in resolutions:
         paragraphs.append(
             [
-                rendering.statement_heading(journey, result.statement, language),
+                labels.statement_heading(journey, result.statement, language),
                 _quoted(result.statement.text, language),
                 _tally_line(gettext("All"), result.overall, language),
             ]
@@ -119,7 +120,7 @@ def share_messages(journey: Journey, synthesis: Synthesis, language: str) -> lis
             summary = synthesis.commitments[category]
             commitments.append(
                 _labelled(
-                    f"<b>{rendering.category_name(journey, category, language)}</b>",
+                    f"<b>{labels.category_name(journey, category, language)}</b>",
                     _themes(summary, language)
                     if summary.themes
                     else _count(summary.respondents, "commitment", language),
@@ -151,12 +152,12 @@ def _threshold_lines(journey: Journey, synthesis: Synthesis, language: str) -> l
     count = rendering.number(synthesis.min_group, language)
     hidden = [
         gettext("{category} (folded into Others)").format(
-            category=rendering.category_name(journey, category, language)
+            category=labels.category_name(journey, category, language)
         )
         for category in grouping.folded
     ] + [
         gettext("{category} (left out)").format(
-            category=rendering.category_name(journey, category, language)
+            category=labels.category_name(journey, category, language)
         )
         for category in grouping.left_out
     ]
@@ -318,11 +319,10 @@ def _phase2(journey: Journey, synthesis: Synthesis, language: str) -> list[Parag
         per_category = synthesis.own.get(prompt.id, {})
         for category in _ordered(journey, per_category):
             summary = per_category[category]
-            text = rendering.filled(journey, prompt.text, language, own=category, about=None)
+            text = labels.filled(journey, prompt.text, language, own=category, about=None)
             paragraphs.append(
                 [
-                    f"<b>{rendering.category_name(journey, category, language)}</b>"
-                    f" · <i>{text}</i>",
+                    f"<b>{labels.category_name(journey, category, language)}</b> · <i>{text}</i>",
                     *_summary_lines(
                         summary, _count(summary.respondents, "answer", language), language
                     ),
@@ -403,7 +403,7 @@ def _phase2(journey: Journey, synthesis: Synthesis, language: str) -> list[Parag
         summary = synthesis.commitments[category]
         paragraphs.append(
             [
-                f"<b>{rendering.category_name(journey, category, language)}</b>",
+                f"<b>{labels.category_name(journey, category, language)}</b>",
                 *_summary_lines(
                     summary, _count(summary.respondents, "commitment", language), language
                 ),
@@ -478,7 +478,7 @@ def _statement_lines(journey: Journey, result: StatementResult, language: str) -
     gettext = rendering.translator(language)
     statement = result.statement
     lines = [
-        f"<b>{statement.number}.</b> " + rendering.statement_heading(journey, statement, language),
+        f"<b>{statement.number}.</b> " + labels.statement_heading(journey, statement, language),
         _quoted(statement.text, language),
         _tally_line(gettext("All"), result.overall, language),
     ]
@@ -636,7 +636,7 @@ def _md_phase2(journey: Journey, synthesis: Synthesis, language: str) -> list[st
     for prompt in peers.own:
         per_category = synthesis.own.get(prompt.id, {})
         for category in _ordered(journey, per_category):
-            text = rendering.filled(journey, prompt.text, language, own=category, about=None)
+            text = labels.filled(journey, prompt.text, language, own=category, about=None)
             summary = per_category[category]
             out += [f"#### {_md_group(journey, category, language)} · {_md_of_html(text)}", ""]
             out += _md_summary(summary, _count(summary.respondents, "answer", language), language)
@@ -744,9 +744,7 @@ def _md_agora(journey: Journey, synthesis: Synthesis, language: str) -> list[str
                         language,
                     )
                     if result.statement.target_category
-                    else rendering.category_name(
-                        journey, result.statement.source_category, language
-                    )
+                    else labels.category_name(journey, result.statement.source_category, language)
                 ),
                 _md(result.statement.text),
                 rendering.number(result.overall.agree, language),
@@ -884,12 +882,12 @@ def _group(journey: Journey, group: str, language: str) -> str:
         return gettext("All")
     if group == OTHERS:
         return gettext("Others")
-    return rendering.category_name(journey, group, language)
+    return labels.category_name(journey, group, language)
 
 
 def _pair(journey: Journey, source: str, target: str | None, language: str) -> str:
-    source_name = rendering.category_name(journey, source, language)
-    return f"{source_name} → {rendering.category_name(journey, target, language)}"
+    source_name = labels.category_name(journey, source, language)
+    return f"{source_name} → {labels.category_name(journey, target, language)}"
 
 
 def _kind(kind: str, language: str) -> str:
@@ -999,7 +997,7 @@ def _quoted(text: str, language: str) -> str:
 
 
 def _tally_line(label: str, tally: Tally, language: str) -> str:
-    icons = rendering.VOTE_ICONS
+    icons = labels.VOTE_ICONS
     counts = " · ".join(
         f"{icons[value]} {rendering.number(count, language)}"
         for value, count in (

@@ -10,7 +10,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, UnknownLocaleError
 
-SUPPORTED_LANGUAGES = ("fr", "en")
+from flows.journey import LANGUAGES
+
+SUPPORTED_LANGUAGES = LANGUAGES
 TELEGRAM_API_BASE_URL = "https://api.telegram.org/bot"
 
 

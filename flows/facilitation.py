@@ -13,20 +13,12 @@ from enum import Enum
 
 from flows.codes import looks_like_code
 from flows.engine import DONE, ONBOARDING, PEERS_WAIT, JourneyEngine
-from flows.service import NotAllowed
+from flows.errors import Ambiguous, NotAllowed
 from flows.synthesis import Synthesis, synthesise
 from storage import exports, participants, pushes, statements, users, workshops
 from storage.db import Database, utc_now
 from storage.exports import WorkshopRows
 from storage.models import Participant, Statement, Workshop
-
-
-class Ambiguous(Exception):
-    """The user facilitates several workshops and did not say which one."""
-
-    def __init__(self, choices: list[Workshop]) -> None:
-        super().__init__("several workshops")
-        self.choices = choices
 
 
 @dataclass(frozen=True)

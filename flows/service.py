@@ -27,15 +27,12 @@ from flows.engine import (
     Situation,
     Step,
 )
+from flows.errors import NotAllowed
 from storage import answers, participants, statements, updates, users, votes, workshops
 from storage.db import Database, utc_now
 from storage.models import Participant, Statement, Workshop
 from storage.participants import StepChange, StepWrite
 from storage.statements import NewStatement
-
-
-class NotAllowed(Exception):
-    """The user's role does not allow this action."""
 
 
 class JoinResult(Enum):

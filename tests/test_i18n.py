@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from bot.i18n import LOCALES_DIR, normalise_language, translations
 from bot.settings import SUPPORTED_LANGUAGES
+from locales import CATALOG_DIR as LOCALES_DIR
+from locales import normalise_language, translations
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -17,7 +17,7 @@ from bot import rendering
 from bot.handlers.replies import gettext_for, not_joined_text, reply_html, user_language
 from bot.menus import publish_role_commands
 from bot.runtime import LiveBoard, runtime
-from flows.service import NotAllowed
+from flows.errors import NotAllowed
 from storage.db import utc_now
 
 log = logging.getLogger(__name__)

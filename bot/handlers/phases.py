@@ -30,8 +30,8 @@ from bot.handlers.syntheses import push_synthesis
 from bot.keyboards import moderation_keyboard, parse_moderation_data
 from bot.runtime import runtime
 from flows.engine import DONE, ONBOARDING
-from flows.facilitation import Ambiguous, Decision, Moderated, PhaseChange
-from flows.service import NotAllowed
+from flows.errors import Ambiguous, NotAllowed
+from flows.facilitation import Decision, Moderated, PhaseChange
 
 log = logging.getLogger(__name__)
 

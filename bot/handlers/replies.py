@@ -11,13 +11,13 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from bot import rendering
-from bot.i18n import normalise_language, translations
 from bot.keyboards import step_keyboard
 from bot.menus import publish_role_commands
 from bot.runtime import Runtime, runtime
 from flows.engine import Problem, Step
-from flows.facilitation import Ambiguous
+from flows.errors import Ambiguous
 from flows.service import Outcome, Response, StepView
+from locales import normalise_language, translations
 from storage.models import Participant
 
 log = logging.getLogger(__name__)

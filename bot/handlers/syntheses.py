@@ -22,9 +22,9 @@ from bot.exporting import export_files
 from bot.handlers.agora import send_safely
 from bot.handlers.replies import gettext_for, guarded, refuse, reply_html, user_language
 from bot.runtime import runtime
-from flows.facilitation import Ambiguous, Report
+from flows.errors import Ambiguous, NotAllowed
+from flows.facilitation import Report
 from flows.journey import Journey
-from flows.service import NotAllowed
 
 log = logging.getLogger(__name__)
 PHASES = ("1", "2", "agora")

@@ -1,7 +1,8 @@
-"""Interface strings through gettext catalogs, per user language.
+"""The interface's words: gettext catalogs per language, and the code that loads them.
 
-The `.po` files under `locales/` are compiled in memory at start, so a fresh checkout
-needs no build step and a missing translation can never hide behind a stale `.mo`.
+The `.po` files beside this module ship inside the installed package and are compiled in
+memory at first use, so a fresh install needs no build step and a missing translation can
+never hide behind a stale `.mo`.
 """
 
 from __future__ import annotations
@@ -15,19 +16,22 @@ from babel import Locale, UnknownLocaleError
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from bot.settings import SUPPORTED_LANGUAGES
+from flows.journey import LANGUAGES
 
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+CATALOG_DIR = Path(__file__).resolve().parent
 DOMAIN = "messages"
+
+
+def catalog_path(language: str) -> Path:
+    return CATALOG_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
 @cache
 def translations(language: str) -> gettext.GNUTranslations:
     """The catalog for `language` (a supported language code)."""
-    po_path = LOCALES_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+    po_path = catalog_path(language)
     if not po_path.exists():
-        # Never fall back silently to English: run coopbot from its checkout
-        # (`pip install -e .`, as scripts/ensure-venv.sh does).
+        # Never fall back silently to English: a broken install must be seen at start.
         raise FileNotFoundError(f"the {language} catalog is missing: {po_path}")
     with po_path.open("rb") as po_file:
         catalog = read_po(po_file, locale=language, domain=DOMAIN)
@@ -45,4 +49,4 @@ def normalise_language(code: str | None, *, default: str) -> str:
         language = Locale.parse(code.replace("_", "-"), sep="-").language
     except (UnknownLocaleError, ValueError):
         return default
-    return language if language in SUPPORTED_LANGUAGES else default
+    return language if language in LANGUAGES else default

@@ -1,0 +1,2 @@
+"""What people read, without Telegram: the words, the synthesis as messages, documents and
+pictures. `bot/` sends what this package writes; nothing here imports `telegram`."""

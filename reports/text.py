@@ -1,0 +1,133 @@
+"""The one formatting module: translation, numbers, escaping, excerpts, quotes, and texts
+cut to Telegram's length, for the bot's views and the reports alike.
+
+Everything returned is HTML-safe: a text that came from a user or the journey file is
+escaped here, once, by the function that puts it into a message.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from html import escape, unescape
+
+from babel.numbers import format_decimal
+
+from flows.engine import text_length
+from locales import translations
+
+__all__ = [
+    "MESSAGE_LIMIT",
+    "decimal",
+    "escape",
+    "excerpt",
+    "local",
+    "messages_of",
+    "ngettext_for",
+    "number",
+    "plain",
+    "probability",
+    "quoted",
+    "split_message",
+    "strip_tags",
+    "translator",
+    "units",
+]
+
+MESSAGE_LIMIT = 4096  # Telegram's limit for a message, in UTF-16 code units
+_TAG = re.compile(r"<[^>]*>")
+
+units = text_length  # Telegram counts lengths in UTF-16 code units, as the engine does
+
+
+def translator(language: str) -> Callable[[str], str]:
+    """`gettext` for `language`."""
+    return translations(language).gettext
+
+
+def ngettext_for(language: str) -> Callable[[str, str, int], str]:
+    """`ngettext` for `language`."""
+    return translations(language).ngettext
+
+
+def number(value: int, language: str) -> str:
+    """An integer as the language writes it (1 234 in French, 1,234 in English)."""
+    return format_decimal(value, locale=language)
+
+
+def decimal(value: float, language: str) -> str:
+    """A median or quartile: as many decimals as it has, in the language's notation."""
+    return format_decimal(value, locale=language)
+
+
+def probability(value: float, language: str) -> str:
+    """A share between 0 and 1, with two decimals."""
+    return format_decimal(value, format="0.00", locale=language)
+
+
+def plain(texts: Mapping[str, str], language: str) -> str:
+    """A journey text in the user's language, as plain text (button labels, charts)."""
+    return texts.get(language) or texts["fr"]
+
+
+def local(texts: Mapping[str, str], language: str) -> str:
+    """A journey text in the user's language, escaped for HTML."""
+    return escape(plain(texts, language))
+
+
+def excerpt(text: str, limit: int = 160) -> str:
+    """The start of a user's text, escaped, so that a list of them stays readable (and
+    under Telegram's length limit)."""
+    short = text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    return escape(short)
+
+
+def quoted(text: str, language: str, *, limit: int | None = None) -> str:
+    """A user's text between the language's quotation marks, escaped (cut at `limit`)."""
+    inner = escape(text) if limit is None else excerpt(text, limit)
+    return f"« {inner} »" if language == "fr" else f"“{inner}”"
+
+
+def strip_tags(html: str) -> str:
+    """An HTML text as plain text: tags dropped, entities read."""
+    return unescape(_TAG.sub("", html))
+
+
+def split_message(blocks: Iterable[str], *, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Join paragraphs into as few messages as fit under Telegram's limit (a paragraph
+    longer than the limit is cut, which a statement of at most 2,000 characters never is)."""
+    messages: list[str] = []
+    current = ""
+    for block in blocks:
+        block = block[:limit]
+        candidate = f"{current}\n\n{block}" if current else block
+        if units(candidate) > limit:
+            messages.append(current)
+            current = block
+        else:
+            current = candidate
+    if current:
+        messages.append(current)
+    return messages
+
+
+def messages_of(paragraphs: Iterable[list[str]], *, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Paragraphs (lists of lines) as messages: a paragraph is cut between its lines when it
+    does not fit in one, and a single line too long for a message loses its tags and is
+    cut, rather than be cut in the middle of a tag."""
+    blocks: list[str] = []
+    for lines in paragraphs:
+        current: list[str] = []
+        size = 0
+        for line in lines:
+            if units(line) > limit:
+                line = excerpt(strip_tags(line), 600)
+            length = units(line)
+            if current and size + 1 + length > limit:
+                blocks.append("\n".join(current))
+                current, size = [], 0
+            size += length + (1 if current else 0)
+            current.append(line)
+        if current:
+            blocks.append("\n".join(current))
+    return split_message(blocks, limit=limit)
