@@ -26,7 +26,7 @@ from pathlib import Path
 
 from flows.agora import AgoraService
 from flows.engine import JourneyEngine
-from flows.journey import default_journey
+from flows.journey_file import default_journey
 from storage import participants
 from storage.db import Database
 

@@ -26,9 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.app import build_application, is_handling_updates, running
-from bot.emulator import BotApiEmulator, EmulatedUser
 from bot.settings import Settings
-from flows.journey import Journey, default_journey
+from flows.journey import Journey
+from flows.journey_file import default_journey
+from tgemu import BotApiEmulator, EmulatedUser
 
 ORGANISER_ID = 1
 START_LINK = "start="

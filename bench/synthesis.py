@@ -22,7 +22,7 @@ import sys
 import time
 from datetime import UTC, datetime
 
-from flows.journey import default_journey
+from flows.journey_file import default_journey
 from flows.synthesis import synthesise
 from storage.models import Answer, Participant, Statement, Vote
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import sqlite3
 import sys
 from collections.abc import Sequence
 
 from dotenv import find_dotenv, load_dotenv
 
 from bot.settings import Settings, SettingsError
-from flows.journey import JourneyError
+from flows.journey_file import JourneyError
 
 
 def _configure_logging(verbose: bool) -> None:
@@ -24,6 +23,8 @@ def _configure_logging(verbose: bool) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     logging.getLogger("transitions").setLevel(logging.WARNING)
+    # Its first start in a fresh home logs that it built a font cache.
+    logging.getLogger("matplotlib").setLevel(logging.WARNING)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -58,8 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
         from bot.settings import SUPPORTED_LANGUAGES
-        from flows.journey import default_journey
-        from locales import translations
+        from flows.journey_file import DEFAULT_JOURNEY, default_journey
+        from locales import catalog_path, translations
 
         default_journey()
         for language in SUPPORTED_LANGUAGES:
@@ -76,6 +77,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"coopbot: {problem}", file=sys.stderr)
         return 2
     if command == "check":
+        # Where they were found: an install that reads the wrong copy shows it here.
+        print(f"coopbot: journey file {DEFAULT_JOURNEY.resolve()}")
+        for language in SUPPORTED_LANGUAGES:
+            print(f"coopbot: {language} catalog {catalog_path(language).resolve()}")
+        print(f"coopbot: database {settings.database_path.resolve()}")
         print("coopbot: configuration, catalogs, journey and database are valid.")
         return 0
     if command == "export":
@@ -89,10 +95,10 @@ def _export(settings: Settings, code: str, out: str, language: str) -> int:
     """The same files as /export, written to `out`; for whoever runs coopbot's server."""
     from pathlib import Path
 
-    from bot.exporting import export_files
     from flows.engine import JourneyEngine
     from flows.facilitation import FacilitationService
-    from flows.journey import default_journey
+    from flows.journey_file import default_journey
+    from reports.files import export_files
     from storage.db import Database
 
     async def build() -> list[tuple[str, bytes]] | None:
@@ -131,7 +137,7 @@ def _export(settings: Settings, code: str, out: str, language: str) -> int:
 
 def _database_problem(settings: Settings) -> str | None:
     """Open and migrate the database once, so that a bad COOPBOT_DB stops with one line."""
-    from storage.db import Database
+    from storage.db import Database, DatabaseError
 
     async def probe() -> None:
         database = await Database.open(settings.database_path)
@@ -139,7 +145,7 @@ def _database_problem(settings: Settings) -> str | None:
 
     try:
         asyncio.run(probe())
-    except (OSError, sqlite3.Error, RuntimeError) as error:
+    except (OSError, DatabaseError, RuntimeError) as error:
         return f"COOPBOT_DB {settings.database_path} cannot be used: {error}"
     return None
 

@@ -1,4 +1,5 @@
-"""Scheduled work: housekeeping that keeps a long-running bot lean."""
+"""Every scheduled job: housekeeping that keeps a long-running bot lean, live boards, and
+syntheses pushed when a phase is over or at the time a facilitator asked for."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from datetime import timedelta
 
 from telegram.ext import Application, ContextTypes
 
-from bot.handlers.facilitator import refresh_live_boards
-from bot.handlers.syntheses import push_completed_everywhere, push_due_syntheses
 from bot.runtime import runtime
+from bot.views.board import refresh_live_boards
+from bot.views.syntheses import push_completed_phases, push_synthesis
 from storage import updates
 from storage.db import utc_now
 
@@ -33,26 +34,40 @@ async def prune_update_ledger(context: ContextTypes.DEFAULT_TYPE) -> None:
         log.info("forgot %d handled updates", removed)
 
 
+async def refresh_boards(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Edit the facilitators' live boards whose figures changed."""
+    state = runtime(context)
+    if state.service_ is not None:
+        await refresh_live_boards(state, context.bot)
+
+
+async def push_completed_everywhere(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Catch a phase completed without a move through it (the last one still in it paused,
+    or erased their data)."""
+    state = runtime(context)
+    if state.facilitation_ is None:
+        return
+    for workshop_id in await state.facilitation.open_workshop_ids():
+        await push_completed_phases(state, context.bot, workshop_id)
+
+
+async def push_due_syntheses(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send the syntheses asked for at a time."""
+    state = runtime(context)
+    if state.facilitation_ is None:
+        return
+    for workshop in await state.facilitation.due_syntheses():
+        found = await state.facilitation.report_of(workshop)
+        await push_synthesis(state, context.bot, found, None)
+
+
 def schedule(application: Application) -> None:
     assert application.job_queue is not None, "python-telegram-bot[job-queue] is required"
-    application.job_queue.run_repeating(
-        prune_update_ledger, interval=PRUNE_EVERY, first=PRUNE_EVERY, name="prune-updates"
-    )
-    application.job_queue.run_repeating(
-        refresh_live_boards,
-        interval=BOARD_REFRESH_EVERY,
-        first=BOARD_REFRESH_EVERY,
-        name="live-boards",
-    )
-    application.job_queue.run_repeating(
-        push_completed_everywhere,
-        interval=COMPLETED_PHASES_EVERY,
-        first=COMPLETED_PHASES_EVERY,
-        name="completed-phases",
-    )
-    application.job_queue.run_repeating(
-        push_due_syntheses,
-        interval=DUE_SYNTHESES_EVERY,
-        first=DUE_SYNTHESES_EVERY,
-        name="due-syntheses",
-    )
+    every = {
+        "prune-updates": (prune_update_ledger, PRUNE_EVERY),
+        "live-boards": (refresh_boards, BOARD_REFRESH_EVERY),
+        "completed-phases": (push_completed_everywhere, COMPLETED_PHASES_EVERY),
+        "due-syntheses": (push_due_syntheses, DUE_SYNTHESES_EVERY),
+    }
+    for name, (job, interval) in every.items():
+        application.job_queue.run_repeating(job, interval=interval, first=interval, name=name)

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.rendering import language_name, plain, vote_label
-from flows.agora import VOTES
 from flows.engine import BACK, FINISH, SKIP, TICK, UNTICK, JourneyEngine, Step
 from flows.journey import LANGUAGES
+from flows.kinds import StatementStatus, VoteValue
 from flows.service import StepView
-from locales import translations
+from reports.labels import language_name, vote_label
+from reports.text import plain, translator
 
 JOURNEY_PREFIX = "j"
 LANGUAGE_PREFIX = "lang"
 VOTE_PREFIX = "v"
 MODERATION_PREFIX = "mod"
+FORGET_PREFIX = "forget"
 MAX_CALLBACK_BYTES = 64
 
 
@@ -45,10 +45,6 @@ def parse_journey_data(data: str) -> JourneyButton | None:
     return JourneyButton(int(parts[1]), parts[2], parts[3])
 
 
-def _gettext(language: str) -> Callable[[str], str]:
-    return translations(language).gettext
-
-
 def step_keyboard(
     engine: JourneyEngine,
     participant_id: int,
@@ -59,7 +55,7 @@ def step_keyboard(
     view: StepView | None = None,
 ) -> InlineKeyboardMarkup | None:
     """The buttons for a step: its choices, then back/skip (or done) where they apply."""
-    gettext = _gettext(language)
+    gettext = translator(language)
 
     def button(label: str, value: str) -> InlineKeyboardButton:
         return InlineKeyboardButton(
@@ -134,7 +130,7 @@ def vote_keyboard(statement_id: int, language: str, *, current: str | None) -> I
                     ("✅ " if value == current else "") + vote_label(value, language),
                     callback_data=_checked(f"{VOTE_PREFIX}:{statement_id}:{value[0]}"),
                 )
-                for value in VOTES
+                for value in VoteValue
             ]
         ]
     )
@@ -144,7 +140,7 @@ def parse_vote_data(data: str) -> VoteButton | None:
     parts = data.split(":")
     if len(parts) != 3 or parts[0] != VOTE_PREFIX or not parts[1].isdigit():
         return None
-    value = next((v for v in VOTES if v[0] == parts[2]), None)
+    value = next((v for v in VoteValue if v[0] == parts[2]), None)
     return VoteButton(int(parts[1]), value) if value else None
 
 
@@ -161,14 +157,14 @@ def moderation_keyboard(
     statement_id: int, status: str, language: str
 ) -> InlineKeyboardMarkup | None:
     """Approve / reject for a pending statement, withdraw for an approved one."""
-    gettext = _gettext(language)
+    gettext = translator(language)
 
     def button(label: str, action: str) -> InlineKeyboardButton:
         return InlineKeyboardButton(
             label, callback_data=_checked(f"{MODERATION_PREFIX}:{statement_id}:{action[0]}")
         )
 
-    if status == "pending":
+    if status == StatementStatus.PENDING:
         return InlineKeyboardMarkup(
             [
                 [
@@ -177,7 +173,7 @@ def moderation_keyboard(
                 ]
             ]
         )
-    if status == "approved":
+    if status == StatementStatus.APPROVED:
         return InlineKeyboardMarkup([[button("🚫 " + gettext("Withdraw"), "withdraw")]])
     return None
 
@@ -194,3 +190,22 @@ def _checked(data: str) -> str:
     if len(data.encode()) > MAX_CALLBACK_BYTES:
         raise ValueError(f"callback_data over {MAX_CALLBACK_BYTES} bytes: {data!r}")
     return data
+
+
+def forget_keyboard(language: str) -> InlineKeyboardMarkup:
+    """Erase everything, or cancel (the confirmation of /forget)."""
+    gettext = translator(language)
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    gettext("Erase everything"), callback_data=f"{FORGET_PREFIX}:yes"
+                )
+            ],
+            [InlineKeyboardButton(gettext("Cancel"), callback_data=f"{FORGET_PREFIX}:no")],
+        ]
+    )
+
+
+def is_forget_confirmed(data: str) -> bool:
+    return data == f"{FORGET_PREFIX}:yes"

@@ -8,13 +8,13 @@ from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefaul
 from telegram.error import TelegramError
 
 from flows.journey import LANGUAGES
-from locales import translations
+from reports.text import translator
 
 log = logging.getLogger(__name__)
 
 
 def participant_commands(language: str) -> list[BotCommand]:
-    _ = translations(language).gettext
+    _ = translator(language)
     return [
         BotCommand("progress", _("Where you are in the workshop")),
         BotCommand("back", _("Go back to the previous question")),
@@ -31,7 +31,7 @@ def participant_commands(language: str) -> list[BotCommand]:
 
 def facilitation_commands(language: str) -> list[BotCommand]:
     """What facilitators do beyond what participants do."""
-    _ = translations(language).gettext
+    _ = translator(language)
     return [
         BotCommand("progress", _("Live progress of your workshops")),
         BotCommand("open", _("Open the second phase: /open peers")),
@@ -48,7 +48,7 @@ def facilitation_commands(language: str) -> list[BotCommand]:
 
 
 def organiser_commands(language: str) -> list[BotCommand]:
-    _ = translations(language).gettext
+    _ = translator(language)
     return [BotCommand("newsession", _("Create a workshop: /newsession title"))]
 
 

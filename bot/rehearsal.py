@@ -1,10 +1,14 @@
-"""The offline rehearsal: a whole workshop played against the built-in Bot API emulator.
+"""The offline rehearsal: a whole workshop played against the Bot API emulator (`tgemu`).
 
 Without a bot token, `coopbot run` plays one: an organiser creates a workshop, a
 facilitator opens their link, one participant per actor category walks the journey
 (by button and by text, in French and in English), and the facilitator reads the live
 board. Everything goes through the real bot and lands in the configured SQLite file,
 so a newcomer sees the product work before they create a bot with @BotFather.
+
+The emulator is test infrastructure with its own dependency (aiohttp, the extra
+`coopbot[rehearsal]`): it is imported only when a rehearsal starts, so the bot itself
+runs without it.
 """
 
 from __future__ import annotations
@@ -15,12 +19,15 @@ import sys
 from collections.abc import Coroutine
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from bot.app import build_application, is_handling_updates, running
-from bot.emulator import BotApiEmulator, EmulatedUser
 from bot.settings import Settings
-from flows.journey import Journey, Prompt, default_journey
+from flows.journey import Journey, Prompt
+from flows.journey_file import default_journey
+
+if TYPE_CHECKING:
+    from tgemu import BotApiEmulator, EmulatedUser
 
 ORGANISER_ID = 990_001
 FACILITATOR_ID = 990_002
@@ -77,12 +84,23 @@ def rehearsal_database(settings: Settings) -> Path:
 
 def rehearse(settings: Settings, *, out: TextIO | None = None) -> int:
     """Play the rehearsal and print what each person saw; 0 when it went through."""
+    try:
+        import tgemu  # noqa: F401  (needs aiohttp, which only the rehearsal extra installs)
+    except ModuleNotFoundError as missing:
+        print(
+            f"coopbot: the offline rehearsal needs {missing.name}, which this install lacks: "
+            "pip install 'coopbot[rehearsal]', or set TELEGRAM_BOT_TOKEN to run the bot.",
+            file=sys.stderr,
+        )
+        return 2
     return asyncio.run(
         _rehearse(replace(settings, database_path=rehearsal_database(settings)), out or sys.stdout)
     )
 
 
 async def _rehearse(settings: Settings, out: TextIO) -> int:
+    from tgemu import BotApiEmulator
+
     journey = default_journey()
     print(
         "coopbot: no TELEGRAM_BOT_TOKEN, so this is the offline rehearsal: a whole workshop "

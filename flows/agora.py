@@ -14,13 +14,12 @@ from datetime import datetime
 from enum import Enum
 
 from flows.engine import DONE, JourneyEngine, text_length
+from flows.kinds import StatementStatus, VoteValue
 from storage import participants, statements, votes, workshops
 from storage.db import Database, utc_now
 from storage.models import Participant, Statement, Workshop
 from storage.statements import Candidate
 from storage.votes import VoteWrite
-
-VOTES = ("agree", "disagree", "pass")
 
 
 def spread(participant_id: int, statement_id: int) -> int:
@@ -135,7 +134,7 @@ class AgoraService:
         self, *, user_id: int, update_id: int | None, statement_id: int, value: str
     ) -> Voted:
         """Record a vote once; changing it is pressing another button of the same statement."""
-        if value not in VOTES:
+        if value not in tuple(VoteValue):
             return Voted(VoteOutcome.INVALID)
         statement = await statements.get(self.db, statement_id=statement_id)
         if statement is None:  # erased with its author's data, or never existed
@@ -165,9 +164,9 @@ class AgoraService:
             return Voted(VoteOutcome.CLOSED, participant, statement)
         if workshop.agora_opened_at is None:
             return Voted(VoteOutcome.NOT_OPEN, participant, statement)
-        if statement.status == "withdrawn":
+        if statement.status == StatementStatus.WITHDRAWN:
             return Voted(VoteOutcome.WITHDRAWN, participant, statement)
-        if statement.status != "approved":
+        if statement.status != StatementStatus.APPROVED:
             return Voted(VoteOutcome.UNAVAILABLE, participant)
         written, _ = await votes.cast(
             self.db,

@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 
 from flows.engine import OTHER_SUFFIX
 from flows.journey import GROUP, OWN, Journey, Prompt
+from flows.kinds import Phase, StatementKind, StatementStatus
 from storage.models import Answer, Participant, Statement, Vote, Workshop
 
 COLUMNS = (
@@ -84,14 +85,14 @@ def rows(
         )
     for statement in statements:
         participant = who.get(statement.participant_id or 0)
-        if participant is None or statement.status == "rejected":
+        if participant is None or statement.status == StatementStatus.REJECTED:
             continue
         prompt = journey.prompt(statement.question_id or "")
         if prompt is not None:  # a request or a commitment, written in phase 2
-            phase, step = "2", prompt.id
+            phase, step = Phase.PEERS, prompt.id
             question = question_text(journey, prompt, language, participant.category)
         else:  # a statement proposed during the agora
-            phase, step, question = "agora", str(statement.number), "proposal"
+            phase, step, question = Phase.AGORA, str(statement.number), StatementKind.PROPOSAL
         yield (
             workshop.title,
             pseudonym(workshop, participant.id),

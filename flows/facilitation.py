@@ -14,6 +14,7 @@ from enum import Enum
 from flows.codes import looks_like_code
 from flows.engine import DONE, ONBOARDING, PEERS_WAIT, JourneyEngine
 from flows.errors import Ambiguous, NotAllowed
+from flows.kinds import Phase, StatementStatus
 from flows.synthesis import Synthesis, synthesise
 from storage import exports, participants, pushes, statements, users, workshops
 from storage.db import Database, utc_now
@@ -37,11 +38,15 @@ class Decision(Enum):
 
 
 _STATUS = {
-    Decision.APPROVE: "approved",
-    Decision.REJECT: "rejected",
-    Decision.WITHDRAW: "withdrawn",
+    Decision.APPROVE: StatementStatus.APPROVED,
+    Decision.REJECT: StatementStatus.REJECTED,
+    Decision.WITHDRAW: StatementStatus.WITHDRAWN,
 }
-_FROM = {Decision.APPROVE: "pending", Decision.REJECT: "pending", Decision.WITHDRAW: "approved"}
+_FROM = {
+    Decision.APPROVE: StatementStatus.PENDING,
+    Decision.REJECT: StatementStatus.PENDING,
+    Decision.WITHDRAW: StatementStatus.APPROVED,
+}
 
 
 @dataclass(frozen=True)
@@ -230,7 +235,7 @@ class FacilitationService:
         )
         return Report(workshop, synthesis, rows)
 
-    async def completed_phases(self, *, workshop_id: int) -> set[str]:
+    async def completed_phases(self, *, workshop_id: int) -> set[Phase]:
         """The phases ("1", "2") that every active participant (consented, not pausing)
         has finished; none while fewer are active than the anonymity threshold (the first
         to finish alone would otherwise trigger an empty synthesis)."""
@@ -244,17 +249,17 @@ class FacilitationService:
         if len(active) < self.min_group:
             return set()
         beyond_phase1 = {PEERS_WAIT, DONE, *(p.id for p in self.engine.peer_prompts)}
-        done: set[str] = set()
+        done: set[Phase] = set()
         if all(p.state in beyond_phase1 for p in active):
-            done.add("1")
+            done.add(Phase.MOMENTS)
         if all(p.state == DONE for p in active):
-            done.add("2")
+            done.add(Phase.PEERS)
         return done
 
     async def open_workshop_ids(self) -> list[int]:
         return await workshops.open_ids(self.db)
 
-    async def claim_push(self, *, workshop_id: int, phase: str) -> bool:
+    async def claim_push(self, *, workshop_id: int, phase: Phase) -> bool:
         """Whether this phase's synthesis is to be pushed now (only the first time)."""
         return await pushes.claim(self.db, workshop_id=workshop_id, phase=phase, now=self.clock())
 
@@ -297,6 +302,8 @@ class FacilitationService:
         """The workshop's statements that are approved or waiting for approval."""
         workshop = await self.workshop_for(user_id=user_id, code=code)
         found = await statements.of_workshop(
-            self.db, workshop_id=workshop.id, statuses=("approved", "pending")
+            self.db,
+            workshop_id=workshop.id,
+            statuses=(StatementStatus.APPROVED, StatementStatus.PENDING),
         )
         return workshop, found

@@ -28,6 +28,8 @@ from flows.engine import (
     Step,
 )
 from flows.errors import NotAllowed
+from flows.kinds import StatementStatus
+from flows.personal_data import personal_data
 from storage import answers, participants, statements, updates, users, votes, workshops
 from storage.db import Database, utc_now
 from storage.models import Participant, Statement, Workshop
@@ -314,7 +316,7 @@ class WorkshopService:
             made = await statements.of_step(
                 self.db, participant_id=stored.id, question_id=step.prompt.id
             )
-            if made and made[-1].status == "pending":
+            if made and made[-1].status == StatementStatus.PENDING:
                 moderate = made[-1]
         return Response(Outcome.MOVED, stored, now_step, step, decision, to_moderate=moderate)
 
@@ -340,7 +342,7 @@ class WorkshopService:
             text=move.statement,
             target_category=step.prompt.about,
             question_id=step.prompt.id,
-            status="pending" if moderated else "approved",
+            status=StatementStatus.PENDING if moderated else StatementStatus.APPROVED,
         )
 
     async def remember_prompt(self, *, participant_id: int, message_id: int | None) -> None:
@@ -374,63 +376,7 @@ class WorkshopService:
 
     async def personal_data(self, *, user_id: int) -> dict[str, object]:
         """Everything stored about the user, as JSON-ready data (their right of access)."""
-        participations = []
-        for participant in await participants.of_user(self.db, user_id=user_id):
-            workshop = await workshops.get(self.db, workshop_id=participant.workshop_id)
-            saved = await answers.for_participant(self.db, participant_id=participant.id)
-            made_by_others = await statements.of_workshop(
-                self.db,
-                workshop_id=participant.workshop_id,
-                statuses=("approved", "withdrawn", "pending", "rejected"),
-            )
-            made = await statements.of_participant(self.db, participant_id=participant.id)
-            cast = await votes.of_participant(self.db, participant_id=participant.id)
-            participations.append(
-                {
-                    "workshop": workshop.title if workshop else None,
-                    "category": participant.category,
-                    "language": participant.language,
-                    "position": participant.state,
-                    "joined_at": participant.joined_at.isoformat(),
-                    "consented_at": _iso(participant.consented_at),
-                    "finished_at": _iso(participant.finished_at),
-                    "answers": [
-                        {
-                            "question": answer.question_id,
-                            "answer": answer.value,
-                            "answered_at": answer.answered_at.isoformat(),
-                            "edited_at": _iso(answer.edited_at),
-                        }
-                        for answer in saved
-                    ],
-                    "statements": [
-                        {
-                            "kind": statement.kind,
-                            "text": statement.text,
-                            "status": statement.status,
-                            "created_at": statement.created_at.isoformat(),
-                        }
-                        for statement in made
-                    ],
-                    "votes": [
-                        {
-                            "statement": _statement_text(vote.statement_id, made_by_others),
-                            "vote": vote.value,
-                            "voted_at": vote.voted_at.isoformat(),
-                            "changed_at": _iso(vote.changed_at),
-                        }
-                        for vote in cast
-                    ],
-                }
-            )
-        return {
-            "telegram_user_id": user_id,
-            "language": await users.language(self.db, user_id=user_id),
-            "facilitates": [
-                w.title for w in await workshops.facilitated_by(self.db, user_id=user_id)
-            ],
-            "participations": participations,
-        }
+        return await personal_data(self.db, user_id=user_id)
 
     async def erase(self, *, user_id: int) -> int:
         """Erase the user's participations, answers, roles and preferences."""
@@ -516,12 +462,3 @@ class WorkshopService:
             board.by_category.setdefault(category, Counter())[column] += count
             board.total += count
         return board
-
-
-def _statement_text(statement_id: int, known: list[Statement]) -> str | None:
-    """The text a vote was about (as the participant saw it, without its author)."""
-    return next((s.text for s in known if s.id == statement_id), None)
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None

@@ -11,24 +11,19 @@ rules with a worked example.
 from __future__ import annotations
 
 import math
-import re
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
-
-import snowballstemmer
-from stop_words import get_stop_words
 
 from flows.engine import DONE, ONBOARDING, OTHER_SUFFIX, PEERS_WAIT
 from flows.journey import Journey
+from flows.kinds import StatementKind, StatementStatus
+from flows.themes import TextSummary, summarise_texts
 from storage.models import Answer, Participant, Statement, Vote
 
 OTHERS = "others"  # the group of folded small categories
 ALL = "all"  # everyone, for overall figures
-TOP_THEMES = 5
-QUOTES = 3
 # Pol.is: a statement is agreed (or disagreed) in a group when the smoothed probability
 # passes 0.5 with a one-sided z-test above 1.2816 (90 %).
 Z_90 = 1.2816
@@ -67,105 +62,6 @@ def group_by_threshold(counts: Mapping[str, int], order: Sequence[str], min_grou
     if sum(counts[c] for c in small) >= min_group:
         return Grouping(shown, folded=small)
     return Grouping(shown, left_out=small)
-
-
-# -- free text: themes and quotes -------------------------------------------------------
-
-_WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
-_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b")
-_HANDLE = re.compile(r"(?<!\w)@\w{3,}")
-_URL = re.compile(r"\bhttps?://\S+|\bwww\.\S+|\bt\.me/\S+", re.IGNORECASE)
-_PHONE = re.compile(r"(?<!\w)(?:\+\d{1,3}[\s./-]?)?(?:\(?\d\)?[\s./-]?){8,}\d(?!\w)")
-# A person's name as people write it: a title and a capitalised word, or two capitalised
-# words in a row that do not start the sentence ("Marie Dupont", "Mme Durand").
-_TITLED = re.compile(r"\b(?:M\.|Mme|Mlle|Monsieur|Madame|Mr\.?|Mrs\.?|Ms\.?)\s+[A-ZÀ-Ý][\w'-]+")
-_FULL_NAME = re.compile(r"(?<=[\w,;:)] )[A-ZÀ-Ý][a-zà-ÿ'-]+ [A-ZÀ-Ý][a-zà-ÿ'-]+")
-_STEMMERS = {"fr": "french", "en": "english"}
-
-
-@cache
-def _stemmer(language: str) -> snowballstemmer.Stemmer:
-    return snowballstemmer.stemmer(_STEMMERS.get(language, "french"))
-
-
-@cache
-def _stop_words(language: str) -> frozenset[str]:
-    return frozenset(get_stop_words(language if language in _STEMMERS else "fr"))
-
-
-def anonymise(text: str) -> str:
-    """A text without e-mail addresses, links, @handles, phone numbers, or what reads as a
-    person's name (a title and a name, or a first and last name within a sentence)."""
-    text = _EMAIL.sub("[e-mail]", text)
-    text = _URL.sub("[lien]", text)
-    text = _HANDLE.sub("@…", text)
-    text = _PHONE.sub("[tél.]", text)
-    text = _TITLED.sub("[nom]", text)
-    return _FULL_NAME.sub("[nom]", text)
-
-
-def stems(text: str, language: str) -> dict[str, str]:
-    """The significant words of a text, by stem (stop words dropped), each with the form
-    it took first."""
-    stop = _stop_words(language)
-    found: dict[str, str] = {}
-    for word in _WORD.findall(text.lower()):
-        if word not in stop:
-            found.setdefault(_stem(word, language), word)
-    return found
-
-
-@cache
-def _stem(word: str, language: str) -> str:
-    """Words recur across answers: each is stemmed once."""
-    return str(_stemmer(language).stemWord(word))
-
-
-@dataclass(frozen=True)
-class Theme:
-    word: str  # the most frequent form of the stem
-    count: int  # answers in which it appears
-
-
-@dataclass(frozen=True)
-class TextSummary:
-    respondents: int
-    themes: tuple[Theme, ...] = ()
-    quotes: tuple[str, ...] = ()
-
-
-def summarise_texts(texts: Sequence[tuple[str, str]], *, quotes: int = QUOTES) -> TextSummary:
-    """Themes (stems found in the most answers, at least two) and the most typical answers
-    (those whose words are the most shared), anonymised. `texts` holds (text, language)."""
-    texts = [(anonymise(text), language) for text, language in texts]
-    per_text = [stems(text, language) for text, language in texts]
-    frequency: Counter[str] = Counter()
-    forms: defaultdict[str, Counter[str]] = defaultdict(Counter)
-    for found in per_text:
-        frequency.update(found.keys())
-        for stem, form in found.items():
-            forms[stem][form] += 1
-    themes = tuple(
-        Theme(forms[stem].most_common(1)[0][0], count)
-        for stem, count in sorted(frequency.items(), key=lambda item: (-item[1], item[0]))
-        if count >= 2
-    )[:TOP_THEMES]
-
-    # How typical an answer is: how many other answers share its words, per word (its
-    # length softened by a square root, so that a long answer does not win by size).
-    typicality = [
-        sum(frequency[stem] - 1 for stem in found) / math.sqrt(len(found)) if found else 0.0
-        for found in per_text
-    ]
-    ranked = sorted(range(len(texts)), key=lambda i: (-typicality[i], len(texts[i][0]), i))
-    chosen: list[str] = []
-    for index in ranked:
-        quote = texts[index][0].strip()
-        if quote and quote not in chosen and typicality[index] > 0:
-            chosen.append(quote)
-        if len(chosen) == quotes:
-            break
-    return TextSummary(len(texts), themes, tuple(chosen))
 
 
 # -- scales -----------------------------------------------------------------------------
@@ -497,13 +393,16 @@ def _peers(
     authors: defaultdict[tuple[str, str] | str, set[int]] = defaultdict(set)
     for statement in statements:
         author = who.get(statement.participant_id or 0)
-        if author is None or statement.status not in ("approved", "withdrawn"):
+        if author is None or statement.status not in (
+            StatementStatus.APPROVED,
+            StatementStatus.WITHDRAWN,
+        ):
             continue
-        if statement.kind == "request" and statement.target_category:
+        if statement.kind == StatementKind.REQUEST and statement.target_category:
             pair = (statement.source_category, statement.target_category)
             requests[pair].append((statement.text, author.language))
             authors[pair].add(author.id)
-        elif statement.kind == "commitment":
+        elif statement.kind == StatementKind.COMMITMENT:
             commitments[statement.source_category].append((statement.text, author.language))
             authors[statement.source_category].add(author.id)
     synthesis.requests = {
@@ -536,7 +435,7 @@ def _agora(
             group = grouping.group_of(voter.category) or ""
             counted[vote.statement_id][(group, vote.value)] += 1
     for statement in statements:
-        if statement.status != "approved":
+        if statement.status != StatementStatus.APPROVED:
             continue
         per_group: dict[str, Counter[str]] = defaultdict(Counter)
         for (group, value), count in counted.get(statement.id, Counter()).items():

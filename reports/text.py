@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from html import escape, unescape
 
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, format_percent
 
 from flows.engine import text_length
 from locales import translations
@@ -25,6 +25,7 @@ __all__ = [
     "messages_of",
     "ngettext_for",
     "number",
+    "percent",
     "plain",
     "probability",
     "quoted",
@@ -55,9 +56,19 @@ def number(value: int, language: str) -> str:
     return format_decimal(value, locale=language)
 
 
-def decimal(value: float, language: str) -> str:
-    """A median or quartile: as many decimals as it has, in the language's notation."""
-    return format_decimal(value, locale=language)
+def decimal(value: float, language: str, *, places: int | None = None) -> str:
+    """A median or quartile: as many decimals as it has, in the language's notation; a
+    mean, with a fixed number of `places`, so that a chart's figures line up."""
+    if places is None:
+        return format_decimal(value, locale=language)
+    return format_decimal(
+        value, format="0" + ("." + "0" * places if places else ""), locale=language
+    )
+
+
+def percent(value: float, language: str) -> str:
+    """A share between 0 and 1 as a whole percentage (30 %, 30%)."""
+    return format_percent(value, locale=language)
 
 
 def probability(value: float, language: str) -> str:

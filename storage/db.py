@@ -16,6 +16,9 @@ import aiosqlite
 
 from storage.migrations import migrate
 
+# What a database that cannot be opened or migrated raises, for callers outside storage/.
+DatabaseError = aiosqlite.Error
+
 
 class Database:
     """The bot's SQLite database: WAL, foreign keys, and serialised transactions."""

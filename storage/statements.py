@@ -9,6 +9,7 @@ from datetime import datetime
 
 import aiosqlite
 
+from flows.kinds import StatementKind, StatementStatus
 from storage import updates
 from storage.db import Database, from_required_text, from_text, to_text
 from storage.models import Statement
@@ -45,7 +46,7 @@ class NewStatement:
     text: str
     target_category: str | None = None
     question_id: str | None = None
-    status: str = "approved"
+    status: str = StatementStatus.APPROVED
 
 
 async def insert(
@@ -133,7 +134,7 @@ async def of_participant(db: Database, *, participant_id: int) -> list[Statement
 
 
 async def of_workshop(
-    db: Database, *, workshop_id: int, statuses: tuple[str, ...] = ("approved",)
+    db: Database, *, workshop_id: int, statuses: tuple[str, ...] = (StatementStatus.APPROVED,)
 ) -> list[Statement]:
     marks = ", ".join("?" for _ in statuses)
     async with (
@@ -159,7 +160,7 @@ async def tally(db: Database, *, workshop_id: int) -> tuple[Counter[str], int]:
     ):
         found = await rows.fetchall()
     counts = Counter({row[0]: row[1] for row in found})
-    votes = sum(row[2] or 0 for row in found if row[0] == "approved")
+    votes = sum(row[2] or 0 for row in found if row[0] == StatementStatus.APPROVED)
     return counts, votes
 
 
@@ -237,6 +238,8 @@ async def propose(
         return await insert(
             conn,
             participant_id=participant_id,
-            new=NewStatement(kind="proposal", text=text, status="pending"),
+            new=NewStatement(
+                kind=StatementKind.PROPOSAL, text=text, status=StatementStatus.PENDING
+            ),
             now=now,
         )

@@ -14,9 +14,10 @@ import pytest
 from telegram.ext import Application
 
 from bot.app import build_application, is_handling_updates, running
-from bot.emulator import BotApiEmulator, EmulatedUser
 from bot.settings import Settings
-from flows.journey import Journey, default_journey
+from flows.journey import Journey
+from flows.journey_file import default_journey
+from tgemu import BotApiEmulator, EmulatedUser
 
 ORGANISER_ID = 500
 START_LINK = re.compile(r"start=([A-Za-z0-9_-]+)")

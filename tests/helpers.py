@@ -6,8 +6,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
 
-from bot.emulator import BotApiEmulator, EmulatedUser
 from flows.journey import Journey, Prompt
+from tgemu import BotApiEmulator, EmulatedUser
 
 CONSENT_LABEL = {"fr": "✅ J'accepte", "en": "✅ I agree"}
 LANGUAGE_LABEL = {"fr": "Français", "en": "English"}

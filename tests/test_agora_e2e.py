@@ -10,8 +10,6 @@ from pathlib import Path
 
 from telegram.ext import Application
 
-from bot.emulator import BotApiEmulator, EmulatedUser
-from bot.emulator.models import SentMessage
 from bot.settings import Settings
 from flows.journey import Journey
 from tests.conftest import ORGANISER_ID, bot_running, create_workshop, facilitator_code
@@ -23,6 +21,8 @@ from tests.helpers import (
     plan_phase_one,
     plan_phase_two,
 )
+from tgemu import BotApiEmulator, EmulatedUser
+from tgemu.models import SentMessage
 
 VOTE_DATA = re.compile(r"^v:(\d+):([adp])$")
 VOTE_CODES = {"a": "agree", "d": "disagree", "p": "pass"}

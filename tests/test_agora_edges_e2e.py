@@ -6,8 +6,6 @@ import sqlite3
 
 from telegram.ext import Application
 
-from bot.emulator import BotApiEmulator, EmulatedUser
-from bot.emulator.models import SentMessage
 from bot.settings import Settings
 from flows.journey import Journey
 from tests.conftest import ORGANISER_ID, create_workshop, participant_row, stored_answers
@@ -27,6 +25,8 @@ from tests.test_agora_e2e import (
     statement_ids,
     votes_of,
 )
+from tgemu import BotApiEmulator, EmulatedUser
+from tgemu.models import SentMessage
 
 
 def current_offer(user: EmulatedUser) -> SentMessage:

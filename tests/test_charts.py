@@ -12,7 +12,10 @@ from dataclasses import replace
 
 import pytest
 
-from bot.charts import (
+from flows.journey import Journey
+from flows.journey_file import default_journey
+from flows.synthesis import STAGES, Synthesis, synthesise
+from reports.charts import (
     ChartLabels,
     agora_chart,
     agora_order,
@@ -23,8 +26,6 @@ from bot.charts import (
     relation_means,
     shorten,
 )
-from flows.journey import Journey, default_journey
-from flows.synthesis import STAGES, Synthesis, synthesise
 from tests.synthesis_data import forty
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -144,5 +145,5 @@ def test_nothing_to_show(journey: Journey, empty: Synthesis, french: ChartLabels
 
 
 def test_no_pyplot_so_nothing_global() -> None:
-    script = "import sys, bot.charts; sys.exit('matplotlib.pyplot' in sys.modules)"
+    script = "import sys, reports.charts; sys.exit('matplotlib.pyplot' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", script], check=False).returncode == 0

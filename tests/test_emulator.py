@@ -14,7 +14,15 @@ import httpx
 import pytest
 import telegram
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken, RetryAfter
+from telegram.error import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TimedOut,
+)
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -27,28 +35,31 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from bot.emulator import ApiCall, BotApiEmulator, EmulatedUser, SentMessage
-from bot.emulator.errors import NOT_MODIFIED, QUERY_TOO_OLD
-from bot.emulator.html_entities import parse_html
-from bot.emulator.markdown import parse_markdown, parse_markdown_v2
-from bot.emulator.users import TINY_PNG
+from tgemu import ApiCall, BotApiEmulator, EmulatedUser, SentMessage
+from tgemu.errors import NOT_MODIFIED, QUERY_TOO_OLD
+from tgemu.html_entities import parse_html
+from tgemu.markdown import parse_markdown, parse_markdown_v2
+from tgemu.users import TINY_PNG
 
 CHAT = 1001
 # Loaded once: reading the CA bundle for every client would dominate the run time.
 TLS = ssl.create_default_context()
 
 
-def request() -> HTTPXRequest:
-    return HTTPXRequest(httpx_kwargs={"verify": TLS})
+def request(read_timeout: float = 5.0) -> HTTPXRequest:
+    """python-telegram-bot's HTTP client; 5 s is its own default read timeout."""
+    return HTTPXRequest(read_timeout=read_timeout, httpx_kwargs={"verify": TLS})
 
 
-def client(emu: BotApiEmulator, token: str | None = None) -> telegram.Bot:
+def client(
+    emu: BotApiEmulator, token: str | None = None, *, read_timeout: float = 5.0
+) -> telegram.Bot:
     """A plain client (no rate limiter, no defaults) for the emulator."""
     return telegram.Bot(
         token or emu.token,
         base_url=emu.base_url,
         base_file_url=emu.base_file_url,
-        request=request(),
+        request=request(read_timeout),
         get_updates_request=request(),
     )
 
@@ -663,6 +674,99 @@ async def test_the_rate_limiter_retries_through_a_429() -> None:
             await application.bot.send_message(CHAT, "two")  # 429, waits 1 s, retried
     assert user.texts() == ["one", "two"]
     assert [c.error_code for c in emu.rejected] == [429]
+
+
+# Time-outs: a call held unanswered, as on a failing network.
+
+# Short, so a held call costs the test a fraction of a second (the default is 5 s).
+READ_TIMEOUT = 0.3
+
+
+async def test_a_timed_out_call_raises_timed_out_and_the_next_one_is_delivered(
+    emu: BotApiEmulator, tg: telegram.Bot, alice: EmulatedUser
+) -> None:
+    await drain(tg)  # so that wait_idle below waits for the held call only
+    emu.time_out(CHAT)
+    async with client(emu, read_timeout=READ_TIMEOUT) as bot:
+        started = time.monotonic()
+        with pytest.raises(TimedOut):
+            await bot.send_message(CHAT, "lost")
+        assert READ_TIMEOUT <= time.monotonic() - started < 5  # the client gave up, not us
+        await emu.wait_idle()  # the held call ends when its client hangs up
+        sent = await bot.send_message(CHAT, "delivered")
+    assert alice.texts() == ["delivered"] and sent.message_id == alice.last.message_id
+    held, delivered = [c for c in emu.calls if c.method == "sendMessage"]
+    assert held.timed_out and not held.ok and held.error_code is None
+    assert "timed out" in str(held) and held.params["text"] == "lost"
+    assert delivered.ok and not delivered.timed_out
+    assert emu.timed_out == [held]
+    assert emu.rejected == []  # a time-out is no refusal: the fixtures' check ignores it
+
+
+async def test_time_outs_hold_only_that_chats_message_calls_and_count_down(
+    emu: BotApiEmulator, tg: telegram.Bot, alice: EmulatedUser
+) -> None:
+    bob = emu.user(CHAT + 1, first_name="Bob")
+    await bob.send("hi")
+    await drain(tg)
+    first = await tg.send_message(CHAT, "one", reply_markup=_keyboard(("A", "a")))
+    emu.time_out(CHAT, times=2)
+    emu.time_out(CHAT)  # adds up: three calls
+    async with client(emu, read_timeout=READ_TIMEOUT) as bot:
+        await bot.send_message(bob.id, "to Bob")  # another chat
+        await bot.send_chat_action(CHAT, "typing")  # not a message
+        await bot.get_chat(CHAT)
+        with pytest.raises(TimedOut):
+            await bot.edit_message_text("two", CHAT, first.message_id)
+        with pytest.raises(TimedOut):
+            await bot.edit_message_reply_markup(CHAT, first.message_id, reply_markup=None)
+        with pytest.raises(TimedOut):
+            await bot.send_document(CHAT, b"%PDF-1.4", filename="a.pdf")
+        await bot.edit_message_text("three", CHAT, first.message_id)
+    await emu.wait_idle()
+    assert alice.texts() == ["three"] and alice.last.edited == 1 and alice.last.labels == []
+    assert bob.texts() == ["to Bob"] and alice.chat_actions == ["typing"]
+    assert [c.method for c in emu.timed_out] == [
+        "editMessageText",
+        "editMessageReplyMarkup",
+        "sendDocument",
+    ]
+    assert emu.rejected == []
+
+
+async def test_a_call_telegram_would_refuse_is_refused_not_held(
+    emu: BotApiEmulator, tg: telegram.Bot, alice: EmulatedUser
+) -> None:
+    """A time-out never hides a bad call from `rejected`; it stays due for the next one."""
+    emu.time_out(CHAT)
+    with pytest.raises(BadRequest):
+        await tg.send_message(CHAT, "<b>unclosed", parse_mode="HTML")
+    with pytest.raises(BadRequest):
+        await tg.edit_message_text("x", CHAT, 9999)
+    assert emu.timed_out == [] and len(emu.rejected) == 2
+    await drain(tg)
+    async with client(emu, read_timeout=READ_TIMEOUT) as bot:
+        with pytest.raises(TimedOut):
+            await bot.send_message(CHAT, "<b>closed</b>", parse_mode="HTML")
+    await emu.wait_idle()
+    assert alice.messages == [] and len(emu.timed_out) == 1
+    with pytest.raises(ValueError):
+        emu.time_out(CHAT, times=0)
+
+
+async def test_a_held_call_is_hung_up_after_max_hold() -> None:
+    """A client that would wait longer than `max_hold` is disconnected: no test hangs."""
+    async with BotApiEmulator(max_hold=0.2) as emu:
+        user = emu.user(CHAT)
+        await user.send("hello")
+        emu.time_out(CHAT)
+        async with client(emu, read_timeout=30) as bot:
+            started = time.monotonic()
+            with pytest.raises(NetworkError):
+                await bot.send_message(CHAT, "lost")
+            assert time.monotonic() - started < 5
+            await bot.send_message(CHAT, "delivered")
+    assert user.texts() == ["delivered"] and len(emu.timed_out) == 1
 
 
 async def test_redeliver_sends_the_same_update_id_again(emu: BotApiEmulator) -> None:

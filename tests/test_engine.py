@@ -18,7 +18,7 @@ from flows.engine import (
     Rejection,
     Situation,
 )
-from flows.journey import default_journey
+from flows.journey_file import default_journey
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from flows.journey import DEFAULT_JOURNEY, LANGUAGES, JourneyError, default_journey, load_journey
+from flows.journey import LANGUAGES
+from flows.journey_file import DEFAULT_JOURNEY, JourneyError, default_journey, load_journey
 
 
 def test_shipped_journey_has_nine_moments_and_four_categories() -> None:
@@ -57,6 +58,63 @@ def test_an_about_prompt_id_must_leave_room_for_the_category(tmp_path: Path) -> 
     path = _broken(tmp_path, 'id = "obs"', 'id = "obstacles_now"')
     with pytest.raises(JourneyError, match="too long"):
         load_journey(path)
+
+
+def test_about_prompts_name_themselves_for_the_synthesis() -> None:
+    peers = default_journey().peers
+    assert peers is not None
+    about = {prompt.id: prompt for prompt in peers.about}
+    assert [prompt.id for prompt in peers.about if prompt.gradient] == ["rel"]
+    assert about["obs"].synthesis_title == {
+        "fr": "Obstacles\u00a0: ce qui freine, les trois les plus choisis",
+        "en": "Obstacles: what gets in the way, the three most chosen",
+    }
+    assert about["req"].synthesis_title == {}  # named by its id in the synthesis
+    assert not any(prompt.synthesis_title or prompt.gradient for prompt in peers.own)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key", "problem", "at"),
+    [
+        (
+            'id = "p2_role"\n',
+            'id = "p2_role"\ngradient = true\n',
+            "peers.own[0].gradient",
+            "only a [peers.about] prompt",
+            ("gradient = true", 2),  # after the file's comment, the first
+        ),
+        (
+            'synthesis_title.en = "Obstacles',
+            'synthesis_title.de = "Obstacles',
+            "peers.about.prompts[1].synthesis_title.de",
+            "unknown key",
+            ("synthesis_title.de", 1),
+        ),
+        (
+            'id = "obs"\n',
+            'id = "obs"\ngradient = true\n',
+            "peers.about.prompts[1].gradient",
+            "only a 'choice' prompt",
+            ("gradient = true", 3),  # after the comment and the relation prompt's
+        ),
+        (
+            'id = "lev"\nkind = "multi"\noptional = true\nother = true\n',
+            'id = "lev"\nkind = "choice"\noptional = true\ngradient = true\n',
+            "peers.about.prompts[2].gradient",
+            "only one prompt can be the relation gradient",
+            ("gradient = true", 3),
+        ),
+    ],
+)
+def test_synthesis_title_and_gradient_are_checked(
+    tmp_path: Path, old: str, new: str, key: str, problem: str, at: tuple[str, int]
+) -> None:
+    path = _broken(tmp_path, old, new)
+    with pytest.raises(JourneyError) as caught:
+        load_journey(path)
+    assert caught.value.key == key
+    assert problem in caught.value.problem
+    assert caught.value.line == _line_of(path, *at)
 
 
 def test_every_journey_text_exists_in_both_languages() -> None:

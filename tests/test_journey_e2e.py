@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from bot.emulator import BotApiEmulator
 from bot.settings import Settings
 from flows.journey import Journey
 from tests.conftest import bot_running, create_workshop, participant_row, stored_answers
 from tests.helpers import answer_prompts, onboard
+from tgemu import BotApiEmulator
 
 
 async def test_a_participant_walks_the_eight_moments_in_french(

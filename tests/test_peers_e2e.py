@@ -9,7 +9,6 @@ from pathlib import Path
 
 from telegram.ext import Application
 
-from bot.emulator import BotApiEmulator
 from bot.settings import Settings
 from flows.journey import Journey
 from tests.conftest import ORGANISER_ID, create_workshop, participant_row, stored_answers
@@ -22,6 +21,7 @@ from tests.helpers import (
     plan_phase_one,
     plan_phase_two,
 )
+from tgemu import BotApiEmulator
 
 _STATE_IN_BUTTON = re.compile(r"^j:\d+:([a-z0-9_]+):")
 

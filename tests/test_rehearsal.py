@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import io
 import sqlite3
+import sys
 from pathlib import Path
+
+import pytest
 
 from bot.rehearsal import PARTICIPANTS, rehearse
 from bot.settings import Settings
@@ -46,3 +49,17 @@ def test_the_rehearsal_plays_a_workshop_into_sqlite(tmp_path: Path) -> None:
     # Everybody voted on every statement but their own.
     assert votes == (2 * count + 1) * count - (2 * count + 1) and closed is not None
     assert "L'agora est ouverte" in transcript
+
+
+def test_without_the_rehearsal_extra_it_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An install without `coopbot[rehearsal]` has no aiohttp: one line, no traceback."""
+    monkeypatch.setitem(sys.modules, "aiohttp", None)  # importing it now fails
+    for name in [n for n in sys.modules if n == "tgemu" or n.startswith("tgemu.")]:
+        monkeypatch.delitem(sys.modules, name)
+    assert rehearse(Settings(database_path=tmp_path / "coopbot.sqlite3")) == 2
+    said = capsys.readouterr()
+    assert said.out == "" and said.err.count("\n") == 1
+    assert "aiohttp" in said.err and "pip install 'coopbot[rehearsal]'" in said.err
+    assert list(tmp_path.iterdir()) == []  # no rehearsal database was started

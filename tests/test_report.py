@@ -9,10 +9,15 @@ from html.parser import HTMLParser
 
 import pytest
 
-from bot import report
 from flows.engine import OTHER_SUFFIX
-from flows.journey import Journey, default_journey
+from flows.journey import Journey
+from flows.journey_file import default_journey
+from flows.kinds import Phase
 from flows.synthesis import Synthesis, TextSummary, synthesise
+from reports.document import summarised
+from reports.markdown import markdown_report
+from reports.messages import share_messages, summary_lines, synthesis_messages
+from reports.text import messages_of
 from storage.models import Answer, Participant, Vote
 from tests.synthesis_data import (
     INTENTIONS_EN,
@@ -160,13 +165,13 @@ def assert_telegram_html(messages: list[str]) -> None:
 
 def all_messages(journey: Journey, synthesis: Synthesis, language: str) -> list[str]:
     return [
-        *report.synthesis_messages(journey, synthesis, language),
+        *synthesis_messages(journey, synthesis, language),
         *(
             message
-            for phase in report.PHASES
-            for message in report.synthesis_messages(journey, synthesis, language, phase=phase)
+            for phase in Phase
+            for message in synthesis_messages(journey, synthesis, language, phase=phase)
         ),
-        *report.share_messages(journey, synthesis, language),
+        *share_messages(journey, synthesis, language),
     ]
 
 
@@ -192,14 +197,14 @@ def test_participants_html_and_long_texts_are_escaped_and_cut(
     assert "&lt;b&gt;bold&lt;/b&gt; &amp;" in text
     assert LONG[:200] not in text  # escaped and cut
     assert "x" * 300 not in text and f"{'x' * 39}… (2)" in text  # a long theme is cut too
-    assert len(report.synthesis_messages(journey, hostile, language)) > 1
+    assert len(synthesis_messages(journey, hostile, language)) > 1
 
 
 def test_the_synthesis_says_what_the_threshold_left_out(
     journey: Journey, synthesis: Synthesis
 ) -> None:
-    for phase in (None, *report.PHASES):
-        first = report.synthesis_messages(journey, synthesis, "en", phase=phase)[0]
+    for phase in (None, *Phase):
+        first = synthesis_messages(journey, synthesis, "en", phase=phase)[0]
         assert (
             "Groups under 3 respondents are not shown on their own: "
             "State officer in the territory (left out)." in first
@@ -207,19 +212,19 @@ def test_the_synthesis_says_what_the_threshold_left_out(
 
 
 def test_phase_one(journey: Journey, synthesis: Synthesis) -> None:
-    text = "\n".join(report.synthesis_messages(journey, synthesis, "en", phase="1"))
+    text = "\n".join(synthesis_messages(journey, synthesis, "en", phase="1"))
     assert "Joined: <b>42</b>" in text and "Finished: <b>38</b>" in text
     assert "Moment 1 · Arrival" in text or "Moment 1 · " in text
     assert "median 3.5, quartiles 2–5, from 1 to 5: 0·7·0·0·7" in text  # socio-economic
     assert "confiance (4)" in text and "trust (2)" in text
     assert "<blockquote>" in text and "camille.martin" not in text  # anonymised quotes
     assert "Phase 2" not in text and "The agora" not in text
-    french = "\n".join(report.synthesis_messages(journey, synthesis, "fr", phase="1"))
+    french = "\n".join(synthesis_messages(journey, synthesis, "fr", phase="1"))
     assert "3,5" in french
 
 
 def test_phase_two(journey: Journey, synthesis: Synthesis) -> None:
-    text = "\n".join(report.synthesis_messages(journey, synthesis, "en", phase="2"))
+    text = "\n".join(synthesis_messages(journey, synthesis, "en", phase="2"))
     assert (
         "Elected official → Local-authority officer: mostly Partnership: we look for "
         "consensus (8 of 12)" in text
@@ -233,11 +238,11 @@ def test_phase_two(journey: Journey, synthesis: Synthesis) -> None:
     assert "calendriers" in text  # the typed "other" obstacles
     assert "Joined:" not in text and "The agora" not in text
     with pytest.raises(ValueError):
-        report.synthesis_messages(journey, synthesis, "en", phase="3")
+        synthesis_messages(journey, synthesis, "en", phase="3")
 
 
 def test_agora(journey: Journey, synthesis: Synthesis) -> None:
-    text = "\n".join(report.synthesis_messages(journey, synthesis, "en", phase="agora"))
+    text = "\n".join(synthesis_messages(journey, synthesis, "en", phase="agora"))
     for section in ("Proposed resolutions", "Divisive statements", "Uncertain statements"):
         assert section in text
     assert "Nous associer dès le début" in text
@@ -249,7 +254,7 @@ def test_agora(journey: Journey, synthesis: Synthesis) -> None:
 
 
 def test_share_has_no_quote_but_the_resolutions(journey: Journey, synthesis: Synthesis) -> None:
-    messages = report.share_messages(journey, synthesis, "en")
+    messages = share_messages(journey, synthesis, "en")
     assert_telegram_html(messages)
     text = "\n".join(messages)
     assert "Nous associer dès le début" in text  # the consensus statement
@@ -263,7 +268,7 @@ def test_share_has_no_quote_but_the_resolutions(journey: Journey, synthesis: Syn
 
 
 def test_the_markdown_document(journey: Journey, synthesis: Synthesis, hostile: Synthesis) -> None:
-    markdown = report.markdown_report(journey, synthesis, "en")
+    markdown = markdown_report(journey, synthesis, "en")
     lines = markdown.splitlines()
     assert "| Stage | All | Elected official | Local-authority officer | " in markdown
     assert any(line.startswith("| No. | Kind | From → to | Statement | Agree |") for line in lines)
@@ -282,7 +287,7 @@ def test_the_markdown_document(journey: Journey, synthesis: Synthesis, hostile: 
     for table in filter(None, tables):
         widths = {line.replace("\\|", "").count("|") for line in table}
         assert len(widths) == 1, table[0]
-    odd = report.markdown_report(journey, hostile, "fr")
+    odd = markdown_report(journey, hostile, "fr")
     assert "<script>" not in odd and "\\<script\\>" in odd
     assert LONG_WORD in odd  # nothing is cut in a document
     for line in odd.splitlines():
@@ -303,8 +308,8 @@ def test_a_paragraph_longer_than_a_message_is_cut_between_its_lines() -> None:
     """Three quotes of 3,000 quotation marks: each escaped quote is cut to 300 characters,
     six times longer once escaped, so that the three no longer fit in one message."""
     summary = TextSummary(respondents=3, quotes=('"' * 3000, "'" * 3000, "&" * 3000))
-    lines = report._summary_lines(summary, "3 answers", "en")
+    lines = summary_lines(summarised(summary, "en"))
     assert sum(len(line) for line in lines) > 4096
-    messages = report._messages([["<b>Heading</b>", *lines]])
+    messages = messages_of([["<b>Heading</b>", *lines]])
     assert len(messages) == 2
     assert_telegram_html(messages)

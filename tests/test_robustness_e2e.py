@@ -6,7 +6,6 @@ import sqlite3
 
 from telegram.ext import Application
 
-from bot.emulator import BotApiEmulator
 from bot.settings import Settings
 from flows.journey import Journey
 from tests.conftest import (
@@ -18,6 +17,7 @@ from tests.conftest import (
     stored_answers,
 )
 from tests.helpers import answer_prompts, onboard
+from tgemu import BotApiEmulator
 
 
 async def _ready(emulator: BotApiEmulator, journey: Journey, user_id: int):

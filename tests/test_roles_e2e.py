@@ -6,7 +6,6 @@ import json
 
 from telegram.ext import Application
 
-from bot.emulator import BotApiEmulator
 from bot.settings import Settings
 from flows.journey import Journey
 from tests.conftest import (
@@ -17,6 +16,7 @@ from tests.conftest import (
     stored_answers,
 )
 from tests.helpers import answer_prompts, onboard
+from tgemu import BotApiEmulator
 
 
 async def test_a_workshop_is_created_with_links_and_a_qr_code(

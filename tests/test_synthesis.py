@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import pytest
 
-from flows.journey import Journey, default_journey
+from flows.journey import Journey
+from flows.journey_file import default_journey
 from flows.synthesis import (
     ALL,
     Synthesis,
     Tally,
-    anonymise,
     proportion_z,
     summarise_scale,
-    summarise_texts,
     synthesise,
 )
+from flows.themes import anonymise, summarise_texts
 from storage.models import Vote
 from tests.synthesis_data import T0, forty
 

@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 from telegram.ext import Application
 
-from bot.emulator import BotApiEmulator
 from bot.settings import Settings
 from flows.export import COLUMNS
 from flows.journey import Journey
 from tests.conftest import ORGANISER_ID, bot_running, create_workshop, facilitator_code
 from tests.helpers import Plan, in_lockstep, plan_onboarding, plan_phase_one, plan_phase_two
 from tests.test_agora_e2e import vote_until_caught_up
+from tgemu import BotApiEmulator
 
 HOSTILE = "<b>gras</b> & <script>alert(1)</script> " + "x" * 3000
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from bot.emulator.entities import EntityParseError, FormattedText, utf16_len
-from bot.emulator.errors import ApiError
-from bot.emulator.html_entities import parse_html
-from bot.emulator.markdown import parse_markdown, parse_markdown_v2
+from tgemu.entities import EntityParseError, FormattedText, utf16_len
+from tgemu.errors import ApiError
+from tgemu.html_entities import parse_html
+from tgemu.markdown import parse_markdown, parse_markdown_v2
 
 MAX_TEXT_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024

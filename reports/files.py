@@ -6,14 +6,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot import charts, report
 from flows.export import answers_csv, rows
 from flows.facilitation import Report
 from flows.journey import Journey
+from reports import charts
+from reports.markdown import markdown_report
 
 
 @dataclass(frozen=True)
 class ExportFile:
+    """A file as it is sent or written: its name and its bytes."""
+
     name: str
     data: bytes
 
@@ -41,7 +44,7 @@ def export_files(journey: Journey, found: Report, language: str) -> list[ExportF
         found.rows.votes,
         language=language,
     )
-    markdown = report.markdown_report(journey, found.synthesis, language)
+    markdown = markdown_report(journey, found.synthesis, language)
     return [
         ExportFile("answers.csv", answers_csv(table)),
         ExportFile("synthesis.md", markdown.encode("utf-8")),

@@ -1,58 +1,19 @@
-"""What participants, facilitators and organisers read: HTML texts, in their language.
-
-Every text that comes from a user or from the journey file is escaped here; nothing
-else in the bot builds message text.
-"""
+"""The journey's texts: prompts with their progress and hints, the onboarding screens, the
+end screen, and how an answer reads back once given."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from datetime import datetime
-from html import escape
-
-from babel.dates import format_datetime
-from babel.numbers import format_decimal
 from tqdm import tqdm
 
 from flows.engine import Problem, Progress, Rejection, Step
 from flows.journey import Journey, Moment, Prompt
-from flows.service import Board, StepView
-from locales import translations
-from reports.labels import (
-    filled,
-    group_name,
-    language_name,
-    statement_heading,
-    vote_label,
-)
-from storage.models import Statement, Workshop
+from flows.kinds import AgoraState
+from flows.service import StepView
+from reports.labels import filled, group_name, language_name
+from reports.text import escape, excerpt, local, ngettext_for, number, translator
+from storage.models import Workshop
 
 BAR_WIDTH = 10
-
-
-def translator(language: str) -> Callable[[str], str]:
-    return translations(language).gettext
-
-
-def number(value: int, language: str) -> str:
-    return format_decimal(value, locale=language)
-
-
-def plain(texts: Mapping[str, str], language: str) -> str:
-    """A journey text in the user's language, as plain text (button labels)."""
-    return texts.get(language) or texts["fr"]
-
-
-def local(texts: Mapping[str, str], language: str) -> str:
-    """A journey text in the user's language, escaped for HTML."""
-    return escape(plain(texts, language))
-
-
-def excerpt(text: str, limit: int = 160) -> str:
-    """The start of a user's text, escaped, so that a list of them stays readable (and
-    under Telegram's length limit)."""
-    short = text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-    return escape(short)
 
 
 def progress_bar(done: int, total: int) -> str:
@@ -124,7 +85,7 @@ def prompt_text(
 
 def _answer_hint(prompt: Prompt, language: str, *, max_length: int, view: StepView) -> list[str]:
     gettext = translator(language)
-    ngettext = translations(language).ngettext
+    ngettext = ngettext_for(language)
     if prompt.kind == "scale":
         return [
             gettext("1 = {low} · 5 = {high}").format(
@@ -176,7 +137,7 @@ def _optional_hint(prompt: Prompt, language: str) -> list[str]:
 
 def list_added_text(count: int, language: str) -> str:
     """The acknowledgement of one more statement at a list step."""
-    ngettext = translations(language).ngettext
+    ngettext = ngettext_for(language)
     gettext = translator(language)
     return "\n".join(
         [
@@ -291,9 +252,9 @@ def language_text(language: str) -> str:
     return gettext("In which language would you like to answer?")
 
 
-def finished_text(journey: Journey, language: str, *, agora: str = "later") -> str:
-    """The end screen; `agora` says whether the agora is still to come ("later"), "open"
-    (its introduction follows) or "closed"."""
+def finished_text(journey: Journey, language: str, *, agora: AgoraState = AgoraState.LATER) -> str:
+    """The end screen; `agora` says whether the agora is still to come, open (its
+    introduction follows) or closed."""
     gettext = translator(language)
     return "\n".join(
         [
@@ -311,7 +272,7 @@ def finished_text(journey: Journey, language: str, *, agora: str = "later") -> s
                         "commitments of the group. I will write to you when it opens."
                     )
                 ]
-                if journey.peers is not None and agora == "later"
+                if journey.peers is not None and agora is AgoraState.LATER
                 else []
             ),
             gettext("Changed your mind? /back takes you to the previous question."),
@@ -422,287 +383,9 @@ def participant_progress_text(
     return "\n".join(lines)
 
 
-def phases_line(workshop: Workshop, language: str) -> str:
-    """Where the workshop stands: phase 2 follows or waits; the agora's state."""
-    gettext = translator(language)
-    peers = (
-        gettext("phase 2 open") if workshop.peers_open else gettext("phase 2 waits for /open peers")
+def not_joined_text(language: str) -> str:
+    _ = translator(language)
+    return _(
+        "You are not taking part in a workshop yet. Open the link or scan the QR code your "
+        "facilitator shared, or send /join followed by the workshop code."
     )
-    if workshop.agora_closed_at is not None:
-        agora = gettext("agora closed")
-    elif workshop.agora_opened_at is not None:
-        agora = gettext("agora open")
-    else:
-        agora = gettext("agora not open yet (/agora)")
-    return f"{peers} · {agora}"
-
-
-def board_text(journey: Journey, board: Board, language: str, *, now: datetime) -> str:
-    """The facilitator's live view: how many participants stand where, per category."""
-    gettext = translator(language)
-    ngettext = translations(language).ngettext
-    lines = [
-        f"📊 <b>{escape(board.workshop.title)}</b>",
-        ngettext("{count} participant", "{count} participants", board.total).format(
-            count=number(board.total, language)
-        ),
-    ]
-    if board.total == 0:
-        lines.append(gettext("Nobody has joined yet. Share the join link or the QR code."))
-    order = [c.id for c in journey.categories]
-    keys = sorted(board.by_category, key=lambda c: order.index(c) if c in order else len(order))
-    for category_id in keys:
-        counts = board.by_category[category_id]
-        category = journey.category(category_id) if category_id else None
-        name = local(category.label, language) if category else gettext("Category not chosen yet")
-        parts = []
-        if counts.get(Board.JOINING):
-            joining = counts[Board.JOINING]
-            parts.append(
-                ngettext("{count} joining", "{count} joining", joining).format(count=joining)
-            )
-        for moment in journey.moments:
-            if counts.get(str(moment.number)):
-                parts.append(
-                    gettext("{count} at moment {number}").format(
-                        count=counts[str(moment.number)], number=moment.number
-                    )
-                )
-        if counts.get(Board.WAITING):
-            parts.append(gettext("{count} waiting for phase 2").format(count=counts[Board.WAITING]))
-        if counts.get(Board.PEERS):
-            parts.append(gettext("{count} in phase 2").format(count=counts[Board.PEERS]))
-        if counts.get(Board.FINISHED):
-            finished = counts[Board.FINISHED]
-            parts.append(
-                ngettext("{count} finished", "{count} finished", finished).format(count=finished)
-            )
-        lines.append(
-            gettext("{category} ({count}): {details}").format(
-                category=f"<b>{name}</b>", count=sum(counts.values()), details=" · ".join(parts)
-            )
-        )
-    lines.append("")
-    lines.append(phases_line(board.workshop, language))
-    if board.workshop.agora_opened_at is not None:
-        lines.append(
-            gettext(
-                "Agora: {approved} statements, {votes} votes, {pending} waiting for approval."
-            ).format(
-                approved=number(board.statements.get("approved", 0), language),
-                votes=number(board.votes, language),
-                pending=number(board.statements.get("pending", 0), language),
-            )
-        )
-    lines.append(
-        gettext("As of {time}.").format(
-            time=format_datetime(now, "short", tzinfo=now.tzinfo, locale=language)
-        )
-    )
-    return "\n".join(lines)
-
-
-# -- the agora -------------------------------------------------------------------------
-
-
-def statement_text(
-    journey: Journey,
-    statement: Statement,
-    language: str,
-    *,
-    vote: str | None = None,
-    remaining: int | None = None,
-    note: str | None = None,
-) -> str:
-    """A statement as offered in the agora, with the participant's vote once given."""
-    gettext = translator(language)
-    ngettext = translations(language).ngettext
-    lines = [
-        statement_heading(journey, statement, language),
-        "",
-        f"« {escape(statement.text)} »" if language == "fr" else f"“{escape(statement.text)}”",
-    ]
-    if remaining is not None:
-        lines += [
-            "",
-            ngettext(
-                "{count} more statement after this one.",
-                "{count} more statements after this one.",
-                remaining,
-            ).format(count=number(remaining, language))
-            if remaining
-            else gettext("This is the last statement for now."),
-        ]
-    if vote is not None:
-        lines += ["", gettext("Your vote: {vote}").format(vote=vote_label(vote, language))]
-    if note:
-        lines += ["", note]
-    return "\n".join(lines)
-
-
-def agora_intro_text(language: str) -> str:
-    gettext = translator(language)
-    return "\n".join(
-        [
-            "🏛️ <b>" + gettext("The agora is open.") + "</b>",
-            "",
-            gettext(
-                "Every request and commitment of the group is put to all, without its "
-                "author. I show them to you one at a time: tap Agree, Disagree or Pass. To "
-                "change a vote, tap another button under the statement."
-            ),
-            gettext(
-                "To put a statement of your own to everyone, just write it as a message: "
-                "the facilitators check it first."
-            ),
-        ]
-    )
-
-
-def agora_waiting_text(language: str) -> str:
-    """For participants still answering when the agora opens."""
-    gettext = translator(language)
-    return "🏛️ " + gettext(
-        "The agora is open. Finish your questions first (/resume shows where you are) and "
-        "you will join it right after."
-    )
-
-
-def agora_closed_text(language: str) -> str:
-    gettext = translator(language)
-    return "🏛️ " + gettext(
-        "The agora is closed: thank you for your votes and statements. The facilitators "
-        "will share what came out of it."
-    )
-
-
-def caught_up_text(language: str) -> str:
-    gettext = translator(language)
-    return "🏛️ " + gettext(
-        "You have reacted to every statement for now. New ones will come to you as they "
-        "arrive. To propose one of your own, write it as a message."
-    )
-
-
-def proposal_received_text(language: str) -> str:
-    gettext = translator(language)
-    return "✅ " + gettext(
-        "Thank you. Your statement goes to the facilitators, who check it before it is "
-        "shown to everyone, without your name."
-    )
-
-
-def proposal_decided_text(approved: bool, statement: Statement, language: str) -> str:
-    gettext = translator(language)
-    quoted = escape(statement.text)
-    if approved:
-        return "✅ " + gettext(
-            "Your statement «{text}» is now put to everyone in the agora."
-        ).format(text=quoted)
-    return "ℹ️ " + gettext(
-        "The facilitators did not keep your statement «{text}» for the agora."
-    ).format(text=quoted)
-
-
-def statement_status(status: str, language: str) -> str:
-    gettext = translator(language)
-    return {
-        "pending": "⏳ " + gettext("Waiting for approval"),
-        "approved": "✅ " + gettext("Approved"),
-        "rejected": "❌ " + gettext("Rejected"),
-        "withdrawn": "🚫 " + gettext("Withdrawn"),
-    }[status]
-
-
-def moderation_text(journey: Journey, statement: Statement, language: str) -> str:
-    """What facilitators see of a statement to approve (never who wrote it)."""
-    gettext = translator(language)
-    lines = [
-        "🛡️ <b>"
-        + gettext("Statement {number} for the agora").format(number=statement.number)
-        + "</b>",
-        statement_heading(journey, statement, language),
-        "",
-        f"« {escape(statement.text)} »" if language == "fr" else f"“{escape(statement.text)}”",
-        "",
-        statement_status(statement.status, language),
-    ]
-    if statement.status == "pending":
-        lines.append(
-            gettext(
-                "Approve it to put it to everyone (or /approve {number}, /reject {number})."
-            ).format(number=statement.number)
-        )
-    elif statement.status == "approved":
-        lines.append(
-            gettext("To take it back from the agora: /withdraw {number}").format(
-                number=statement.number
-            )
-        )
-    return "\n".join(lines)
-
-
-def statements_list_texts(
-    journey: Journey, workshop: Workshop, statements: list[Statement], language: str
-) -> list[str]:
-    """The workshop's statements for facilitators, as messages under Telegram's limit."""
-    gettext = translator(language)
-    ngettext = translations(language).ngettext
-    head = [
-        f"🏛️ <b>{escape(workshop.title)}</b>",
-        ngettext("{count} statement", "{count} statements", len(statements)).format(
-            count=number(len(statements), language)
-        ),
-    ]
-    if not statements:
-        head.append(gettext("No statement yet: they come from the requests and commitments."))
-    blocks = ["\n".join(head)]
-    for statement in statements:
-        blocks.append(
-            "\n".join(
-                [
-                    f"<b>{statement.number}.</b> "
-                    + statement_heading(journey, statement, language)
-                    + " · "
-                    + statement_status(statement.status, language),
-                    excerpt(statement.text, 300),
-                ]
-            )
-        )
-    if any(statement.status == "pending" for statement in statements):
-        blocks.append(
-            gettext("Approve or reject a waiting one with /approve or /reject and its number.")
-        )
-    blocks.append(gettext("Withdraw one with /withdraw followed by its number."))
-    return split_message(blocks)
-
-
-MESSAGE_LIMIT = 4096
-
-
-def split_message(blocks: list[str], *, limit: int = MESSAGE_LIMIT) -> list[str]:
-    """Join paragraphs into as few messages as fit under Telegram's limit (a paragraph
-    longer than the limit is cut, which a statement of at most 2,000 characters never is)."""
-    messages: list[str] = []
-    current = ""
-    for block in blocks:
-        block = block[:limit]
-        candidate = f"{current}\n\n{block}" if current else block
-        if len(candidate.encode("utf-16-le")) // 2 > limit:
-            messages.append(current)
-            current = block
-        else:
-            current = candidate
-    if current:
-        messages.append(current)
-    return messages
-
-
-def several_workshops_text(workshops: list[Workshop], command: str, language: str) -> str:
-    gettext = translator(language)
-    lines = [
-        gettext("You facilitate several workshops. Add the code of the one you mean:"),
-        "",
-    ]
-    lines += [f"• {escape(w.title)}: <code>{command} {w.code}</code>" for w in workshops]
-    return "\n".join(lines)

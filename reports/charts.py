@@ -17,15 +17,15 @@ from dataclasses import dataclass
 from io import BytesIO
 
 import matplotlib
-from babel.numbers import format_decimal, format_percent
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from flows.journey import Journey, Prompt
+from flows.kinds import VoteValue
 from flows.synthesis import ALL, OTHERS, StatementResult, Synthesis
-from locales import translations
+from reports.text import decimal, number, percent, plain, translator
 
 WIDTH, HEIGHT, DPI = 8.0, 6.0, 150  # inches: 1200 × 900 px, a phone's width
 FONT, TITLE_FONT = 12, 15
@@ -43,12 +43,10 @@ BLUE, ORANGE, GREEN, PURPLE, SKY, VERMILLION, YELLOW, BLACK = (
 GROUP_COLOURS = (BLUE, ORANGE, GREEN, PURPLE, SKY, VERMILLION, YELLOW)
 # Shapes too, so that groups differ by more than their colour.
 GROUP_MARKERS = ("o", "s", "D", "^", "v", "P", "X")
-VOTE_COLOURS = {"agree": GREEN, "disagree": VERMILLION, "pass": "#999999"}
-VOTES = ("agree", "disagree", "pass")
+VOTE_COLOURS = {VoteValue.AGREE: GREEN, VoteValue.DISAGREE: VERMILLION, VoteValue.PASS: "#999999"}
 HEAT_MAP = "viridis"
 GRID, MUTED, EMPTY_CELL = "#DDDDDD", "#666666", "#F2F2F2"
 NO_DATA = "—"
-RELATION = "rel"  # the "about" prompt whose options run from distant to cooperation
 STATEMENT_CHARS = 40
 AGORA_LIMIT = 12
 
@@ -63,7 +61,7 @@ class ChartLabels:
     everyone: str
     others: str
     stages: Mapping[str, str]  # funnel stage -> its name
-    votes: Mapping[str, str]  # agree, disagree, pass -> its name
+    votes: Mapping[VoteValue, str]  # agree, disagree, pass -> its name
     relations: Mapping[str, str]  # option of the relation gradient -> its short name
     profile_title: str
     profile_axis: str
@@ -87,11 +85,11 @@ class ChartLabels:
 
 def chart_labels(journey: Journey, language: str) -> ChartLabels:
     """The charts' words in `language` (a supported language code)."""
-    gettext = translations(language).gettext
+    gettext = translator(language)
     relation = _relation_prompt(journey)
     return ChartLabels(
         language=language,
-        categories={c.id: _local(c.label, language) for c in journey.categories},
+        categories={c.id: plain(c.label, language) for c in journey.categories},
         everyone=gettext("Everyone"),
         others=gettext("Other categories"),
         stages={
@@ -101,10 +99,14 @@ def chart_labels(journey: Journey, language: str) -> ChartLabels:
             "phase1": gettext("Through phase 1"),
             "finished": gettext("Finished"),
         },
-        votes={"agree": gettext("Agree"), "disagree": gettext("Disagree"), "pass": gettext("Pass")},
+        votes={
+            VoteValue.AGREE: gettext("Agree"),
+            VoteValue.DISAGREE: gettext("Disagree"),
+            VoteValue.PASS: gettext("Pass"),
+        },
         relations={
             # "Distant: little or no contact" → "Distant": the label's head is enough.
-            option.id: _local(option.label, language).split(":")[0].strip()
+            option.id: plain(option.label, language).split(":")[0].strip()
             for option in (relation.options if relation else ())
         },
         profile_title=gettext("Self-assessments: median per group"),
@@ -146,7 +148,7 @@ def profile_chart(journey: Journey, synthesis: Synthesis, labels: ChartLabels) -
             marker=GROUP_MARKERS[index % len(GROUP_MARKERS)],
             edgecolors="white",
             linewidths=0.8,
-            label=_plain(labels.group(group)),
+            label=_literal(labels.group(group)),
             zorder=3,
         )
     for row, prompt in enumerate(prompts):
@@ -160,15 +162,15 @@ def profile_chart(journey: Journey, synthesis: Synthesis, labels: ChartLabels) -
         else:
             axes.text(3, row, NO_DATA, ha="center", va="center", fontsize=FONT, color=MUTED)
     axes.set_yticks(
-        range(len(prompts)), [_plain(n) for n in _scale_names(journey, prompts, labels)]
+        range(len(prompts)), [_literal(n) for n in _scale_names(journey, prompts, labels)]
     )
     axes.set_ylim(len(prompts) - 0.5, -0.5)  # the first moment at the top
     axes.set_xlim(0.7, 5.3)
     axes.set_xticks(range(1, 6), [str(value) for value in range(1, 6)])
     axes.grid(axis="x", color=GRID)
     axes.set_axisbelow(True)
-    axes.set_xlabel(_plain(labels.profile_axis), fontsize=FONT)
-    axes.set_title(_plain(labels.profile_title), fontsize=TITLE_FONT)
+    axes.set_xlabel(_literal(labels.profile_axis), fontsize=FONT)
+    axes.set_title(_literal(labels.profile_title), fontsize=TITLE_FONT)
     _unframe(axes)
     if groups:
         figure.legend(loc="outside lower center", ncols=2, fontsize=FONT, frameon=False)
@@ -184,16 +186,16 @@ def funnel_chart(synthesis: Synthesis, labels: ChartLabels) -> bytes:
     figure, axes = _figure()
     axes.barh(range(len(stages)), counts, height=0.6, color=BLUE)
     for row, count in enumerate(counts):
-        text = _number(count, labels.language)
+        text = number(count, labels.language)
         if joined and row:
-            text += f"  ({format_percent(count / joined, locale=labels.language)})"
+            text += f"  ({percent(count / joined, labels.language)})"
         axes.text(count, row, "  " + text, va="center", fontsize=FONT)
-    axes.set_yticks(range(len(stages)), [_plain(labels.stages.get(s, s)) for s in stages])
+    axes.set_yticks(range(len(stages)), [_literal(labels.stages.get(s, s)) for s in stages])
     axes.set_ylim(len(stages) - 0.5, -0.5)
     axes.set_xlim(0, max(1, max(counts, default=0)) * 1.3)  # room for the figures
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
-    axes.set_xlabel(_plain(labels.funnel_axis), fontsize=FONT)
-    axes.set_title(_plain(labels.funnel_title), fontsize=TITLE_FONT)
+    axes.set_xlabel(_literal(labels.funnel_axis), fontsize=FONT)
+    axes.set_title(_literal(labels.funnel_title), fontsize=TITLE_FONT)
     _unframe(axes)
     return _png(figure)
 
@@ -204,9 +206,9 @@ def relation_means(journey: Journey, synthesis: Synthesis) -> dict[tuple[str, st
     prompt = _relation_prompt(journey)
     if prompt is None:
         return {}
-    position = {option.id: number for number, option in enumerate(prompt.options, start=1)}
+    position = {option.id: place for place, option in enumerate(prompt.options, start=1)}
     means: dict[tuple[str, str], float] = {}
-    for pair, counter in synthesis.pairs.get(RELATION, {}).items():
+    for pair, counter in synthesis.pairs.get(prompt.id, {}).items():
         known = {option: n for option, n in counter.items() if option in position and n > 0}
         if known:
             total = sum(known.values())
@@ -235,7 +237,7 @@ def relation_chart(journey: Journey, synthesis: Synthesis, labels: ChartLabels) 
             axes.text(
                 column,
                 row,
-                NO_DATA if empty else _decimal(value, labels.language),
+                NO_DATA if empty else decimal(value, labels.language, places=1),
                 ha="center",
                 va="center",
                 fontsize=FONT + 2,
@@ -243,25 +245,25 @@ def relation_chart(journey: Journey, synthesis: Synthesis, labels: ChartLabels) 
                 # Viridis is dark at its low end: white figures there, black above.
                 color=MUTED if empty else ("white" if value < middle else BLACK),
             )
-    names = [_plain(labels.group(category)) for category in order]
+    names = [_literal(labels.group(category)) for category in order]
     axes.set_xticks(range(len(order)), [_wrap(name, 11) for name in names])
     axes.set_yticks(range(len(order)), [_wrap(name, 18) for name in names])
     axes.tick_params(length=0)
-    axes.set_xlabel(_plain(labels.relation_to), fontsize=FONT)
-    axes.set_ylabel(_plain(labels.relation_from), fontsize=FONT)
-    axes.set_title(_plain(labels.relation_title), fontsize=TITLE_FONT)
+    axes.set_xlabel(_literal(labels.relation_to), fontsize=FONT)
+    axes.set_ylabel(_literal(labels.relation_from), fontsize=FONT)
+    axes.set_title(_literal(labels.relation_title), fontsize=TITLE_FONT)
     for side in axes.spines.values():
         side.set_visible(False)
     bar = figure.colorbar(image, ax=axes, ticks=range(1, levels + 1), shrink=0.9)
     bar.ax.set_yticks(
         range(1, levels + 1),
         [
-            _wrap(f"{number} {_plain(labels.relations.get(option.id, option.id))}", 13)
-            for number, option in enumerate(prompt.options, start=1)
+            _wrap(f"{place} {_literal(labels.relations.get(option.id, option.id))}", 13)
+            for place, option in enumerate(prompt.options, start=1)
         ],
     )
     bar.ax.tick_params(labelsize=FONT)
-    bar.set_label(_plain(labels.relation_scale), fontsize=FONT)
+    bar.set_label(_literal(labels.relation_scale), fontsize=FONT)
     return _png(figure)
 
 
@@ -288,7 +290,7 @@ def agora_chart(
     figure, axes = _figure(max(HEIGHT, 2.5 + 0.5 * len(results)))
     rows = range(len(results))
     starts = [0.0] * len(results)
-    for vote in VOTES:
+    for vote in VoteValue:
         shares = [_share(result, vote) for result in results]
         axes.barh(
             rows,
@@ -296,34 +298,34 @@ def agora_chart(
             left=starts,
             height=0.7,
             color=VOTE_COLOURS[vote],
-            label=_plain(labels.votes[vote]),
+            label=_literal(labels.votes[vote]),
         )
         for row, (start, share) in enumerate(zip(starts, shares, strict=True)):
             if share >= 0.1:  # a narrower segment has no room for its figure
                 axes.text(
                     start + share / 2,
                     row,
-                    format_percent(share, locale=labels.language),
+                    percent(share, labels.language),
                     ha="center",
                     va="center",
                     fontsize=FONT,
                     fontweight="bold",
-                    color=BLACK if vote == "pass" else "white",
+                    color=BLACK if vote == VoteValue.PASS else "white",
                 )
         starts = [start + share for start, share in zip(starts, shares, strict=True)]
     axes.set_yticks(
         rows,
         [
-            _plain(f"#{r.statement.number} {shorten(r.statement.text, STATEMENT_CHARS)}")
+            _literal(f"#{r.statement.number} {shorten(r.statement.text, STATEMENT_CHARS)}")
             for r in results
         ],
     )
     axes.set_ylim(len(results) - 0.5, -0.5)
     axes.set_xlim(0, 1)
     ticks = [0.0, 0.25, 0.5, 0.75, 1.0]
-    axes.set_xticks(ticks, [format_percent(t, locale=labels.language) for t in ticks])
-    axes.set_xlabel(_plain(labels.agora_axis), fontsize=FONT)
-    axes.set_title(_plain(labels.agora_title), fontsize=TITLE_FONT)
+    axes.set_xticks(ticks, [percent(t, labels.language) for t in ticks])
+    axes.set_xlabel(_literal(labels.agora_axis), fontsize=FONT)
+    axes.set_title(_literal(labels.agora_title), fontsize=TITLE_FONT)
     _unframe(axes)
     figure.legend(loc="outside lower center", ncols=3, fontsize=FONT, frameon=False)
     return _png(figure)
@@ -376,31 +378,33 @@ def _scale_names(journey: Journey, prompts: Sequence[Prompt], labels: ChartLabel
     seen: Counter[int] = Counter()
     names = []
     for prompt in prompts:
-        number = prompt.moment_number
-        seen[number] += 1
-        letter = chr(ord("a") + seen[number] - 1) if per_moment[number] > 1 else ""
-        title = _local(journey.moment(number).title, labels.language)
-        names.append(f"{number}{letter} · {title}")
+        moment = prompt.moment_number
+        seen[moment] += 1
+        letter = chr(ord("a") + seen[moment] - 1) if per_moment[moment] > 1 else ""
+        title = plain(journey.moment(moment).title, labels.language)
+        names.append(f"{moment}{letter} · {title}")
     return names
 
 
 def _relation_prompt(journey: Journey) -> Prompt | None:
+    """The "about" prompt the journey marks as the relation gradient (`gradient = true`):
+    its options run from the most distant relation to the closest."""
     if journey.peers is None:
         return None
-    return next((p for p in journey.peers.about if p.id == RELATION), None)
+    return next((p for p in journey.peers.about if p.gradient), None)
 
 
-def _share(result: StatementResult, vote: str) -> float:
+def _share(result: StatementResult, vote: VoteValue) -> float:
     tally = result.overall
-    count = {"agree": tally.agree, "disagree": tally.disagree, "pass": tally.passed}[vote]
+    count = {
+        VoteValue.AGREE: tally.agree,
+        VoteValue.DISAGREE: tally.disagree,
+        VoteValue.PASS: tally.passed,
+    }[vote]
     return count / tally.votes if tally.votes else 0.0
 
 
-def _local(texts: Mapping[str, str], language: str) -> str:
-    return texts.get(language) or texts["fr"]
-
-
-def _plain(text: str) -> str:
+def _literal(text: str) -> str:
     """Text shown as written: matplotlib would read "$…$" as mathematics."""
     return text.replace("$", r"\$")
 
@@ -408,11 +412,3 @@ def _plain(text: str) -> str:
 def _wrap(text: str, width: int) -> str:
     """A label on a few lines, broken between words only."""
     return "\n".join(textwrap.wrap(text, width, break_long_words=False)) or text
-
-
-def _number(value: int, language: str) -> str:
-    return format_decimal(value, locale=language)
-
-
-def _decimal(value: float, language: str) -> str:
-    return format_decimal(value, format="0.0", locale=language)

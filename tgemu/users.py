@@ -12,11 +12,11 @@ import re
 import time
 from typing import TYPE_CHECKING, Any
 
-from bot.emulator.entities import utf16_len
-from bot.emulator.models import SentMessage
+from tgemu.entities import utf16_len
+from tgemu.models import SentMessage
 
 if TYPE_CHECKING:
-    from bot.emulator.state import EmulatorState
+    from tgemu.state import EmulatorState
 
 _COMMAND = re.compile(r"(?<!\S)/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?(?![A-Za-z0-9_@/])")
 

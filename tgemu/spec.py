@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from bot.emulator.errors import ApiError
-from bot.emulator.models import UploadedFile
+from tgemu.errors import ApiError
+from tgemu.models import UploadedFile
 
 _ARRAY = "Array of "
 _SCALARS = frozenset({"Integer", "Float", "Boolean", "True", "String", "InputFile"})
@@ -334,5 +334,5 @@ _RULES: dict[str, Callable[[dict[str, Any], str], None]] = {
 @functools.cache
 def load_spec() -> ApiSpec:
     """The Bot API description shipped next to this module, parsed once per process."""
-    text = resources.files("bot.emulator").joinpath("api.json").read_text(encoding="utf-8")
+    text = resources.files("tgemu").joinpath("api.json").read_text(encoding="utf-8")
     return ApiSpec(json.loads(text))

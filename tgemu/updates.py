@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from bot.emulator.errors import ApiError
+from tgemu.errors import ApiError
 
 # What Telegram sends when allowed_updates is empty or was never set.
 _NOT_BY_DEFAULT = frozenset({"chat_member", "message_reaction", "message_reaction_count"})

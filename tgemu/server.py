@@ -5,6 +5,7 @@ Point python-telegram-bot at it with
 Every request is decoded (form, multipart, JSON body or query string), checked against
 api.json, answered like Telegram, and recorded in `calls` (and in `rejected` when
 refused), so a test can assert that the bot never made a call Telegram would refuse.
+A test can also make calls time out (`time_out`), as on a bad network.
 """
 
 from __future__ import annotations
@@ -20,17 +21,20 @@ from typing import Any
 
 from aiohttp import BodyPartReader, hdrs, web
 
-from bot.emulator.errors import ApiError
-from bot.emulator.methods import BotMethods
-from bot.emulator.models import ApiCall, UploadedFile
-from bot.emulator.state import DEFAULT_SCOPE, CommandsKey, EmulatorState
-from bot.emulator.users import EmulatedUser
+from tgemu.errors import ApiError, CallTimedOut
+from tgemu.methods import BotMethods
+from tgemu.models import ApiCall, UploadedFile
+from tgemu.state import DEFAULT_SCOPE, CommandsKey, EmulatorState
+from tgemu.users import EmulatedUser
 
 log = logging.getLogger(__name__)
 
 # How long a superseded long poll waits to see whether its client is really still there
 # (a bot that just stopped polling closes its connection a moment later).
 _SUPERSEDED_GRACE = 0.1
+# How often a held call looks whether its client has given up.
+_HOLD_POLL = 0.02
+TIMED_OUT = "no answer: the call was held until the client gave up"
 
 
 class BotApiEmulator:
@@ -50,12 +54,15 @@ class BotApiEmulator:
         bot_first_name: str = "Coopbot",
         first_update_id: int | None = None,
         latency: float = 0.0,
+        max_hold: float = 30.0,
     ) -> None:
         """`chat_rate=(n, s)`: at most n messages sent or edited per chat within s seconds
         (`global_rate` likewise over all chats); beyond, 429 with `retry_after` seconds.
         `first_update_id` makes update ids reproducible (random-ish by default).
         `latency` delays every answer but getUpdates' by that many seconds, like the
-        round trip to Telegram's servers (benchmarks use it)."""
+        round trip to Telegram's servers (benchmarks use it).
+        `max_hold` bounds how long a call made to time out (`time_out`) waits for its
+        client to give up: then the connection is closed unanswered, so no test hangs."""
         self.state = EmulatorState(
             token=token,
             bot_username=bot_username,
@@ -69,6 +76,7 @@ class BotApiEmulator:
         self.host = host
         self._busy_probes: list[Callable[[], bool]] = []
         self.latency = latency
+        self.max_hold = max_hold
         self._requested_port = port
         self.port: int | None = None
         self._methods = BotMethods(self.state)
@@ -114,6 +122,12 @@ class BotApiEmulator:
     def rejected(self) -> list[ApiCall]:
         """The calls answered with an error (400, 401, 403, 404, 409, 429...)."""
         return self.state.rejected
+
+    @property
+    def timed_out(self) -> list[ApiCall]:
+        """The calls held unanswered by `time_out`; not in `rejected`: Telegram refused
+        nothing, the network failed."""
+        return self.state.timed_out
 
     @property
     def commands(self) -> dict[CommandsKey, list[dict[str, str]]]:
@@ -163,6 +177,17 @@ class BotApiEmulator:
         self.state.blocked.discard(user_id)
         if notify:
             self._member_update(user_id, old="kicked", new="member")
+
+    def time_out(self, user_id: int, *, times: int = 1) -> None:
+        """The next `times` calls that send or edit a message in this user's chat get no
+        answer, as on a failing network: each is checked as usual (a call Telegram would
+        refuse is still refused), then held until the client gives up waiting (its read
+        timeout; at most `max_hold` seconds), and delivers nothing. They are recorded in
+        `calls` and `timed_out`, never in `rejected`. Adds to any time-outs still due."""
+        if times < 1:
+            raise ValueError("times must be at least 1")
+        uid = self.user(user_id).id
+        self.state.time_outs[uid] = self.state.time_outs.get(uid, 0) + times
 
     def _member_update(self, user_id: int, *, old: str, new: str) -> None:
         user = self.user(user_id)
@@ -285,6 +310,8 @@ class BotApiEmulator:
                 await asyncio.sleep(self.latency)
             self.state.spec.decode(method, raw, uploads, params)
             result = await self._methods.call(method, params)
+        except CallTimedOut:
+            return await self._hold(request, method, params)
         except ApiError as error:
             if error.code == 409 and polling and await _client_gone(request):
                 return web.Response(status=409)  # a stale poll: nobody is listening
@@ -301,6 +328,40 @@ class BotApiEmulator:
                 self.state.touch()
         self._record(method, params, result=result)
         return web.json_response({"ok": True, "result": result})
+
+    async def _hold(
+        self, request: web.Request, method: str, params: dict[str, Any]
+    ) -> web.StreamResponse:
+        """Answer nothing until the client gives up (or `max_hold` passes, then hang up),
+        and record the call as timed out. The method checked it and stopped short of its
+        effect (`CallTimedOut`), so nothing is delivered, as when Telegram never got it."""
+        deadline = time.monotonic() + self.max_hold
+        try:
+            # The server cancels this handler when the client disconnects; the loop also
+            # sees a closing transport, in case the cancellation has not landed yet.
+            while time.monotonic() < deadline:
+                transport = request.transport
+                if transport is None or transport.is_closing():
+                    break
+                await asyncio.sleep(_HOLD_POLL)
+            else:
+                log.warning(
+                    "%s held %ss and its client still waits: hanging up", method, self.max_hold
+                )
+                if request.transport is not None:
+                    request.transport.close()
+        finally:
+            call = ApiCall(
+                method=method,
+                params=params,
+                ok=False,
+                error=TIMED_OUT,
+                at=time.monotonic(),
+                timed_out=True,
+            )
+            self.state.calls.append(call)
+            self.state.timed_out.append(call)
+        return web.Response(status=504)  # nobody reads it: the connection is gone
 
     def _record(
         self,

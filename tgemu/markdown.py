@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.emulator.entities import EntityParseError, FormattedText, TextBuilder, byte_offset
+from tgemu.entities import EntityParseError, FormattedText, TextBuilder, byte_offset
 
 _RESERVED_V2 = "_*[]()~`>#+-=|{}.!"
 _ENTITY_NAMES = {

@@ -13,12 +13,12 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from bot.emulator.errors import ApiError
-from bot.emulator.models import ApiCall
-from bot.emulator.ratelimit import SlidingWindow
-from bot.emulator.spec import ApiSpec, load_spec
-from bot.emulator.updates import UpdateQueue
-from bot.emulator.users import EmulatedUser
+from tgemu.errors import ApiError, CallTimedOut
+from tgemu.models import ApiCall
+from tgemu.ratelimit import SlidingWindow
+from tgemu.spec import ApiSpec, load_spec
+from tgemu.updates import UpdateQueue
+from tgemu.users import EmulatedUser
 
 ScopeKey = tuple[tuple[str, Any], ...]
 CommandsKey = tuple[ScopeKey, str]
@@ -83,8 +83,10 @@ class EmulatorState:
         self.users: dict[int, EmulatedUser] = {}
         self.known_chats: set[int] = set()
         self.blocked: set[int] = set()
+        self.time_outs: dict[int, int] = {}  # user id -> message calls still to time out
         self.calls: list[ApiCall] = []
         self.rejected: list[ApiCall] = []
+        self.timed_out: list[ApiCall] = []
         self.commands: dict[CommandsKey, list[dict[str, str]]] = {}
         self.bot_texts: dict[tuple[str, str], str] = {}  # (name|description|..., language)
         self.menu_buttons: dict[int | None, dict[str, Any]] = {}
@@ -213,7 +215,19 @@ class EmulatorState:
     def file_by_path(self, file_path: str) -> StoredFile | None:
         return next((f for f in self.files.values() if f.file_path == file_path), None)
 
-    # Flood limits and idleness.
+    # Time-outs, flood limits and idleness.
+
+    def admit_message(self, chat_id: int) -> None:
+        """A message to send or edit in `chat_id` passed Telegram's checks: time it out if
+        one is due there (`CallTimedOut`), else count it against the flood limits."""
+        due = self.time_outs.get(chat_id, 0)
+        if due > 0:
+            if due == 1:
+                del self.time_outs[chat_id]
+            else:
+                self.time_outs[chat_id] = due - 1
+            raise CallTimedOut
+        self.spend_rate(chat_id)
 
     def spend_rate(self, chat_id: int) -> None:
         """Count one message sent or edited in `chat_id`, or refuse it with 429."""

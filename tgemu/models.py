@@ -29,10 +29,15 @@ class ApiCall:
     error: str | None = None  # the error description, when refused
     error_code: int | None = None
     result: Any = None
-    at: float = 0.0  # time.monotonic() when it was answered
+    at: float = 0.0  # time.monotonic() when it was answered (or given up on)
+    # Held unanswered by `BotApiEmulator.time_out`: failed, but not refused by Telegram.
+    timed_out: bool = False
 
     def __str__(self) -> str:
-        outcome = "ok" if self.ok else f"{self.error_code} {self.error}"
+        if self.timed_out:
+            outcome = f"timed out: {self.error}"
+        else:
+            outcome = "ok" if self.ok else f"{self.error_code} {self.error}"
         return f"{self.method}({self.params!r}) -> {outcome}"
 
 

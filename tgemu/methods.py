@@ -14,11 +14,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
-from bot.emulator.errors import NOT_MODIFIED, QUERY_TOO_OLD, ApiError
-from bot.emulator.formatting import caption_text, message_text
-from bot.emulator.models import Buttons, SentMessage, UploadedFile
-from bot.emulator.state import EmulatorState, StoredFile, scope_key
-from bot.emulator.users import EmulatedUser
+from tgemu.errors import NOT_MODIFIED, QUERY_TOO_OLD, ApiError
+from tgemu.formatting import caption_text, message_text
+from tgemu.models import Buttons, SentMessage, UploadedFile
+from tgemu.state import EmulatorState, StoredFile, scope_key
+from tgemu.users import EmulatedUser
 
 Params = dict[str, Any]
 Handler = Callable[[Params], Any]
@@ -272,7 +272,7 @@ class BotMethods:
         text = message_text(params["text"], params.get("parse_mode"), params.get("entities"))
         buttons, markup = self._markup(params.get("reply_markup"))
         self._check_reply(user, params.get("reply_parameters"))
-        self.state.spend_rate(user.id)
+        self.state.admit_message(user.id)
         message = SentMessage(
             message_id=self.state.next_message_id(user.id),
             chat_id=user.id,
@@ -295,7 +295,7 @@ class BotMethods:
         stored = self._input_file(kind, params[kind])
         buttons, markup = self._markup(params.get("reply_markup"))
         self._check_reply(user, params.get("reply_parameters"))
-        self.state.spend_rate(user.id)
+        self.state.admit_message(user.id)
         message = SentMessage(
             message_id=self.state.next_message_id(user.id),
             chat_id=user.id,
@@ -380,7 +380,7 @@ class BotMethods:
     ) -> dict[str, Any]:
         if _content(current) == _content(edited):
             raise ApiError.bad_request(NOT_MODIFIED)
-        self.state.spend_rate(user.id)
+        self.state.admit_message(user.id)
         edited = replace(edited, edited=current.edited + 1, edit_date=int(time.time()))
         user.replace_bot_message(edited)
         return edited.to_telegram(self.state.bot_user(), user.as_chat())

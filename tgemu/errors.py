@@ -51,3 +51,8 @@ class ApiError(Exception):
         if self.retry_after is not None:
             body["parameters"] = {"retry_after": self.retry_after}
         return body
+
+
+class CallTimedOut(Exception):
+    """A message call passed every check but is to time out (`BotApiEmulator.time_out`):
+    the server holds it unanswered instead of replying, and it has no effect."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bot.emulator.entities import EntityParseError, FormattedText, TextBuilder, byte_offset
+from tgemu.entities import EntityParseError, FormattedText, TextBuilder, byte_offset
 
 _SIMPLE_TAGS = {
     "b": "bold",

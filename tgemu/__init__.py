@@ -9,12 +9,15 @@
         await emulator.user(1001).send("/start")
         await emulator.wait_idle()
 
-See README.md next to this file for what it checks and what it does not emulate.
+Test infrastructure, kept out of the product packages: the bot imports it only where
+the offline rehearsal starts, and its HTTP server, aiohttp, comes with the extra
+`coopbot[rehearsal]` (which `dev` includes). See README.md next to this file for what it
+checks and what it does not emulate.
 """
 
-from bot.emulator.errors import ApiError
-from bot.emulator.models import ApiCall, SentMessage, UploadedFile
-from bot.emulator.server import BotApiEmulator
-from bot.emulator.users import EmulatedUser
+from tgemu.errors import ApiError
+from tgemu.models import ApiCall, SentMessage, UploadedFile
+from tgemu.server import BotApiEmulator
+from tgemu.users import EmulatedUser
 
 __all__ = ["ApiCall", "ApiError", "BotApiEmulator", "EmulatedUser", "SentMessage", "UploadedFile"]

@@ -1,0 +1,221 @@
+"""The outcomes of an answer, shown to the participant: the question answered rewritten
+with its answer, the next question sent, a refusal explained, a stale button noted.
+
+Order matters for "nothing lost": the use case has committed the answer before any of
+this runs, and the next question is sent before the previous one loses its buttons, so
+that a failure leaves the previous question the live one.
+"""
+
+from __future__ import annotations
+
+from bot.keyboards import step_keyboard
+from bot.views import prompts
+from bot.views.chat import Chat
+from flows.audiences import agora_state
+from flows.engine import Problem, Step
+from flows.service import Outcome, Response, StepView
+from storage.models import Participant
+
+# Rejections answered by showing the question again, with its buttons.
+_SHOW_AGAIN = (Problem.USE_BUTTONS, Problem.USE_TEXT, Problem.NOT_AN_OPTION)
+
+
+async def step_text(
+    chat: Chat, participant: Participant, step: Step, *, view: StepView | None = None
+) -> str:
+    """The text of the step the participant is at, in the chat's language."""
+    state, language = chat.runtime, chat.language
+    if step.kind in ("consent", "done"):
+        workshop = await state.service.workshop(workshop_id=participant.workshop_id)
+        if step.kind == "consent":
+            return prompts.consent_text(workshop.title if workshop else "", language)
+        return prompts.finished_text(state.journey, language, agora=agora_state(workshop))
+    if step.kind == "category":
+        return prompts.category_text(language)
+    if step.kind == "language":
+        return prompts.language_text(language)
+    if step.kind == "peers_wait":
+        return prompts.peers_wait_text(language)
+    return prompts.prompt_text(
+        state.journey,
+        step,
+        language,
+        max_length=state.settings.max_answer_length,
+        category=participant.category,
+        view=view or await state.service.step_view(participant, step),
+    )
+
+
+async def present(
+    chat: Chat,
+    participant: Participant,
+    step: Step,
+    *,
+    before: str | None = None,
+    answered_message_id: int | None = None,
+    text: str | None = None,
+) -> None:
+    """Send the step the participant is at (or `text` with the step's buttons), then take
+    the buttons off the message shown before, so that only the current question can be
+    pressed. (In that order: if sending fails, the previous question stays the live one.)"""
+    state = chat.runtime
+    view = await state.service.step_view(participant, step)
+    if text is None:
+        text = await step_text(chat, participant, step, view=view)
+    if before:
+        text = f"{before}\n\n{text}"
+    keyboard = step_keyboard(
+        state.engine, participant.id, step, chat.language, category=participant.category, view=view
+    )
+    sent = await chat.send(text, reply_markup=keyboard)
+    if sent is None:  # a broadcast that could not reach them: their live question is unchanged
+        return
+    # Only a message with buttons is remembered: it is the one to take them off later.
+    await state.service.remember_prompt(
+        participant_id=participant.id, message_id=sent.message_id if keyboard else None
+    )
+    previous = participant.prompt_message_id
+    if previous is not None and previous != answered_message_id:
+        await chat.set_buttons(previous, None)
+
+
+async def show_response(chat: Chat, response: Response, *, typed_length: int = 0) -> None:
+    """Render any outcome of `WorkshopService.respond` for the participant."""
+    _ = chat.gettext
+    if response.outcome is Outcome.NOT_JOINED:
+        if chat.query:  # a button of a participation that is over: a short note suffices
+            await chat.note(_("This button is no longer valid."))
+            await chat.close_pressed()
+            return
+        await chat.send(prompts.not_joined_text(chat.language))
+        return
+    if response.outcome is Outcome.DECLINED:
+        await chat.note()
+        await chat.close_pressed()
+        await chat.send(
+            _(
+                "Understood: you are not taking part, and no answer of yours is kept. If you "
+                "change your mind, open the workshop link again."
+            )
+        )
+        return
+    participant, step = response.participant, response.step
+    assert participant is not None and step is not None
+    if response.outcome is Outcome.DUPLICATE:
+        await chat.note()
+        await present(chat, participant, step)
+    elif response.outcome is Outcome.STALE:
+        await _stale(chat, response, participant, step)
+    elif response.outcome is Outcome.REJECTED:
+        await _rejected(chat, response, participant, step, typed_length)
+    elif response.move is not None and response.move.stays:
+        await _stay(chat, response, participant, step)
+    else:
+        await _moved(chat, response, participant, step)
+
+
+async def _stale(chat: Chat, response: Response, participant: Participant, step: Step) -> None:
+    _ = chat.gettext
+    if chat.query:
+        await chat.note(
+            _("This button belongs to another workshop.")
+            if response.other_participation
+            else _("This button belongs to an earlier question.")
+        )
+        pressed, live = chat.pressed_message_id(), participant.prompt_message_id
+        if pressed is not None and live is not None and pressed != live:
+            # A double tap or an old message: the live question is further down.
+            await chat.close_pressed()
+            return
+    await present(
+        chat,
+        participant,
+        step,
+        before=_(
+            "That button belongs to an earlier question; nothing was changed. "
+            "Here is where you are:"
+        ),
+    )
+
+
+async def _rejected(
+    chat: Chat, response: Response, participant: Participant, step: Step, typed_length: int
+) -> None:
+    assert response.rejection is not None
+    await chat.note()
+    message = prompts.rejection_text(response.rejection, chat.language, length=typed_length)
+    if response.rejection.problem in _SHOW_AGAIN:
+        await present(chat, participant, step, before=message)
+    else:
+        await chat.send(message)
+
+
+async def _stay(chat: Chat, response: Response, participant: Participant, step: Step) -> None:
+    """An option ticked, an other answer typed, a statement written: the step stays."""
+    state, move = chat.runtime, response.move
+    assert move is not None
+    if move.trigger == "tick" and chat.query:
+        await chat.note()
+        live = participant.prompt_message_id or chat.pressed_message_id()
+        if move.answer is None or live is None:  # a double tap: the ticks are as shown already
+            return
+        view = await state.service.step_view(participant, step)
+        keyboard = step_keyboard(
+            state.engine,
+            participant.id,
+            step,
+            chat.language,
+            category=participant.category,
+            view=view,
+        )
+        await chat.set_buttons(live, keyboard)
+        return
+    if move.trigger == "add":
+        view = await state.service.step_view(participant, step)
+        text = prompts.list_added_text(len(view.statements), chat.language)
+        await present(chat, participant, step, text=text)
+        return
+    await present(chat, participant, step, before="✏️ " + chat.gettext("Noted."))
+
+
+async def _moved(chat: Chat, response: Response, participant: Participant, step: Step) -> None:
+    """The answer is committed: acknowledge it on its question, then show what comes next."""
+    move, answered = response.move, response.answered
+    assert move is not None and answered is not None
+    await chat.note()
+    if answered.kind == "list" and chat.query:  # its messages were acknowledged one by one
+        pressed = chat.pressed_message_id()
+        if move.trigger == "skip" and pressed is not None:  # nothing written
+            old_text = await step_text(chat, participant, answered)
+            await chat.edit(pressed, prompts.with_skip(old_text, chat.language))
+        else:
+            await chat.close_pressed()
+        await present(chat, participant, step, answered_message_id=pressed)
+        return
+    navigating = move.trigger in ("back", "release")
+    answered_message = chat.pressed_message_id() if chat.query else None
+    if not chat.query and not navigating:  # typed: the live question is the one answered
+        answered_message = participant.prompt_message_id
+    if answered_message is not None and not navigating:
+        await chat.edit(answered_message, await _answered_text(chat, response, participant))
+    elif chat.query:
+        await chat.close_pressed()
+    if move.language:  # stored with the move, as the user's language too
+        chat = chat.speaking(move.language)
+    await present(chat, participant, step, answered_message_id=answered_message)
+
+
+async def _answered_text(chat: Chat, response: Response, participant: Participant) -> str:
+    """The answered question as it reads now: with its answer, or marked skipped."""
+    move, answered, language = response.move, response.answered, chat.language
+    assert move is not None and answered is not None
+    old_text = await step_text(chat, participant, answered)
+    if move.trigger == "skip":
+        return prompts.with_skip(old_text, language)
+    if answered.kind == "multi" and answered.prompt is not None:
+        view = await chat.runtime.service.step_view(participant, answered)
+        label = prompts.multi_label(answered.prompt, view, language)
+    else:
+        value = move.answer[1] if move.answer else (move.category or move.language or "yes")
+        label = prompts.answer_label(chat.runtime.journey, answered, value, language)
+    return prompts.with_answer(old_text, label, language)

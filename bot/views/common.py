@@ -1,0 +1,145 @@
+"""Help, language, refusals, and every input that is not an answer: media, edits, unknown
+commands and buttons, and the apology after an error."""
+
+from __future__ import annotations
+
+from bot.keyboards import language_keyboard
+from bot.menus import (
+    facilitation_commands,
+    organiser_commands,
+    participant_commands,
+    publish_role_commands,
+)
+from bot.views.answers import present
+from bot.views.chat import Chat
+from bot.views.moderation import several_workshops_text
+from flows.engine import Step
+from flows.errors import Ambiguous
+from reports.labels import language_name
+from reports.text import escape, translator
+from storage.models import Participant
+
+
+async def show_help(chat: Chat, *, facilitator: bool, organiser: bool) -> None:
+    """/help: what the bot does, and the commands of the user's roles."""
+    _ = chat.gettext
+    lines = [
+        "<b>" + _("How it works") + "</b>",
+        _(
+            "You answer short questions on your own, at your pace, moment by moment. Scales "
+            "are answered with the buttons; reflections with a message. Your answers stay "
+            "private: facilitators only see anonymous, grouped results."
+        ),
+        _(
+            "Then, in the exchange between peers, you answer as a member of your actor "
+            "category; your requests and commitments go, without your name, to the agora, "
+            "where everyone votes on them."
+        ),
+        "",
+    ]
+    lines += [
+        f"/{c.command} · {c.description}"
+        for c in participant_commands(chat.language)
+        if c.command != "help"
+    ]
+    if facilitator:
+        lines += ["", "<b>" + _("Facilitators") + "</b>"]
+        lines += [f"/{c.command} · {c.description}" for c in facilitation_commands(chat.language)]
+        lines.append(
+            _(
+                "With several workshops, add the workshop's code at the end, for example "
+                "/agora close Ab12Cd34Ef56Gh78."
+            )
+        )
+    if organiser:
+        lines += ["", "<b>" + _("Organisers") + "</b>"]
+        lines += [f"/{c.command} · {c.description}" for c in organiser_commands(chat.language)]
+    await chat.send("\n".join(lines))
+
+
+async def show_languages(chat: Chat) -> None:
+    await chat.send(chat.gettext("Choose your language:"), reply_markup=language_keyboard())
+
+
+async def show_language_chosen(
+    chat: Chat, current: tuple[Participant, Step] | None, *, has_role: bool, organiser: bool
+) -> None:
+    """A language button: the choice confirmed, menus and the current question in it."""
+    await chat.note()
+    _ = chat.gettext
+    await chat.rewrite_pressed(
+        _("Language: {name}").format(name=escape(language_name(chat.language)))
+    )
+    if has_role:
+        await publish_role_commands(
+            chat.bot, chat_id=chat.user_id, language=chat.language, organiser=organiser
+        )
+    if current is not None:
+        participant, step = current
+        await present(chat, participant, step)
+
+
+async def show_whoami(chat: Chat) -> None:
+    await chat.send(chat.gettext("Your Telegram id is {id}.").format(id=chat.user_id))
+
+
+async def show_unknown_command(chat: Chat, command: str) -> None:
+    _ = chat.gettext
+    await chat.send(
+        _("I do not know the command {command}. /help lists what I can do.").format(
+            command=escape(command[:64])
+        )
+    )
+
+
+async def show_unsupported(chat: Chat) -> None:
+    """Stickers, photos, voice notes, files, locations…: not answers."""
+    _ = chat.gettext
+    await chat.send(
+        _(
+            "I can only read text messages and buttons. Please write your answer as a "
+            "message, or use the buttons under the question."
+        )
+    )
+
+
+async def show_edit_ignored(chat: Chat) -> None:
+    _ = chat.gettext
+    await chat.send(
+        _(
+            "Edits to sent messages are not taken into account. To change an answer, use "
+            "/back to return to its question."
+        )
+    )
+
+
+async def show_private_only(chat: Chat) -> None:
+    """Commands in a group: the workshop happens in private chats, so answers stay private."""
+    _ = chat.gettext
+    await chat.send(
+        _("Let's talk in a private chat, so that your answers stay private: open @{bot}.").format(
+            bot=chat.bot.username
+        )
+    )
+
+
+async def show_stale_button(chat: Chat) -> None:
+    """A button this version of the bot does not know (an old or forged one)."""
+    await chat.note(chat.gettext("This button is no longer valid."))
+
+
+async def show_refusal(chat: Chat, error: Exception, command: str) -> None:
+    """Why a facilitator command was not carried out."""
+    if isinstance(error, Ambiguous):
+        await chat.send(several_workshops_text(error.choices, command, chat.language))
+        return
+    await chat.send(chat.gettext("Only the facilitators of a workshop can do that."))
+
+
+def error_text(language: str) -> str:
+    """After an unexpected failure: the user is told their saved answers are safe."""
+    _ = translator(language)
+    return _(
+        "Sorry, something went wrong on my side. Every answer you saw confirmed is "
+        "saved; /resume shows the question you are at."
+    )

@@ -1,0 +1,165 @@
+"""Facilitators pace the workshop: what they are told when they open phase 2 or the agora,
+and the announcements every participant receives, each in their own language, through
+`bot.delivery` (a blocked or unreachable participant never stops the others')."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.delivery import Tally
+from bot.views.agora import (
+    agora_closed_text,
+    agora_intro_text,
+    agora_waiting_text,
+    offer_next,
+)
+from bot.views.answers import present
+from bot.views.chat import Chat, broadcast_chat
+from flows import audiences
+from flows.facilitation import PhaseChange
+from reports.text import escape, translator
+from storage.models import Participant
+
+log = logging.getLogger(__name__)
+
+
+def _reach(chat: Chat, participant: Participant) -> Chat:
+    return broadcast_chat(chat.runtime, chat.bot, participant.user_id, participant.language)
+
+
+async def announce_peers(chat: Chat, change: PhaseChange) -> Tally:
+    """Participants who were waiting get their first phase 2 question; those still in
+    phase 1 learn that it is open. Asked again, it shows their question to whoever is in
+    phase 2 without having seen it (a message that could not be delivered the first time)."""
+    tally = Tally()
+    announcement = audiences.peers_opened(chat.runtime.engine, change)
+    for participant in announcement.prompted:
+        reached = _reach(chat, participant)
+        step = chat.runtime.engine.step(participant.state, participant.category)
+        _ = reached.gettext
+        await present(reached, participant, step, before="🔔 " + _("The second phase is open!"))
+        reached.counted_in(tally)
+    for participant in announcement.notified:
+        reached = _reach(chat, participant)
+        _ = reached.gettext
+        await reached.send(
+            "🔔 "
+            + _(
+                "The facilitators opened the second phase, the exchange between peers: it "
+                "follows your current questions."
+            )
+        )
+        reached.counted_in(tally)
+    log.info("phase 2 of workshop %s announced: %s", change.workshop.id, tally)
+    return tally
+
+
+async def show_peers_opened(chat: Chat, change: PhaseChange) -> None:
+    """/open peers: phase 2 announced, and the facilitator told."""
+    await announce_peers(chat, change)
+    _, title = chat.gettext, escape(change.workshop.title)
+    if change.changed:
+        text = _("The second phase of «{title}» is open. Participants were told.")
+    else:
+        text = _("The second phase of «{title}» was open already.")
+    await chat.send(text.format(title=title))
+
+
+async def show_open_usage(chat: Chat) -> None:
+    await chat.send(chat.gettext("To open the second phase, send /open peers."))
+
+
+async def show_peers_usage(chat: Chat) -> None:
+    _ = chat.gettext
+    await chat.send(
+        _(
+            "/peers wait: the second phase waits until you send /open peers.\n"
+            "/peers follow: it follows the first phase directly (the default)."
+        )
+    )
+
+
+async def show_peers_mode(chat: Chat, change: PhaseChange, *, waiting: bool) -> None:
+    """/peers wait|follow: the mode set (following, phase 2 is announced as when opened)."""
+    _, title = chat.gettext, escape(change.workshop.title)
+    if waiting:
+        text = _(
+            "In «{title}», the second phase now waits: participants who finish the first "
+            "phase wait until you send /open peers."
+        )
+    else:
+        await announce_peers(chat, change)
+        text = _("In «{title}», the second phase follows the first one directly.")
+    await chat.send(text.format(title=title))
+
+
+async def announce_agora_opened(chat: Chat, change: PhaseChange) -> Tally:
+    """Those who have finished get the agora's introduction and a first statement; those
+    still answering learn that it waits for them."""
+    tally = Tally()
+    announcement = audiences.agora_opened(change)
+    for participant in announcement.prompted:
+        reached = _reach(chat, participant)
+        if await reached.send(agora_intro_text(reached.language)) is not None:
+            await offer_next(reached, participant)
+        reached.counted_in(tally)
+    for participant in announcement.notified:
+        reached = _reach(chat, participant)
+        await reached.send(agora_waiting_text(reached.language))
+        reached.counted_in(tally)
+    log.info("agora of workshop %s announced: %s", change.workshop.id, tally)
+    return tally
+
+
+async def announce_agora_closed(chat: Chat, change: PhaseChange) -> Tally:
+    """Offers lose their buttons; everyone who took part is thanked."""
+    tally = Tally()
+    closing = audiences.agora_closed(change)
+    for participant in closing.offers:
+        assert participant.offer_message_id is not None
+        await _reach(chat, participant).set_buttons(participant.offer_message_id, None)
+        await chat.runtime.agora.remember_offer(
+            participant_id=participant.id, statement_id=None, message_id=None
+        )
+    for participant in closing.notified:
+        reached = _reach(chat, participant)
+        await reached.send(agora_closed_text(reached.language))
+        reached.counted_in(tally)
+    log.info("closing of the agora of workshop %s announced: %s", change.workshop.id, tally)
+    return tally
+
+
+async def offer_to_the_forgotten(chat: Chat, change: PhaseChange) -> None:
+    """Asked again: whoever has finished but was offered nothing gets their statement now."""
+    for participant in audiences.forgotten(change):
+        await offer_next(_reach(chat, participant), participant, quiet_when_caught_up=True)
+
+
+async def show_agora_opened(chat: Chat, change: PhaseChange) -> None:
+    """/agora: the agora announced (or the forgotten served), and the facilitator told."""
+    _, title = chat.gettext, escape(change.workshop.title)
+    if change.changed:
+        await announce_agora_opened(chat, change)
+        text = _(
+            "The agora of «{title}» is open. Participants who have finished their "
+            "questions received the first statement. New statements they write come to "
+            "you for approval; /statements lists them all, /agora close ends the agora."
+        )
+    elif change.workshop.agora_closed_at is not None:
+        text = _("The agora of «{title}» is closed: it cannot reopen.")
+    else:
+        await offer_to_the_forgotten(chat, change)
+        text = _("The agora of «{title}» was open already.")
+    await chat.send(text.format(title=title))
+
+
+def agora_closed_reply(change: PhaseChange, language: str) -> str:
+    """/agora close: what the facilitator is told."""
+    _, title = translator(language), escape(change.workshop.title)
+    if change.changed:
+        text = _("The agora of «{title}» is closed. Participants were told.")
+    elif change.workshop.agora_opened_at is None:
+        text = _("The agora of «{title}» has not been opened.")
+    else:
+        text = _("The agora of «{title}» was closed already.")
+    return text.format(title=title)

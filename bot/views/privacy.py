@@ -1,0 +1,48 @@
+"""People's rights over their data, as they read them: the copy of everything stored, and
+the erasure asked for and confirmed."""
+
+from __future__ import annotations
+
+import json
+
+from telegram import InputFile
+from telegram.constants import ParseMode
+
+from bot.keyboards import forget_keyboard
+from bot.views.chat import Chat
+
+
+async def send_personal_data(chat: Chat, data: dict[str, object]) -> None:
+    """/mydata: everything stored about the user, as a JSON file."""
+    _ = chat.gettext
+    document = json.dumps(data, ensure_ascii=False, indent=2).encode()
+    await chat.bot.send_document(
+        chat.chat_id,
+        InputFile(document, filename="coopbot-my-data.json"),
+        caption=_("Everything coopbot stores about you. /forget erases it."),
+        parse_mode=ParseMode.HTML,
+    )
+
+
+async def ask_to_forget(chat: Chat) -> None:
+    """/forget: a confirmation first, since it cannot be undone."""
+    _ = chat.gettext
+    await chat.send(
+        _(
+            "This erases your participation in every workshop, all your answers and your "
+            "preferences, for good. Results already shared as anonymous totals are not "
+            "affected. Erase everything?"
+        ),
+        reply_markup=forget_keyboard(chat.language),
+    )
+
+
+async def show_kept(chat: Chat) -> None:
+    await chat.note()
+    await chat.rewrite_pressed(chat.gettext("Nothing was erased."))
+
+
+async def show_forgotten(chat: Chat) -> None:
+    await chat.rewrite_pressed(
+        chat.gettext("Done: everything coopbot stored about you has been erased.")
+    )

@@ -1,0 +1,458 @@
+"""The journey file: a TOML file a facilitator can read and edit, loaded and checked strictly.
+
+A broken file is refused with the line and the key at fault, so that an edit never
+reaches participants half-valid.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+import tomllib
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from flows.journey import (
+    GROUP,
+    LANGUAGES,
+    OWN,
+    RESERVED_STATES,
+    STATEMENT_KINDS,
+    Category,
+    Journey,
+    Moment,
+    Option,
+    Peers,
+    Prompt,
+    StatementKind,
+)
+
+JOURNEYS_DIR = Path(__file__).parent / "journeys"
+DEFAULT_JOURNEY = JOURNEYS_DIR / "cooperation.toml"
+_MAX_SLUG = 16
+_SLUG = re.compile(r"^[a-z][a-z0-9_]{0,15}$")
+_PHASE1_KINDS = ("scale", "text", "choice")
+_PHASE2_KINDS = ("text", "choice", "multi", "list")
+_PROMPT_KEYS = {"id", "kind", "optional", "text", "low", "high", "options", "other", "statement"}
+_ABOUT_KEYS = {"synthesis_title", "gradient"}  # a [peers.about] prompt's only
+_MAX_TEXT = 1000
+_MAX_TITLE = 80
+_MAX_LABEL = 40
+_MAX_SCALE_LABEL = 24
+
+
+class JourneyError(ValueError):
+    """The journey file is not valid; `str()` says where (file, line, key) and what is wrong."""
+
+    def __init__(self, source: str, line: int | None, key: str, problem: str) -> None:
+        self.source, self.line, self.key, self.problem = source, line, key, problem
+        where = f"{source}:{line}" if line else source
+        super().__init__(f"{where}: {key}: {problem}")
+
+
+def load_journey(path: Path | str) -> Journey:
+    """Read and validate a journey file; raise `JourneyError` on the first problem."""
+    path = Path(path)
+    source = path.name
+    try:
+        raw_text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise JourneyError(source, None, "(file)", f"cannot be read: {error.strerror}") from error
+    except UnicodeDecodeError as error:
+        line = raw_bytes_line(path, error.start)
+        raise JourneyError(source, line, "(file)", "is not valid UTF-8") from error
+    try:
+        data = tomllib.loads(raw_text)
+    except tomllib.TOMLDecodeError as error:
+        match = re.search(r"line (\d+)", str(error))
+        raise JourneyError(
+            source, int(match.group(1)) if match else None, "(syntax)", str(error)
+        ) from error
+    return _Validator(source, _KeyLines(raw_text)).journey(data)
+
+
+def raw_bytes_line(path: Path, offset: int) -> int:
+    """The line holding byte `offset` of the file."""
+    return path.read_bytes()[:offset].count(b"\n") + 1
+
+
+@cache
+def default_journey() -> Journey:
+    """The journey shipped with coopbot, loaded once."""
+    return load_journey(DEFAULT_JOURNEY)
+
+
+KeyPath = tuple[str | int, ...]
+
+
+class _KeyLines:
+    """Maps key paths such as ('moments', 2, 'prompts', 0, 'text', 'en') to file lines.
+
+    tomllib forgets positions, so the file is scanned once for table headers and keys;
+    a path not found falls back to its closest enclosing table.
+    """
+
+    _HEADER = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.\-]+)\s*\]\]?")
+    _KEY = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s*=")
+
+    def __init__(self, text: str) -> None:
+        self.lines: dict[KeyPath, int] = {}
+        counters: dict[KeyPath, int] = {}
+        table: KeyPath = ()
+        for number, line in enumerate(text.splitlines(), start=1):
+            header = self._HEADER.match(line)
+            if header:
+                is_array = header.group(1) == "[["
+                table = self._table_path(header.group(2).split("."), is_array, table)
+                if is_array:
+                    counters[table] = counters.get(table, -1) + 1
+                    table = (*table, counters[table])
+                self.lines.setdefault(table, number)
+                continue
+            key = self._KEY.match(line)
+            if key:
+                path = table
+                for part in key.group(1).split("."):
+                    path = (*path, part)
+                    self.lines.setdefault(path, number)
+
+    @staticmethod
+    def _table_path(names: list[str], is_array: bool, current: KeyPath) -> KeyPath:
+        """Resolve a dotted header against the array elements seen so far.
+
+        Inside an array of tables, a nested header belongs to the array's last element;
+        for an array header, the path returned is the array's own (the caller indexes it).
+        """
+        path: KeyPath = ()
+        for position, name in enumerate(names):
+            path = (*path, name)
+            last = position == len(names) - 1
+            if last and is_array:
+                break
+            if len(current) > len(path) and current[: len(path)] == path:
+                element = current[len(path)]
+                if isinstance(element, int):
+                    path = (*path, element)
+        return path
+
+    def line_of(self, path: KeyPath) -> int | None:
+        for end in range(len(path), 0, -1):
+            if path[:end] in self.lines:
+                return self.lines[path[:end]]
+        return None
+
+
+class _Validator:
+    def __init__(self, source: str, key_lines: _KeyLines) -> None:
+        self.source = source
+        self.key_lines = key_lines
+
+    def fail(self, path: KeyPath, problem: str) -> JourneyError:
+        return JourneyError(self.source, self.key_lines.line_of(path), _dotted(path), problem)
+
+    def journey(self, data: dict[str, Any]) -> Journey:
+        self.only(data, (), {"journey", "moments", "categories", "peers"})
+        head = self.table(data, ("journey",))
+        self.only(head, ("journey",), {"id", "version", "title"})
+        moments = tuple(
+            self.moment(item, ("moments", index))
+            for index, item in enumerate(self.array(data, ("moments",)))
+        )
+        self.unique([(m.id, ("moments", i, "id")) for i, m in enumerate(moments)], "moment id")
+        for index, moment in enumerate(moments, start=1):
+            if moment.number != index:
+                raise self.fail(
+                    ("moments", index - 1, "number"),
+                    f"moments must be numbered 1, 2, 3… in order; expected {index}",
+                )
+        categories = tuple(
+            self.category(item, ("categories", index))
+            for index, item in enumerate(self.array(data, ("categories",)))
+        )
+        self.unique(
+            [(c.id, ("categories", i, "id")) for i, c in enumerate(categories)], "category id"
+        )
+        peers = self.peers(data["peers"], ("peers",), categories) if "peers" in data else None
+        prompt_ids: list[tuple[str, KeyPath]] = [
+            (p.id, ("moments", i, "prompts", j, "id"))
+            for i, m in enumerate(moments)
+            for j, p in enumerate(m.prompts)
+        ]
+        if peers is not None:
+            for section, prompts in (("own", peers.own), ("closing", peers.closing)):
+                prompt_ids += [(p.id, ("peers", section, j, "id")) for j, p in enumerate(prompts)]
+            prompt_ids += [
+                (f"{p.id}_{c.id}", ("peers", "about", "prompts", j, "id"))
+                for j, p in enumerate(peers.about)
+                for c in categories
+            ]
+        self.unique(prompt_ids, "prompt id")
+        return Journey(
+            id=self.slug(head, ("journey", "id")),
+            version=self.integer(head, ("journey", "version")),
+            title=self.texts(head, ("journey", "title")),
+            moments=moments,
+            categories=categories,
+            peers=peers,
+        )
+
+    def moment(self, data: Any, path: KeyPath) -> Moment:
+        data = self.as_table(data, path)
+        self.only(data, path, {"id", "number", "title", "intro", "deferred", "prompts"})
+        number = self.integer(data, (*path, "number"))
+        prompts = tuple(
+            self.prompt(item, (*path, "prompts", index), number, _PHASE1_KINDS, frozenset())
+            for index, item in enumerate(self.array(data, (*path, "prompts")))
+        )
+        return Moment(
+            id=self.slug(data, (*path, "id")),
+            number=number,
+            title=self.texts(data, (*path, "title"), limit=_MAX_TITLE),
+            intro=self.texts(data, (*path, "intro")),
+            deferred=self.boolean(data, (*path, "deferred"), default=False),
+            prompts=prompts,
+        )
+
+    def peers(self, data: Any, path: KeyPath, categories: tuple[Category, ...]) -> Peers:
+        data = self.as_table(data, path)
+        self.only(data, path, {"title", "intro", "own", "about", "closing"})
+        own_only, both = frozenset({OWN}), frozenset({OWN, GROUP})
+        about = self.table(data, (*path, "about"))
+        self.only(about, (*path, "about"), {"intro", "prompts"})
+
+        def prompts(section: KeyPath, placeholders: frozenset[str]) -> tuple[Prompt, ...]:
+            in_about = section[-1] == "prompts"
+            container = about if in_about else data
+            return tuple(
+                self.prompt(item, (*section, index), 0, _PHASE2_KINDS, placeholders, about=in_about)
+                for index, item in enumerate(self.array(container, section))
+            )
+
+        about_prompts = prompts((*path, "about", "prompts"), both)
+        gradients = [index for index, template in enumerate(about_prompts) if template.gradient]
+        if len(gradients) > 1:
+            raise self.fail(
+                (*path, "about", "prompts", gradients[1], "gradient"),
+                f"only one prompt can be the relation gradient; prompts[{gradients[0]}] already is",
+            )
+        longest = max(len(c.id) for c in categories)
+        for index, template in enumerate(about_prompts):
+            if len(template.id) + 1 + longest > _MAX_SLUG:
+                raise self.fail(
+                    (*path, "about", "prompts", index, "id"),
+                    f"too long: with '_' and a category id it must fit in {_MAX_SLUG} characters",
+                )
+        return Peers(
+            title=self.texts(data, (*path, "title"), limit=_MAX_TITLE),
+            intro=self.texts(data, (*path, "intro"), placeholders=own_only),
+            about_intro=self.texts(about, (*path, "about", "intro"), placeholders=both),
+            own=prompts((*path, "own"), own_only),
+            about=about_prompts,
+            closing=prompts((*path, "closing"), own_only),
+        )
+
+    def prompt(
+        self,
+        data: Any,
+        path: KeyPath,
+        moment_number: int,
+        kinds: tuple[str, ...],
+        placeholders: frozenset[str],
+        *,
+        about: bool = False,
+    ) -> Prompt:
+        """A prompt; `about` for a [peers.about] prompt, the only kind that may name itself
+        for the synthesis and be the relation gradient."""
+        data = self.as_table(data, path)
+        self.only(data, path, _PROMPT_KEYS | _ABOUT_KEYS)
+        for extra in sorted(_ABOUT_KEYS & data.keys()):
+            if not about:
+                raise self.fail((*path, extra), "only a [peers.about] prompt takes this key")
+        prompt_id = self.slug(data, (*path, "id"))
+        if prompt_id in RESERVED_STATES:
+            raise self.fail((*path, "id"), f"{prompt_id!r} is reserved; choose another id")
+        kind = data.get("kind")
+        if kind not in kinds:
+            raise self.fail(
+                (*path, "kind"), f"must be one of {', '.join(repr(k) for k in kinds)}, not {kind!r}"
+            )
+        low = high = {}
+        options: tuple[Option, ...] = ()
+        if kind == "scale":
+            low = self.texts(data, (*path, "low"), limit=_MAX_SCALE_LABEL)
+            high = self.texts(data, (*path, "high"), limit=_MAX_SCALE_LABEL)
+        else:
+            for extra in ("low", "high"):
+                if extra in data:
+                    raise self.fail((*path, extra), "only a 'scale' prompt has low/high labels")
+        if kind in ("choice", "multi"):
+            items = self.array(data, (*path, "options"))
+            if not 2 <= len(items) <= 8:
+                raise self.fail((*path, "options"), "a choice needs between 2 and 8 options")
+            options = tuple(
+                self.option(item, (*path, "options", index)) for index, item in enumerate(items)
+            )
+            self.unique(
+                [(o.id, (*path, "options", i, "id")) for i, o in enumerate(options)], "option id"
+            )
+        elif "options" in data:
+            raise self.fail((*path, "options"), "only a 'choice' or 'multi' prompt has options")
+        if "other" in data and kind != "multi":
+            raise self.fail((*path, "other"), "only a 'multi' prompt takes other answers")
+        statement: StatementKind | None = None
+        if kind == "list":
+            value = data.get("statement")
+            if value not in STATEMENT_KINDS:
+                raise self.fail(
+                    (*path, "statement"),
+                    f"must be {' or '.join(repr(k) for k in STATEMENT_KINDS)} (got {value!r})",
+                )
+            statement = value
+        elif "statement" in data:
+            raise self.fail((*path, "statement"), "only a 'list' prompt makes statements")
+        gradient = self.boolean(data, (*path, "gradient"), default=False)
+        if gradient and kind != "choice":
+            raise self.fail(
+                (*path, "gradient"), "only a 'choice' prompt, whose options run in order, can be"
+            )
+        return Prompt(
+            id=prompt_id,
+            kind=kind,
+            optional=self.boolean(data, (*path, "optional"), default=False),
+            text=self.texts(data, (*path, "text"), placeholders=placeholders),
+            moment_number=moment_number,
+            low=low,
+            high=high,
+            options=options,
+            other=self.boolean(data, (*path, "other"), default=False),
+            statement=statement,
+            synthesis_title=self.texts(data, (*path, "synthesis_title"), limit=_MAX_TITLE)
+            if "synthesis_title" in data
+            else {},
+            gradient=gradient,
+        )
+
+    def option(self, data: Any, path: KeyPath) -> Option:
+        data = self.as_table(data, path)
+        self.only(data, path, {"id", "label"})
+        return Option(
+            id=self.slug(data, (*path, "id")),
+            label=self.texts(data, (*path, "label"), limit=_MAX_LABEL),
+        )
+
+    def category(self, data: Any, path: KeyPath) -> Category:
+        data = self.as_table(data, path)
+        self.only(data, path, {"id", "label", "group"})
+        label = self.texts(data, (*path, "label"), limit=_MAX_LABEL)
+        return Category(
+            id=self.slug(data, (*path, "id")),
+            label=label,
+            group=self.texts(data, (*path, "group"), limit=_MAX_LABEL)
+            if "group" in data
+            else label,
+        )
+
+    # -- primitives -------------------------------------------------------------
+
+    def only(self, data: dict[str, Any], path: KeyPath, allowed: set[str]) -> None:
+        for key in data:
+            if key not in allowed:
+                raise self.fail(
+                    (*path, key), f"unknown key; expected one of {', '.join(sorted(allowed))}"
+                )
+
+    def as_table(self, data: Any, path: KeyPath) -> dict[str, Any]:
+        if not isinstance(data, dict):
+            raise self.fail(path, "must be a table")
+        return data
+
+    def table(self, data: dict[str, Any], path: KeyPath) -> dict[str, Any]:
+        if _leaf(path) not in data:
+            raise self.fail(path, "missing")
+        return self.as_table(data[_leaf(path)], path)
+
+    def array(self, data: dict[str, Any], path: KeyPath) -> list[Any]:
+        value = data.get(_leaf(path))
+        if not isinstance(value, list) or not value:
+            raise self.fail(path, "missing or empty: at least one entry is needed")
+        return value
+
+    def slug(self, data: dict[str, Any], path: KeyPath) -> str:
+        value = data.get(_leaf(path))
+        if not isinstance(value, str) or not _SLUG.match(value):
+            raise self.fail(
+                path,
+                f"must be 1 to 16 characters of a-z, 0-9 and _, starting with a letter "
+                f"(got {value!r})",
+            )
+        return value
+
+    def integer(self, data: dict[str, Any], path: KeyPath) -> int:
+        value = data.get(_leaf(path))
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise self.fail(path, f"must be a positive whole number (got {value!r})")
+        return value
+
+    def boolean(self, data: dict[str, Any], path: KeyPath, *, default: bool) -> bool:
+        value = data.get(_leaf(path), default)
+        if not isinstance(value, bool):
+            raise self.fail(path, f"must be true or false (got {value!r})")
+        return value
+
+    def texts(
+        self,
+        data: dict[str, Any],
+        path: KeyPath,
+        *,
+        limit: int = _MAX_TEXT,
+        placeholders: frozenset[str] = frozenset(),
+    ) -> dict[str, str]:
+        value = data.get(_leaf(path))
+        if not isinstance(value, dict):
+            raise self.fail(
+                path, f"missing: give {' and '.join(f'{path[-1]}.{lang}' for lang in LANGUAGES)}"
+            )
+        self.only(value, path, set(LANGUAGES))
+        result: dict[str, str] = {}
+        for language in LANGUAGES:
+            text = value.get(language)
+            if not isinstance(text, str) or not text.strip():
+                raise self.fail((*path, language), f"missing or empty {language} text")
+            if len(text) > limit:
+                raise self.fail(
+                    (*path, language), f"{len(text)} characters; at most {limit} are allowed"
+                )
+            self.placeholders(text, (*path, language), placeholders)
+            result[language] = text.strip()
+        return result
+
+    def placeholders(self, text: str, path: KeyPath, allowed: frozenset[str]) -> None:
+        """Braces only around an allowed placeholder name, so that filling them in never fails."""
+        try:
+            fields = [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
+        except ValueError as error:
+            raise self.fail(path, f"unbalanced braces: {error}") from error
+        for name in fields:
+            if name not in allowed:
+                expected = ", ".join("{" + n + "}" for n in sorted(allowed)) or "none"
+                raise self.fail(path, f"unknown placeholder {{{name}}}; allowed here: {expected}")
+
+    def unique(self, ids: list[tuple[str, KeyPath]], what: str) -> None:
+        seen: set[str] = set()
+        for value, path in ids:
+            if value in seen:
+                raise self.fail(path, f"duplicate {what} {value!r}")
+            seen.add(value)
+
+
+def _leaf(path: KeyPath) -> str:
+    """The last key of a path into a table (never an array index)."""
+    return str(path[-1])
+
+
+def _dotted(path: KeyPath) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out
