@@ -9,7 +9,10 @@ call made on behalf of a person goes through `deliver`, under this policy:
   `Policy.max_retry_after`) and try again, up to `Policy.rate_limit_attempts` calls in all
   that meet a flood limit; then FAILED, logged at WARNING.
 - `TimedOut` and other `NetworkError`s: try again after `Policy.backoff` seconds, doubled
-  each time, up to `Policy.attempts` calls in all; then FAILED, logged at WARNING.
+  each time, up to `Policy.attempts` calls in all; then FAILED, logged at WARNING. A read
+  timeout may hide a message Telegram did deliver, so a retry can show it twice: a
+  second question or statement is harmless (the journey's buttons carry the state they
+  were shown at, so the older copy answers as stale), a lost one leaves a person waiting.
 - `BadRequest` (400; in PTB a subclass of `NetworkError`, so it is caught first): Telegram
   refused this call and will refuse it again. Logged at WARNING with the method and the
   chat; no retry; FAILED. The harmless edits (the message is not modified, or was deleted,

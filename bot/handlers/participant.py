@@ -7,15 +7,12 @@ from telegram.ext import ContextTypes
 
 from bot.keyboards import parse_journey_data
 from bot.views import participation
-from bot.views.agora import join_agora, show_proposal
-from bot.views.answers import show_response
-from bot.views.chat import Chat, chat_of
+from bot.views.agora import show_proposal
+from bot.views.answers import show_outcome
+from bot.views.chat import chat_of
 from bot.views.common import show_stale_button
-from bot.views.moderation import send_for_moderation, submit_for_moderation
-from bot.views.syntheses import push_completed_phases
-from flows.audiences import crossed_a_phase, has_just_finished
+from bot.views.moderation import send_for_moderation
 from flows.engine import BACK, SKIP, text_length
-from flows.service import Response
 
 
 async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -66,7 +63,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     response = await chat.runtime.service.respond(
         user_id=chat.user_id, update_id=update.update_id, value=text, from_button=False
     )
-    await _reply(chat, response, typed_length=text_length(text))
+    await show_outcome(chat, response, typed_length=text_length(text))
 
 
 async def on_journey_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -84,7 +81,7 @@ async def on_journey_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         participant_id=button.participant_id,
         seen_state=button.state,
     )
-    await _reply(chat, response)
+    await show_outcome(chat, response)
 
 
 async def on_back(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -106,7 +103,7 @@ async def _navigate(update: Update, context: ContextTypes.DEFAULT_TYPE, value: s
         from_button=False,
         navigation=True,
     )
-    await _reply(chat, response)
+    await show_outcome(chat, response)
 
 
 async def on_pause(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -121,23 +118,6 @@ async def on_resume(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     current = await chat.runtime.service.resume(user_id=chat.user_id)
     seat = await chat.runtime.agora.seat(user_id=chat.user_id)
     await participation.show_resumed(chat, current, in_agora=seat is not None)
-
-
-async def _reply(chat: Chat, response: Response, *, typed_length: int = 0) -> None:
-    """Answer the participant, then what their move brings about: a statement written
-    while the agora is open goes to the facilitators, one who has just finished joins an
-    open agora, the last one through a phase brings its synthesis to the facilitators."""
-    await show_response(chat, response, typed_length=typed_length)
-    participant = response.participant
-    if participant is None or response.step is None:
-        return
-    if response.to_moderate is not None:
-        await submit_for_moderation(chat, response.to_moderate)
-    if has_just_finished(response):
-        move = response.move
-        await join_agora(chat.speaking((move and move.language) or chat.language), participant)
-    if crossed_a_phase(response):
-        await push_completed_phases(chat.runtime, chat.bot, participant.workshop_id)
 
 
 def _data(update: Update) -> str:

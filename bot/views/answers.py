@@ -8,10 +8,15 @@ that a failure leaves the previous question the live one.
 
 from __future__ import annotations
 
+from telegram import Message
+
 from bot.keyboards import step_keyboard
 from bot.views import prompts
+from bot.views.agora import join_agora
 from bot.views.chat import Chat
-from flows.audiences import agora_state
+from bot.views.moderation import submit_for_moderation
+from bot.views.syntheses import push_completed_phases
+from flows.audiences import agora_state, crossed_a_phase, has_just_finished
 from flows.engine import Problem, Step
 from flows.service import Outcome, Response, StepView
 from storage.models import Participant
@@ -79,6 +84,27 @@ async def present(
         await chat.set_buttons(previous, None)
 
 
+async def show_outcome(chat: Chat, response: Response, *, typed_length: int = 0) -> None:
+    """Answer the participant, then what their move brings about: a statement written
+    while the agora is open goes to the facilitators, one who has just finished joins an
+    open agora (also after a redelivery, in case the first handling stopped short of it),
+    the last one through a phase brings its synthesis to the facilitators."""
+    await show_response(chat, response, typed_length=typed_length)
+    participant = response.participant
+    if participant is None or response.step is None:
+        return
+    try:
+        if response.to_moderate is not None:
+            await submit_for_moderation(chat, response.to_moderate)
+        if has_just_finished(response):
+            move = response.move
+            language = (move and move.language) or chat.language
+            await join_agora(chat.speaking(language), participant)
+    finally:  # the facilitators' synthesis does not wait for the participant's messages
+        if crossed_a_phase(response):
+            await push_completed_phases(chat.runtime, chat.bot, participant.workshop_id)
+
+
 async def show_response(chat: Chat, response: Response, *, typed_length: int = 0) -> None:
     """Render any outcome of `WorkshopService.respond` for the participant."""
     _ = chat.gettext
@@ -122,8 +148,8 @@ async def _stale(chat: Chat, response: Response, participant: Participant, step:
             if response.other_participation
             else _("This button belongs to an earlier question.")
         )
-        pressed, live = chat.pressed_message_id(), participant.prompt_message_id
-        if pressed is not None and live is not None and pressed != live:
+        pressed, live = chat.query.message, participant.prompt_message_id
+        if isinstance(pressed, Message) and live is not None and pressed.message_id != live:
             # A double tap or an old message: the live question is further down.
             await chat.close_pressed()
             return

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
@@ -47,7 +47,12 @@ class Chat:
 
     def speaking(self, language: str) -> Chat:
         """The same chat, written to in another language (after a switch of language)."""
-        return Chat(**{**self.__dict__, "language": language})
+        return replace(self, language=language)
+
+    def delivering(self) -> Chat:
+        """The same chat, sent to under the delivery policy: for a reply of many messages
+        (a synthesis and its charts) that should not stop at the first that fails."""
+        return self if self.courier is not None else replace(self, courier=Courier(self.bot))
 
     async def send(
         self, text: str, *, reply_markup: InlineKeyboardMarkup | None = None
@@ -153,12 +158,12 @@ async def user_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> s
 async def chat_of(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Chat:
     """The chat an update comes from, to answer it."""
     user, chat = update.effective_user, update.effective_chat
-    assert user is not None and chat is not None
+    assert chat is not None
     return Chat(
         runtime=runtime(context),
         bot=context.bot,
         chat_id=chat.id,
-        user_id=user.id,
+        user_id=user.id if user is not None else chat.id,
         language=await user_language(update, context),
         query=update.callback_query,
         message=update.effective_message,

@@ -28,7 +28,9 @@ log = logging.getLogger(__name__)
 async def send_synthesis(
     chat: Chat, found: Report, phase: Phase | None, *, heading: str | None = None
 ) -> None:
-    """The synthesis as messages, then its charts as photos."""
+    """The synthesis as messages, then its charts as photos, each under the delivery
+    policy: a chart that cannot be sent does not keep the others from coming."""
+    chat = chat.delivering()
     journey = chat.runtime.journey
     texts = messages.synthesis_messages(journey, found.synthesis, chat.language, phase=phase)
     if heading:  # its own message: the others are already as long as Telegram allows
