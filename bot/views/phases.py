@@ -5,6 +5,7 @@ and the announcements every participant receives, each in their own language, th
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from bot.delivery import Tally
 from bot.views.agora import (
@@ -27,6 +28,25 @@ def _reach(chat: Chat, participant: Participant) -> Chat:
     return broadcast_chat(chat.runtime, chat.bot, participant.user_id, participant.language)
 
 
+async def _tell(
+    chat: Chat, people: list[Participant], text_of: Callable[[str], str], tally: Tally
+) -> None:
+    """One notice to each, in their language; how it went is added to `tally`."""
+    for participant in people:
+        reached = _reach(chat, participant)
+        await reached.send(text_of(reached.language))
+        reached.counted_in(tally)
+
+
+def peers_opened_text(language: str) -> str:
+    """For participants still in phase 1 when phase 2 opens."""
+    _ = translator(language)
+    return "🔔 " + _(
+        "The facilitators opened the second phase, the exchange between peers: it "
+        "follows your current questions."
+    )
+
+
 async def announce_peers(chat: Chat, change: PhaseChange) -> Tally:
     """Participants who were waiting get their first phase 2 question; those still in
     phase 1 learn that it is open. Asked again, it shows their question to whoever is in
@@ -39,17 +59,7 @@ async def announce_peers(chat: Chat, change: PhaseChange) -> Tally:
         _ = reached.gettext
         await present(reached, participant, step, before="🔔 " + _("The second phase is open!"))
         reached.counted_in(tally)
-    for participant in announcement.notified:
-        reached = _reach(chat, participant)
-        _ = reached.gettext
-        await reached.send(
-            "🔔 "
-            + _(
-                "The facilitators opened the second phase, the exchange between peers: it "
-                "follows your current questions."
-            )
-        )
-        reached.counted_in(tally)
+    await _tell(chat, announcement.notified, peers_opened_text, tally)
     log.info("phase 2 of workshop %s announced: %s", change.workshop.id, tally)
     return tally
 
@@ -103,10 +113,7 @@ async def announce_agora_opened(chat: Chat, change: PhaseChange) -> Tally:
         if await reached.send(agora_intro_text(reached.language)) is not None:
             await offer_next(reached, participant)
         reached.counted_in(tally)
-    for participant in announcement.notified:
-        reached = _reach(chat, participant)
-        await reached.send(agora_waiting_text(reached.language))
-        reached.counted_in(tally)
+    await _tell(chat, announcement.notified, agora_waiting_text, tally)
     log.info("agora of workshop %s announced: %s", change.workshop.id, tally)
     return tally
 
@@ -121,10 +128,7 @@ async def announce_agora_closed(chat: Chat, change: PhaseChange) -> Tally:
         await chat.runtime.agora.remember_offer(
             participant_id=participant.id, statement_id=None, message_id=None
         )
-    for participant in closing.notified:
-        reached = _reach(chat, participant)
-        await reached.send(agora_closed_text(reached.language))
-        reached.counted_in(tally)
+    await _tell(chat, closing.notified, agora_closed_text, tally)
     log.info("closing of the agora of workshop %s announced: %s", change.workshop.id, tally)
     return tally
 
