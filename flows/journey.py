@@ -7,11 +7,13 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from flows.kinds import StatementKind
+
 LANGUAGES = ("fr", "en")
 RESERVED_STATES = frozenset({"consent", "category", "language", "peers_wait", "done"})
 PromptKind = Literal["scale", "text", "choice", "multi", "list"]
-StatementKind = Literal["request", "commitment"]
-STATEMENT_KINDS: tuple[StatementKind, ...] = ("request", "commitment")
+# What each message of a "list" prompt can become (proposals come only from the agora).
+STATEMENT_KINDS = (StatementKind.REQUEST, StatementKind.COMMITMENT)
 # Phase 2 texts name categories through these placeholders, filled in at display time.
 OWN, GROUP = "own", "group"
 

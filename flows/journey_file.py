@@ -25,8 +25,8 @@ from flows.journey import (
     Option,
     Peers,
     Prompt,
-    StatementKind,
 )
+from flows.kinds import StatementKind
 
 JOURNEYS_DIR = Path(__file__).parent / "journeys"
 DEFAULT_JOURNEY = JOURNEYS_DIR / "cooperation.toml"
@@ -306,9 +306,9 @@ class _Validator:
             if value not in STATEMENT_KINDS:
                 raise self.fail(
                     (*path, "statement"),
-                    f"must be {' or '.join(repr(k) for k in STATEMENT_KINDS)} (got {value!r})",
+                    f"must be {' or '.join(repr(k.value) for k in STATEMENT_KINDS)} (got {value!r})",
                 )
-            statement = value
+            statement = StatementKind(value)
         elif "statement" in data:
             raise self.fail((*path, "statement"), "only a 'list' prompt makes statements")
         gradient = self.boolean(data, (*path, "gradient"), default=False)
