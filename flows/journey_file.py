@@ -304,10 +304,8 @@ class _Validator:
         if kind == "list":
             value = data.get("statement")
             if value not in STATEMENT_KINDS:
-                raise self.fail(
-                    (*path, "statement"),
-                    f"must be {' or '.join(repr(k.value) for k in STATEMENT_KINDS)} (got {value!r})",
-                )
+                allowed = " or ".join(repr(k.value) for k in STATEMENT_KINDS)
+                raise self.fail((*path, "statement"), f"must be {allowed} (got {value!r})")
             statement = StatementKind(value)
         elif "statement" in data:
             raise self.fail((*path, "statement"), "only a 'list' prompt makes statements")
