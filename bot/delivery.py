@@ -90,17 +90,6 @@ class Tally:
         else:
             self.failed += 1
 
-    @property
-    def total(self) -> int:
-        return self.sent + self.unreachable + self.failed
-
-    def __add__(self, other: Tally) -> Tally:
-        return Tally(
-            sent=self.sent + other.sent,
-            unreachable=self.unreachable + other.unreachable,
-            failed=self.failed + other.failed,
-        )
-
 
 @dataclass(frozen=True)
 class Policy:
@@ -194,19 +183,6 @@ class Courier:
     ) -> Delivered[Message]:
         send = partial(self.bot.send_photo, chat_id, photo, caption=caption, parse_mode=HTML)
         return await self._deliver(chat_id, "sendPhoto", send)
-
-    async def document(
-        self, chat_id: int, data: bytes, *, filename: str, caption: str | None = None
-    ) -> Delivered[Message]:
-        send = partial(
-            self.bot.send_document,
-            chat_id,
-            data,
-            filename=filename,
-            caption=caption,
-            parse_mode=HTML,
-        )
-        return await self._deliver(chat_id, "sendDocument", send)
 
     async def edit_text(
         self,

@@ -36,7 +36,7 @@ from reports.blocks import (
     Title,
     Voted,
 )
-from reports.labels import category_name, filled, statement_heading
+from reports.labels import category_name, filled, kind_name, statement_heading
 from reports.text import escape, local, ngettext_for, number, translator
 
 
@@ -349,7 +349,7 @@ class _Walk:
         return Voted(
             number=statement.number,
             heading=statement_heading(journey, statement, language),
-            kind=wording.kind_name(statement.kind, language),
+            kind=kind_name(statement.kind, language),
             between=between,
             text=statement.text,
             overall=result.overall,

@@ -55,13 +55,24 @@ def vote_label(value: str, language: str) -> str:
     return f"{VOTE_ICONS[value]} {labels[VoteValue(value)]}"
 
 
+def kind_name(kind: str, language: str) -> str:
+    """A statement's kind, as a word."""
+    gettext = translator(language)
+    names: dict[str, str] = {
+        StatementKind.REQUEST: gettext("Request"),
+        StatementKind.COMMITMENT: gettext("Commitment"),
+        StatementKind.PROPOSAL: gettext("Proposal"),
+    }
+    return names.get(kind) or escape(kind)
+
+
 def statement_heading(journey: Journey, statement: Statement, language: str) -> str:
     """What a statement is and whom it comes from (a category, never a person)."""
-    gettext = translator(language)
     source = category_name(journey, statement.source_category, language)
+    kind = kind_name(statement.kind, language)
     if statement.kind == StatementKind.REQUEST:
         target = category_name(journey, statement.target_category, language)
-        return "🗣️ <b>" + gettext("Request") + f"</b> · {source} → {target}"
+        return f"🗣️ <b>{kind}</b> · {source} → {target}"
     if statement.kind == StatementKind.COMMITMENT:
-        return "🤝 <b>" + gettext("Commitment") + f"</b> · {source}"
-    return "💡 <b>" + gettext("Proposal") + f"</b> · {source}"
+        return f"🤝 <b>{kind}</b> · {source}"
+    return f"💡 <b>{kind}</b> · {source}"

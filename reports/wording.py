@@ -54,17 +54,6 @@ def pair_name(journey: Journey, source: str, target: str | None, language: str) 
     return f"{source_name} → {category_name(journey, target, language)}"
 
 
-def kind_name(kind: str, language: str) -> str:
-    """A statement's kind, as a word."""
-    gettext = translator(language)
-    names: dict[str, str] = {
-        StatementKind.REQUEST: gettext("Request"),
-        StatementKind.COMMITMENT: gettext("Commitment"),
-        StatementKind.PROPOSAL: gettext("Proposal"),
-    }
-    return names.get(kind) or escape(kind)
-
-
 def counted(count: int, language: str, kind: StatementKind | None = None) -> str:
     """How many answers (or requests, or commitments) a summary is made of."""
     ngettext = ngettext_for(language)

@@ -6,7 +6,6 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.keyboards import is_forget_confirmed
-from bot.menus import withdraw_role_commands
 from bot.views import privacy
 from bot.views.chat import chat_of
 
@@ -24,17 +23,10 @@ async def on_forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def on_forget_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The confirmation of /forget: erase everything (the live question loses its buttons
-    first, while it is still known), or nothing."""
+    """The confirmation of /forget: erase everything, or nothing."""
     chat = await chat_of(update, context)
     query = update.callback_query
     if query is None or not is_forget_confirmed(query.data or ""):
         await privacy.show_kept(chat)
         return
-    await chat.note()
-    current = await chat.runtime.service.current(user_id=chat.user_id)
-    if current is not None and current[0].prompt_message_id is not None:
-        await chat.set_buttons(current[0].prompt_message_id, None)
-    await chat.runtime.service.erase(user_id=chat.user_id)
-    await withdraw_role_commands(chat.bot, chat_id=chat.user_id)
-    await privacy.show_forgotten(chat)
+    await privacy.erase_everything(chat)

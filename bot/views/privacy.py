@@ -9,6 +9,7 @@ from telegram import InputFile
 from telegram.constants import ParseMode
 
 from bot.keyboards import forget_keyboard
+from bot.menus import withdraw_role_commands
 from bot.views.chat import Chat
 
 
@@ -42,7 +43,15 @@ async def show_kept(chat: Chat) -> None:
     await chat.rewrite_pressed(chat.gettext("Nothing was erased."))
 
 
-async def show_forgotten(chat: Chat) -> None:
+async def erase_everything(chat: Chat) -> None:
+    """Erase the user's data and roles; their live question loses its buttons first, while
+    it is still known, and their menu goes back to a participant's."""
+    await chat.note()
+    current = await chat.runtime.service.current(user_id=chat.user_id)
+    if current is not None and current[0].prompt_message_id is not None:
+        await chat.set_buttons(current[0].prompt_message_id, None)
+    await chat.runtime.service.erase(user_id=chat.user_id)
+    await withdraw_role_commands(chat.bot, chat_id=chat.user_id)
     await chat.rewrite_pressed(
         chat.gettext("Done: everything coopbot stored about you has been erased.")
     )

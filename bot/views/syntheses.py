@@ -11,7 +11,7 @@ from datetime import datetime
 from babel.dates import format_datetime
 from telegram import Bot, InputFile
 
-from bot.delivery import Tally
+from bot.delivery import Courier, Tally
 from bot.runtime import Runtime
 from bot.views.chat import Chat, broadcast_chat
 from flows.facilitation import Report
@@ -101,17 +101,12 @@ async def send_export(chat: Chat, found: Report) -> None:
 async def share_with_participants(chat: Chat, found: Report) -> Tally:
     """/share: every participant receives, in their language, what the group came to:
     participation, the agora's resolutions, the commitments (no quotes)."""
-    tally = Tally()
+    tally, courier = Tally(), Courier(chat.bot)
     for participant in found.rows.participants:
         if participant.consented_at is None:
             continue
-        reached = broadcast_chat(chat.runtime, chat.bot, participant.user_id, participant.language)
-        for text in messages.share_messages(
-            chat.runtime.journey, found.synthesis, reached.language
-        ):
-            if await reached.send(text) is None:
-                break
-        reached.counted_in(tally)
+        texts = messages.share_messages(chat.runtime.journey, found.synthesis, participant.language)
+        tally.count(await courier.messages(participant.user_id, texts))
     _ = chat.gettext
     await chat.send(_("The group's results went to {count} participants.").format(count=tally.sent))
     return tally
