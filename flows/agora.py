@@ -14,7 +14,7 @@ from datetime import datetime
 from enum import Enum
 
 from flows.engine import DONE, JourneyEngine, text_length
-from flows.kinds import StatementStatus, VoteValue
+from flows.kinds import AgoraMode, StatementStatus, VoteValue
 from storage import participants, statements, votes, workshops
 from storage.db import Database, utc_now
 from storage.models import Participant, Statement, Workshop
@@ -41,7 +41,9 @@ class VoteOutcome(Enum):
     SAME = "same"  # pressed twice: nothing changed
     DUPLICATE = "duplicate"  # a redelivered update
     WITHDRAWN = "withdrawn"  # the statement was withdrawn
-    UNAVAILABLE = "unavailable"  # waiting for approval, or rejected: not open to votes
+    UNAVAILABLE = "unavailable"  # rejected, merged, or not put to everyone
+    IN_REVIEW = "in_review"  # still waiting for a facilitator's review
+    MOVED_ON = "moved_on"  # in a room: the room has moved past it, or closed its vote
     CLOSED = "closed"  # the agora is closed
     NOT_OPEN = "not_open"  # the agora has not opened yet
     OWN = "own"  # one's own statement
@@ -65,6 +67,7 @@ class Voted:
     statement: Statement | None = None
     value: str | None = None  # the vote as it stands now
     was_offer: bool = False  # the vote answered the statement offered now: offer the next
+    room: bool = False  # the workshop's agora is paced by the room
 
 
 class ProposalOutcome(Enum):
@@ -164,10 +167,15 @@ class AgoraService:
             return Voted(VoteOutcome.CLOSED, participant, statement)
         if workshop.agora_opened_at is None:
             return Voted(VoteOutcome.NOT_OPEN, participant, statement)
+        room = workshop.agora_mode == AgoraMode.ROOM
         if statement.status == StatementStatus.WITHDRAWN:
-            return Voted(VoteOutcome.WITHDRAWN, participant, statement)
-        if statement.status != StatementStatus.APPROVED:
-            return Voted(VoteOutcome.UNAVAILABLE, participant)
+            return Voted(VoteOutcome.WITHDRAWN, participant, statement, room=room)
+        if statement.status == StatementStatus.PENDING:
+            return Voted(VoteOutcome.IN_REVIEW, participant, room=room)
+        if not statement.in_agora:
+            return Voted(VoteOutcome.UNAVAILABLE, participant, room=room)
+        if room and (workshop.room_statement_id != statement.id or workshop.room_vote_closed):
+            return Voted(VoteOutcome.MOVED_ON, participant, statement, room=room)
         written, _ = await votes.cast(
             self.db,
             update_id=update_id,
@@ -191,7 +199,7 @@ class AgoraService:
             VoteWrite.DUPLICATE: VoteOutcome.DUPLICATE,
         }[written]
         was_offer = current is not None and current.offer_statement_id in (statement.id, None)
-        return Voted(outcome, current, statement, stored, was_offer)
+        return Voted(outcome, current, statement, stored, was_offer, room)
 
     async def propose(
         self, *, participant: Participant, update_id: int | None, text: str
@@ -202,15 +210,16 @@ class AgoraService:
             return Proposed(ProposalOutcome.EMPTY)
         if text_length(text) > self.max_text_length:
             return Proposed(ProposalOutcome.TOO_LONG, limit=self.max_text_length)
+        workshop = await workshops.get(self.db, workshop_id=participant.workshop_id)
         statement = await statements.propose(
             self.db,
             update_id=update_id,
             participant_id=participant.id,
             text=text,
             now=self.clock(),
+            reviewed=workshop is None or workshop.review,
         )
         if statement is None:
             return Proposed(ProposalOutcome.DUPLICATE)
-        workshop = await workshops.get(self.db, workshop_id=participant.workshop_id)
         facilitators = await workshops.facilitators(self.db, workshop_id=participant.workshop_id)
         return Proposed(ProposalOutcome.PROPOSED, statement, workshop, tuple(facilitators))

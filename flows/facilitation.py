@@ -11,12 +11,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from enum import Enum
 
+from flows.caucus import choose, enters_directly
 from flows.codes import looks_like_code
 from flows.engine import DONE, ONBOARDING, PEERS_WAIT, JourneyEngine
 from flows.errors import Ambiguous, NotAllowed
-from flows.kinds import Phase, StatementStatus
+from flows.kinds import AgoraMode, Phase, StatementStatus
 from flows.synthesis import Synthesis, synthesise
-from storage import exports, participants, pushes, statements, users, workshops
+from storage import caucus, exports, participants, pushes, statements, users, workshops
 from storage.db import Database, utc_now
 from storage.exports import WorkshopRows
 from storage.models import Participant, Statement, Workshop
@@ -139,12 +140,45 @@ class FacilitationService:
         audience = await participants.of_workshop(self.db, workshop_id=workshop.id)
         return PhaseChange(await self._refresh(workshop), changed, audience)
 
-    async def open_agora(self, *, user_id: int, code: str | None) -> PhaseChange:
-        """Open the agora (once: a closed agora does not reopen)."""
+    async def open_agora(
+        self, *, user_id: int, code: str | None, mode: AgoraMode | None = None
+    ) -> PhaseChange:
+        """Open the agora (once: a closed agora does not reopen), self-paced or paced by the
+        room (`mode`; None keeps the workshop's). The peer groups' choice is made first:
+        their chosen statements, and those that need no choice, are put to everyone."""
         workshop = await self.workshop_for(user_id=user_id, code=code)
         if workshop.agora_closed_at is not None:
             return PhaseChange(workshop, False)
+        if mode is not None and mode != workshop.agora_mode:
+            await workshops.configure(self.db, workshop_id=workshop.id, agora_mode=mode)
+        await self.gather(workshop)
         return await self._stamp(workshop, "agora_opened_at")
+
+    async def gather(self, workshop: Workshop) -> list[int]:
+        """Close the caucus with its groups' choice (once), then put to everyone every
+        approved statement that needs no choice. Returns the ids that entered now."""
+        now = self.clock()
+        entered: list[int] = []
+        if workshop.caucus_open:
+            rows = await exports.workshop_rows(self.db, workshop_id=workshop.id)
+            chosen = choose(
+                rows.statements,
+                rows.caucus_votes,
+                rows.participants,
+                keep=workshop.caucus_keep,
+                commitments=workshop.caucus_commitments,
+            )
+            entered += (
+                await caucus.close(self.db, workshop_id=workshop.id, chosen=chosen, now=now) or []
+            )
+            workshop = await self._refresh(workshop)
+        waiting = [
+            s.id
+            for s in await statements.of_workshop(self.db, workshop_id=workshop.id)
+            if s.in_agora_at is None and enters_directly(workshop, s.kind, s.created_at)
+        ]
+        entered += await statements.enter_agora(self.db, statement_ids=waiting, now=now)
+        return entered
 
     async def close_agora(self, *, user_id: int, code: str | None) -> PhaseChange:
         workshop = await self.workshop_for(user_id=user_id, code=code)
@@ -182,6 +216,8 @@ class FacilitationService:
         return await self._decide(user_id, statement, decision)
 
     async def _decide(self, user_id: int, statement: Statement, decision: Decision) -> Moderated:
+        workshop = await workshops.get(self.db, workshop_id=statement.workshop_id)
+        assert workshop is not None
         changed, stored = await statements.decide(
             self.db,
             statement_id=statement.id,
@@ -189,17 +225,18 @@ class FacilitationService:
             by=user_id,
             now=self.clock(),
             from_status=_FROM[decision],
+            enter_agora=decision is Decision.APPROVE
+            and workshop.agora_opened_at is not None
+            and enters_directly(workshop, statement.kind, statement.created_at),
         )
         assert stored is not None
-        workshop = await workshops.get(self.db, workshop_id=stored.workshop_id)
-        assert workshop is not None
         author = (
             await participants.get(self.db, participant_id=stored.participant_id)
             if stored.participant_id is not None
             else None
         )
         audience: list[Participant] = []
-        if changed and decision is Decision.APPROVE and workshop.agora_open:
+        if changed and stored.in_agora and workshop.agora_open:
             audience = await participants.of_workshop(self.db, workshop_id=workshop.id)
         messages = await statements.moderation_messages(self.db, statement_id=stored.id)
         return Moderated(stored, workshop, changed, author, audience, messages)

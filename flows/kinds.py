@@ -36,6 +36,7 @@ class StatementStatus(StrEnum):
     APPROVED = "approved"  # put to everyone
     REJECTED = "rejected"  # kept out of the agora
     WITHDRAWN = "withdrawn"  # taken back after approval
+    MERGED = "merged"  # folded into another statement, which counts its votes and authors
 
 
 class VoteValue(StrEnum):
@@ -50,3 +51,10 @@ class AgoraState(StrEnum):
     LATER = "later"
     OPEN = "open"
     CLOSED = "closed"
+
+
+class AgoraMode(StrEnum):
+    """Who paces the agora."""
+
+    SELF = "self"  # each participant at their own pace, statement after statement
+    ROOM = "room"  # the facilitator, one statement for the whole room at a time

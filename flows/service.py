@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 
+from flows.caucus import enters_directly
 from flows.codes import looks_like_code, new_code
 from flows.engine import (
     CONSENT,
@@ -291,9 +292,7 @@ class WorkshopService:
                 expected_state=participant.state,
                 new_state=decision.to_state,
                 answer=decision.answer,
-                statement=self._statement(
-                    step, decision, moderated=workshop is not None and workshop.agora_open
-                ),
+                statement=self._statement(step, decision, workshop, self.clock()),
                 category=decision.category,
                 language=decision.language,
                 consented=decision.consented,
@@ -332,17 +331,25 @@ class WorkshopService:
         return next((p for p in released if p.id == participant.id), participant)
 
     @staticmethod
-    def _statement(step: Step, move: Move, *, moderated: bool) -> NewStatement | None:
-        """The statement a list step's message makes (a request names whom it is for).
-        Once the agora is open, it is a new statement: it waits for a facilitator."""
+    def _statement(
+        step: Step, move: Move, workshop: Workshop | None, now: datetime
+    ) -> NewStatement | None:
+        """The statement a list step's message makes (a request names whom it is for). It
+        waits for review when the workshop reviews statements; once approved, it goes to
+        its group's caucus, or straight to an open agora when it needs no group's choice."""
         if move.statement is None or step.prompt is None or step.prompt.statement is None:
             return None
+        reviewed = workshop is None or workshop.review
         return NewStatement(
             kind=step.prompt.statement,
             text=move.statement,
             target_category=step.prompt.about,
             question_id=step.prompt.id,
-            status=StatementStatus.PENDING if moderated else StatementStatus.APPROVED,
+            status=StatementStatus.PENDING if reviewed else StatementStatus.APPROVED,
+            in_agora=not reviewed
+            and workshop is not None
+            and workshop.agora_opened_at is not None
+            and enters_directly(workshop, step.prompt.statement, now),
         )
 
     async def remember_prompt(self, *, participant_id: int, message_id: int | None) -> None:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from storage import answers as answer_rows
 from storage import participants as participant_rows
+from storage import resolutions as resolution_rows
 from storage import statements as statement_rows
 from storage import votes as vote_rows
 from storage.db import Database, qualified
-from storage.models import Answer, Participant, Statement, Vote
+from storage.models import Answer, Participant, Resolution, Statement, Vote
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,8 @@ class WorkshopRows:
     answers: list[Answer]
     statements: list[Statement]
     votes: list[Vote]
+    caucus_votes: list[Vote] = field(default_factory=list)
+    resolutions: list[Resolution] = field(default_factory=list)
 
 
 async def workshop_rows(db: Database, *, workshop_id: int) -> WorkshopRows:
@@ -49,4 +52,17 @@ async def workshop_rows(db: Database, *, workshop_id: int) -> WorkshopRows:
             (workshop_id,),
         ) as rows:
             votes = [vote_rows.from_row(row) for row in await rows.fetchall()]
-    return WorkshopRows(participants, answers, statements, votes)
+        async with conn.execute(
+            f"SELECT {qualified(vote_rows.COLUMNS, 'v')}"
+            " FROM caucus_votes v JOIN statements s ON s.id = v.statement_id"
+            " WHERE s.workshop_id = ? ORDER BY v.participant_id, v.voted_at",
+            (workshop_id,),
+        ) as rows:
+            caucus_votes = [vote_rows.from_row(row) for row in await rows.fetchall()]
+        async with conn.execute(
+            f"SELECT {resolution_rows.COLUMNS} FROM resolutions WHERE workshop_id = ?"
+            " ORDER BY number",
+            (workshop_id,),
+        ) as rows:
+            resolutions = [resolution_rows.from_row(row) for row in await rows.fetchall()]
+    return WorkshopRows(participants, answers, statements, votes, caucus_votes, resolutions)

@@ -144,6 +144,105 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (workshop_id, phase)
     );
     """,
+    # 6: the workshop converges. Statements get a review state that can be "merged" (into
+    # another, which counts its votes and authors), and enter the agora at a moment of
+    # their own (`in_agora_at`): after review, and after their peer group chose them in
+    # the caucus. Caucus votes (within one category) are apart from agora votes. A
+    # workshop's agora is self-paced or paced by the room, on a current statement; each
+    # facilitator's room control message is kept to edit it; resolutions record what the
+    # room converged on, who carries it and by when; a user may owe a typed answer to a
+    # facilitator prompt (`awaiting`). The statements table is rebuilt to widen its
+    # status check (SQLite cannot alter a check), with foreign keys off for the copy.
+    """
+    DROP TRIGGER votes_counted;
+    DROP TRIGGER votes_uncounted;
+    CREATE TABLE statements_new (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        workshop_id INTEGER NOT NULL REFERENCES workshops(id) ON DELETE CASCADE,
+        number INTEGER NOT NULL,
+        participant_id INTEGER REFERENCES participants(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL CHECK (kind IN ('request', 'commitment', 'proposal')),
+        source_category TEXT NOT NULL,
+        target_category TEXT,
+        question_id TEXT,
+        text TEXT NOT NULL,
+        status TEXT NOT NULL
+            CHECK (status IN ('pending', 'approved', 'rejected', 'withdrawn', 'merged')),
+        created_at TEXT NOT NULL,
+        decided_at TEXT,
+        decided_by INTEGER,
+        vote_count INTEGER NOT NULL DEFAULT 0,
+        in_agora_at TEXT,
+        merged_into INTEGER REFERENCES statements_new(id) ON DELETE SET NULL,
+        UNIQUE (workshop_id, number)
+    );
+    INSERT INTO statements_new (id, workshop_id, number, participant_id, kind,
+        source_category, target_category, question_id, text, status, created_at, decided_at,
+        decided_by, vote_count, in_agora_at)
+        SELECT id, workshop_id, number, participant_id, kind, source_category,
+        target_category, question_id, text, status, created_at, decided_at, decided_by,
+        vote_count,
+        CASE WHEN status IN ('approved', 'withdrawn') THEN COALESCE(decided_at, created_at) END
+        FROM statements;
+    DROP TABLE statements;
+    ALTER TABLE statements_new RENAME TO statements;
+    CREATE INDEX statements_by_workshop ON statements(workshop_id, status);
+    CREATE INDEX statements_by_participant ON statements(participant_id, question_id);
+    CREATE INDEX statements_merged ON statements(merged_into);
+    CREATE TRIGGER votes_counted AFTER INSERT ON votes BEGIN
+        UPDATE statements SET vote_count = vote_count + 1 WHERE id = NEW.statement_id;
+    END;
+    CREATE TRIGGER votes_uncounted AFTER DELETE ON votes BEGIN
+        UPDATE statements SET vote_count = vote_count - 1 WHERE id = OLD.statement_id;
+    END;
+    ALTER TABLE workshops ADD COLUMN review INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE workshops ADD COLUMN caucus INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE workshops ADD COLUMN caucus_keep INTEGER NOT NULL DEFAULT 2;
+    ALTER TABLE workshops ADD COLUMN caucus_commitments INTEGER NOT NULL DEFAULT 3;
+    ALTER TABLE workshops ADD COLUMN caucus_closed_at TEXT;
+    ALTER TABLE workshops ADD COLUMN agora_mode TEXT NOT NULL DEFAULT 'self'
+        CHECK (agora_mode IN ('self', 'room'));
+    ALTER TABLE workshops ADD COLUMN room_statement_id INTEGER;
+    ALTER TABLE workshops ADD COLUMN room_vote_closed INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE workshops ADD COLUMN room_order TEXT;
+    ALTER TABLE workshops ADD COLUMN resolutions_made INTEGER NOT NULL DEFAULT 0;
+    UPDATE workshops SET review = 0, caucus = 0, caucus_closed_at = agora_opened_at
+        WHERE agora_opened_at IS NOT NULL OR EXISTS
+        (SELECT 1 FROM statements s WHERE s.workshop_id = workshops.id);
+    CREATE TABLE caucus_votes (
+        statement_id INTEGER NOT NULL REFERENCES statements(id) ON DELETE CASCADE,
+        participant_id INTEGER NOT NULL REFERENCES participants(id) ON DELETE CASCADE,
+        value TEXT NOT NULL CHECK (value IN ('agree', 'disagree', 'pass')),
+        voted_at TEXT NOT NULL,
+        changed_at TEXT,
+        PRIMARY KEY (statement_id, participant_id)
+    );
+    CREATE INDEX caucus_votes_by_participant ON caucus_votes(participant_id);
+    ALTER TABLE participants ADD COLUMN caucus_statement_id INTEGER
+        REFERENCES statements(id) ON DELETE SET NULL;
+    ALTER TABLE participants ADD COLUMN caucus_message_id INTEGER;
+    CREATE TABLE room_controls (
+        workshop_id INTEGER NOT NULL REFERENCES workshops(id) ON DELETE CASCADE,
+        chat_id INTEGER NOT NULL,
+        message_id INTEGER NOT NULL,
+        PRIMARY KEY (workshop_id, chat_id)
+    );
+    CREATE TABLE resolutions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        workshop_id INTEGER NOT NULL REFERENCES workshops(id) ON DELETE CASCADE,
+        number INTEGER NOT NULL,
+        statement_id INTEGER UNIQUE REFERENCES statements(id) ON DELETE SET NULL,
+        text TEXT NOT NULL,
+        carrier_category TEXT,
+        carrier_name TEXT,
+        due_on TEXT,
+        created_by INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        UNIQUE (workshop_id, number)
+    );
+    ALTER TABLE users ADD COLUMN awaiting TEXT;
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)
@@ -165,9 +264,27 @@ async def migrate(connection: aiosqlite.Connection, *, target_version: int | Non
             f"the database is at schema version {current}, newer than this coopbot "
             f"({LATEST_VERSION}); upgrade coopbot before opening it"
         )
-    for version in range(current, target):
-        script = MIGRATIONS[version]
-        await connection.executescript(
-            f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {version + 1};\nCOMMIT;"
-        )
+    # Foreign keys are off while a migration runs (a rebuilt table is dropped and renamed,
+    # which must not cascade), and checked before it commits.
+    async with connection.execute("PRAGMA foreign_keys") as cursor:
+        row = await cursor.fetchone()
+    enforced = bool(row and row[0])
+    await connection.execute("PRAGMA foreign_keys = OFF")
+    try:
+        for version in range(current, target):
+            script = MIGRATIONS[version]
+            await connection.executescript(
+                f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {version + 1};"
+            )
+            async with connection.execute("PRAGMA foreign_key_check") as cursor:
+                broken = await cursor.fetchall()
+            if broken:
+                await connection.rollback()
+                raise RuntimeError(
+                    f"migration {version + 1} breaks foreign keys: {list(broken)[:3]}"
+                )
+            await connection.commit()
+    finally:
+        if enforced:
+            await connection.execute("PRAGMA foreign_keys = ON")
     return await schema_version(connection)

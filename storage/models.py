@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,15 @@ class Workshop:
     peers_opened_at: datetime | None = None  # None: phase 2 waits for a facilitator
     agora_opened_at: datetime | None = None
     agora_closed_at: datetime | None = None
+    review: bool = True  # statements wait for a facilitator before anyone sees them
+    caucus: bool = True  # peer groups choose their statements before the agora
+    caucus_keep: int = 2  # requests kept per category and target category
+    caucus_commitments: int = 3  # commitments kept per category
+    caucus_closed_at: datetime | None = None  # the groups' choice was made
+    agora_mode: str = "self"  # AgoraMode: self-paced, or paced by the room
+    room_statement_id: int | None = None  # the statement the room is on
+    room_vote_closed: bool = False  # the room closed the vote on its statement
+    room_order: tuple[str, ...] = ()  # the categories' order of restitution, if changed
 
     @property
     def is_open(self) -> bool:
@@ -31,6 +40,11 @@ class Workshop:
     @property
     def agora_open(self) -> bool:
         return self.agora_opened_at is not None and self.agora_closed_at is None
+
+    @property
+    def caucus_open(self) -> bool:
+        """Peer groups are choosing: the caucus is on and its choice not made yet."""
+        return self.caucus and self.caucus_closed_at is None and self.agora_opened_at is None
 
 
 @dataclass(frozen=True)
@@ -47,7 +61,9 @@ class Participant:
     paused_at: datetime | None
     prompt_message_id: int | None = None
     offer_statement_id: int | None = None  # the agora statement offered to them now
-    offer_message_id: int | None = None  # the message that offers it
+    offer_message_id: int | None = None  # the message that offers it (one, edited in place)
+    caucus_statement_id: int | None = None  # the group's statement offered in the caucus
+    caucus_message_id: int | None = None  # the caucus message (one, edited in place)
 
 
 @dataclass(frozen=True)
@@ -76,6 +92,12 @@ class Statement:
     created_at: datetime
     decided_at: datetime | None = None
     decided_by: int | None = None
+    in_agora_at: datetime | None = None  # put to everyone from then on
+    merged_into: int | None = None  # the statement it was merged into
+
+    @property
+    def in_agora(self) -> bool:
+        return self.in_agora_at is not None and self.status == "approved"
 
 
 @dataclass(frozen=True)
@@ -85,3 +107,20 @@ class Vote:
     value: str  # agree, disagree or pass
     voted_at: datetime
     changed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What the room converged on, who carries it, and by when."""
+
+    id: int
+    workshop_id: int
+    number: int  # per workshop
+    statement_id: int | None  # the statement it came from (None once that was erased)
+    text: str
+    carrier_category: str | None  # a category carries it ...
+    carrier_name: str | None  # ... or someone the facilitator named
+    due_on: date | None
+    created_by: int
+    created_at: datetime
+    updated_at: datetime

@@ -14,7 +14,8 @@ from storage.models import Participant
 
 COLUMNS = (
     "id, workshop_id, user_id, category, language, state, joined_at, consented_at,"
-    " finished_at, paused_at, prompt_message_id, offer_statement_id, offer_message_id"
+    " finished_at, paused_at, prompt_message_id, offer_statement_id, offer_message_id,"
+    " caucus_statement_id, caucus_message_id"
 )
 
 
@@ -33,6 +34,8 @@ def from_row(row: aiosqlite.Row) -> Participant:
         prompt_message_id=row["prompt_message_id"],
         offer_statement_id=row["offer_statement_id"],
         offer_message_id=row["offer_message_id"],
+        caucus_statement_id=row["caucus_statement_id"],
+        caucus_message_id=row["caucus_message_id"],
     )
 
 
@@ -224,6 +227,18 @@ async def set_offer(
     async with db.transaction() as conn:
         await conn.execute(
             "UPDATE participants SET offer_statement_id = ?, offer_message_id = ? WHERE id = ?",
+            (statement_id, message_id, participant_id),
+        )
+
+
+async def set_caucus_offer(
+    db: Database, *, participant_id: int, statement_id: int | None, message_id: int | None
+) -> None:
+    """Remember the group's statement offered to the participant in the caucus now, and the
+    one message that shows it."""
+    async with db.transaction() as conn:
+        await conn.execute(
+            "UPDATE participants SET caucus_statement_id = ?, caucus_message_id = ? WHERE id = ?",
             (statement_id, message_id, participant_id),
         )
 

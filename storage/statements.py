@@ -11,12 +11,12 @@ import aiosqlite
 
 from flows.kinds import StatementKind, StatementStatus
 from storage import updates
-from storage.db import Database, from_required_text, from_text, to_text
+from storage.db import Database, from_required_text, from_text, qualified, to_text
 from storage.models import Statement
 
 COLUMNS = (
     "id, workshop_id, number, participant_id, kind, source_category, target_category,"
-    " question_id, text, status, created_at, decided_at, decided_by"
+    " question_id, text, status, created_at, decided_at, decided_by, in_agora_at, merged_into"
 )
 
 
@@ -35,6 +35,8 @@ def from_row(row: aiosqlite.Row) -> Statement:
         created_at=from_required_text(row["created_at"]),
         decided_at=from_text(row["decided_at"]),
         decided_by=row["decided_by"],
+        in_agora_at=from_text(row["in_agora_at"]),
+        merged_into=row["merged_into"],
     )
 
 
@@ -47,6 +49,7 @@ class NewStatement:
     target_category: str | None = None
     question_id: str | None = None
     status: str = StatementStatus.APPROVED
+    in_agora: bool = False  # put to everyone at once (approved, needing no group's choice)
 
 
 async def insert(
@@ -81,6 +84,16 @@ async def insert(
     )
     statement = await _fetch(conn, cursor.lastrowid or 0)
     assert statement is not None
+    if new.in_agora and await enter(conn, statement.id, now):
+        statement = await _fetch(conn, statement.id)
+        assert statement is not None
+    if statement.kind in (StatementKind.REQUEST, StatementKind.COMMITMENT):
+        # Writing counts as agreeing: the author's vote in their group's caucus.
+        await conn.execute(
+            "INSERT OR IGNORE INTO caucus_votes (statement_id, participant_id, value, voted_at)"
+            " VALUES (?, ?, 'agree', ?)",
+            (statement.id, participant_id, to_text(now)),
+        )
     return statement
 
 
@@ -180,7 +193,7 @@ async def unvoted(db: Database, *, workshop_id: int, participant_id: int) -> lis
         db.reading() as conn,
         conn.execute(
             "SELECT s.id, s.number, s.vote_count FROM statements s"
-            " WHERE s.workshop_id = ? AND s.status = 'approved'"
+            " WHERE s.workshop_id = ? AND s.status = 'approved' AND s.in_agora_at IS NOT NULL"
             " AND s.participant_id IS NOT ?"
             " AND NOT EXISTS (SELECT 1 FROM votes v"
             "   WHERE v.statement_id = s.id AND v.participant_id = ?)",
@@ -191,17 +204,28 @@ async def unvoted(db: Database, *, workshop_id: int, participant_id: int) -> lis
 
 
 async def decide(
-    db: Database, *, statement_id: int, status: str, by: int, now: datetime, from_status: str
+    db: Database,
+    *,
+    statement_id: int,
+    status: str,
+    by: int,
+    now: datetime,
+    from_status: str,
+    enter_agora: bool = False,
 ) -> tuple[bool, Statement | None]:
-    """Move a statement from `from_status` to `status` (approve, reject, withdraw). Returns
-    whether it changed (False if someone decided first) and the statement as stored."""
+    """Move a statement from `from_status` to `status` (approve, reject, withdraw), and with
+    `enter_agora` put an approved one to everyone in the same transaction. Returns whether
+    it changed (False if someone decided first) and the statement as stored."""
     async with db.transaction() as conn:
         cursor = await conn.execute(
             "UPDATE statements SET status = ?, decided_at = ?, decided_by = ?"
             " WHERE id = ? AND status = ?",
             (status, to_text(now), by, statement_id, from_status),
         )
-        return cursor.rowcount == 1, await _fetch(conn, statement_id)
+        changed = cursor.rowcount == 1
+        if changed and enter_agora:
+            await enter(conn, statement_id, now)
+        return changed, await _fetch(conn, statement_id)
 
 
 async def add_moderation_message(
@@ -228,10 +252,16 @@ async def moderation_messages(db: Database, *, statement_id: int) -> list[tuple[
 
 
 async def propose(
-    db: Database, *, update_id: int | None, participant_id: int, text: str, now: datetime
+    db: Database,
+    *,
+    update_id: int | None,
+    participant_id: int,
+    text: str,
+    now: datetime,
+    reviewed: bool = True,
 ) -> Statement | None:
-    """A participant's new statement during the agora, pending moderation; once per update
-    (None if the update was handled before)."""
+    """A participant's new statement during the agora: waiting for review, or (`reviewed`
+    False) put to everyone at once; once per update (None if handled before)."""
     async with db.transaction() as conn:
         if update_id is not None and not await updates.claim(conn, update_id=update_id, now=now):
             return None
@@ -239,7 +269,139 @@ async def propose(
             conn,
             participant_id=participant_id,
             new=NewStatement(
-                kind=StatementKind.PROPOSAL, text=text, status=StatementStatus.PENDING
+                kind=StatementKind.PROPOSAL,
+                text=text,
+                status=StatementStatus.PENDING if reviewed else StatementStatus.APPROVED,
+                in_agora=not reviewed,
             ),
             now=now,
         )
+
+
+async def in_agora(db: Database, *, workshop_id: int) -> list[Statement]:
+    """The statements put to everyone now (approved, entered the agora), by number."""
+    async with (
+        db.reading() as conn,
+        conn.execute(
+            f"SELECT {COLUMNS} FROM statements WHERE workshop_id = ? AND status = 'approved'"
+            " AND in_agora_at IS NOT NULL ORDER BY number",
+            (workshop_id,),
+        ) as rows,
+    ):
+        return [from_row(row) for row in await rows.fetchall()]
+
+
+async def authors(db: Database, *, statement_id: int) -> list[int]:
+    """The participants who wrote a statement: its author and the authors of the statements
+    merged into it (at any depth)."""
+    async with (
+        db.reading() as conn,
+        conn.execute(
+            "WITH RECURSIVE family(id) AS (SELECT ? UNION"
+            " SELECT s.id FROM statements s JOIN family f ON s.merged_into = f.id)"
+            " SELECT DISTINCT s.participant_id FROM statements s JOIN family f ON f.id = s.id"
+            " WHERE s.participant_id IS NOT NULL ORDER BY s.participant_id",
+            (statement_id,),
+        ) as rows,
+    ):
+        return [row[0] for row in await rows.fetchall()]
+
+
+async def enter(conn: aiosqlite.Connection, statement_id: int, now: datetime) -> bool:
+    cursor = await conn.execute(
+        "UPDATE statements SET in_agora_at = ? WHERE id = ? AND status = 'approved'"
+        " AND in_agora_at IS NULL",
+        (to_text(now), statement_id),
+    )
+    if cursor.rowcount != 1:
+        return False
+    # Writing a statement counts as agreeing with it (as Pol.is does): its authors' votes.
+    await conn.execute(
+        "WITH RECURSIVE family(id) AS (SELECT ? UNION"
+        " SELECT s.id FROM statements s JOIN family f ON s.merged_into = f.id)"
+        " INSERT OR IGNORE INTO votes (statement_id, participant_id, value, voted_at)"
+        " SELECT DISTINCT ?, s.participant_id, 'agree', ? FROM statements s"
+        " JOIN family f ON f.id = s.id WHERE s.participant_id IS NOT NULL",
+        (statement_id, statement_id, to_text(now)),
+    )
+    return True
+
+
+async def enter_agora(db: Database, *, statement_ids: list[int], now: datetime) -> list[int]:
+    """Put approved statements to everyone, in one transaction, each with its authors'
+    agreement stored as their vote. Returns the ids that entered now (not before)."""
+    entered = []
+    async with db.transaction() as conn:
+        for statement_id in statement_ids:
+            if await enter(conn, statement_id, now):
+                entered.append(statement_id)
+    return entered
+
+
+async def merge(
+    db: Database, *, statement_id: int, into_id: int, by: int, now: datetime
+) -> tuple[bool, Statement | None]:
+    """Fold a statement waiting for review (or approved, not yet put to everyone) into
+    another of the same workshop: its caucus and agora votes count for the one kept (a
+    voter's own vote on the kept one wins), and its author becomes one of the kept one's
+    authors. Returns whether it changed and the kept statement as stored."""
+    async with db.transaction() as conn:
+        cursor = await conn.execute(
+            "UPDATE statements SET status = 'merged', merged_into = ?, decided_at = ?,"
+            " decided_by = ? WHERE id = ? AND id != ? AND status IN ('pending', 'approved')"
+            " AND in_agora_at IS NULL AND workshop_id ="
+            " (SELECT workshop_id FROM statements WHERE id = ?"
+            "  AND status IN ('pending', 'approved'))",
+            (into_id, to_text(now), by, statement_id, into_id, into_id),
+        )
+        if cursor.rowcount != 1:
+            return False, await _fetch(conn, into_id)
+        for table in ("caucus_votes", "votes"):
+            await conn.execute(
+                f"INSERT OR IGNORE INTO {table} (statement_id, participant_id, value, voted_at)"
+                f" SELECT ?, participant_id, value, voted_at FROM {table}"
+                " WHERE statement_id = ?",
+                (into_id, statement_id),
+            )
+        await conn.execute(
+            "INSERT OR IGNORE INTO caucus_votes (statement_id, participant_id, value, voted_at)"
+            " SELECT ?, participant_id, 'agree', ? FROM statements"
+            " WHERE id = ? AND participant_id IS NOT NULL",
+            (into_id, to_text(now), statement_id),
+        )
+        kept = await _fetch(conn, into_id)
+        if kept is not None and kept.in_agora_at is not None:
+            await conn.execute(
+                "INSERT OR IGNORE INTO votes (statement_id, participant_id, value, voted_at)"
+                " SELECT ?, participant_id, 'agree', ? FROM statements"
+                " WHERE id = ? AND participant_id IS NOT NULL",
+                (into_id, to_text(now), statement_id),
+            )
+        return True, kept
+
+
+async def unqueued(db: Database) -> list[Statement]:
+    """Statements waiting for review that no facilitator has been shown yet, oldest first."""
+    async with (
+        db.reading() as conn,
+        conn.execute(
+            f"SELECT {COLUMNS} FROM statements s WHERE status = 'pending'"
+            " AND NOT EXISTS (SELECT 1 FROM moderation_messages m WHERE m.statement_id = s.id)"
+            " ORDER BY workshop_id, number",
+        ) as rows,
+    ):
+        return [from_row(row) for row in await rows.fetchall()]
+
+
+async def on_message(db: Database, *, chat_id: int, message_id: int) -> list[Statement]:
+    """The statements a facilitator's review message is about (a batch), by number."""
+    async with (
+        db.reading() as conn,
+        conn.execute(
+            f"SELECT {qualified(COLUMNS, 's')} FROM statements s JOIN moderation_messages m"
+            " ON m.statement_id = s.id WHERE m.chat_id = ? AND m.message_id = ?"
+            " ORDER BY s.number",
+            (chat_id, message_id),
+        ) as rows,
+    ):
+        return [from_row(row) for row in await rows.fetchall()]

@@ -42,3 +42,25 @@ async def erase(db: Database, *, user_id: int) -> int:
         await conn.execute("DELETE FROM facilitators WHERE user_id = ?", (user_id,))
         await conn.execute("DELETE FROM users WHERE user_id = ?", (user_id,))
         return erased
+
+
+async def awaiting(db: Database, *, user_id: int) -> str | None:
+    """What the user's next typed message answers, when a facilitator prompt asked for one
+    (for instance a resolution's reformulation), or None."""
+    async with (
+        db.reading() as conn,
+        conn.execute("SELECT awaiting FROM users WHERE user_id = ?", (user_id,)) as rows,
+    ):
+        row = await rows.fetchone()
+    return row["awaiting"] if row else None
+
+
+async def set_awaiting(db: Database, *, user_id: int, awaiting: str | None, now: datetime) -> None:
+    """Remember (or forget, with None) what the user's next typed message answers."""
+    async with db.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO users (user_id, awaiting, updated_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (user_id) DO UPDATE SET awaiting = excluded.awaiting,"
+            " updated_at = excluded.updated_at",
+            (user_id, awaiting, to_text(now)),
+        )

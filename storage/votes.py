@@ -42,15 +42,18 @@ async def cast(
     value: str,
     now: datetime,
 ) -> tuple[VoteWrite, str | None]:
-    """Store or change a vote, only while the statement is approved and its workshop's
-    agora open. Returns what happened and the vote held before."""
+    """Store or change a vote, only while the statement is put to everyone, its workshop's
+    agora open and, in a room, the room on it with its vote open. Returns what happened and
+    the vote held before."""
     async with db.transaction() as conn:
         if update_id is not None and not await updates.claim(conn, update_id=update_id, now=now):
             return VoteWrite.DUPLICATE, None
         async with conn.execute(
             "SELECT 1 FROM statements s JOIN workshops w ON w.id = s.workshop_id"
-            " WHERE s.id = ? AND s.status = 'approved'"
-            " AND w.agora_opened_at IS NOT NULL AND w.agora_closed_at IS NULL",
+            " WHERE s.id = ? AND s.status = 'approved' AND s.in_agora_at IS NOT NULL"
+            " AND w.agora_opened_at IS NOT NULL AND w.agora_closed_at IS NULL"
+            " AND (w.agora_mode = 'self'"
+            "  OR (w.room_statement_id = s.id AND w.room_vote_closed = 0))",
             (statement_id,),
         ) as rows:
             if await rows.fetchone() is None:
@@ -95,3 +98,17 @@ async def value(db: Database, *, participant_id: int, statement_id: int) -> str 
     ):
         row = await rows.fetchone()
     return row["value"] if row else None
+
+
+async def on_statement(db: Database, *, statement_id: int) -> list[tuple[str | None, str]]:
+    """Each vote on a statement as (the voter's category, the vote): what a live tally by
+    category is made of, without anyone's identity."""
+    async with (
+        db.reading() as conn,
+        conn.execute(
+            "SELECT p.category, v.value FROM votes v JOIN participants p"
+            " ON p.id = v.participant_id WHERE v.statement_id = ?",
+            (statement_id,),
+        ) as rows,
+    ):
+        return [(row[0], row[1]) for row in await rows.fetchall()]

@@ -11,7 +11,9 @@ from storage.models import Workshop
 
 COLUMNS = (
     "id, code, facilitator_code, title, journey_id, created_by, created_at, closed_at,"
-    " peers_opened_at, agora_opened_at, agora_closed_at"
+    " peers_opened_at, agora_opened_at, agora_closed_at, review, caucus, caucus_keep,"
+    " caucus_commitments, caucus_closed_at, agora_mode, room_statement_id, room_vote_closed,"
+    " room_order"
 )
 
 
@@ -28,6 +30,15 @@ def from_row(row: aiosqlite.Row) -> Workshop:
         peers_opened_at=from_text(row["peers_opened_at"]),
         agora_opened_at=from_text(row["agora_opened_at"]),
         agora_closed_at=from_text(row["agora_closed_at"]),
+        review=bool(row["review"]),
+        caucus=bool(row["caucus"]),
+        caucus_keep=row["caucus_keep"],
+        caucus_commitments=row["caucus_commitments"],
+        caucus_closed_at=from_text(row["caucus_closed_at"]),
+        agora_mode=row["agora_mode"],
+        room_statement_id=row["room_statement_id"],
+        room_vote_closed=bool(row["room_vote_closed"]),
+        room_order=tuple(filter(None, (row["room_order"] or "").split(","))),
     )
 
 
@@ -152,7 +163,7 @@ async def facilitators(db: Database, *, workshop_id: int) -> list[int]:
         return [row["user_id"] for row in await rows.fetchall()]
 
 
-_PHASE_COLUMNS = ("peers_opened_at", "agora_opened_at", "agora_closed_at")
+_PHASE_COLUMNS = ("peers_opened_at", "agora_opened_at", "agora_closed_at", "caucus_closed_at")
 
 
 async def set_phase(
@@ -177,5 +188,90 @@ async def open_ids(db: Database) -> list[int]:
     async with (
         db.reading() as conn,
         conn.execute("SELECT id FROM workshops WHERE closed_at IS NULL ORDER BY id") as rows,
+    ):
+        return [row["id"] for row in await rows.fetchall()]
+
+
+_SETTINGS = ("review", "caucus", "caucus_keep", "caucus_commitments", "agora_mode", "room_order")
+
+
+async def configure(db: Database, *, workshop_id: int, **values: int | str | None) -> bool:
+    """Change some of a workshop's settings (`review`, `caucus`, `caucus_keep`,
+    `caucus_commitments`, `agora_mode`, `room_order`). Returns whether anything changed."""
+    unknown = set(values) - set(_SETTINGS)
+    if unknown or not values:
+        raise ValueError(f"not workshop settings: {sorted(unknown) or 'none'}")
+    assignments = ", ".join(f"{column} = ?" for column in values)
+    differs = " OR ".join(f"{column} IS NOT ?" for column in values)
+    async with db.transaction() as conn:
+        cursor = await conn.execute(
+            f"UPDATE workshops SET {assignments} WHERE id = ? AND ({differs})",
+            (*values.values(), workshop_id, *values.values()),
+        )
+        return cursor.rowcount == 1
+
+
+async def move_room(
+    db: Database,
+    *,
+    workshop_id: int,
+    statement_id: int | None,
+    expected: int | None,
+    vote_closed: bool = False,
+) -> bool:
+    """Put the room on `statement_id` (its vote open, unless `vote_closed`), only if it is on
+    `expected` still: two facilitators pressing "next" at once move it once."""
+    async with db.transaction() as conn:
+        cursor = await conn.execute(
+            "UPDATE workshops SET room_statement_id = ?, room_vote_closed = ?"
+            " WHERE id = ? AND room_statement_id IS ?",
+            (statement_id, int(vote_closed), workshop_id, expected),
+        )
+        return cursor.rowcount == 1
+
+
+async def close_room_vote(db: Database, *, workshop_id: int, statement_id: int) -> bool:
+    """Close the vote on the room's statement, if the room is still on it (once)."""
+    async with db.transaction() as conn:
+        cursor = await conn.execute(
+            "UPDATE workshops SET room_vote_closed = 1"
+            " WHERE id = ? AND room_statement_id = ? AND room_vote_closed = 0",
+            (workshop_id, statement_id),
+        )
+        return cursor.rowcount == 1
+
+
+async def add_room_control(
+    db: Database, *, workshop_id: int, chat_id: int, message_id: int
+) -> None:
+    """Remember a facilitator's room control message (one per facilitator: the latest)."""
+    async with db.transaction() as conn:
+        await conn.execute(
+            "INSERT OR REPLACE INTO room_controls (workshop_id, chat_id, message_id)"
+            " VALUES (?, ?, ?)",
+            (workshop_id, chat_id, message_id),
+        )
+
+
+async def room_controls(db: Database, *, workshop_id: int) -> list[tuple[int, int]]:
+    """(chat id, message id) of each facilitator's room control message."""
+    async with (
+        db.reading() as conn,
+        conn.execute(
+            "SELECT chat_id, message_id FROM room_controls WHERE workshop_id = ?",
+            (workshop_id,),
+        ) as rows,
+    ):
+        return [(row["chat_id"], row["message_id"]) for row in await rows.fetchall()]
+
+
+async def in_room_mode(db: Database) -> list[int]:
+    """The open workshops whose agora is open and paced by the room."""
+    async with (
+        db.reading() as conn,
+        conn.execute(
+            "SELECT id FROM workshops WHERE closed_at IS NULL AND agora_mode = 'room'"
+            " AND agora_opened_at IS NOT NULL AND agora_closed_at IS NULL ORDER BY id"
+        ) as rows,
     ):
         return [row["id"] for row in await rows.fetchall()]
