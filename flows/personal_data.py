@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flows.kinds import StatementStatus
-from storage import answers, participants, statements, users, votes, workshops
+from storage import answers, caucus, participants, statements, users, votes, workshops
 from storage.db import Database
 from storage.models import Statement
 
@@ -23,6 +23,7 @@ async def personal_data(db: Database, *, user_id: int) -> dict[str, object]:
         )
         made = await statements.of_participant(db, participant_id=participant.id)
         cast = await votes.of_participant(db, participant_id=participant.id)
+        in_caucus = await caucus.of_participant(db, participant_id=participant.id)
         participations.append(
             {
                 "workshop": workshop.title if workshop else None,
@@ -46,6 +47,7 @@ async def personal_data(db: Database, *, user_id: int) -> dict[str, object]:
                         "kind": statement.kind,
                         "text": statement.text,
                         "status": statement.status,
+                        "put_to_everyone_at": _iso(statement.in_agora_at),
                         "created_at": statement.created_at.isoformat(),
                     }
                     for statement in made
@@ -58,6 +60,15 @@ async def personal_data(db: Database, *, user_id: int) -> dict[str, object]:
                         "changed_at": _iso(vote.changed_at),
                     }
                     for vote in cast
+                ],
+                "caucus_votes": [
+                    {
+                        "statement": _statement_text(vote.statement_id, made_by_others),
+                        "vote": vote.value,
+                        "voted_at": vote.voted_at.isoformat(),
+                        "changed_at": _iso(vote.changed_at),
+                    }
+                    for vote in in_caucus
                 ],
             }
         )
