@@ -83,6 +83,7 @@ def rows(size: int) -> tuple[list[Participant], list[Answer], list[Statement], l
                         text=sentence(language),
                         status="approved",
                         created_at=T0,
+                        in_agora_at=T0,  # put to everyone (the caucus is left aside here)
                     )
                 )
                 continue

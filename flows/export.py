@@ -1,9 +1,14 @@
-"""The workshop's answers as one CSV table, without anyone's identity.
+"""The workshop as CSV tables, without anyone's identity.
 
-One row per stored answer (phase 1 and phase 2, each request and commitment included),
-per agora proposal and per agora vote. `workshop` is its title (not its join code,
-which would let whoever reads the file join it); `participant` is a pseudonym, stable
-for a participant within the workshop and unrelated to any Telegram id or name.
+- answers.csv: one row per stored answer (phase 1 and phase 2, each request and
+  commitment included), per agora proposal, per caucus vote and per agora vote;
+- statements.csv: one row per statement not rejected, with its status, whether it was
+  put to the agora (the caucus did not keep every statement) and what it was merged into;
+- resolutions.csv: one row per resolution the room recorded.
+
+`workshop` is its title (not its join code, which would let whoever reads the file join
+it); `participant` is a pseudonym, stable for a participant within the workshop and
+unrelated to any Telegram id or name.
 """
 
 from __future__ import annotations
@@ -11,12 +16,12 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from flows.engine import OTHER_SUFFIX
 from flows.journey import GROUP, OWN, Journey, Prompt
 from flows.kinds import Phase, StatementKind, StatementStatus
-from storage.models import Answer, Participant, Statement, Vote, Workshop
+from storage.models import Answer, Participant, Resolution, Statement, Vote, Workshop
 
 COLUMNS = (
     "workshop",
@@ -28,6 +33,30 @@ COLUMNS = (
     "answer",
     "answered_at",
 )
+STATEMENT_COLUMNS = (
+    "workshop",
+    "number",
+    "participant",
+    "category",
+    "kind",
+    "target",
+    "text",
+    "status",
+    "in_agora",
+    "merged_into",
+    "created_at",
+)
+RESOLUTION_COLUMNS = (
+    "workshop",
+    "number",
+    "text",
+    "carrier",
+    "carrier_category",
+    "due_on",
+    "statement",
+    "created_at",
+)
+CAUCUS = "caucus"  # the phase of a vote in a category's caucus
 
 
 def pseudonym(workshop: Workshop, participant_id: int) -> str:
@@ -61,6 +90,7 @@ def rows(
     statements: Sequence[Statement],
     votes: Sequence[Vote],
     *,
+    caucus_votes: Sequence[Vote] = (),
     language: str,
 ) -> Iterator[tuple[str, ...]]:
     """The table's rows, after its header `COLUMNS`."""
@@ -103,7 +133,9 @@ def rows(
             statement.text,
             statement.created_at.isoformat(),
         )
-    for vote in votes:
+    votes_of: list[tuple[str, Vote]] = [(CAUCUS, vote) for vote in caucus_votes]
+    votes_of += [(Phase.AGORA, vote) for vote in votes]
+    for phase_of_vote, vote in votes_of:
         participant = who.get(vote.participant_id)
         voted_on = by_id.get(vote.statement_id)
         if participant is None or voted_on is None:
@@ -112,7 +144,7 @@ def rows(
             workshop.title,
             pseudonym(workshop, participant.id),
             participant.category or "",
-            "agora",
+            phase_of_vote,
             str(voted_on.number),
             voted_on.text,
             vote.value,
@@ -126,10 +158,72 @@ def _inert(cell: str) -> str:
     return "'" + cell if cell[:1] in ("=", "+", "-", "@") else cell
 
 
-def answers_csv(rows_: Iterator[tuple[str, ...]]) -> bytes:
-    """The CSV file (UTF-8 with a byte-order mark, so that spreadsheets read accents)."""
+def statement_rows(
+    workshop: Workshop, participants: Sequence[Participant], statements: Sequence[Statement]
+) -> Iterator[tuple[str, ...]]:
+    """statements.csv's rows, after `STATEMENT_COLUMNS`: every statement but the rejected,
+    those the caucus did not keep and those merged into another included."""
+    who = {p.id: p for p in participants}
+    numbers = {s.id: s.number for s in statements}
+    for statement in statements:
+        if statement.status == StatementStatus.REJECTED:
+            continue
+        author = who.get(statement.participant_id or 0)
+        merged_into = numbers.get(statement.merged_into or 0)
+        yield (
+            workshop.title,
+            str(statement.number),
+            pseudonym(workshop, author.id) if author else "",
+            statement.source_category,
+            statement.kind,
+            statement.target_category or "",
+            statement.text,
+            statement.status,
+            "yes" if statement.in_agora_at is not None else "no",
+            "" if merged_into is None else str(merged_into),
+            statement.created_at.isoformat(),
+        )
+
+
+def resolution_rows(
+    journey: Journey,
+    workshop: Workshop,
+    statements: Sequence[Statement],
+    resolutions: Sequence[Resolution],
+    *,
+    language: str,
+) -> Iterator[tuple[str, ...]]:
+    """resolutions.csv's rows, after `RESOLUTION_COLUMNS`: the carrier is a category's
+    label in `language` (its id in `carrier_category`) or the name the facilitator typed."""
+    numbers = {s.id: s.number for s in statements}
+    for resolution in sorted(resolutions, key=lambda r: r.number):
+        category = journey.category(resolution.carrier_category or "")
+        if category is not None:
+            carrier = category.label.get(language) or category.label["fr"]
+        else:
+            carrier = resolution.carrier_name or resolution.carrier_category or ""
+        statement = numbers.get(resolution.statement_id or 0)
+        yield (
+            workshop.title,
+            str(resolution.number),
+            resolution.text,
+            carrier,
+            resolution.carrier_category or "",
+            resolution.due_on.isoformat() if resolution.due_on else "",
+            "" if statement is None else str(statement),
+            resolution.created_at.isoformat(),
+        )
+
+
+def table_csv(columns: Sequence[str], rows_: Iterable[tuple[str, ...]]) -> bytes:
+    """A CSV file (UTF-8 with a byte-order mark, so that spreadsheets read accents)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(COLUMNS)
+    writer.writerow(columns)
     writer.writerows(tuple(_inert(cell) for cell in row) for row in rows_)
     return buffer.getvalue().encode("utf-8-sig")
+
+
+def answers_csv(rows_: Iterable[tuple[str, ...]]) -> bytes:
+    """answers.csv, its header `COLUMNS`."""
+    return table_csv(COLUMNS, rows_)

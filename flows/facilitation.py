@@ -268,6 +268,7 @@ class FacilitationService:
             rows.answers,
             rows.statements,
             rows.votes,
+            resolutions=rows.resolutions,
             min_group=self.min_group,
         )
         return Report(workshop, synthesis, rows)

@@ -1,11 +1,12 @@
 """The group's synthesis: aggregated, anonymised figures from the stored rows.
 
 Pure Python: it takes the rows `storage/` reads (participants, answers, statements,
-votes) and returns a `Synthesis`; no Telegram, no SQL. Groups are the actor categories.
-No figure, theme or quote is given for a group of fewer than `min_group` respondents:
-such groups are folded into "others" when together they reach the threshold, or left
-out, and the synthesis lists what was folded or left out. `docs/SYNTHESIS.md` gives the
-rules with a worked example.
+votes, resolutions) and returns a `Synthesis`; no Telegram, no SQL. Groups are the actor
+categories. No figure, theme or quote is given for a group of fewer than `min_group`
+respondents: such groups are folded into "others" when together they reach the
+threshold, or left out, and the synthesis lists what was folded or left out. The agora
+folds nothing: per statement, only the categories with enough voters count.
+`docs/SYNTHESIS.md` gives the rules with worked examples.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from flows.engine import DONE, ONBOARDING, OTHER_SUFFIX, PEERS_WAIT
 from flows.journey import Journey
 from flows.kinds import StatementKind, StatementStatus
 from flows.themes import TextSummary, summarise_texts
-from storage.models import Answer, Participant, Statement, Vote
+from storage.models import Answer, Participant, Resolution, Statement, Vote
 
 OTHERS = "others"  # the group of folded small categories
 ALL = "all"  # everyone, for overall figures
@@ -28,6 +29,9 @@ ALL = "all"  # everyone, for overall figures
 # passes 0.5 with a one-sided z-test above 1.2816 (90 %).
 Z_90 = 1.2816
 UNCERTAIN_SHARE = 0.3  # a statement many pass on: at least this share of passes
+# The statements of phase 2 that its synthesis summarises: reviewed and not rejected,
+# whether or not the caucus kept them for the agora, merged ones included.
+WRITTEN = (StatementStatus.APPROVED, StatementStatus.WITHDRAWN, StatementStatus.MERGED)
 
 
 # -- groups and the anonymity threshold -------------------------------------------------
@@ -145,12 +149,21 @@ def proportion_z(successes: int, trials: int) -> float:
 @dataclass(frozen=True)
 class StatementResult:
     statement: Statement
-    overall: Tally
-    by_group: Mapping[str, Tally]  # only groups at or above the threshold (or "others")
-    consensus: bool  # agreed in every group shown
-    divisive: bool  # agreed in one group, disagreed in another
+    overall: Tally  # the categories counted, summed: the others' votes are left out
+    by_group: Mapping[str, Tally]  # the categories counted: min_group voters or more on it
+    consensus: bool  # two categories counted or more, each agreeing
+    divisive: bool  # agreed in one category counted, disagreed in another
     uncertain: bool  # many passes
-    group_consensus: float  # product of the groups' smoothed agreement (Pol.is's ranking)
+    group_consensus: float  # product of the counted categories' smoothed agreement
+
+
+@dataclass(frozen=True)
+class RecordedResolution:
+    """What the room converged on (`storage.models.Resolution`: its text, who carries it,
+    by when), with the number of the statement it came from (None once that is gone)."""
+
+    resolution: Resolution
+    statement_number: int | None
 
 
 # -- the synthesis ----------------------------------------------------------------------
@@ -181,6 +194,7 @@ class Synthesis:
     requests: dict[tuple[str, str], TextSummary] = field(default_factory=dict)  # (from, to)
     commitments: dict[str, TextSummary] = field(default_factory=dict)  # category
     statements: list[StatementResult] = field(default_factory=list)
+    resolutions: list[RecordedResolution] = field(default_factory=list)  # by number
     notes: list[str] = field(default_factory=list)  # what was folded or left out, and why
 
     @property
@@ -196,8 +210,9 @@ class Synthesis:
         return [s for s in self.statements if s.uncertain]
 
     @property
-    def resolutions(self) -> list[StatementResult]:
-        """The consensus statements, the most broadly agreed first."""
+    def agreed(self) -> list[StatementResult]:
+        """The consensus statements, the most broadly agreed first (what a room may turn
+        into resolutions; the resolutions it recorded are `resolutions`)."""
         return sorted(self.consensus, key=lambda s: (-s.group_consensus, s.statement.number))
 
 
@@ -211,6 +226,7 @@ def synthesise(
     statements: Sequence[Statement],
     votes: Sequence[Vote],
     *,
+    resolutions: Sequence[Resolution] = (),
     min_group: int = 3,
 ) -> Synthesis:
     """The whole synthesis of one workshop from its stored rows."""
@@ -239,7 +255,12 @@ def synthesise(
             by_prompt[answer.question_id].append((participant, answer.value))
     _scales_and_texts(journey, synthesis, by_prompt, min_group)
     _peers(journey, synthesis, by_prompt, statements, who, min_group)
-    _agora(synthesis, statements, votes, who, grouping, min_group)
+    _agora(synthesis, statements, votes, who, min_group)
+    numbers = {statement.id: statement.number for statement in statements}
+    synthesis.resolutions = [
+        RecordedResolution(resolution, numbers.get(resolution.statement_id or 0))
+        for resolution in sorted(resolutions, key=lambda r: r.number)
+    ]
     return synthesis
 
 
@@ -392,11 +413,10 @@ def _peers(
     commitments: defaultdict[str, list[tuple[str, str]]] = defaultdict(list)
     authors: defaultdict[tuple[str, str] | str, set[int]] = defaultdict(set)
     for statement in statements:
+        # Everything reviewed and not rejected: what the caucus did not keep for the agora
+        # and what was merged into another statement are still what the groups wrote.
         author = who.get(statement.participant_id or 0)
-        if author is None or statement.status not in (
-            StatementStatus.APPROVED,
-            StatementStatus.WITHDRAWN,
-        ):
+        if author is None or statement.status not in WRITTEN:
             continue
         if statement.kind == StatementKind.REQUEST and statement.target_category:
             pair = (statement.source_category, statement.target_category)
@@ -417,64 +437,53 @@ def _peers(
     }
 
 
+def in_agora(statement: Statement) -> bool:
+    """Whether a statement was put to everyone: in the agora now, or withdrawn from it."""
+    if statement.status == StatementStatus.WITHDRAWN:
+        return statement.in_agora_at is not None
+    return statement.in_agora
+
+
 def _agora(
     synthesis: Synthesis,
     statements: Sequence[Statement],
     votes: Sequence[Vote],
     who: Mapping[int, Participant],
-    grouping: Grouping,
     min_group: int,
 ) -> None:
-    """Per approved statement: agree / disagree / pass overall and per group, and Pol.is's
-    consensus, divisiveness, uncertainty and group-aware ranking."""
-    order = [*grouping.shown, OTHERS]
-    counted: defaultdict[int, Counter[tuple[str, str]]] = defaultdict(Counter)
+    """Per statement put to the agora: agree / disagree / pass per category and in all,
+    and Pol.is's consensus, divisiveness, uncertainty and group-informed ranking.
+
+    Only the categories with at least `min_group` voters on the statement count: in the
+    marks, in the ranking and in the total shown (otherwise the total minus the categories
+    shown would give a small one away). Nothing is folded into "others": a consensus is
+    agreed by each of two actor categories or more. The authors' agreement is among the
+    votes (storage stores it as the statement enters the agora): writing counts as agreeing."""
+    counted: defaultdict[int, defaultdict[str, Counter[str]]] = defaultdict(
+        lambda: defaultdict(Counter)
+    )
     for vote in votes:
         voter = who.get(vote.participant_id)
-        if voter is not None:
-            group = grouping.group_of(voter.category) or ""
-            counted[vote.statement_id][(group, vote.value)] += 1
+        if voter is not None and voter.category:
+            counted[vote.statement_id][voter.category][vote.value] += 1
     for statement in statements:
-        if statement.status != StatementStatus.APPROVED:
+        if not in_agora(statement):
             continue
-        per_group: dict[str, Counter[str]] = defaultdict(Counter)
-        for (group, value), count in counted.get(statement.id, Counter()).items():
-            if group:  # a group left out of the workshop's figures is left out here too
-                per_group[group][value] += count
-        # Regrouped for this statement by who voted on it: a group with too few votes is
-        # folded into "others" or left out, and a group left out is out of the total.
-        voters = {group: sum(values.values()) for group, values in per_group.items()}
-        regrouped = group_by_threshold(voters, order, min_group)
-        shown_counts: defaultdict[str, Counter[str]] = defaultdict(Counter)
-        for group, values in per_group.items():
-            target = regrouped.group_of(group)
-            if target is not None:
-                shown_counts[target].update(values)
-        overall = _tally(sum(shown_counts.values(), Counter()))
-        if overall.votes < min_group:
-            continue
-        shown = {group: _tally(values) for group, values in shown_counts.items()}
-        # A consensus needs every group of the workshop, each voting in enough numbers,
-        # to agree; the ranking multiplies every group's smoothed agreement (one half
-        # for a group that did not vote).
-        groups = grouping.groups
-        consensus = bool(groups) and all(
-            group in shown and group in regrouped.shown and shown[group].agrees
-            for group in groups
-            if group != OTHERS or grouping.folded
-        )
-        divisive = any(t.agrees for t in shown.values()) and any(
-            t.disagrees for t in shown.values()
-        )
-        score = math.prod(_tally(per_group.get(group, Counter())).p_agree for group in groups)
+        per_category: Mapping[str, Counter[str]] = counted.get(statement.id, {})
+        kept = {c: values for c, values in per_category.items() if values.total() >= min_group}
+        if not kept:
+            continue  # no category with enough voters: no figure at all
+        shown = {category: _tally(values) for category, values in kept.items()}
+        overall = _tally(sum(kept.values(), Counter()))
         synthesis.statements.append(
             StatementResult(
                 statement=statement,
                 overall=overall,
                 by_group=shown,
-                consensus=consensus,
-                divisive=divisive,
+                consensus=len(shown) >= 2 and all(t.agrees for t in shown.values()),
+                divisive=any(t.agrees for t in shown.values())
+                and any(t.disagrees for t in shown.values()),
                 uncertain=overall.passed >= UNCERTAIN_SHARE * overall.votes,
-                group_consensus=score,
+                group_consensus=math.prod(t.p_agree for t in shown.values()),
             )
         )

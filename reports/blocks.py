@@ -3,7 +3,8 @@ blocks that `reports.document` fills in and `reports.messages` and `reports.mark
 out, the one as lines of a message, the other often as a table.
 
 Every text here is HTML-safe (escaped; no tags), except what participants wrote (quotes,
-statements), kept as written so that each format escapes and cuts it its own way.
+statements) and the resolutions' texts, kept as written so that each format escapes and
+cuts them its own way.
 Figures are kept as numbers, for each format to write in the document's language.
 """
 
@@ -158,15 +159,29 @@ class Voted:
 
 
 @dataclass(frozen=True)
+class Resolved:
+    """A resolution the room recorded: what, who carries it, by when, and from which
+    statement."""
+
+    number: int
+    text: str  # as the facilitator wrote it
+    carrier: str  # a category's name or the name typed; "" if nobody carries it yet
+    due: str  # the date in the document's language, or ""
+    statement: int | None  # the number of the statement it came from
+
+
+@dataclass(frozen=True)
 class Agora:
-    """Every statement with enough votes, and the three lists drawn from them."""
+    """The resolutions recorded, every statement with enough votes, and the three lists
+    drawn from them."""
 
     title: Title
     everyone: str  # the name of the overall tally
     min_votes: int
     groups: tuple[str, ...]  # every group with a tally on some statement
+    resolutions: tuple[Resolved, ...]  # recorded by the room, by number
     statements: tuple[Voted, ...]  # by number
-    resolutions: tuple[Voted, ...]  # the most broadly agreed first
+    agreed: tuple[Voted, ...]  # the consensus statements, the most broadly agreed first
     divisive: tuple[Voted, ...]
     uncertain: tuple[Voted, ...]
 

@@ -268,15 +268,15 @@ def relation_chart(journey: Journey, synthesis: Synthesis, labels: ChartLabels) 
 
 
 def agora_order(synthesis: Synthesis) -> list[StatementResult]:
-    """The statements as the agora chart lists them: the resolutions (the most broadly
-    agreed first), then the others by number."""
-    resolutions = synthesis.resolutions
-    chosen = {id(result) for result in resolutions}
+    """The statements as the agora chart lists them: the consensus statements (the most
+    broadly agreed first), then the others by number."""
+    agreed = synthesis.agreed
+    chosen = {id(result) for result in agreed}
     rest = sorted(
         (result for result in synthesis.statements if id(result) not in chosen),
         key=lambda result: result.statement.number,
     )
-    return [*resolutions, *rest]
+    return [*agreed, *rest]
 
 
 def agora_chart(

@@ -2,8 +2,8 @@
 in words, for every format (`reports.blocks` says what the document is made of).
 
 The facilitators' document holds everything, phase by phase; the one shared with every
-participant holds only totals, the resolutions and the commitments, built by the same
-pieces so that both say them alike.
+participant holds only totals, the resolutions recorded, the consensus statements and the
+commitments, built by the same pieces so that both say them alike.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 
 from flows.journey import Journey, Peers, Prompt
 from flows.kinds import Phase, StatementKind
-from flows.synthesis import ALL, StatementResult, Synthesis, TextSummary
+from flows.synthesis import ALL, RecordedResolution, StatementResult, Synthesis, TextSummary
 from reports import wording
 from reports.blocks import (
     Agora,
@@ -29,6 +29,7 @@ from reports.blocks import (
     Pairs,
     Question,
     Questions,
+    Resolved,
     Scales,
     Section,
     Summaries,
@@ -36,8 +37,8 @@ from reports.blocks import (
     Title,
     Voted,
 )
-from reports.labels import category_name, filled, kind_name, statement_heading
-from reports.text import escape, local, ngettext_for, number, translator
+from reports.labels import category_name, filled, group_name, kind_name, statement_heading
+from reports.text import day, escape, local, ngettext_for, number, translator
 
 
 def synthesis_document(journey: Journey, synthesis: Synthesis, language: str) -> Document:
@@ -54,8 +55,9 @@ def synthesis_document(journey: Journey, synthesis: Synthesis, language: str) ->
 
 
 def share_document(journey: Journey, synthesis: Synthesis, language: str) -> Document:
-    """What may be passed on to every participant: the totals, the resolutions and the
-    commitments (a renderer shows them without quotes or figures per group)."""
+    """What may be passed on to every participant: the totals, the resolutions recorded,
+    the consensus statements and the commitments (a renderer shows them without quotes
+    or figures per group)."""
     walk = _Walk(journey, synthesis, language)
     sections = [Section(Phase.MOMENTS, (walk.funnel(),)), Section(Phase.AGORA, (walk.agora(),))]
     if journey.peers is not None:
@@ -332,11 +334,23 @@ class _Walk:
             everyone=self.group(ALL),
             min_votes=synthesis.min_group,
             groups=tuple(self.group(group) for group in wording.ordered(self.journey, groups)),
+            resolutions=tuple(self.resolved(found) for found in synthesis.resolutions),
             statements=tuple(voted.values()),
-            resolutions=views(synthesis.resolutions),
+            agreed=views(synthesis.agreed),
             divisive=views(synthesis.divisive),
             uncertain=views(synthesis.uncertain),
         )
+
+    def resolved(self, found: RecordedResolution) -> Resolved:
+        """A resolution: its carrier a category, as a group ("the elected officials"), or
+        the name the facilitator typed, escaped; its due date in the reader's language."""
+        resolution = found.resolution
+        if resolution.carrier_category:
+            carrier = group_name(self.journey, resolution.carrier_category, self.language)
+        else:
+            carrier = escape(resolution.carrier_name or "")
+        due = day(resolution.due_on, self.language) if resolution.due_on else ""
+        return Resolved(resolution.number, resolution.text, carrier, due, found.statement_number)
 
     def voted(self, result: StatementResult) -> Voted:
         journey, language, statement = self.journey, self.language, result.statement

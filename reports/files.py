@@ -1,12 +1,20 @@
-"""The export of a workshop: its answers as CSV, its synthesis as Markdown, its charts as
-PNG files. The same files go to a facilitator in Telegram (/export) and to disk
-(`coopbot export <code> --out DIR`)."""
+"""The export of a workshop: its answers, statements and resolutions as CSV, its synthesis
+as Markdown, its charts as PNG files. The same files go to a facilitator in Telegram
+(/export) and to disk (`coopbot export <code> --out DIR`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flows.export import answers_csv, rows
+from flows.export import (
+    RESOLUTION_COLUMNS,
+    STATEMENT_COLUMNS,
+    answers_csv,
+    resolution_rows,
+    rows,
+    statement_rows,
+    table_csv,
+)
 from flows.facilitation import Report
 from flows.journey import Journey
 from reports import charts
@@ -34,19 +42,27 @@ def chart_files(journey: Journey, found: Report, language: str) -> list[ExportFi
 
 
 def export_files(journey: Journey, found: Report, language: str) -> list[ExportFile]:
-    """answers.csv, synthesis.md, then the charts."""
+    """answers.csv, statements.csv, resolutions.csv, synthesis.md, then the charts."""
+    workshop, stored = found.workshop, found.rows
     table = rows(
         journey,
-        found.workshop,
-        found.rows.participants,
-        found.rows.answers,
-        found.rows.statements,
-        found.rows.votes,
+        workshop,
+        stored.participants,
+        stored.answers,
+        stored.statements,
+        stored.votes,
+        caucus_votes=stored.caucus_votes,
         language=language,
+    )
+    statements = statement_rows(workshop, stored.participants, stored.statements)
+    resolutions = resolution_rows(
+        journey, workshop, stored.statements, stored.resolutions, language=language
     )
     markdown = markdown_report(journey, found.synthesis, language)
     return [
         ExportFile("answers.csv", answers_csv(table)),
+        ExportFile("statements.csv", table_csv(STATEMENT_COLUMNS, statements)),
+        ExportFile("resolutions.csv", table_csv(RESOLUTION_COLUMNS, resolutions)),
         ExportFile("synthesis.md", markdown.encode("utf-8")),
         *chart_files(journey, found, language),
     ]

@@ -193,18 +193,21 @@ class _Markdown:
         return _table(_cells(self.gettext("From → to"), *block.targets), rows)
 
     def agora(self, block: blocks.Agora) -> list[str]:
-        """Every statement in one table, by number; then the resolutions, ranked."""
+        """The resolutions recorded; every statement in one table, by number; then the
+        consensus statements, ranked."""
         gettext = self.gettext
         header = [gettext("No."), gettext("Kind"), gettext("From → to"), gettext("Statement")]
         header += [gettext("Agree"), gettext("Disagree"), gettext("Pass")]
         header += [gettext("p(agree) {group}").format(group=group) for group in block.groups]
         header += [gettext("Consensus"), gettext("Divisive"), gettext("Uncertain")]
         rows = [self.statement_row(block.groups, voted) for voted in block.statements]
-        out = _heading(block.title) + _table(_cells(*header), rows)
-        out += ["### " + _md(gettext("Proposed resolutions")), ""]
-        if not block.resolutions:
-            out += [_md(gettext("No statement was agreed by every group.")), ""]
-        for rank, voted in enumerate(block.resolutions, start=1):
+        out = _heading(block.title) + self.resolutions(block.resolutions)
+        out += ["### " + _md(gettext("Statements")), ""]
+        out += _table(_cells(*header), rows) or [_md(gettext("None.")), ""]
+        out += ["### " + _md(gettext("Consensus statements")), ""]
+        if not block.agreed:
+            out += [_md(gettext("No statement was agreed by two groups or more.")), ""]
+        for rank, voted in enumerate(block.agreed, start=1):
             line = gettext("Statement {number}: {text} (group-aware consensus {score})").format(
                 number=voted.number,
                 text=voted.text,
@@ -213,6 +216,27 @@ class _Markdown:
             out.append(f"{rank}. {_md(line)}")
         out.append("")
         return out
+
+    def resolutions(self, resolutions: Sequence[blocks.Resolved]) -> list[str]:
+        """The resolutions the room recorded, as a table: what, who carries it, by when,
+        and from which statement."""
+        gettext = self.gettext
+        out = ["### " + _md(gettext("Resolutions")), ""]
+        if not resolutions:
+            return [*out, _md(gettext("No resolution was recorded.")), ""]
+        header = [gettext("No."), gettext("Resolution"), gettext("Carried by")]
+        header += [gettext("Due"), gettext("Statement")]
+        rows = [
+            [
+                self.number(resolved.number),
+                _md(resolved.text),
+                _md_of_html(resolved.carrier) or NO_DATA,
+                _md(resolved.due) or NO_DATA,
+                NO_DATA if resolved.statement is None else self.number(resolved.statement),
+            ]
+            for resolved in resolutions
+        ]
+        return out + _table(_cells(*header), rows)
 
     def statement_row(self, groups: Sequence[str], voted: blocks.Voted) -> list[str]:
         """A statement, its votes, each group's probability of agreeing, and its marks."""

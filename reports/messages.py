@@ -48,8 +48,9 @@ def synthesis_messages(
 
 
 def share_messages(journey: Journey, synthesis: Synthesis, language: str) -> list[str]:
-    """What the facilitators may pass on to every participant: totals, the resolutions and
-    the themes of the commitments; no quote and no figure about a person."""
+    """What the facilitators may pass on to every participant: totals, the resolutions
+    recorded (they are meant to be shared), the consensus statements and the themes of the
+    commitments; no quote and no figure about a person."""
     document = share_document(journey, synthesis, language)
     return _Messages(document.language, brief=True).messages(document)
 
@@ -84,7 +85,7 @@ def _title(title: blocks.Title) -> str:
 
 class _Messages:
     """A document's blocks as paragraphs of lines; `brief` for the share, which leaves out
-    quotes, figures per group and the statements that are not resolutions."""
+    quotes, figures per group and the statements that are no consensus."""
 
     def __init__(self, language: str, *, brief: bool = False) -> None:
         self.language, self.brief = language, brief
@@ -114,7 +115,7 @@ class _Messages:
             case blocks.Summaries():
                 return self.summaries(block)
             case blocks.Agora():
-                return self.resolutions(block) if self.brief else self.agora(block)
+                return self.shared(block) if self.brief else self.agora(block)
 
     def number(self, value: int) -> str:
         return number(value, self.language)
@@ -215,29 +216,37 @@ class _Messages:
         ]
 
     def agora(self, block: blocks.Agora) -> list[Paragraph]:
+        """The resolutions recorded first, then the statements voted on and the three
+        lists drawn from them."""
         gettext = self.gettext
         summary = self.ngettext(
-            "{count} statement has {votes} votes or more: {consensus} consensus, "
+            "{count} statement has a group of {votes} voters or more: {consensus} consensus, "
             "{divisive} divisive, {uncertain} uncertain.",
-            "{count} statements have {votes} votes or more: {consensus} consensus, "
-            "{divisive} divisive, {uncertain} uncertain.",
+            "{count} statements have a group of {votes} voters or more: {consensus} "
+            "consensus, {divisive} divisive, {uncertain} uncertain.",
             len(block.statements),
         ).format(
             count=self.number(len(block.statements)),
             votes=self.number(block.min_votes),
-            consensus=self.number(len(block.resolutions)),
+            consensus=self.number(len(block.agreed)),
             divisive=self.number(len(block.divisive)),
             uncertain=self.number(len(block.uncertain)),
         )
-        paragraphs = [[_title(block.title), summary]]
+        rule = self.ngettext(
+            "On each statement, only the groups of at least {count} voter count, in the "
+            "total too. Writing a statement counts as agreeing with it.",
+            "On each statement, only the groups of at least {count} voters count, in the "
+            "total too. Writing a statement counts as agreeing with it.",
+            block.min_votes,
+        ).format(count=self.number(block.min_votes))
+        paragraphs = [[_title(block.title)], *self.recorded(block), [summary, rule]]
         lists = [
             (
-                gettext("Proposed resolutions"),
+                gettext("Consensus statements"),
                 gettext(
-                    "The consensus statements (agreed in every group shown), the most broadly "
-                    "agreed first."
+                    "Agreed in each group counted (two or more), the most broadly agreed first."
                 ),
-                block.resolutions,
+                block.agreed,
             ),
             (
                 gettext("Divisive statements"),
@@ -257,16 +266,51 @@ class _Messages:
             paragraphs += [self.voted(block, voted) for voted in results]
         return paragraphs
 
-    def resolutions(self, block: blocks.Agora) -> list[Paragraph]:
-        """The share's part of the agora: the resolutions, with their votes in all."""
+    def recorded(self, block: blocks.Agora) -> list[Paragraph]:
+        """The resolutions the room recorded: each its text, who carries it, by when, and
+        the statement it came from."""
         gettext = self.gettext
         explanation = (
-            gettext("The statements every group agreed with, the most broadly agreed first.")
+            gettext("What the room converged on, who carries it, and by when.")
             if block.resolutions
-            else gettext("No statement was agreed by every group.")
+            else gettext("No resolution was recorded.")
         )
-        heading = _title(replace(block.title, text=gettext("Proposed resolutions")))
-        return [[heading, explanation]] + [self.voted(block, v) for v in block.resolutions]
+        paragraphs = [[f"📌 <b>{gettext('Resolutions')}</b>", explanation]]
+        for resolved in block.resolutions:
+            text = quoted(resolved.text, self.language, limit=STATEMENT_LIMIT)
+            details = []
+            if resolved.carrier:
+                details.append(gettext("Carried by: {carrier}").format(carrier=resolved.carrier))
+            if resolved.due:
+                details.append(gettext("Due: {date}").format(date=resolved.due))
+            if resolved.statement is not None:
+                details.append(
+                    gettext("From statement {number}").format(
+                        number=self.number(resolved.statement)
+                    )
+                )
+            lines = [f"<b>{self.number(resolved.number)}.</b> {text}"]
+            paragraphs.append(lines + ([" · ".join(details)] if details else []))
+        return paragraphs
+
+    def shared(self, block: blocks.Agora) -> list[Paragraph]:
+        """The share's part of the agora: the resolutions recorded, then the consensus
+        statements with their votes in all."""
+        gettext = self.gettext
+        explanation = (
+            gettext(
+                "The statements every group counted agreed with, the most broadly agreed first."
+            )
+            if block.agreed
+            else gettext("No statement was agreed by two groups or more.")
+        )
+        heading = _title(replace(block.title, text=gettext("Consensus statements"), icon=""))
+        return [
+            [_title(block.title)],
+            *self.recorded(block),
+            [heading, explanation],
+            *(self.voted(block, v) for v in block.agreed),
+        ]
 
     def voted(self, block: blocks.Agora, voted: blocks.Voted) -> Paragraph:
         """A statement, its votes in all and, for the facilitators, per group."""

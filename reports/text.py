@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
+from datetime import date
 from html import escape, unescape
 
+from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
 
 from flows.engine import text_length
@@ -18,6 +20,7 @@ from locales import translations
 
 __all__ = [
     "MESSAGE_LIMIT",
+    "day",
     "decimal",
     "escape",
     "excerpt",
@@ -69,6 +72,11 @@ def decimal(value: float, language: str, *, places: int | None = None) -> str:
 def percent(value: float, language: str) -> str:
     """A share between 0 and 1 as a whole percentage (30 %, 30%)."""
     return format_percent(value, locale=language)
+
+
+def day(value: date, language: str) -> str:
+    """A date as the language writes it in full (27 novembre 2026, November 27, 2026)."""
+    return format_date(value, "long", locale=language)
 
 
 def probability(value: float, language: str) -> str:

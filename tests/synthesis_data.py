@@ -41,7 +41,18 @@ def participant(
     )
 
 
-def statement(sid: int, author: Participant, kind: str, text: str, target: str | None) -> Statement:
+def statement(
+    sid: int,
+    author: Participant,
+    kind: str,
+    text: str,
+    target: str | None,
+    *,
+    status: str = "approved",
+    in_agora: bool = True,
+    merged_into: int | None = None,
+) -> Statement:
+    """A statement of `author`, put to the agora unless `in_agora` is False."""
     return Statement(
         id=sid,
         workshop_id=1,
@@ -52,8 +63,10 @@ def statement(sid: int, author: Participant, kind: str, text: str, target: str |
         target_category=target,
         question_id=None,
         text=text,
-        status="approved",
+        status=status,
         created_at=T0,
+        in_agora_at=T0 if in_agora else None,
+        merged_into=merged_into,
     )
 
 
@@ -65,9 +78,20 @@ class Rows:
     votes: list[Vote]
 
 
+def authors_agree(statements: list[Statement]) -> list[Vote]:
+    """Each author's agreement with their statement, as storage stores it when the
+    statement enters the agora: writing a statement counts as agreeing with it."""
+    return [
+        Vote(s.id, s.participant_id, "agree", T0)
+        for s in statements
+        if s.participant_id is not None and s.in_agora_at is not None
+    ]
+
+
 def forty() -> Rows:
     """The data set, with three statements voted on: one agreed by all, one that divides
-    the elected officials from the others, one most people pass on."""
+    the elected officials from the others, one most people pass on; the fourth has its
+    author's agreement only."""
     people: list[Participant] = []
     for category, size in SIZES.items():
         for _ in range(size):
@@ -107,10 +131,10 @@ def forty() -> Rows:
         statement(3, elu, "request", "Des marchés réservés pour l'ESS", "etat"),
         statement(4, agent, "request", "Simplifier les dossiers de subvention", "elu"),
     ]
-    votes: list[Vote] = []
+    votes = authors_agree(statements)
     for p in people:
         category = p.category
-        # 1: agreed by all (but its author) → consensus.
+        # 1: agreed by all (its author too, by writing it) → consensus.
         if p.id != elu.id:
             votes.append(Vote(1, p.id, "agree", T0 + timedelta(minutes=1)))
         # 2: the elected officials disagree, everybody else agrees → divisive.

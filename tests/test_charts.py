@@ -115,7 +115,9 @@ def test_relation_means_on_the_gradient(journey: Journey, synthesis: Synthesis) 
     assert relation_means(journey, synthesis) == {("elu", "agent"): pytest.approx(10 / 3)}
 
 
-def test_agora_lists_the_resolutions_first(synthesis: Synthesis, french: ChartLabels) -> None:
+def test_agora_lists_the_consensus_statements_first(
+    synthesis: Synthesis, french: ChartLabels
+) -> None:
     assert [r.statement.number for r in agora_order(synthesis)] == [1, 2, 3]
     assert shorten("Ouvrir nos réunions techniques aux associations", 40) == (
         "Ouvrir nos réunions techniques aux asso…"

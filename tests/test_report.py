@@ -4,27 +4,35 @@ participants without quotes."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import csv
+import io
+from dataclasses import replace
+from datetime import date, timedelta
 from html.parser import HTMLParser
 
 import pytest
 
 from flows.engine import OTHER_SUFFIX
+from flows.export import RESOLUTION_COLUMNS, STATEMENT_COLUMNS
+from flows.facilitation import Report
 from flows.journey import Journey
 from flows.journey_file import default_journey
 from flows.kinds import Phase
 from flows.synthesis import Synthesis, TextSummary, synthesise
 from reports.document import summarised
+from reports.files import export_files
 from reports.markdown import markdown_report
 from reports.messages import share_messages, summary_lines, synthesis_messages
 from reports.text import messages_of
-from storage.models import Answer, Participant, Vote
+from storage.exports import WorkshopRows
+from storage.models import Answer, Participant, Resolution, Vote, Workshop
 from tests.synthesis_data import (
     INTENTIONS_EN,
     INTENTIONS_FR,
     SCALE,
     SIZES,
     T0,
+    authors_agree,
     participant,
     statement,
 )
@@ -45,6 +53,19 @@ COMMITMENTS = [
     "Inviter les associations aux réunions de service",
     "Présenter nos réunions techniques aux associations du quartier",
 ]
+RESOLUTION = "Un comité commun élus-associations, réuni chaque trimestre"
+CARRIER = "Camille <Martin> & co"  # a name the facilitator typed
+
+
+def resolutions(*, hostile: bool = False) -> list[Resolution]:
+    """Two resolutions the room recorded: one from statement 1, carried by the officers
+    and due on a date; one reformulated, carried by a name the facilitator typed."""
+    text = HOSTILE if hostile else RESOLUTION
+    due = date(2027, 3, 15)
+    return [
+        Resolution(1, 1, 1, 1, text, "agent", None, due, 500, T0, T0),
+        Resolution(2, 1, 2, 2, "Ouvrir les réunions", None, CARRIER, None, 500, T0, T0),
+    ]
 
 
 def build(journey: Journey, *, hostile: bool = False) -> Synthesis:
@@ -103,7 +124,7 @@ def build(journey: Journey, *, hostile: bool = False) -> Synthesis:
     commitments = [LONG_WORD, LONG_WORD, LONG] if hostile else COMMITMENTS
     for number, (author, text) in enumerate(zip(officers, commitments, strict=True), start=20):
         statements.append(statement(number, author, "commitment", text, None))
-    votes: list[Vote] = []
+    votes: list[Vote] = authors_agree(statements)  # writing a statement counts as agreeing
     for p in people:
         if p.id != elu.id:
             votes.append(Vote(1, p.id, "agree", T0 + timedelta(minutes=1)))
@@ -111,9 +132,17 @@ def build(journey: Journey, *, hostile: bool = False) -> Synthesis:
             votes.append(Vote(2, p.id, "disagree" if p.category == "elu" else "agree", T0))
         if p.id != elu.id:
             votes.append(Vote(3, p.id, "pass" if p.id % 4 else "agree", T0))
-        if hostile:
-            votes.append(Vote(22, p.id, "agree", T0))  # the 3,000 characters: a consensus
-    return synthesise(journey, everyone, answers, statements, votes, min_group=3)
+        if hostile and p.id != officers[2].id:  # the 3,000 characters: a consensus
+            votes.append(Vote(22, p.id, "agree", T0))
+    return synthesise(
+        journey,
+        everyone,
+        answers,
+        statements,
+        votes,
+        resolutions=resolutions(hostile=hostile),
+        min_group=3,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -189,7 +218,8 @@ def test_participants_html_and_long_texts_are_escaped_and_cut(
     # The hostile texts are among the quotes and the statements shown.
     assert HOSTILE in hostile.others["obs"].quotes
     assert LONG in hostile.own["p2_role"]["elu"].quotes
-    assert {r.statement.text for r in hostile.resolutions} == {HOSTILE, LONG}
+    assert {r.statement.text for r in hostile.agreed} == {HOSTILE, LONG}
+    assert hostile.resolutions[0].resolution.text == HOSTILE
     messages = all_messages(journey, hostile, language)
     assert_telegram_html(messages)
     text = "\n".join(messages)
@@ -243,17 +273,48 @@ def test_phase_two(journey: Journey, synthesis: Synthesis) -> None:
 
 def test_agora(journey: Journey, synthesis: Synthesis) -> None:
     text = "\n".join(synthesis_messages(journey, synthesis, "en", phase="agora"))
-    for section in ("Proposed resolutions", "Divisive statements", "Uncertain statements"):
-        assert section in text
+    sections = ("Resolutions", "Consensus statements", "Divisive statements", "Uncertain")
+    assert [text.index(f"<b>{section}") for section in sections] == sorted(
+        text.index(f"<b>{section}") for section in sections
+    )
+    assert "Proposed resolutions" not in text  # consensus statements are no resolutions
     assert "Nous associer dès le début" in text
-    assert "All: 👍 37 · 👎 0 · 🤷 0" in text
+    assert "All: 👍 38 · 👎 0 · 🤷 0" in text  # its author's agreement counts
     assert "Elected official: 👍 0 · 👎 12 · 🤷 0" in text  # statement 2, divisive
     assert "Group-aware consensus: " in text
-    assert text.index("Proposed resolutions") < text.index("Divisive statements")
+    assert "only the groups of at least 3 voters count" in text
     assert "Joined:" not in text and "Themes:" not in text
 
 
-def test_share_has_no_quote_but_the_resolutions(journey: Journey, synthesis: Synthesis) -> None:
+def test_the_resolutions_recorded(journey: Journey, synthesis: Synthesis) -> None:
+    english = "\n".join(synthesis_messages(journey, synthesis, "en", phase="agora"))
+    assert f"<b>1.</b> “{RESOLUTION}”" in english
+    assert "Carried by: local-authority officers · Due: March 15, 2027 · From statement 1" in (
+        english
+    )
+    assert "Carried by: Camille &lt;Martin&gt; &amp; co · From statement 2" in english
+    french = "\n".join(synthesis_messages(journey, synthesis, "fr", phase="agora"))
+    assert "15 mars 2027" in french and "les agents de collectivité" in french
+    shared = "\n".join(share_messages(journey, synthesis, "en"))
+    assert RESOLUTION in shared and "March 15, 2027" in shared
+    assert shared.index("Resolutions") < shared.index("Consensus statements")
+    markdown = markdown_report(journey, synthesis, "en")
+    assert "| No. | Resolution | Carried by | Due | Statement |" in markdown
+    assert f"| 1 | {RESOLUTION} | local-authority officers | March 15, 2027 | 1 |" in markdown
+    assert "| 2 | Ouvrir les réunions | Camille \\<Martin\\> & co | — | 2 |" in markdown
+    assert markdown.index("### Resolutions") < markdown.index("### Consensus statements")
+
+
+def test_no_resolution_yet(journey: Journey) -> None:
+    empty = synthesise(journey, [], [], [], [], min_group=3)
+    text = "\n".join(synthesis_messages(journey, empty, "en", phase="agora"))
+    assert "No resolution was recorded." in text
+    assert "No resolution was recorded." in markdown_report(journey, empty, "en")
+
+
+def test_share_has_no_quote_but_the_consensus_statements(
+    journey: Journey, synthesis: Synthesis
+) -> None:
     messages = share_messages(journey, synthesis, "en")
     assert_telegram_html(messages)
     text = "\n".join(messages)
@@ -313,3 +374,47 @@ def test_a_paragraph_longer_than_a_message_is_cut_between_its_lines() -> None:
     messages = messages_of([["<b>Heading</b>", *lines]])
     assert len(messages) == 2
     assert_telegram_html(messages)
+
+
+def test_the_export_says_which_statements_reached_the_agora_and_the_resolutions(
+    journey: Journey,
+) -> None:
+    people = [participant(pid, "socio_eco") for pid in (1, 2, 3)]
+    statements = [
+        statement(1, people[0], "request", "Simplifier les dossiers", "elu"),
+        statement(2, people[1], "request", "=HYPERLINK(1)", "elu", in_agora=False),
+        statement(
+            3, people[2], "request", "Des dossiers simples", "elu", status="merged", in_agora=False
+        ),
+        statement(4, people[2], "request", "Refusé", "elu", status="rejected", in_agora=False),
+    ]
+    statements[2] = replace(statements[2], merged_into=statements[0].id)
+    recorded = [
+        Resolution(1, 1, 1, 1, "-1 dossier sur 2", "agent", None, date(2027, 3, 15), 500, T0, T0),
+        Resolution(2, 1, 2, None, "Un guichet", None, "Camille", None, 500, T0, T0),
+    ]
+    rows = WorkshopRows(people, [], statements, authors_agree(statements), resolutions=recorded)
+    workshop = Workshop(1, "C" * 16, "F" * 16, "Atelier", journey.id, 500, T0, None)
+    synthesis = synthesise(
+        journey, people, [], statements, rows.votes, resolutions=recorded, min_group=3
+    )
+    files = {f.name: f.data for f in export_files(journey, Report(workshop, synthesis, rows), "en")}
+
+    def table(name: str) -> list[dict[str, str]]:
+        return list(csv.DictReader(io.StringIO(files[name].decode("utf-8-sig"))))
+
+    written = table("statements.csv")
+    assert tuple(written[0]) == STATEMENT_COLUMNS
+    assert [(r["number"], r["status"], r["in_agora"], r["merged_into"]) for r in written] == [
+        ("1", "approved", "yes", ""),
+        ("2", "approved", "no", ""),  # the caucus did not keep it: still exported
+        ("3", "merged", "no", "1"),
+    ]
+    assert written[1]["text"] == "'=HYPERLINK(1)"  # never run as a formula
+    resolved = table("resolutions.csv")
+    assert tuple(resolved[0]) == RESOLUTION_COLUMNS
+    assert [tuple(r.values())[1:7] for r in resolved] == [
+        ("1", "'-1 dossier sur 2", "Local-authority officer", "agent", "2027-03-15", "1"),
+        ("2", "Un guichet", "Camille", "", "", ""),
+    ]
+    assert list(files)[:4] == ["answers.csv", "statements.csv", "resolutions.csv", "synthesis.md"]

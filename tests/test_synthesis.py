@@ -1,14 +1,19 @@
 """The synthesis on a fixed data set: 42 people joined, 40 took part, in four categories
-(12 elected officials, 12 officers, 14 socio-economic actors, 2 State officers)."""
+(12 elected officials, 12 officers, 14 socio-economic actors, 2 State officers); and the
+agora's maths on twelve people, three per category, as docs/SYNTHESIS.md works them."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
+from flows.caucus import choose
 from flows.journey import Journey
 from flows.journey_file import default_journey
 from flows.synthesis import (
     ALL,
+    StatementResult,
     Synthesis,
     Tally,
     proportion_z,
@@ -16,8 +21,10 @@ from flows.synthesis import (
     synthesise,
 )
 from flows.themes import anonymise, summarise_texts
-from storage.models import Vote
-from tests.synthesis_data import T0, forty
+from storage.models import Participant, Resolution, Vote
+from tests.synthesis_data import T0, authors_agree, forty, participant, statement
+
+CATEGORIES = ("elu", "agent", "socio_eco", "etat")
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +63,7 @@ def test_a_category_of_two_is_hidden_everywhere(synthesis: Synthesis) -> None:
     # Their answers are out of the totals too: the total minus the groups shown would
     # otherwise give them away.
     assert synthesis.scales["m1_present"][ALL].count == 38
-    assert synthesis.statements[0].overall.votes == 37
+    assert synthesis.statements[0].overall.votes == 38
 
 
 def test_scales_medians_quartiles_and_distribution(synthesis: Synthesis) -> None:
@@ -92,12 +99,12 @@ def test_phase_two_pairs(synthesis: Synthesis) -> None:
 def test_agora_consensus_divisive_uncertain_and_resolutions(synthesis: Synthesis) -> None:
     by_number = {r.statement.number: r for r in synthesis.statements}
     assert by_number[1].consensus and not by_number[1].divisive
-    assert by_number[1].overall.agree == 37  # 39, less the two State officers
+    assert by_number[1].overall.agree == 38  # 40 (its author too), less the State officers
     assert by_number[2].divisive and not by_number[2].consensus
     assert by_number[2].by_group["elu"].disagrees and by_number[2].by_group["agent"].agrees
     assert by_number[3].uncertain and not by_number[3].consensus
-    assert 4 not in by_number  # nobody voted on it: under the threshold
-    assert [r.statement.number for r in synthesis.resolutions] == [1]
+    assert 4 not in by_number  # its author's agreement alone: under the threshold
+    assert [r.statement.number for r in synthesis.agreed] == [1]
 
 
 def test_pol_is_rules_on_small_numbers() -> None:
@@ -127,7 +134,7 @@ def test_quotes_are_the_most_typical_answers() -> None:
     assert "Des vélos" not in summary.quotes and len(summary.quotes) == 2
 
 
-def test_the_worked_example_of_the_documentation() -> None:
+def test_the_worked_example_of_the_documentation(journey: Journey) -> None:
     """docs/SYNTHESIS.md works this example by hand."""
     scale = summarise_scale([4, 4, 5, 3, 2, 2, 3, 3, 4, 4])  # the State officers left out
     assert (scale.median, scale.q1, scale.q3) == (3.5, 3, 4)
@@ -140,6 +147,24 @@ def test_the_worked_example_of_the_documentation() -> None:
     actors = Tally(3, 0, 0)
     assert round(officials.p_agree * officers.p_agree * actors.p_agree, 2) == 0.43
     assert Tally(0, 4, 0).disagrees and round(Tally(0, 4, 0).z_disagree, 2) == 2.24
+    # The same, from the votes: an actor's request, the author's agreement among them,
+    # the two State officers counted nowhere.
+    people = [
+        participant(pid, category)
+        for pid, category in enumerate(["elu"] * 4 + ["agent"] * 3 + ["socio_eco"] * 3, 1)
+    ] + [participant(11, "etat"), participant(12, "etat")]
+    request = statement(1, people[7], "request", "Involve us from the start", "elu")
+    values = ["agree"] * 3 + ["pass"] + ["agree"] * 3 + ["agree"] * 2 + ["agree", "disagree"]
+    voters = [p for p in people if p.id != request.participant_id]
+    votes = authors_agree([request])
+    votes += [Vote(1, p.id, v, T0) for p, v in zip(voters, values, strict=True)]
+    [result] = synthesise(journey, people, [], [request], votes, min_group=3).statements
+    assert result.by_group == {"elu": officials, "agent": officers, "socio_eco": actors}
+    assert result.overall == Tally(9, 0, 1) and result.consensus
+    assert round(result.group_consensus, 2) == 0.43
+    # Three per category: two agrees and a pass are not enough to say a group agrees.
+    hesitant = Tally(2, 0, 1)
+    assert hesitant.p_agree == 0.6 and hesitant.z_agree == 1.0 and not hesitant.agrees
 
 
 def test_a_statement_voted_by_one_group_only_is_no_consensus(journey: Journey) -> None:
@@ -148,7 +173,7 @@ def test_a_statement_voted_by_one_group_only_is_no_consensus(journey: Journey) -
     votes = [Vote(1, p.id, "agree", T0) for p in officials[1:]]  # 11 officials, nobody else
     result = synthesise(journey, rows.participants, [], rows.statements[:1], votes, min_group=3)
     [only] = result.statements
-    assert only.by_group["elu"].agrees and not only.consensus and result.resolutions == []
+    assert only.by_group["elu"].agrees and not only.consensus and result.agreed == []
 
 
 def test_names_and_contacts_leave_quotes_and_themes(journey: Journey) -> None:
@@ -157,3 +182,174 @@ def test_names_and_contacts_leave_quotes_and_themes(journey: Journey) -> None:
     assert all("Marie" not in q and "06/12" not in q for q in summary.quotes)
     assert not {"marie", "dupont"} & {theme.word for theme in summary.themes}
     assert anonymise("Voir t.me/jdupont ou Mme Durand") == "Voir [lien] ou [nom]"
+
+
+# -- the author counts: twelve people, three per category --------------------------------
+
+
+def twelve() -> list[Participant]:
+    """Three participants in each of the four categories: ids 1-3 elected officials, 4-6
+    officers, 7-9 socio-economic actors, 10-12 State officers."""
+    return [
+        participant(3 * index + number, category)
+        for index, category in enumerate(CATEGORIES)
+        for number in (1, 2, 3)
+    ]
+
+
+def put_to_the_agora(
+    journey: Journey, people: list[Participant], votes: dict[str, list[str]]
+) -> StatementResult | None:
+    """A request of the first elected official (its author, who agrees by writing it) to
+    the officers, and the others' votes, per category, in the order of its members (the
+    author's category lists its two other members); its result, if it has figures."""
+    request = statement(1, people[0], "request", "Nous associer dès le début", "agent")
+    cast = authors_agree([request])
+    for category, values in votes.items():
+        voters = [p for p in people if p.category == category and p.id != request.participant_id]
+        cast += [Vote(1, p.id, value, T0) for p, value in zip(voters, values, strict=False)]
+    result = synthesise(journey, people, [], [request], cast, min_group=3)
+    return result.statements[0] if result.statements else None
+
+
+def test_three_per_category_everyone_agreeing_is_a_consensus(journey: Journey) -> None:
+    agree = ["agree"] * 3
+    result = put_to_the_agora(
+        journey, twelve(), {"elu": agree, "agent": agree, "socio_eco": agree, "etat": agree}
+    )
+    assert result is not None
+    assert result.consensus and not result.divisive and not result.uncertain
+    # The elected officials are three with the author's agreement: counted like the others.
+    assert result.by_group == dict.fromkeys(CATEGORIES, Tally(3, 0, 0))
+    assert result.overall == Tally(12, 0, 0)
+    assert round(result.group_consensus, 4) == 0.4096  # 0.8 ** 4
+
+
+def test_two_categories_agreeing_and_two_disagreeing_is_divisive(journey: Journey) -> None:
+    agree, disagree = ["agree"] * 3, ["disagree"] * 3
+    result = put_to_the_agora(
+        journey, twelve(), {"elu": agree, "agent": agree, "socio_eco": disagree, "etat": disagree}
+    )
+    assert result is not None
+    assert result.divisive and not result.consensus
+    assert result.by_group["socio_eco"].disagrees and result.by_group["etat"].disagrees
+    assert result.by_group["elu"].agrees and result.by_group["agent"].agrees
+    assert result.overall == Tally(6, 6, 0)
+    assert round(result.group_consensus, 4) == 0.0256  # 0.8 · 0.8 · 0.2 · 0.2
+
+
+def test_a_category_under_the_threshold_is_left_out_of_both_and_of_the_totals(
+    journey: Journey,
+) -> None:
+    agree = ["agree"] * 3
+    # Two State officers vote, both against: two voters, under the threshold of three.
+    # Counted, they would make the statement divisive; left out, it is a consensus.
+    result = put_to_the_agora(
+        journey,
+        twelve(),
+        {"elu": agree, "agent": agree, "socio_eco": agree, "etat": ["disagree"] * 2},
+    )
+    assert result is not None
+    assert "etat" not in result.by_group
+    assert result.consensus and not result.divisive
+    assert result.overall == Tally(9, 0, 0)  # their two votes are out of the total
+    assert round(result.group_consensus, 3) == 0.512  # 0.8 ** 3: three factors, not four
+    # With a second category under it, too, only one is left: no consensus.
+    alone = put_to_the_agora(
+        journey,
+        twelve(),
+        {"elu": agree, "agent": agree[:2], "socio_eco": ["disagree"] * 2, "etat": agree[:1]},
+    )
+    assert alone is not None
+    assert list(alone.by_group) == ["elu"] and not alone.consensus and not alone.divisive
+    assert alone.overall == Tally(3, 0, 0)
+
+
+def test_without_the_authors_agreement_their_category_would_be_left_out(
+    journey: Journey,
+) -> None:
+    """The issue's workshop: three per category, the author never offered their own."""
+    people = twelve()
+    request = statement(1, people[0], "request", "Nous associer dès le début", "agent")
+    others = [Vote(1, p.id, "agree", T0) for p in people[1:]]
+    without = synthesise(journey, people, [], [request], others, min_group=3)
+    assert "elu" not in without.statements[0].by_group  # two voters only
+    counted = synthesise(
+        journey, people, [], [request], authors_agree([request]) + others, min_group=3
+    )
+    assert counted.statements[0].by_group["elu"] == Tally(3, 0, 0)
+
+
+def test_a_statement_with_no_category_counted_shows_no_figures(journey: Journey) -> None:
+    two = ["agree"] * 2
+    assert put_to_the_agora(journey, twelve(), {"agent": two, "socio_eco": two}) is None
+
+
+def test_only_statements_put_to_the_agora_have_results(journey: Journey) -> None:
+    people = twelve()
+    author = people[3]
+    statements = [
+        statement(1, author, "commitment", "Gardé par le caucus", None),
+        statement(2, author, "commitment", "Pas gardé", None, in_agora=False),
+        statement(3, author, "commitment", "Retiré", None, status="withdrawn"),
+        statement(4, author, "commitment", "En attente", None, status="pending", in_agora=False),
+        statement(5, author, "commitment", "Fusionné", None, status="merged", in_agora=False),
+    ]
+    votes = [Vote(s.id, p.id, "agree", T0) for s in statements for p in people]
+    result = synthesise(journey, people, [], statements, votes, min_group=3)
+    assert [r.statement.number for r in result.statements] == [1, 3]
+
+
+def test_phase_two_keeps_what_the_caucus_did_not_and_what_was_merged(journey: Journey) -> None:
+    people = twelve()
+    actors = [p for p in people if p.category == "socio_eco"]
+    statements = [
+        statement(1, actors[0], "request", "Simplifier les dossiers", "elu"),
+        # Approved, but the caucus did not keep it for the agora.
+        statement(2, actors[1], "request", "Des dossiers plus simples", "elu", in_agora=False),
+        statement(
+            3, actors[2], "request", "Payer plus vite", "elu", status="merged", in_agora=False
+        ),
+        statement(4, actors[0], "request", "Refusé", "elu", status="rejected", in_agora=False),
+    ]
+    result = synthesise(journey, people, [], statements, [], min_group=3)
+    assert result.requests[("socio_eco", "elu")].respondents == 3
+
+
+def test_the_resolutions_recorded_come_with_their_statements_number(journey: Journey) -> None:
+    people = twelve()
+    made = statement(7, people[0], "request", "Nous associer dès le début", "agent")
+    resolutions = [
+        Resolution(2, 1, 2, None, "Sans énoncé", None, "Camille", None, 500, T0, T0),
+        Resolution(
+            1, 1, 1, made.id, "Un comité commun", "agent", None, date(2027, 3, 1), 500, T0, T0
+        ),
+    ]
+    result = synthesise(journey, people, [], [made], [], resolutions=resolutions, min_group=3)
+    assert [(r.resolution.number, r.statement_number) for r in result.resolutions] == [
+        (1, 7),
+        (2, None),
+    ]
+
+
+def test_the_caucus_counts_the_same_way() -> None:
+    """docs/SYNTHESIS.md's caucus: three actors, three requests to the elected officials,
+    each author's agreement recorded as their caucus vote."""
+    actors = [participant(pid, "socio_eco") for pid in (7, 8, 9)]
+    texts = ["Simplify the grant files", "Pay the grants sooner", "One single desk"]
+    requests = [
+        statement(n, author, "request", text, "elu", in_agora=False)
+        for n, (author, text) in enumerate(zip(actors, texts, strict=True), 1)
+    ]
+    first, second, third = (p.id for p in actors)
+    votes = [Vote(1, first, "agree", T0), Vote(2, second, "agree", T0), Vote(3, third, "agree", T0)]
+    votes += [
+        Vote(1, second, "agree", T0),
+        Vote(1, third, "pass", T0),
+        Vote(2, first, "agree", T0),
+        Vote(2, third, "agree", T0),
+        Vote(3, first, "disagree", T0),
+        Vote(3, second, "disagree", T0),
+    ]
+    assert choose(requests, votes, actors, keep=2, commitments=3) == [1, 2]
+    assert choose(requests, votes, actors, keep=1, commitments=3) == [2]  # three agrees

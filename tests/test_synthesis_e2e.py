@@ -1,5 +1,6 @@
 """Syntheses end to end: pushed when a phase is over, pulled, exported, shared; refused to
-anyone who does not facilitate the workshop; nobody's identity anywhere in them."""
+anyone who does not facilitate the workshop; nobody's identity anywhere in them; the
+resolutions recorded in each of them, escaped."""
 
 from __future__ import annotations
 
@@ -9,20 +10,24 @@ import io
 import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import pytest
 from telegram.ext import Application
 
 from bot.settings import Settings
-from flows.export import COLUMNS
+from flows.export import COLUMNS, RESOLUTION_COLUMNS, STATEMENT_COLUMNS
 from flows.journey import Journey
+from storage import resolutions
+from storage.db import Database, utc_now
 from tests.conftest import ORGANISER_ID, bot_running, create_workshop, facilitator_code
 from tests.helpers import Plan, in_lockstep, plan_onboarding, plan_phase_one, plan_phase_two
 from tests.test_agora_e2e import vote_until_caught_up
-from tgemu import BotApiEmulator
+from tgemu import BotApiEmulator, EmulatedUser
 
 HOSTILE = "<b>gras</b> & <script>alert(1)</script> " + "x" * 3000
+RESOLVED = "Un comité <commun> & trimestriel"
 
 
 @pytest.fixture
@@ -37,13 +42,47 @@ async def long_answers_room(
 
 
 def count_rows(database: Path) -> int:
+    """The rows answers.csv holds: answers, statements not rejected, caucus and agora
+    votes."""
     with sqlite3.connect(database) as conn:
         answers = conn.execute("SELECT COUNT(*) FROM answers").fetchone()[0]
         statements = conn.execute(
             "SELECT COUNT(*) FROM statements WHERE status != 'rejected'"
         ).fetchone()[0]
         votes = conn.execute("SELECT COUNT(*) FROM votes").fetchone()[0]
-    return int(answers + statements + votes)
+        caucus_votes = conn.execute("SELECT COUNT(*) FROM caucus_votes").fetchone()[0]
+    return int(answers + statements + votes + caucus_votes)
+
+
+async def without_review_nor_caucus(emulator: BotApiEmulator, organiser: EmulatedUser) -> None:
+    """Statements straight to the agora: this file is about the syntheses, not about
+    reviewing statements or the groups' choice."""
+    for command in ("/review off", "/caucus off"):
+        await organiser.send(command)
+        await emulator.wait_idle()
+
+
+async def record_resolution(database: Path, *, number: int) -> None:
+    """What the room's "convergence" button stores (flows/resolutions.py drives it end to
+    end in tests/test_room_e2e.py): here, on statement `number`, carried by the officers."""
+    db = await Database.open(database)
+    try:
+        with sqlite3.connect(database) as conn:
+            workshop_id, statement_id = conn.execute(
+                "SELECT workshop_id, id FROM statements WHERE number = ?", (number,)
+            ).fetchone()
+        made, _ = await resolutions.record(
+            db,
+            workshop_id=workshop_id,
+            statement_id=statement_id,
+            text=RESOLVED,
+            carrier_category="agent",
+            by=ORGANISER_ID,
+            now=utc_now(),
+        )
+        await resolutions.update(db, resolution_id=made.id, now=utc_now(), due_on=date(2027, 3, 15))
+    finally:
+        await db.close()
 
 
 async def test_twelve_participants_and_their_synthesis(
@@ -54,6 +93,7 @@ async def test_twelve_participants_and_their_synthesis(
 ) -> None:
     code = await create_workshop(emulator)
     organiser = emulator.user(ORGANISER_ID)
+    await without_review_nor_caucus(emulator, organiser)
     plans = []
     for index in range(12):
         language = "en" if index % 4 == 3 else "fr"
@@ -87,6 +127,7 @@ async def test_twelve_participants_and_their_synthesis(
     await organiser.send("/agora")
     await emulator.wait_idle()
     await vote_until_caught_up(emulator, plans, {})
+    await record_resolution(settings.database_path, number=1)
     before = len(organiser.messages)
     await organiser.send("/agora close")
     await emulator.wait_idle()
@@ -101,6 +142,9 @@ async def test_twelve_participants_and_their_synthesis(
     photos = [m for m in answer if m.kind == "photo"]
     assert texts and len(photos) == 4
     assert all(len((m.text or "").encode("utf-16-le")) // 2 <= 4096 for m in texts)
+    pulled = "\n".join(m.text or "" for m in texts)
+    assert f"« {RESOLVED} »" in pulled and "&lt;commun&gt;" not in pulled  # escaped once
+    assert "les agents de collectivité" in pulled and "15 mars 2027" in pulled
 
     # Exported: the CSV has exactly the columns asked for, one row per stored answer,
     # statement and vote; the Markdown report and the charts come with it.
@@ -112,9 +156,29 @@ async def test_twelve_participants_and_their_synthesis(
     table = list(csv.reader(io.StringIO(documents["answers.csv"].decode("utf-8-sig"))))
     assert tuple(table[0]) == COLUMNS
     assert len(table) - 1 == count_rows(settings.database_path)
-    assert {row[3] for row in table[1:]} == {"1", "2", "agora"}
+    # The authors' own agreement is among the votes, in the caucus and in the agora.
+    assert {row[3] for row in table[1:]} == {"1", "2", "caucus", "agora"}
     assert {row[6] for row in table[1:] if row[3] == "agora"} <= {"agree", "disagree", "pass"}
     assert all("+" in row[7] or row[7].endswith("+00:00") for row in table[1:])
+    # One row per statement, each put to the agora (no caucus), none merged.
+    written = list(csv.DictReader(io.StringIO(documents["statements.csv"].decode("utf-8-sig"))))
+    assert tuple(written[0]) == STATEMENT_COLUMNS and len(written) == 24
+    assert {(row["status"], row["in_agora"], row["merged_into"]) for row in written} == {
+        ("approved", "yes", "")
+    }
+    resolved = list(csv.reader(io.StringIO(documents["resolutions.csv"].decode("utf-8-sig"))))
+    assert tuple(resolved[0]) == RESOLUTION_COLUMNS
+    assert resolved[1][1:] == [
+        "1",
+        RESOLVED,
+        "Agent de collectivité",
+        "agent",
+        "2027-03-15",
+        "1",
+        resolved[1][-1],
+    ]
+    markdown = documents["synthesis.md"].decode("utf-8")
+    assert "Un comité \\<commun\\> & trimestriel" in markdown and "<commun>" not in markdown
 
     # Nobody's Telegram id or name in anything the facilitator received.
     received = "\n".join(
@@ -128,12 +192,18 @@ async def test_twelve_participants_and_their_synthesis(
     shown = "".join(m.text or "" for m in texts)
     assert "<b>gras</b> & <script>alert(1)</script> xxx" in shown and "x" * 3000 not in shown
 
-    # Shared with the participants, in their language: no quotes.
+    # Shared with the participants, in their language: no quotes, the resolution.
+    received_before = {plan.user.id: len(plan.user.messages) for plan in plans}
     await organiser.send("/share")
     await emulator.wait_idle()
     assert "12" in (organiser.last.text or "")
     for plan in plans:
-        assert HOSTILE[:20] not in (plan.user.last.text or "")
+        shared = "\n".join(
+            m.text or "" for m in plan.user.messages[received_before[plan.user.id] :]
+        )
+        assert HOSTILE[:20] not in shared
+        assert RESOLVED in shared and "&lt;commun&gt;" not in shared  # escaped once
+        assert {"fr": "15 mars 2027", "en": "March 15, 2027"}[plan.language] in shared
 
 
 async def test_only_this_workshops_facilitators_get_its_synthesis(

@@ -92,7 +92,8 @@ async def push_completed_phases(state: Runtime, bot: Bot, workshop_id: int) -> N
 
 
 async def send_export(chat: Chat, found: Report) -> None:
-    """/export: answers.csv, synthesis.md and the charts, as documents."""
+    """/export: answers.csv, statements.csv, resolutions.csv, synthesis.md and the
+    charts, as documents."""
     files = await asyncio.to_thread(export_files, chat.runtime.journey, found, chat.language)
     for file in files:
         await chat.bot.send_document(chat.chat_id, InputFile(file.data, filename=file.name))
@@ -100,7 +101,8 @@ async def send_export(chat: Chat, found: Report) -> None:
 
 async def share_with_participants(chat: Chat, found: Report) -> Tally:
     """/share: every participant receives, in their language, what the group came to:
-    participation, the agora's resolutions, the commitments (no quotes)."""
+    participation, the resolutions recorded, the consensus statements, the commitments
+    (no quotes)."""
     tally, courier = Tally(), Courier(chat.bot)
     for participant in found.rows.participants:
         if participant.consented_at is None:
