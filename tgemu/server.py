@@ -226,8 +226,14 @@ class BotApiEmulator:
         deadline = time.monotonic() + timeout
         while True:
             now = time.monotonic()
+            updates = self.state.updates
+            # Fetched but not yet confirmed by the next poll's offset: the bot may still be
+            # handing them to its queue, where a probe would see them. A bot that went away
+            # without confirming them is not waited for long.
+            unconfirmed = updates.pending - updates.undelivered
             busy = (
-                self.state.updates.undelivered
+                updates.undelivered
+                or (unconfirmed and now - updates.last_delivery < 1.0)
                 or self.state.in_flight
                 or any(probe() for probe in self._busy_probes)
             )
