@@ -1,9 +1,10 @@
 """How the agora's two hot paths scale: choosing the next statement, and casting a vote.
 
-A workshop of P participants, each with two approved statements (a request and a
-commitment), where every participant has already voted on half of the statements: the
-middle of a busy agora. Rows are seeded straight into SQLite (quick to build); the
-measurements go through `AgoraService`, on a real file (WAL, synchronous = FULL).
+A workshop of P participants, each with two statements put to everyone (a request and a
+commitment, as if the caucus had kept them all), where every participant has already voted
+on half of the statements: the middle of a busy agora. Rows are seeded straight into
+SQLite (quick to build); the measurements go through `AgoraService`, on a real file (WAL,
+synchronous = FULL).
 
     .venv/bin/python -m bench.agora --participants 50 200 500
 
@@ -58,12 +59,12 @@ def seed(path: Path, size: int) -> int:
             for kind in ("request", "commitment"):
                 number = len(statements) + 1
                 statements.append(
-                    (number, number, p, kind, categories[p % 4], f"{kind} {number}", NOW)
+                    (number, number, p, kind, categories[p % 4], f"{kind} {number}", NOW, NOW)
                 )
         conn.executemany(
             "INSERT INTO statements (id, workshop_id, number, participant_id, kind,"
-            " source_category, text, status, created_at)"
-            " VALUES (?, 1, ?, ?, ?, ?, ?, 'approved', ?)",
+            " source_category, text, status, created_at, in_agora_at)"
+            " VALUES (?, 1, ?, ?, ?, ?, ?, 'approved', ?, ?)",
             statements,
         )
         randomness = random.Random(size)

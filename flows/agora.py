@@ -1,5 +1,5 @@
-"""Phase 3, the agora: participants react to every statement but their own, one at a time,
-and may put new ones to the group, which facilitators approve first.
+"""Phase 3, the agora: participants react to every statement put to everyone but their own,
+one at a time, and may put new ones to the group, which facilitators review first.
 
 Statements are offered fewest-votes first, so that each one gets seen; ties are broken by a
 per-participant shuffle so that participants do not all see the same statement at once.
@@ -132,6 +132,14 @@ class AgoraService:
         await participants.set_offer(
             self.db, participant_id=participant_id, statement_id=statement_id, message_id=message_id
         )
+
+    async def audience(self, *, workshop_id: int) -> list[Participant]:
+        """The workshop's participants while its agora is open and self-paced (none
+        otherwise: in a room, the room shows them its statement)."""
+        workshop = await workshops.get(self.db, workshop_id=workshop_id)
+        if workshop is None or not workshop.agora_open or workshop.agora_mode != AgoraMode.SELF:
+            return []
+        return await participants.of_workshop(self.db, workshop_id=workshop_id)
 
     async def vote(
         self, *, user_id: int, update_id: int | None, statement_id: int, value: str

@@ -57,16 +57,44 @@ def agora_opened(change: PhaseChange) -> Announcement:
 
 
 def forgotten(change: PhaseChange) -> list[Participant]:
-    """The agora was open already: whoever finished but was offered nothing (a message
-    that could not be delivered) gets a statement now, nobody is told twice."""
-    return [p for p in change.audience if may_be_offered(p)]
+    """The agora was open already: whoever finished but holds no agora message (one that
+    could not be delivered) gets it now, nobody is told twice."""
+    return [p for p in change.audience if p.state == DONE and p.offer_message_id is None]
+
+
+def waiting_for_a_statement(people: list[Participant]) -> list[Participant]:
+    """In the agora with nothing in front of them: their one message says they have seen
+    everything (or they have none yet): a new statement goes to them."""
+    return [p for p in people if may_be_offered(p)]
+
+
+def awaits_the_caucus(participant: Participant) -> bool:
+    """A member who has finished and has none of their group's statements in front of them
+    (caught up, or never shown the caucus)."""
+    return (
+        participant.state == DONE
+        and participant.category is not None
+        and participant.caucus_statement_id is None
+    )
+
+
+def caucus_waiting(members: list[Participant]) -> list[Participant]:
+    """Whom a statement newly approved in the caucus may go to."""
+    return [p for p in members if awaits_the_caucus(p)]
+
+
+def caucus_closed(change: PhaseChange) -> list[Participant]:
+    """The agora opens: the groups have chosen; every caucus message loses its buttons."""
+    if not change.changed:
+        return []
+    return [p for p in change.audience if p.caucus_message_id is not None]
 
 
 @dataclass(frozen=True)
 class Closing:
     """The agora closes: offers to take back, and who is told."""
 
-    offers: list[Participant] = field(default_factory=list)  # their offer loses its buttons
+    offers: list[Participant] = field(default_factory=list)  # their statement loses its buttons
     notified: list[Participant] = field(default_factory=list)
 
 
@@ -74,20 +102,13 @@ def agora_closed(change: PhaseChange) -> Closing:
     if not change.changed:
         return Closing()
     return Closing(
-        offers=[p for p in change.audience if p.offer_message_id is not None],
+        offers=[
+            p
+            for p in change.audience
+            if p.offer_message_id is not None and p.offer_statement_id is not None
+        ],
         notified=[p for p in change.audience if in_the_workshop(p)],
     )
-
-
-def offered_after_approval(moderated: Moderated) -> list[Participant]:
-    """An approved statement goes to those who had seen every other one, never its author."""
-    if not moderated.changed:
-        return []
-    return [
-        p
-        for p in moderated.audience
-        if may_be_offered(p) and p.id != moderated.statement.participant_id
-    ]
 
 
 def author_to_tell(moderated: Moderated) -> Participant | None:

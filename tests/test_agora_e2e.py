@@ -1,4 +1,9 @@
-"""Phase 3, the agora, end to end: statements offered one at a time, votes, moderation."""
+"""Phase 3, the self-paced agora, end to end: statements offered one at a time on one
+message per phone edited in place, votes, new statements reviewed first, restarts, erasure.
+
+Most of this file is about the agora alone: its workshops switch the review of phase 2
+statements and the groups' caucus off (`trusted`), so that every statement of phase 2 goes
+to the agora as it is."""
 
 from __future__ import annotations
 
@@ -42,6 +47,31 @@ def marked(message: SentMessage) -> bool:
     return any(label.startswith("✅") for row in message.buttons for label, _ in row)
 
 
+def ballot(user: EmulatedUser) -> SentMessage | None:
+    """The participant's agora message while it shows a statement to vote on (the newest
+    message with vote buttons), else None."""
+    return next((m for m in reversed(user.messages) if offered(m) is not None), None)
+
+
+def sends_to(emulator: BotApiEmulator, chat_id: int, since: int = 0) -> int:
+    """How many messages the bot sent to a chat (not edits), from call number `since` on."""
+    return sum(
+        1
+        for call in emulator.calls[since:]
+        if call.ok
+        and call.method == "sendMessage"
+        and str(call.params.get("chat_id")) == str(chat_id)
+    )
+
+
+async def trusted(emulator: BotApiEmulator, code: str) -> None:
+    """The workshop's statements go to the agora as written: no review, no caucus."""
+    organiser = emulator.user(ORGANISER_ID)
+    for command in (f"/review off {code}", f"/caucus off {code}"):
+        await organiser.send(command)
+        await emulator.wait_idle()
+
+
 def db_rows(database: Path, sql: str, *args: object) -> list[tuple]:
     with sqlite3.connect(database) as conn:
         return conn.execute(sql, args).fetchall()
@@ -57,12 +87,16 @@ def statement_ids(database: Path, *, not_by: int | None = None) -> set[int]:
     return {sid for sid, user_id in rows if user_id != not_by}
 
 
-def votes_of(database: Path, user_id: int) -> dict[int, str]:
+def votes_of(database: Path, user_id: int, *, authored: bool = False) -> dict[int, str]:
+    """The participant's votes on the others' statements (`authored`: with their agreement
+    with their own, stored when these entered the agora)."""
     rows = db_rows(
         database,
         "SELECT v.statement_id, v.value FROM votes v JOIN participants p"
-        " ON p.id = v.participant_id WHERE p.user_id = ?",
+        " ON p.id = v.participant_id JOIN statements s ON s.id = v.statement_id"
+        " WHERE p.user_id = ? AND (? OR s.participant_id IS NOT p.id)",
         user_id,
+        authored,
     )
     return dict(rows)
 
@@ -70,7 +104,9 @@ def votes_of(database: Path, user_id: int) -> dict[int, str]:
 async def room_at_the_end_of_phase_two(
     emulator: BotApiEmulator, journey: Journey, code: str, size: int, first_id: int
 ) -> list[Plan]:
-    """`size` participants, spread over the four categories, through phases 1 and 2."""
+    """`size` participants, spread over the four categories, through phases 1 and 2, in a
+    workshop without review nor caucus."""
+    await trusted(emulator, code)
     plans = []
     for index in range(size):
         language = "en" if index % 3 == 2 else "fr"
@@ -91,21 +127,28 @@ def vote_for(user: EmulatedUser, statement_id: int) -> str:
 async def vote_until_caught_up(
     emulator: BotApiEmulator, plans: list[Plan], seen: dict[int, list[int]]
 ) -> None:
-    """Each participant votes on the statement offered, round after round, until nobody
-    is offered anything new; `seen` collects what each was offered, in order."""
+    """Each participant votes on the statement their message offers, round after round,
+    until nobody is offered anything new; `seen` collects what each was offered, in order.
+    A message still on a statement voted on has not moved on yet: its turn waits."""
+    idle_rounds = 0
     while True:
-        pressed = False
+        pressed = waiting = False
         for plan in plans:
-            message = plan.user.last
-            statement = offered(message)
-            if statement is None or marked(message):
+            message = ballot(plan.user)
+            statement = offered(message) if message is not None else None
+            if message is None or statement is None:
+                continue
+            if statement in seen.get(plan.user.id, []):
+                waiting = True
                 continue
             seen.setdefault(plan.user.id, []).append(statement)
             value = vote_for(plan.user, statement)
             await plan.user.press(VOTE_LABELS[plan.language][value], message=message)
             pressed = True
-        if not pressed:
+        if not pressed and not waiting:
             return
+        idle_rounds = 0 if pressed else idle_rounds + 1
+        assert idle_rounds < 20, "a message did not move on after its vote"
         await emulator.wait_idle(quiet=0.05)
 
 
@@ -118,6 +161,7 @@ async def test_the_agora_with_twelve_participants(
     plans = await room_at_the_end_of_phase_two(emulator, journey, code, 12, 4000)
     assert len(statement_ids(database)) == 24  # a request and a commitment each
 
+    opening = len(emulator.calls)
     await organiser.send("/agora")
     await emulator.wait_idle()
     assert "agora" in (organiser.last.text or "")
@@ -126,73 +170,93 @@ async def test_the_agora_with_twelve_participants(
         assert {"fr": "L'agora est ouverte", "en": "The agora is open"}[plan.language] in intro
         assert offered(plan.user.last) is not None
 
-    seen: dict[int, list[int]] = {}
+    # A vote changed while its statement is shown (a second tap before the message moves
+    # on); the same button pressed again changes nothing.
+    first = plans[0]
+    shown = first.user.last
+    statement = offered(shown)
+    assert statement is not None
+    before = "agree" if vote_for(first.user, statement) != "agree" else "pass"
+    await first.user.press(VOTE_LABELS["fr"][before], message=shown)
+    await first.user.press(VOTE_LABELS["fr"][vote_for(first.user, statement)], message=shown)
+    await emulator.wait_idle()
+    assert first.user.callback_answers[-1]["text"] == "Vote modifié."
+    await first.user.press(VOTE_LABELS["fr"][vote_for(first.user, statement)], message=shown)
+    await emulator.wait_idle()
+    assert "rien n'a changé" in first.user.callback_answers[-1]["text"]
+    assert votes_of(database, first.user.id)[statement] == vote_for(first.user, statement)
+    # The message moved on to the next statement, recalling the vote given.
+    moved = first.user.bot_message(shown.message_id)
+    assert moved is not None and offered(moved) not in (None, statement)
+    assert VOTE_LABELS["fr"][before] in (moved.text or "")
+
+    seen: dict[int, list[int]] = {first.user.id: [statement]}
     await vote_until_caught_up(emulator, plans, seen)
     for plan in plans:
         uid = plan.user.id
         expected = statement_ids(database, not_by=uid)
         # Every approved statement but their own, each offered once.
         assert sorted(seen[uid]) == sorted(expected) and len(seen[uid]) == 22
-        assert votes_of(database, uid) == {sid: vote_for(plan.user, sid) for sid in expected}
+        mine = statement_ids(database) - expected
+        # Their own count as agreed (the author counts), never offered to them.
+        assert votes_of(database, uid, authored=True) == {
+            sid: vote_for(plan.user, sid) for sid in expected
+        } | {sid: "agree" for sid in mine}
+        # One message edited in place: the introduction and the statement after statement.
+        assert sends_to(emulator, uid, opening) == 2
         caught_up = plan.user.last.text or ""
         assert {"fr": "tous les énoncés", "en": "every statement"}[plan.language] in caught_up
+        assert not plan.user.last.buttons
         # Statements are shown without their author: no participant's name or id.
-        shown = "\n".join(m.text or "" for m in plan.user.messages if offered(m) is not None)
+        shown_texts = "\n".join(m.text or "" for m in plan.user.messages[-2:])
         assert not any(
-            str(p.user.id) in shown or f"Prénom{i}" in shown for i, p in enumerate(plans)
+            str(p.user.id) in shown_texts or f"Prénom{i}" in shown_texts
+            for i, p in enumerate(plans)
         )
     # The statements offered first were spread: not everybody started with the same one.
     assert len({seen[p.user.id][0] for p in plans}) > 1
 
-    # A vote changed on an earlier statement; the same button pressed twice changes nothing.
-    first = plans[0]
-    earlier = next(m for m in first.user.messages if offered(m) == seen[first.user.id][0])
-    before = vote_for(first.user, seen[first.user.id][0])
-    other = "pass" if before != "pass" else "agree"
-    await first.user.press(VOTE_LABELS["fr"][other], message=earlier)
+    # New statements are reviewed again from now on. A participant adds one; it waits for a
+    # facilitator, who approves it; then everybody else is offered it, on their message,
+    # its author is not.
+    await organiser.send(f"/review on {code}")
     await emulator.wait_idle()
-    assert first.user.callback_answers[-1]["text"] == "Vote modifié."
-    assert votes_of(database, first.user.id)[seen[first.user.id][0]] == other
-    changed = first.user.bot_message(earlier.message_id)
-    await first.user.press("✅ " + VOTE_LABELS["fr"][other], message=changed)
-    await emulator.wait_idle()
-    assert "rien n'a changé" in first.user.callback_answers[-1]["text"]
-    assert votes_of(database, first.user.id)[seen[first.user.id][0]] == other
-    assert len(votes_of(database, first.user.id)) == 22
-
-    # A participant adds a statement; it waits for a facilitator, who approves it; then
-    # everybody else is offered it, its author is not.
     author, refused_author = plans[1], plans[2]
     await author.user.send("Créer un guichet commun <b>ESS</b> & collectivités")
     await emulator.wait_idle()
     assert "animateurs" in (author.user.last.text or "")
-    moderation = organiser.last
-    assert "Créer un guichet commun <b>ESS</b> & collectivités" in (moderation.text or "")
-    assert str(author.user.id) not in (moderation.text or "")
-    new_id = int(db_rows(database, "SELECT MAX(id) FROM statements")[0][0])
-    assert all(offered(p.user.last) != new_id for p in plans)  # not offered before approval
-    await organiser.press("✅ Approuver", message=moderation)
+    [(new_id, new_number, status)] = db_rows(
+        database,
+        "SELECT id, number, status FROM statements WHERE text = ?",
+        "Créer un guichet commun <b>ESS</b> & collectivités",
+    )
+    assert status == "pending"
+    assert all(ballot(p.user) is None for p in plans)  # not offered before approval
+    await organiser.send(f"/approve {new_number}")
     await emulator.wait_idle()
-    assert "Approuvé" in (organiser.bot_message(moderation.message_id).text or "")
     assert "soumis à tous" in (author.user.last.text or "")
     for plan in plans:
         if plan is author:
             assert all(offered(m) != new_id for m in plan.user.messages)
         else:
-            assert offered(plan.user.last) == new_id
+            message = ballot(plan.user)
+            assert message is not None and offered(message) == new_id
+            assert sends_to(emulator, plan.user.id, opening) == 2
     seen = {}
     await vote_until_caught_up(emulator, plans, seen)
-    assert len(db_rows(database, "SELECT 1 FROM votes WHERE statement_id = ?", new_id)) == 11
+    assert len(db_rows(database, "SELECT 1 FROM votes WHERE statement_id = ?", new_id)) == 12
 
     # Another one is rejected: it reaches nobody.
     await refused_author.user.send("Un énoncé hors sujet")
     await emulator.wait_idle()
-    await organiser.press("❌ Refuser", message=organiser.last)
+    [(refused_number,)] = db_rows(
+        database, "SELECT number FROM statements WHERE text = ?", "Un énoncé hors sujet"
+    )
+    await organiser.send(f"/reject {refused_number}")
     await emulator.wait_idle()
-    assert "Refusé" in (organiser.last.text or "")
     for plan in plans:
         if plan is not refused_author:
-            assert not any("hors sujet" in (m.text or "") for m in plan.user.messages)
+            assert "hors sujet" not in texts_sent(emulator, plan.user.id)
     assert "hors sujet" in (refused_author.user.last.text or "")  # told, in their words
 
     # Where things stand, for the facilitator and for a participant.
@@ -200,10 +264,10 @@ async def test_the_agora_with_twelve_participants(
     await emulator.wait_idle()
     board = organiser.last.text or ""
     assert "deuxième phase ouverte · agora ouverte" in board
-    assert "Agora\u00a0: 25 énoncés, 275 votes, 0 en attente" in board
+    assert "Agora\u00a0: 25 énoncés, 300 votes, 0 en attente" in board
     await first.user.send("/progress")
     await emulator.wait_idle()
-    assert "vous avez réagi à 23 énoncés\u202f; 0 vous attendent" in (first.user.last.text or "")
+    assert "0 vous attendent" in (first.user.last.text or "")
 
     await organiser.send(f"/agora close {code}")
     await emulator.wait_idle()
@@ -211,6 +275,17 @@ async def test_the_agora_with_twelve_participants(
     for plan in plans:
         closed = {"fr": "L'agora est close", "en": "The agora is closed"}[plan.language]
         assert closed in (plan.user.last.text or "")
+
+
+def texts_sent(emulator: BotApiEmulator, chat_id: int) -> str:
+    """Everything the bot ever wrote in a chat, edits included."""
+    return "\n".join(
+        str(call.params.get("text", ""))
+        for call in emulator.calls
+        if call.ok
+        and call.method in ("sendMessage", "editMessageText")
+        and str(call.params.get("chat_id")) == str(chat_id)
+    )
 
 
 async def test_votes_that_cannot_count_get_a_clear_reply_and_change_nothing(
@@ -275,7 +350,11 @@ async def test_votes_that_cannot_count_get_a_clear_reply_and_change_nothing(
     await emulator.wait_idle()
     assert votes_of(database, alice.id) == {statement: "agree"}
     assert "rien n'a changé" in alice.callback_answers[-1]["text"]
-    assert [offered(m) for m in alice.messages].count(statement) == 1
+    # One message, moved on once to the next statement.
+    assert [offered(m) for m in alice.messages] == [None] * (len(alice.messages) - 1) + [
+        offered(alice.last)
+    ]
+    assert offered(alice.last) not in (None, statement)
 
     # A statement withdrawn while it is offered to Bob.
     withdrawn = offered(bob.last)
@@ -292,7 +371,9 @@ async def test_votes_that_cannot_count_get_a_clear_reply_and_change_nothing(
     await emulator.wait_idle()
     assert "retiré" in bob.callback_answers[-1]["text"]
     assert withdrawn not in votes_of(database, bob.id)
-    assert offered(bob.last) not in (None, withdrawn)  # the next one is offered instead
+    # The next one is offered instead, on the same message, which says why.
+    assert bob.last.message_id == stale_offer.message_id
+    assert offered(bob.last) not in (None, withdrawn) and "retiré" in (bob.last.text or "")
 
     # After the agora closes: the statement offered last loses its buttons, and an older
     # button is refused.
@@ -317,6 +398,7 @@ async def test_restarts_in_phase_two_and_in_the_agora_lose_and_repeat_nothing(
     plans: list[Plan] = []
     async with bot_running(fast, emulator):
         code = await create_workshop(emulator)
+        await trusted(emulator, code)
         for index in range(4):
             user = emulator.user(4300 + index, language_code="fr")
             plan = Plan(user, "fr", journey.categories[index].id)
@@ -385,11 +467,12 @@ async def test_a_participant_gets_and_erases_their_statements_and_votes(
     assert sorted(s["text"] for s in mine["statements"]) == sorted(
         text for _, _, text in plans[0].statements
     )
+    own = {text for _, _, text in plans[0].statements}
     assert {v["statement"]: v["vote"] for v in mine["votes"]} == {
         text: vote_for(alice, sid)
         for sid, text in db_rows(database, "SELECT id, text FROM statements")
         if sid in seen[alice.id]
-    }
+    } | dict.fromkeys(own, "agree")
 
     await alice.send("/forget")
     await emulator.wait_idle()

@@ -48,39 +48,57 @@ def test_phase_two_prompts_the_released_and_tells_phase_one(engine: JourneyEngin
 
 def test_the_agora_welcomes_the_finished_and_tells_those_still_answering() -> None:
     finished = person(1, DONE)
-    offered = person(2, DONE, offer_statement_id=5)
+    offered = person(2, DONE, offer_statement_id=5, offer_message_id=9)
     waiting = person(3, PEERS_WAIT)
     joining = person(4, "category")
-    change = PhaseChange(WORKSHOP, True, [finished, offered, waiting, joining])
+    caught_up = person(5, DONE, offer_message_id=10)  # their message says they saw all
+    change = PhaseChange(WORKSHOP, True, [finished, offered, waiting, joining, caught_up])
     opened = audiences.agora_opened(change)
-    assert ids(opened.prompted) == [1]
+    assert ids(opened.prompted) == [1, 5]
     assert ids(opened.notified) == [3]
     assert audiences.agora_opened(replace(change, changed=False)) == audiences.Announcement()
+    # Asked again, only whoever holds no agora message gets one: nobody gets a second.
     assert ids(audiences.forgotten(change)) == [1]
+    # A new statement goes to those with nothing in front of them, on their message.
+    assert ids(audiences.waiting_for_a_statement(change.audience)) == [1, 5]
 
 
 def test_closing_the_agora_takes_back_offers_and_thanks_those_who_took_part() -> None:
     offered = person(1, DONE, offer_statement_id=5, offer_message_id=9)
     answering = person(2, "m1_present")
     joining = person(3, "consent")
-    closing = audiences.agora_closed(PhaseChange(WORKSHOP, True, [offered, answering, joining]))
+    caught_up = person(4, DONE, offer_message_id=10)  # no buttons to take off
+    audience = [offered, answering, joining, caught_up]
+    closing = audiences.agora_closed(PhaseChange(WORKSHOP, True, audience))
     assert ids(closing.offers) == [1]
-    assert ids(closing.notified) == [1, 2]
+    assert ids(closing.notified) == [1, 2, 4]
     assert audiences.agora_closed(PhaseChange(WORKSHOP, False, [offered])) == audiences.Closing()
+
+
+def test_the_caucus_goes_to_members_with_nothing_in_front_of_them() -> None:
+    shown = person(1, DONE, caucus_statement_id=3, caucus_message_id=8)
+    caught_up = person(2, DONE, caucus_message_id=9)
+    never_shown = person(3, DONE)
+    answering = person(4, "p2_role")
+    without_category = person(5, DONE, category=None)
+    members = [shown, caught_up, never_shown, answering, without_category]
+    assert ids(audiences.caucus_waiting(members)) == [2, 3]
+    # The agora opens: every caucus message loses its buttons, once.
+    opened = PhaseChange(replace(WORKSHOP, agora_opened_at=T0), True, members)
+    assert ids(audiences.caucus_closed(opened)) == [1, 2]
+    assert audiences.caucus_closed(replace(opened, changed=False)) == []
 
 
 def statement(kind: StatementKind, status: StatementStatus, author: int | None) -> Statement:
     return Statement(7, 1, 3, author, kind, "elu", None, None, "Texte", status, T0)
 
 
-def test_an_approved_statement_goes_to_those_caught_up_but_its_author() -> None:
-    author, caught_up, busy = person(1, DONE), person(2, DONE), person(3, DONE)
-    busy = replace(busy, offer_statement_id=4)
+def test_the_author_of_a_proposal_learns_what_became_of_it_once() -> None:
+    author = person(1, DONE)
     approved = statement(StatementKind.PROPOSAL, StatementStatus.APPROVED, author=1)
-    moderated = Moderated(approved, WORKSHOP, True, author, [author, caught_up, busy])
-    assert ids(audiences.offered_after_approval(moderated)) == [2]
+    moderated = Moderated(approved, WORKSHOP, True, author, [author])
     assert audiences.author_to_tell(moderated) == author
-    assert audiences.offered_after_approval(replace(moderated, changed=False)) == []
+    assert audiences.author_to_tell(replace(moderated, changed=False)) is None
     request = replace(moderated, statement=replace(approved, kind=StatementKind.REQUEST))
     assert audiences.author_to_tell(request) is None
 

@@ -96,15 +96,19 @@ async def test_twelve_participants_walk_the_peer_exchange(
         for other in others:
             assert heading + group_label(journey, other, plan.language) in texts
         assert heading + group_label(journey, own, plan.language) not in texts
-        # The end screen announces the agora.
-        assert "agora" in (user.last.text or "")
+        # The end screen announces the agora; then comes their group's caucus message,
+        # with nothing to vote on while the facilitators have reviewed nothing.
+        assert "agora" in (user.messages[-2].text or "")
+        assert row["caucus_message_id"] == user.last.message_id and not user.last.buttons
     with sqlite3.connect(settings.database_path) as conn:
         (count,) = conn.execute("SELECT COUNT(*) FROM statements").fetchone()
         sources = conn.execute(
             "SELECT DISTINCT s.source_category = p.category FROM statements s"
             " JOIN participants p ON p.id = s.participant_id"
         ).fetchall()
+        statuses = conn.execute("SELECT DISTINCT status, in_agora_at FROM statements").fetchall()
     assert count == 12 * 3 and sources == [(1,)]
+    assert statuses == [("pending", None)]  # reviewed first, by default
 
 
 async def test_phase_two_waits_for_the_facilitator_when_asked(

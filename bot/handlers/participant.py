@@ -113,11 +113,11 @@ async def on_pause(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def on_resume(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/resume: show the current question again (in the agora, the statement to vote on)."""
+    """/resume: show the current question again (in the caucus or the agora, the statement
+    to vote on)."""
     chat = await chat_of(update, context)
     current = await chat.runtime.service.resume(user_id=chat.user_id)
-    seat = await chat.runtime.agora.seat(user_id=chat.user_id)
-    await participation.show_resumed(chat, current, in_agora=seat is not None)
+    await participation.show_resumed(chat, current)
 
 
 def _data(update: Update) -> str:

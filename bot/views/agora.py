@@ -1,15 +1,19 @@
-"""The agora, participant side: statements offered one at a time, votes, new statements."""
+"""The agora, participant side: one message per phone, edited in place to offer statement
+after statement; votes; new statements written during the agora."""
 
 from __future__ import annotations
 
-from telegram import Message
+from telegram import Bot, Message
 
 from bot.keyboards import VOTE_PREFIX, vote_keyboard
-from bot.views.chat import Chat
+from bot.runtime import Runtime
+from bot.views.chat import Chat, broadcast_chat
+from flows import audiences
 from flows.agora import ProposalOutcome, Proposed, Voted, VoteOutcome
 from flows.engine import text_length
 from flows.journey import Journey
-from reports.labels import statement_heading, vote_label
+from flows.kinds import AgoraMode, StatementKind
+from reports.labels import group_name, statement_heading, vote_label
 from reports.text import escape, ngettext_for, number, quoted, translator
 from storage.models import Participant, Statement
 
@@ -22,15 +26,14 @@ def statement_text(
     vote: str | None = None,
     remaining: int | None = None,
     note: str | None = None,
+    above: str | None = None,
 ) -> str:
-    """A statement as offered in the agora, with the participant's vote once given."""
+    """A statement as offered in the agora, in its group's voice (never its author's): with
+    a line `above` it (the vote just given), how many follow, the vote once given."""
     gettext = translator(language)
     ngettext = ngettext_for(language)
-    lines = [
-        statement_heading(journey, statement, language),
-        "",
-        quoted(statement.text, language),
-    ]
+    lines = [above, ""] if above else []
+    lines += [group_voice(journey, statement, language), "", quoted(statement.text, language)]
     if remaining is not None:
         lines += [
             "",
@@ -49,6 +52,33 @@ def statement_text(
     return "\n".join(lines)
 
 
+def group_voice(journey: Journey, statement: Statement, language: str) -> str:
+    """Who puts a statement to the agora: a group asking another, a group committing (a
+    proposal keeps its heading)."""
+    gettext = translator(language)
+    source = group_name(journey, statement.source_category, language)
+    if statement.kind == StatementKind.REQUEST:
+        target = group_name(journey, statement.target_category, language)
+        said = gettext("{source} ask {target}:").format(source=source, target=target)
+        return "🗣️ <b>" + said[:1].upper() + said[1:] + "</b>"
+    if statement.kind == StatementKind.COMMITMENT:
+        said = gettext("{source} commit to this:").format(source=source)
+        return "🤝 <b>" + said[:1].upper() + said[1:] + "</b>"
+    return statement_heading(journey, statement, language)
+
+
+def vote_recall(value: str, language: str) -> str:
+    """The line above the next statement that recalls the vote just given."""
+    gettext = translator(language)
+    return (
+        "<i>"
+        + gettext("Your vote on the previous statement: {vote}").format(
+            vote=vote_label(value, language)
+        )
+        + "</i>"
+    )
+
+
 def agora_intro_text(language: str) -> str:
     gettext = translator(language)
     return "\n".join(
@@ -56,9 +86,9 @@ def agora_intro_text(language: str) -> str:
             "🏛️ <b>" + gettext("The agora is open.") + "</b>",
             "",
             gettext(
-                "Every request and commitment of the group is put to all, without its "
-                "author. I show them to you one at a time: tap Agree, Disagree or Pass. To "
-                "change a vote, tap another button under the statement."
+                "The requests and commitments each group chose are put to all, as the "
+                "group's, never under anyone's name. The message below shows them one at a "
+                "time: tap Agree, Disagree or Pass and it moves on to the next one."
             ),
             gettext(
                 "To put a statement of your own to everyone, just write it as a message: "
@@ -114,39 +144,102 @@ def proposal_decided_text(approved: bool, statement: Statement, language: str) -
 
 
 async def join_agora(chat: Chat, participant: Participant) -> None:
-    """Welcome a participant who has finished into the open agora, with a first statement
-    (not again if a statement is offered to them already, further up their chat)."""
+    """Welcome a participant who has finished into the open agora: its introduction, then
+    the one message that shows them statement after statement (not again if they hold it
+    already). In a room, they join the statement the room is on."""
     seat = await chat.runtime.agora.seat(user_id=participant.user_id)
-    if seat is None or seat[0].offer_statement_id is not None:
+    if seat is None:
         return
-    await chat.send(agora_intro_text(chat.language))
-    await offer_next(chat, seat[0])
+    member, workshop = seat
+    if workshop.agora_mode == AgoraMode.ROOM:
+        from bot.views.room import sync_room
+
+        await sync_room(chat.runtime, chat.bot, workshop.id)
+        return
+    if member.offer_message_id is not None:
+        return
+    if await chat.send(agora_intro_text(chat.language)) is not None:
+        await offer_next(chat, member)
+
+
+async def resume_agora(chat: Chat) -> bool:
+    """/resume in the agora: the participant's message sent again further down (the old
+    one loses its buttons); in a room, the room's statement. False if not in the agora."""
+    seat = await chat.runtime.agora.seat(user_id=chat.user_id)
+    if seat is None:
+        return False
+    member, workshop = seat
+    if workshop.agora_mode == AgoraMode.ROOM:
+        from bot.views.room import sync_room
+
+        await sync_room(chat.runtime, chat.bot, workshop.id)
+    elif member.offer_message_id is None:
+        await join_agora(chat, member)
+    else:
+        await offer_next(chat, member, fresh=True)
+    return True
 
 
 async def offer_next(
-    chat: Chat, participant: Participant, *, quiet_when_caught_up: bool = False
+    chat: Chat,
+    participant: Participant,
+    *,
+    above: str | None = None,
+    only_if_new: bool = False,
+    fresh: bool = False,
 ) -> None:
-    """Send the next statement the participant has not voted on, or say they have seen all."""
+    """Show the next statement the participant has not voted on, or that they have seen
+    all, on their one agora message: edited in place, sent the first time (or, `fresh`,
+    sent again further down, the old one losing its buttons). `only_if_new`: leave the
+    message as it is when there is nothing new to show."""
     agora = chat.runtime.agora
     offer = await agora.next_offer(participant)
-    if offer is None:
-        if participant.offer_statement_id is not None or not quiet_when_caught_up:
-            await chat.send(caught_up_text(chat.language))
-        await agora.remember_offer(
-            participant_id=participant.id, statement_id=None, message_id=None
-        )
+    if offer is None and only_if_new:
         return
-    text = statement_text(
-        chat.runtime.journey, offer.statement, chat.language, remaining=offer.remaining
-    )
-    keyboard = vote_keyboard(offer.statement.id, chat.language, current=None)
-    sent = await chat.send(text, reply_markup=keyboard)
-    if sent is not None:
-        await agora.remember_offer(
-            participant_id=participant.id,
-            statement_id=offer.statement.id,
-            message_id=sent.message_id,
+    if offer is None:
+        text = caught_up_text(chat.language)
+        text = f"{above}\n\n{text}" if above else text
+        keyboard = None
+    else:
+        text = statement_text(
+            chat.runtime.journey,
+            offer.statement,
+            chat.language,
+            remaining=offer.remaining,
+            above=above,
         )
+        keyboard = vote_keyboard(offer.statement.id, chat.language, current=None)
+    message_id = participant.offer_message_id
+    if message_id is None or fresh:
+        sent = await chat.send(text, reply_markup=keyboard)
+        if sent is None:  # a broadcast that could not reach them: nothing is in front of them
+            return
+        if message_id is not None:
+            await chat.set_buttons(message_id, None)
+        message_id = sent.message_id
+    else:
+        await chat.edit(message_id, text, reply_markup=keyboard)
+    await agora.remember_offer(
+        participant_id=participant.id,
+        statement_id=offer.statement.id if offer is not None else None,
+        message_id=message_id,
+    )
+
+
+async def offer_to_everyone_waiting(runtime: Runtime, bot: Bot, workshop_id: int) -> None:
+    """A statement entered the (self-paced) agora: whoever has nothing in front of them is
+    shown the next one, on their message (sent, with the introduction, if they have none).
+    Asked twice, it changes nothing more."""
+    for participant in audiences.waiting_for_a_statement(
+        await runtime.agora.audience(workshop_id=workshop_id)
+    ):
+        reached = broadcast_chat(runtime, bot, participant.user_id, participant.language)
+        if participant.offer_message_id is not None:
+            await offer_next(reached, participant, only_if_new=True)
+        elif await runtime.agora.next_offer(participant) is not None and (
+            await reached.send(agora_intro_text(reached.language)) is not None
+        ):
+            await offer_next(reached, participant)
 
 
 def _refusal(outcome: VoteOutcome, language: str) -> str | None:
@@ -160,13 +253,21 @@ def _refusal(outcome: VoteOutcome, language: str) -> str | None:
         VoteOutcome.NOT_OPEN: _("The agora is not open yet."),
         VoteOutcome.CLOSED: _("The agora is closed: votes are no longer taken."),
         VoteOutcome.WITHDRAWN: _("The facilitators withdrew this statement: nothing was saved."),
+        VoteOutcome.IN_REVIEW: _("This statement is still being reviewed: nothing was saved."),
+        VoteOutcome.MOVED_ON: _("The vote on this statement is closed."),
     }
     return refusals.get(outcome)
 
 
 async def show_vote(chat: Chat, voted: Voted) -> None:
-    """A vote button pressed: the vote shown under its statement, the next one offered; or
-    why it did not count."""
+    """A vote button pressed: the vote noted, and the participant's message moved on to
+    the next statement (with the vote recalled on top); or why it did not count. In a
+    room, the room's view answers."""
+    if voted.room:
+        from bot.views.room import show_room_vote
+
+        await show_room_vote(chat, voted)
+        return
     _ = chat.gettext
     statement, participant = voted.statement, voted.participant
     refusal = _refusal(voted.outcome, chat.language)
@@ -180,32 +281,28 @@ async def show_vote(chat: Chat, voted: Voted) -> None:
                 vote=vote_label(voted.value, chat.language)
             )
         )
-    elif voted.outcome is VoteOutcome.CHANGED:
+        return
+    if voted.outcome is VoteOutcome.CHANGED:
         await chat.note(_("Vote changed."))
     else:
         await chat.note(_("Vote saved.") if voted.outcome is VoteOutcome.RECORDED else None)
-    if voted.outcome in (VoteOutcome.RECORDED, VoteOutcome.CHANGED):
-        await _rewrite_statement(chat, statement, voted.value, None)
     if voted.was_offer:
-        await offer_next(chat, participant)
+        await offer_next(chat, participant, above=vote_recall(voted.value, chat.language))
 
 
 async def _refused_vote(chat: Chat, voted: Voted, refusal: str) -> None:
     statement, participant = voted.statement, voted.participant
     await chat.note(refusal)
-    if (
-        statement is not None
-        and voted.outcome in (VoteOutcome.CLOSED, VoteOutcome.WITHDRAWN)
-        and _shows(chat, statement.id)
-    ):
-        await _rewrite_statement(chat, statement, None, "🚫 " + refusal)
+    if statement is not None and voted.outcome is VoteOutcome.CLOSED and _shows(chat, statement.id):
+        await _rewrite_statement(chat, statement, "🚫 " + refusal)
     offered_now = participant is not None and (
         voted.was_offer
         or (statement is not None and participant.offer_statement_id == statement.id)
     )
-    if voted.outcome in (VoteOutcome.WITHDRAWN, VoteOutcome.FOREIGN) and offered_now:
+    gone = (VoteOutcome.WITHDRAWN, VoteOutcome.FOREIGN, VoteOutcome.UNAVAILABLE)
+    if voted.outcome in gone and offered_now:
         assert participant is not None
-        await offer_next(chat, participant)
+        await offer_next(chat, participant, above="🚫 " + refusal)
 
 
 def _shows(chat: Chat, statement_id: int) -> bool:
@@ -222,17 +319,13 @@ def _shows(chat: Chat, statement_id: int) -> bool:
     )
 
 
-async def _rewrite_statement(
-    chat: Chat, statement: Statement, vote: str | None, note: str | None
-) -> None:
-    """Show the vote under the statement (its buttons stay, to change it), or take the
-    buttons off a statement that can no longer be voted on."""
+async def _rewrite_statement(chat: Chat, statement: Statement, note: str) -> None:
+    """Take the buttons off a statement that can no longer be voted on, saying why."""
     pressed = chat.pressed_message_id()
     if pressed is None:
         return
-    text = statement_text(chat.runtime.journey, statement, chat.language, vote=vote, note=note)
-    markup = vote_keyboard(statement.id, chat.language, current=vote) if note is None else None
-    await chat.edit(pressed, text, reply_markup=markup)
+    text = statement_text(chat.runtime.journey, statement, chat.language, note=note)
+    await chat.edit(pressed, text)
 
 
 async def show_proposal(chat: Chat, proposed: Proposed, text: str) -> bool:

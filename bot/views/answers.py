@@ -13,6 +13,7 @@ from telegram import Message
 from bot.keyboards import step_keyboard
 from bot.views import prompts
 from bot.views.agora import join_agora
+from bot.views.caucus import join_caucus
 from bot.views.chat import Chat
 from bot.views.moderation import submit_for_moderation
 from bot.views.syntheses import push_completed_phases
@@ -86,8 +87,9 @@ async def present(
 
 async def show_outcome(chat: Chat, response: Response, *, typed_length: int = 0) -> None:
     """Answer the participant, then what their move brings about: a statement written
-    while the agora is open goes to the facilitators, one who has just finished joins an
-    open agora (also after a redelivery, in case the first handling stopped short of it),
+    while the agora is open goes to the facilitators, one who has just finished joins
+    their group's caucus or an open agora (also after a redelivery, in case the first
+    handling stopped short of it),
     the last one through a phase brings its synthesis to the facilitators."""
     await show_response(chat, response, typed_length=typed_length)
     participant = response.participant
@@ -99,7 +101,9 @@ async def show_outcome(chat: Chat, response: Response, *, typed_length: int = 0)
         if has_just_finished(response):
             move = response.move
             language = (move and move.language) or chat.language
-            await join_agora(chat.speaking(language), participant)
+            finished = chat.speaking(language)
+            if not await join_caucus(finished, participant):
+                await join_agora(finished, participant)
     finally:  # the facilitators' synthesis does not wait for the participant's messages
         if crossed_a_phase(response):
             await push_completed_phases(chat.runtime, chat.bot, participant.workshop_id)

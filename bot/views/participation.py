@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from bot.menus import publish_role_commands
 from bot.views import prompts
-from bot.views.agora import offer_next
+from bot.views.agora import resume_agora
 from bot.views.answers import present
+from bot.views.caucus import resume_caucus
 from bot.views.chat import Chat
 from flows.engine import Step
 from flows.service import Joined, JoinResult
@@ -116,15 +117,13 @@ async def show_paused(chat: Chat, participant: Participant | None) -> None:
         )
 
 
-async def show_resumed(
-    chat: Chat, current: tuple[Participant, Step] | None, *, in_agora: bool
-) -> None:
-    """/resume: the current question again, or in the agora the statement to vote on now."""
+async def show_resumed(chat: Chat, current: tuple[Participant, Step] | None) -> None:
+    """/resume: the current question again; in the caucus or the agora, the message to vote
+    with, sent again at the bottom of the chat (the old one loses its buttons)."""
     if current is None:
         await chat.send(prompts.not_joined_text(chat.language))
         return
     participant, step = current
-    if in_agora:
-        await offer_next(chat, participant)
+    if await resume_caucus(chat) or await resume_agora(chat):
         return
     await present(chat, participant, step)

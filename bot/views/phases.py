@@ -15,9 +15,11 @@ from bot.views.agora import (
     offer_next,
 )
 from bot.views.answers import present
+from bot.views.caucus import close_caucus
 from bot.views.chat import Chat, broadcast_chat
 from flows import audiences
 from flows.facilitation import PhaseChange
+from flows.kinds import AgoraMode
 from reports.text import escape, translator
 from storage.models import Participant
 
@@ -104,15 +106,24 @@ async def show_peers_mode(chat: Chat, change: PhaseChange, *, waiting: bool) -> 
 
 
 async def announce_agora_opened(chat: Chat, change: PhaseChange) -> Tally:
-    """Those who have finished get the agora's introduction and a first statement; those
-    still answering learn that it waits for them."""
+    """The groups' caucus messages lose their buttons and tell what each group sent; those
+    who have finished get the agora's introduction and their one message with a first
+    statement (in a room, the room's statement); those still answering learn that it
+    waits for them."""
     tally = Tally()
+    workshop = change.workshop
+    await close_caucus(chat, change)
     announcement = audiences.agora_opened(change)
-    for participant in announcement.prompted:
-        reached = _reach(chat, participant)
-        if await reached.send(agora_intro_text(reached.language)) is not None:
-            await offer_next(reached, participant)
-        reached.counted_in(tally)
+    if workshop.agora_mode == AgoraMode.ROOM:
+        from bot.views.room import sync_room
+
+        await sync_room(chat.runtime, chat.bot, workshop.id)
+    else:
+        for participant in announcement.prompted:
+            reached = _reach(chat, participant)
+            if await reached.send(agora_intro_text(reached.language)) is not None:
+                await offer_next(reached, participant)
+            reached.counted_in(tally)
     await _tell(chat, announcement.notified, agora_waiting_text, tally)
     log.info("agora of workshop %s announced: %s", change.workshop.id, tally)
     return tally
@@ -134,9 +145,17 @@ async def announce_agora_closed(chat: Chat, change: PhaseChange) -> Tally:
 
 
 async def offer_to_the_forgotten(chat: Chat, change: PhaseChange) -> None:
-    """Asked again: whoever has finished but was offered nothing gets their statement now."""
+    """Asked again: whoever has finished but holds no agora message (it could not be
+    delivered) gets the introduction and their message now."""
+    if change.workshop.agora_mode == AgoraMode.ROOM:
+        from bot.views.room import sync_room
+
+        await sync_room(chat.runtime, chat.bot, change.workshop.id)
+        return
     for participant in audiences.forgotten(change):
-        await offer_next(_reach(chat, participant), participant, quiet_when_caught_up=True)
+        reached = _reach(chat, participant)
+        if await reached.send(agora_intro_text(reached.language)) is not None:
+            await offer_next(reached, participant)
 
 
 async def show_agora_opened(chat: Chat, change: PhaseChange) -> None:
