@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 
 from telegram.ext import Application
 
@@ -129,3 +130,45 @@ async def test_people_get_and_erase_their_data(
     assert "effacé" in (participant.last.text or "")
     assert stored_answers(settings.database_path, 3101) == {}
     assert participant_row(settings.database_path, 3101) is None
+
+
+async def test_review_commands_are_for_the_workshops_facilitators(
+    bot: Application, emulator: BotApiEmulator, settings: Settings
+) -> None:
+    organiser = emulator.user(ORGANISER_ID, language_code="en")
+    await organiser.send("/newsession Atelier A")
+    await emulator.wait_idle()
+    code_a, facilitator_link = join_code(organiser), facilitator_code(organiser)
+    await organiser.send("/newsession Atelier B")
+    await emulator.wait_idle()
+    code_b = join_code(organiser)
+    facilitator = emulator.user(3201, language_code="en")
+    await facilitator.send(f"/start {facilitator_link}")
+    await emulator.wait_idle()
+
+    def review_settings() -> dict[str, int]:
+        with sqlite3.connect(settings.database_path) as conn:
+            return dict(conn.execute("SELECT code, review FROM workshops").fetchall())
+
+    # A facilitator of A cannot touch B, by its code or otherwise.
+    for command in (f"/review off {code_b}", f"/review {code_b}", "/review off nonsense"):
+        await facilitator.send(command)
+        await emulator.wait_idle()
+        assert facilitator.last.text == "Only the facilitators of a workshop can do that."
+    assert review_settings() == {code_a: 1, code_b: 1}
+    # Someone facilitating two workshops names one.
+    await organiser.send("/review off")
+    await emulator.wait_idle()
+    assert f"/review off {code_a}" in (organiser.last.text or "")
+    assert review_settings() == {code_a: 1, code_b: 1}
+    await facilitator.send("/review off")
+    await emulator.wait_idle()
+    assert "Review is off" in (facilitator.last.text or "")
+    await organiser.send(f"/review off {code_a}")
+    await emulator.wait_idle()
+    assert "Nothing changed" in (organiser.last.text or "")
+    assert review_settings() == {code_a: 0, code_b: 1}
+    await organiser.send(f"/review on {code_a} extra")
+    await emulator.wait_idle()
+    assert "/review on" in (organiser.last.text or "")  # how to use it
+    assert review_settings() == {code_a: 0, code_b: 1}

@@ -1,0 +1,82 @@
+"""What the review queue flags as possibly identifying someone (flows/identifying.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from flows.identifying import Identifying, identifying
+
+NAME, HANDLE, EMAIL, PHONE, LINK = (
+    Identifying.NAME,
+    Identifying.HANDLE,
+    Identifying.EMAIL,
+    Identifying.PHONE,
+    Identifying.LINK,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Écrire à jean.dupont@example.org pour le local", (EMAIL,)),
+        ("Demandez à @marie_b, elle sait", (HANDLE,)),
+        ("Appelez le 06 12 34 56 78", (PHONE,)),
+        ("Appelez le 06.12.34.56.78 le matin", (PHONE,)),
+        ("Appelez le 0612345678", (PHONE,)),
+        ("Call +33 6 12 34 56 78 today", (PHONE,)),
+        ("Call +33 (0)6 12 34 56 78 today", (PHONE,)),
+        ("Composer le 0033 612345678", (PHONE,)),
+        ("Ring +1 415-555-0132", (PHONE,)),
+        ("Voir https://example.org/page?id=3", (LINK,)),
+        ("Voir www.mairie-vallee.fr", (LINK,)),
+        ("Le site coop-vallee.fr dit tout", (LINK,)),
+        ("Rejoindre t.me/coopvallee", (LINK,)),
+        ("Que Mme Martin reçoive les associations", (NAME,)),
+        ("Que M. Dupont ouvre la salle", (NAME,)),
+        ("Que Monsieur Durand signe", (NAME,)),
+        ("On a vu Jean Dupont hier", (NAME,)),
+        ("Le projet de Jean-Pierre Martin avance", (NAME,)),
+        ("We ask Peter Smith to help", (NAME,)),
+        ("Contact : Jean Dupont", (NAME,)),
+    ],
+)
+def test_each_kind_is_found(text: str, expected: tuple[Identifying, ...]) -> None:
+    assert identifying(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "Un guichet commun à Saint-Denis",
+        "La mairie de Saint-Denis ouvre ses salles",
+        "Le bailleur Seine Saint-Denis Habitat répond vite",
+        "Travailler avec Pôle Emploi et France Travail",
+        "Saisir le Conseil Départemental de la Gironde",
+        "Passer par La Poste ou la Croix-Rouge",
+        "Toute l'Île-de-France est concernée",
+        "Créer un guichet commun ESS & collectivités",
+        "En 2024, 15 000 euros pour 12 projets, n°1234",
+        "Au 75001 Paris, du lundi au vendredi, 1 2 3 4 5",
+        "Réunion le Lundi Matin",
+        "Madame la Maire soutient le projet",
+        "request 1 n°4321 <b>&",
+        "Adresser un courrier, etc. Puis attendre",
+        "Jean Dupont est venu.",  # a name opening a sentence is not told from a title
+    ],
+)
+def test_common_places_institutions_and_figures_are_not_flagged(text: str) -> None:
+    assert identifying(text) == ()
+
+
+def test_several_kinds_are_reported_once_each_in_order() -> None:
+    text = (
+        "Écrire à marie@example.org ou à paul@example.org, appeler le 06 12 34 56 78, "
+        "voir https://example.org et demander à @paul_m ou à Mme Martin"
+    )
+    assert identifying(text) == (NAME, HANDLE, EMAIL, PHONE, LINK)
+
+
+def test_an_email_is_neither_a_handle_nor_a_link() -> None:
+    assert identifying("jean@mairie.fr") == (EMAIL,)
+    assert Identifying.LINK not in identifying("écrire à contact@coop-vallee.fr")
