@@ -76,7 +76,7 @@ class Response:
     move: Move | None = None
     rejection: Rejection | None = None
     other_participation: bool = False  # a stale button from another workshop
-    to_moderate: Statement | None = None  # a statement made during the agora: to approve
+    made: Statement | None = None  # the statement the input wrote: to review, or to offer
 
 
 @dataclass(frozen=True)
@@ -310,14 +310,13 @@ class WorkshopService:
         if stored.state == PEERS_WAIT:  # phase 2 may have opened while this was written
             stored = await self._release_if_open(stored)
             now_step = self.engine.step(stored.state, stored.category)
-        moderate = None
+        made = None
         if decision.statement is not None and step.prompt is not None:
-            made = await statements.of_step(
+            of_step = await statements.of_step(
                 self.db, participant_id=stored.id, question_id=step.prompt.id
             )
-            if made and made[-1].status == StatementStatus.PENDING:
-                moderate = made[-1]
-        return Response(Outcome.MOVED, stored, now_step, step, decision, to_moderate=moderate)
+            made = of_step[-1] if of_step else None
+        return Response(Outcome.MOVED, stored, now_step, step, decision, made=made)
 
     async def _release_if_open(self, participant: Participant) -> Participant:
         """Move a participant waiting for phase 2 into it if it is open by now."""

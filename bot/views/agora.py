@@ -12,7 +12,7 @@ from flows import audiences
 from flows.agora import ProposalOutcome, Proposed, Voted, VoteOutcome
 from flows.engine import text_length
 from flows.journey import Journey
-from flows.kinds import AgoraMode, StatementKind
+from flows.kinds import AgoraMode, StatementKind, StatementStatus
 from reports.labels import group_name, statement_heading, vote_label
 from reports.text import escape, ngettext_for, number, quoted, translator
 from storage.models import Participant, Statement
@@ -123,8 +123,12 @@ def caught_up_text(language: str) -> str:
     )
 
 
-def proposal_received_text(language: str) -> str:
+def proposal_received_text(language: str, *, reviewed: bool = True) -> str:
     gettext = translator(language)
+    if not reviewed:
+        return "✅ " + gettext(
+            "Thank you. Your statement is put to everyone now, without your name."
+        )
     return "✅ " + gettext(
         "Thank you. Your statement goes to the facilitators, who check it before it is "
         "shown to everyone, without your name."
@@ -343,5 +347,6 @@ async def show_proposal(chat: Chat, proposed: Proposed, text: str) -> bool:
             )
         )
         return False
-    await chat.send(proposal_received_text(chat.language))
+    reviewed = proposed.statement is None or proposed.statement.status == StatementStatus.PENDING
+    await chat.send(proposal_received_text(chat.language, reviewed=reviewed))
     return proposed.outcome is ProposalOutcome.PROPOSED and proposed.statement is not None

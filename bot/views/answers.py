@@ -87,7 +87,8 @@ async def present(
 
 async def show_outcome(chat: Chat, response: Response, *, typed_length: int = 0) -> None:
     """Answer the participant, then what their move brings about: a statement written
-    while the agora is open goes to the facilitators, one who has just finished joins
+    goes to the review queue (or, approved at once, to whoever waits for one), one who
+    has just finished joins
     their group's caucus or an open agora (also after a redelivery, in case the first
     handling stopped short of it),
     the last one through a phase brings its synthesis to the facilitators."""
@@ -96,8 +97,8 @@ async def show_outcome(chat: Chat, response: Response, *, typed_length: int = 0)
     if participant is None or response.step is None:
         return
     try:
-        if response.to_moderate is not None:
-            await submit_for_moderation(chat, response.to_moderate)
+        if response.made is not None:
+            await submit_for_moderation(chat, response.made)
         if has_just_finished(response):
             move = response.move
             language = (move and move.language) or chat.language

@@ -77,10 +77,15 @@ async def send_for_moderation(
 
 
 async def submit_for_moderation(chat: Chat, statement: Statement) -> None:
-    """A request or commitment written in phase 2, waiting for review: it joins the next
-    batch shown to the facilitators."""
+    """A request or commitment written in phase 2: waiting for review, it joins the next
+    batch shown to the facilitators; approved at once (review off), it goes to the members
+    of its group's caucus, or to the agora, whoever waits for one."""
     if statement.status == StatementStatus.PENDING:
         chat.runtime.review_soon()
+        return
+    workshop = await chat.runtime.review.workshop_of(workshop_id=statement.workshop_id)
+    if workshop is not None and statement.status == StatementStatus.APPROVED:
+        await after_approval(chat.runtime, chat.bot, workshop, entered=statement.in_agora)
 
 
 async def show_statements(chat: Chat, workshop: Workshop, found: list[Statement]) -> None:
