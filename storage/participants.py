@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -228,6 +229,18 @@ async def set_offer(
         await conn.execute(
             "UPDATE participants SET offer_statement_id = ?, offer_message_id = ? WHERE id = ?",
             (statement_id, message_id, participant_id),
+        )
+
+
+async def set_offers(db: Database, *, offers: Sequence[tuple[int, int | None, int | None]]) -> None:
+    """`set_offer` for many participants in one transaction: (participant id, statement
+    id, message id) each (a room's phones, once edited)."""
+    if not offers:
+        return
+    async with db.transaction() as conn:
+        await conn.executemany(
+            "UPDATE participants SET offer_statement_id = ?, offer_message_id = ? WHERE id = ?",
+            [(statement_id, message_id, pid) for pid, statement_id, message_id in offers],
         )
 
 

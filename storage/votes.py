@@ -112,3 +112,15 @@ async def on_statement(db: Database, *, statement_id: int) -> list[tuple[str | N
         ) as rows,
     ):
         return [(row[0], row[1]) for row in await rows.fetchall()]
+
+
+async def of_statement(db: Database, *, statement_id: int) -> dict[int, str]:
+    """Each participant's vote on one statement (participant id -> vote), read at once
+    for a whole room."""
+    async with (
+        db.reading() as conn,
+        conn.execute(
+            "SELECT participant_id, value FROM votes WHERE statement_id = ?", (statement_id,)
+        ) as rows,
+    ):
+        return {row[0]: row[1] for row in await rows.fetchall()}

@@ -6,16 +6,17 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from bot.handlers import room
 from bot.keyboards import parse_moderation_data
-from bot.views import moderation, phases
-from bot.views.chat import chat_of
+from bot.views import moderation, phases, review
+from bot.views.chat import Chat, chat_of
 from bot.views.common import show_refusal, show_stale_button
+from bot.views.room import close_room
 from bot.views.syntheses import push_synthesis
 from flows.errors import Ambiguous, NotAllowed
 from flows.facilitation import Decision
-from flows.kinds import Phase
-
-_DECISIONS = {"approve": Decision.APPROVE, "reject": Decision.REJECT, "withdraw": Decision.WITHDRAW}
+from flows.kinds import AgoraMode, Phase
+from flows.review import ReviewAction
 
 
 def _split_args(args: list[str], keyword: str) -> tuple[bool, str | None]:
@@ -61,21 +62,34 @@ async def on_peers(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def on_agora(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/agora [code] opens the agora; /agora close [code] closes it."""
+    """/agora [code] opens the agora; /agora room [code] has the room pace it; /agora order
+    <groups> [code] sets the order the room takes them in; /agora close [code] closes it."""
+    args = context.args or []
+    keyword = args[0].lower() if args else ""
+    if keyword in ("room", "order"):
+        await (room.open_room if keyword == "room" else room.order_room)(update, context, args[1:])
+        return
     chat = await chat_of(update, context)
-    closing, code = _split_args(context.args or [], "close")
-    facilitation = chat.runtime.facilitation
+    closing, code = _split_args(args, "close")
     try:
         if closing:
-            change = await facilitation.close_agora(user_id=chat.user_id, code=code)
-        else:
-            change = await facilitation.open_agora(user_id=chat.user_id, code=code)
+            await _close_agora(chat, code)
+            return
+        change = await chat.runtime.facilitation.open_agora(user_id=chat.user_id, code=code)
     except (NotAllowed, Ambiguous) as error:
         await show_refusal(chat, error, "/agora close" if closing else "/agora")
         return
-    if not closing:
+    if change.workshop.agora_open and change.workshop.agora_mode == AgoraMode.ROOM:
+        await room.open_room(update, context, args)  # it follows the room: its control
+    else:
         await phases.show_agora_opened(chat, change)
-        return
+
+
+async def _close_agora(chat: Chat, code: str | None) -> None:
+    facilitation = chat.runtime.facilitation
+    change = await facilitation.close_agora(user_id=chat.user_id, code=code)
+    if change.changed and change.workshop.agora_mode == AgoraMode.ROOM:
+        change = await close_room(chat.runtime, chat.bot, change)
     if change.changed:
         await phases.announce_agora_closed(chat, change)
         found = await facilitation.report_of(change.workshop)
@@ -121,7 +135,7 @@ async def _decide_by_number(
         await moderation.show_decision_usage(chat, command)
         return
     try:
-        moderated = await chat.runtime.facilitation.decide_by_number(
+        reviewed = await chat.runtime.review.decide_by_number(
             user_id=chat.user_id,
             code=args[1] if len(args) > 1 else None,
             number=int(args[0]),
@@ -130,23 +144,23 @@ async def _decide_by_number(
     except (NotAllowed, Ambiguous) as error:
         await show_refusal(chat, error, f"{command} {args[0]}")
         return
-    await moderation.show_decided_by_number(chat, moderated, decision, args[0])
+    await moderation.show_decided_by_number(chat, reviewed, decision, args[0])
 
 
 async def on_moderation_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Approve, reject or withdraw a statement from a facilitator's moderation message."""
+    """Approve, reject or withdraw from a moderation message sent before the review queue
+    had batches (one statement per message): as the batches' buttons do."""
     chat = await chat_of(update, context)
     query = update.callback_query
     button = parse_moderation_data(query.data or "") if query is not None else None
     if button is None:
         await show_stale_button(chat)
         return
-    try:
-        moderated = await chat.runtime.facilitation.moderate(
-            user_id=chat.user_id,
-            statement_id=button.statement_id,
-            decision=_DECISIONS[button.action],
-        )
-    except NotAllowed:
-        moderated = None
-    await moderation.show_moderated(chat, moderated)
+    reviewed = await chat.runtime.review.press(
+        user_id=chat.user_id,
+        statement_id=button.statement_id,
+        action=ReviewAction(button.action),
+        chat_id=chat.chat_id,
+        message_id=chat.pressed_message_id(),
+    )
+    await review.show_pressed(chat, reviewed)
