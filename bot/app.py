@@ -27,20 +27,31 @@ from telegram.request import BaseRequest
 from bot import jobs
 from bot.concurrency import PerChatUpdateProcessor
 from bot.handlers import agora, common, facilitator, participant, phases, privacy, syntheses
+from bot.handlers import caucus as caucus_handlers
+from bot.handlers import review as review_handlers
+from bot.handlers import room as room_handlers
 from bot.keyboards import (
+    CAUCUS_PREFIX,
     FORGET_PREFIX,
     JOURNEY_PREFIX,
     LANGUAGE_PREFIX,
     MODERATION_PREFIX,
+    RESOLUTION_PREFIX,
+    REVIEW_PREFIX,
+    ROOM_PREFIX,
     VOTE_PREFIX,
 )
 from bot.menus import publish_default_commands
 from bot.runtime import RUNTIME_KEY, Runtime
 from bot.settings import Settings
 from flows.agora import AgoraService
+from flows.caucus import CaucusService
 from flows.engine import JourneyEngine
 from flows.facilitation import FacilitationService
 from flows.journey_file import default_journey
+from flows.resolutions import ResolutionService
+from flows.review import ReviewService
+from flows.room import RoomService
 from flows.service import WorkshopService
 from storage import updates
 from storage.db import Database, utc_now
@@ -83,6 +94,7 @@ def build_application(
         journey=journey,
         engine=JourneyEngine(journey, max_text_length=settings.max_answer_length),
     )
+    application.bot_data[RUNTIME_KEY].jobs = application.job_queue
     route(application)
     jobs.schedule(application)
     return application
@@ -105,10 +117,13 @@ def route(application: Application) -> None:
         "open": phases.on_open,
         "peers": phases.on_peers,
         "agora": phases.on_agora,
+        "caucus": caucus_handlers.on_caucus,
         "statements": phases.on_statements,
         "withdraw": phases.on_withdraw,
         "approve": phases.on_approve,
         "reject": phases.on_reject,
+        "review": review_handlers.on_review,
+        "resolutions": room_handlers.on_resolutions,
         "synthesis": syntheses.on_synthesis,
         "export": syntheses.on_export,
         "share": syntheses.on_share,
@@ -128,10 +143,32 @@ def route(application: Application) -> None:
     )
     application.add_handler(CallbackQueryHandler(agora.on_vote_button, pattern=rf"^{VOTE_PREFIX}:"))
     application.add_handler(
+        CallbackQueryHandler(caucus_handlers.on_caucus_button, pattern=rf"^{CAUCUS_PREFIX}:")
+    )
+    application.add_handler(
         CallbackQueryHandler(phases.on_moderation_button, pattern=rf"^{MODERATION_PREFIX}:")
     )
     application.add_handler(
+        CallbackQueryHandler(review_handlers.on_review_button, pattern=rf"^{REVIEW_PREFIX}:")
+    )
+    application.add_handler(
         CallbackQueryHandler(privacy.on_forget_button, pattern=rf"^{FORGET_PREFIX}:")
+    )
+    application.add_handler(
+        CallbackQueryHandler(room_handlers.on_room_button, pattern=rf"^{ROOM_PREFIX}:")
+    )
+    application.add_handler(
+        CallbackQueryHandler(room_handlers.on_resolution_button, pattern=rf"^{RESOLUTION_PREFIX}:")
+    )
+    # First, in a group of their own: a typed message that answers a facilitator's
+    # resolution card (the others go on to the handlers below), and any command, which
+    # forgets such a pending question (/cancel stops there).
+    typed = new_private & filters.TEXT
+    application.add_handler(
+        MessageHandler(typed & ~filters.COMMAND, room_handlers.on_awaited_text), group=-1
+    )
+    application.add_handler(
+        MessageHandler(typed & filters.COMMAND, room_handlers.on_any_command), group=-1
     )
     application.add_handler(CallbackQueryHandler(common.on_unknown_button))
     application.add_handler(
@@ -171,6 +208,16 @@ async def open_services(application: Application) -> None:
     state.facilitation_ = FacilitationService(
         state.database, state.engine, min_group=state.settings.min_group
     )
+    state.caucus_ = CaucusService(state.database, state.facilitation_)
+    state.review_ = ReviewService(state.database, state.facilitation_)
+    state.resolutions_ = ResolutionService(
+        state.database,
+        state.facilitation_,
+        zone=state.settings.timezone,
+        categories=tuple(c.id for c in state.journey.categories),
+        max_text_length=state.settings.max_answer_length,
+    )
+    state.room_ = RoomService(state.database, state.engine, state.facilitation_, state.resolutions_)
     await publish_default_commands(
         application.bot, default_language=state.settings.default_language
     )
@@ -183,17 +230,23 @@ async def close_services(application: Application) -> None:
         await state.database.close()
         state.database = None
         state.service_ = state.agora_ = state.facilitation_ = None
+        state.caucus_ = None
+        state.review_ = None
+        state.room_ = state.resolutions_ = None
 
 
 def is_handling_updates(application: Application) -> bool:
-    """Whether the bot has updates queued or in hand (lets a rehearsal wait for quiet)."""
+    """Whether the bot has updates queued or in hand, or a room's control edit due (lets a
+    rehearsal wait for quiet)."""
     processor = application.update_processor
     in_hand = (
         processor.in_hand
         if isinstance(processor, PerChatUpdateProcessor)
         else processor.current_concurrent_updates
     )
-    return not application.update_queue.empty() or in_hand > 0
+    state: Runtime = application.bot_data[RUNTIME_KEY]
+    due = any(pace.busy for pace in state.rooms.values())
+    return not application.update_queue.empty() or in_hand > 0 or due
 
 
 @asynccontextmanager

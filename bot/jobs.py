@@ -1,15 +1,19 @@
-"""Every scheduled job: housekeeping that keeps a long-running bot lean, live boards, and
-syntheses pushed when a phase is over or at the time a facilitator asked for."""
+"""Every scheduled job: housekeeping that keeps a long-running bot lean, live boards,
+syntheses pushed when a phase is over or at the time a facilitator asked for, and the
+review queue shown to the facilitators in batches."""
 
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from functools import partial
 
 from telegram.ext import Application, ContextTypes
 
-from bot.runtime import runtime
+from bot.runtime import RUNTIME_KEY, Runtime, runtime
 from bot.views.board import refresh_live_boards
+from bot.views.review import flush_review_queue
+from bot.views.room import sync_rooms
 from bot.views.syntheses import push_completed_phases, push_synthesis
 from storage import updates
 from storage.db import utc_now
@@ -24,6 +28,11 @@ BOARD_REFRESH_EVERY = timedelta(seconds=5)
 COMPLETED_PHASES_EVERY = timedelta(minutes=1)
 # A synthesis asked for at a time goes out within this much of it.
 DUE_SYNTHESES_EVERY = timedelta(seconds=30)
+# The one-off job that shows the statements waiting for review, a few seconds after the
+# first of them (`Settings.review_delay`), and once at start for those a restart left.
+REVIEW_JOB = "review-queue"
+# A batch that could reach no facilitator (say, none had started the bot) is tried again.
+REVIEW_SWEEP_EVERY = timedelta(minutes=5)
 
 
 async def prune_update_ledger(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -61,13 +70,47 @@ async def push_due_syntheses(context: ContextTypes.DEFAULT_TYPE) -> None:
         await push_synthesis(state, context.bot, found, None)
 
 
+async def show_review_queue(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Show the facilitators, in batches, the statements waiting for review that nobody
+    was shown yet."""
+    state = runtime(context)
+    if state.review_ is not None:
+        await flush_review_queue(state, context.bot)
+
+
+def review_soon(application: Application) -> None:
+    """A statement now waits for review: show it, with any written meanwhile, in a few
+    seconds (a batch already due takes it along)."""
+    assert application.job_queue is not None
+    if application.job_queue.get_jobs_by_name(REVIEW_JOB):
+        return
+    state: Runtime = application.bot_data[RUNTIME_KEY]
+    application.job_queue.run_once(
+        show_review_queue,
+        when=state.settings.review_delay,
+        name=REVIEW_JOB,
+        job_kwargs={"misfire_grace_time": None},  # late (a busy start) is better than never
+    )
+
+
 def schedule(application: Application) -> None:
     assert application.job_queue is not None, "python-telegram-bot[job-queue] is required"
+    state: Runtime = application.bot_data[RUNTIME_KEY]
+    state.review_soon = partial(review_soon, application)
+    # At start: the statements a restart left waiting, never shown.
+    application.job_queue.run_once(
+        show_review_queue, when=0, name=REVIEW_JOB, job_kwargs={"misfire_grace_time": None}
+    )
+    # At start: every room's phones brought to its statement (an edit a crash lost).
+    application.job_queue.run_once(
+        sync_rooms, when=0, name="sync-rooms", job_kwargs={"misfire_grace_time": None}
+    )
     every = {
         "prune-updates": (prune_update_ledger, PRUNE_EVERY),
         "live-boards": (refresh_boards, BOARD_REFRESH_EVERY),
         "completed-phases": (push_completed_everywhere, COMPLETED_PHASES_EVERY),
         "due-syntheses": (push_due_syntheses, DUE_SYNTHESES_EVERY),
+        "review-sweep": (show_review_queue, REVIEW_SWEEP_EVERY),
     }
     for name, (job, interval) in every.items():
         application.job_queue.run_repeating(job, interval=interval, first=interval, name=name)

@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from flows.engine import BACK, FINISH, SKIP, TICK, UNTICK, JourneyEngine, Step
-from flows.journey import LANGUAGES
-from flows.kinds import StatementStatus, VoteValue
+from flows.journey import LANGUAGES, Category
+from flows.kinds import VoteValue
+from flows.review import ReviewAction
 from flows.service import StepView
 from reports.labels import language_name, vote_label
 from reports.text import plain, translator
+from storage.models import Statement
 
 JOURNEY_PREFIX = "j"
 LANGUAGE_PREFIX = "lang"
 VOTE_PREFIX = "v"
 MODERATION_PREFIX = "mod"
 FORGET_PREFIX = "forget"
+ROOM_PREFIX = "room"  # a facilitator's room control
+RESOLUTION_PREFIX = "res"  # a resolution's card
+CAUCUS_PREFIX = "cv"  # a vote in one's group's caucus
 MAX_CALLBACK_BYTES = 64
 
 
@@ -146,36 +152,14 @@ def parse_vote_data(data: str) -> VoteButton | None:
 
 @dataclass(frozen=True)
 class ModerationButton:
+    """A button of a moderation message sent before the review queue had batches (one
+    statement per message); they still work, as the batches' buttons do."""
+
     statement_id: int
     action: str  # approve, reject or withdraw
 
 
 _ACTIONS = ("approve", "reject", "withdraw")
-
-
-def moderation_keyboard(
-    statement_id: int, status: str, language: str
-) -> InlineKeyboardMarkup | None:
-    """Approve / reject for a pending statement, withdraw for an approved one."""
-    gettext = translator(language)
-
-    def button(label: str, action: str) -> InlineKeyboardButton:
-        return InlineKeyboardButton(
-            label, callback_data=_checked(f"{MODERATION_PREFIX}:{statement_id}:{action[0]}")
-        )
-
-    if status == StatementStatus.PENDING:
-        return InlineKeyboardMarkup(
-            [
-                [
-                    button("✅ " + gettext("Approve"), "approve"),
-                    button("❌ " + gettext("Reject"), "reject"),
-                ]
-            ]
-        )
-    if status == StatementStatus.APPROVED:
-        return InlineKeyboardMarkup([[button("🚫 " + gettext("Withdraw"), "withdraw")]])
-    return None
 
 
 def parse_moderation_data(data: str) -> ModerationButton | None:
@@ -209,3 +193,227 @@ def forget_keyboard(language: str) -> InlineKeyboardMarkup:
 
 def is_forget_confirmed(data: str) -> bool:
     return data == f"{FORGET_PREFIX}:yes"
+
+
+def caucus_keyboard(statement_id: int, language: str) -> InlineKeyboardMarkup:
+    """Agree / disagree / pass under a statement of one's group, in its caucus."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    vote_label(value, language),
+                    callback_data=_checked(f"{CAUCUS_PREFIX}:{statement_id}:{value[0]}"),
+                )
+                for value in VoteValue
+            ]
+        ]
+    )
+
+
+def parse_caucus_data(data: str) -> VoteButton | None:
+    """The caucus vote `data` names, or None (forged, or not one)."""
+    parts = data.split(":")
+    if len(parts) != 3 or parts[0] != CAUCUS_PREFIX or not parts[1].isdigit():
+        return None
+    value = next((v for v in VoteValue if v[0] == parts[2]), None)
+    return VoteButton(int(parts[1]), value) if value else None
+
+
+# -- the room and its resolutions ---------------------------------------------------------
+
+_ROOM_ACTIONS = {"n": "next", "p": "previous", "x": "close", "r": "converge"}
+
+
+@dataclass(frozen=True)
+class RoomButton:
+    """A press on a room control: the workshop, the statement the control showed (None:
+    none), and what to do."""
+
+    workshop_id: int
+    statement_id: int | None
+    action: str  # next, previous, close or converge
+
+
+def room_keyboard(
+    workshop_id: int, statement_id: int | None, language: str, *, vote_open: bool
+) -> InlineKeyboardMarkup:
+    """Previous / next, close the vote (while it is open), mark a convergence."""
+    gettext = translator(language)
+
+    def button(label: str, action: str) -> InlineKeyboardButton:
+        code = next(c for c, name in _ROOM_ACTIONS.items() if name == action)
+        data = f"{ROOM_PREFIX}:{workshop_id}:{statement_id or 0}:{code}"
+        return InlineKeyboardButton(label, callback_data=_checked(data))
+
+    rows = [
+        [
+            button("⬅️ " + gettext("Previous"), "previous"),
+            button(gettext("Next") + " ➡️", "next"),
+        ]
+    ]
+    if statement_id is not None and vote_open:
+        rows.append([button("🔒 " + gettext("Close the vote"), "close")])
+    if statement_id is not None:
+        rows.append([button("🤝 " + gettext("Mark a convergence"), "converge")])
+    return InlineKeyboardMarkup(rows)
+
+
+def parse_room_data(data: str) -> RoomButton | None:
+    parts = data.split(":")
+    if len(parts) != 4 or parts[0] != ROOM_PREFIX or not (parts[1] + parts[2]).isdigit():
+        return None
+    action = _ROOM_ACTIONS.get(parts[3])
+    if action is None:
+        return None
+    return RoomButton(int(parts[1]), int(parts[2]) or None, action)
+
+
+_RESOLUTION_ACTIONS = {
+    "t": "text",  # reformulate: the next message is the text
+    "c": "carriers",  # show the carriers to choose from
+    "k": "category",  # a category carries it (the category's id follows)
+    "w": "name",  # the next message names who carries it
+    "d": "due",  # the next message is the due date
+    "n": "no_due",  # no due date
+    "b": "back",  # back to the card
+    "x": "done",  # done: the card loses its buttons
+}
+
+
+@dataclass(frozen=True)
+class ResolutionButton:
+    resolution_id: int
+    action: str  # one of _RESOLUTION_ACTIONS' values
+    category: str | None = None  # for "category"
+
+
+def _resolution_button(resolution_id: int, label: str, code: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(
+        label, callback_data=_checked(f"{RESOLUTION_PREFIX}:{resolution_id}:{code}")
+    )
+
+
+def resolution_keyboard(
+    resolution_id: int, language: str, *, has_due: bool
+) -> InlineKeyboardMarkup:
+    """Reformulate, carrier, due date (or none), done."""
+    gettext = translator(language)
+    rows = [
+        [_resolution_button(resolution_id, "✏️ " + gettext("Reformulate"), "t")],
+        [
+            _resolution_button(resolution_id, "👥 " + gettext("Carrier"), "c"),
+            _resolution_button(resolution_id, "📅 " + gettext("Due date"), "d"),
+        ],
+    ]
+    if has_due:
+        rows.append([_resolution_button(resolution_id, gettext("No due date"), "n")])
+    rows.append([_resolution_button(resolution_id, "✅ " + gettext("Done"), "x")])
+    return InlineKeyboardMarkup(rows)
+
+
+def carrier_keyboard(
+    resolution_id: int, categories: Sequence[Category], language: str
+) -> InlineKeyboardMarkup:
+    """A button per category, one to type a name, one back to the card."""
+    gettext = translator(language)
+    rows = [
+        [_resolution_button(resolution_id, plain(c.label, language), f"k:{c.id}")]
+        for c in categories
+    ]
+    rows.append([_resolution_button(resolution_id, "✍️ " + gettext("Type a name"), "w")])
+    rows.append([_resolution_button(resolution_id, "⬅️ " + gettext("Back"), "b")])
+    return InlineKeyboardMarkup(rows)
+
+
+def parse_resolution_data(data: str) -> ResolutionButton | None:
+    parts = data.split(":")
+    if len(parts) not in (3, 4) or parts[0] != RESOLUTION_PREFIX or not parts[1].isdigit():
+        return None
+    action = _RESOLUTION_ACTIONS.get(parts[2])
+    if action is None or (action == "category") != (len(parts) == 4):
+        return None
+    return ResolutionButton(int(parts[1]), action, parts[3] if len(parts) == 4 else None)
+
+
+# -- the review queue ---------------------------------------------------------------------
+
+REVIEW_PREFIX = "rv"  # a button of a review batch
+_REVIEW_CODES = {
+    ReviewAction.APPROVE: "a",
+    ReviewAction.REJECT: "r",
+    ReviewAction.MERGE: "m",
+    ReviewAction.INTO: "i",
+    ReviewAction.BACK: "b",
+    ReviewAction.ALL: "e",
+}
+
+
+@dataclass(frozen=True)
+class ReviewButton:
+    """A press in a review batch: on which statement, what to do, and for a merge, into
+    which statement."""
+
+    statement_id: int
+    action: ReviewAction
+    into_id: int | None = None
+
+
+def review_data(statement_id: int, action: ReviewAction, into_id: int | None = None) -> str:
+    tail = f":{into_id}" if action is ReviewAction.INTO else ""
+    return _checked(f"{REVIEW_PREFIX}:{statement_id}:{_REVIEW_CODES[action]}{tail}")
+
+
+def parse_review_data(data: str) -> ReviewButton | None:
+    """The review button `data` names, or None (forged, or not one)."""
+    parts = data.split(":")
+    if len(parts) not in (3, 4) or parts[0] != REVIEW_PREFIX or not parts[1].isdigit():
+        return None
+    action = next((a for a, code in _REVIEW_CODES.items() if code == parts[2]), None)
+    if action is None or (action is ReviewAction.INTO) != (len(parts) == 4):
+        return None
+    if len(parts) == 4 and not parts[3].isdigit():
+        return None
+    return ReviewButton(int(parts[1]), action, int(parts[3]) if len(parts) == 4 else None)
+
+
+def review_keyboard(pending: Sequence[Statement], language: str) -> InlineKeyboardMarkup | None:
+    """Approve, reject or merge each statement still waiting in a batch (by its number), and
+    approve them all when several wait; None once all are decided."""
+    gettext = translator(language)
+
+    def button(label: str, statement: Statement, action: ReviewAction) -> InlineKeyboardButton:
+        return InlineKeyboardButton(label, callback_data=review_data(statement.id, action))
+
+    rows = [
+        [
+            button(f"✅ {s.number}", s, ReviewAction.APPROVE),
+            button(f"❌ {s.number}", s, ReviewAction.REJECT),
+            button(f"🔀 {s.number}", s, ReviewAction.MERGE),
+        ]
+        for s in pending
+    ]
+    if len(pending) > 1:
+        rows.append([button("✅ " + gettext("Approve all"), pending[0], ReviewAction.ALL)])
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def merge_keyboard(
+    statement: Statement, candidates: Sequence[Statement], language: str
+) -> InlineKeyboardMarkup:
+    """A button per statement `statement` may be merged into, and one back to the batch."""
+    gettext = translator(language)
+    buttons = [
+        InlineKeyboardButton(
+            f"→ {c.number}", callback_data=review_data(statement.id, ReviewAction.INTO, c.id)
+        )
+        for c in candidates
+    ]
+    rows = [buttons[start : start + 4] for start in range(0, len(buttons), 4)]
+    rows.append(
+        [
+            InlineKeyboardButton(
+                "↩️ " + gettext("Back"), callback_data=review_data(statement.id, ReviewAction.BACK)
+            )
+        ]
+    )
+    return InlineKeyboardMarkup(rows)

@@ -37,6 +37,7 @@ def facilitation_commands(language: str) -> list[BotCommand]:
         BotCommand("open", _("Open the second phase: /open peers")),
         BotCommand("peers", _("Phase 2 waits for you or follows: /peers wait|follow")),
         BotCommand("agora", _("Open the agora; /agora close ends it")),
+        BotCommand("review", _("Statements waiting for review; /review off|on")),
         BotCommand("statements", _("The agora's statements, numbered")),
         BotCommand("approve", _("Put a new statement to everyone: /approve number")),
         BotCommand("reject", _("Keep a new statement out: /reject number")),

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from telegram.ext import ContextTypes
+from telegram.ext import ContextTypes, JobQueue
 
 from bot.settings import Settings
 from flows.agora import AgoraService
+from flows.caucus import CaucusService
 from flows.engine import JourneyEngine
 from flows.facilitation import FacilitationService
 from flows.journey import Journey
+from flows.resolutions import ResolutionService
+from flows.review import ReviewService
+from flows.room import RoomService
 from flows.service import WorkshopService
 from storage.db import Database
 
@@ -29,6 +35,22 @@ class LiveBoard:
 
 
 @dataclass
+class RoomPace:
+    """How a room's control messages are kept live while votes come in: edited at most
+    once a second each (Telegram's limit per chat), the last change always shown."""
+
+    last_refresh: float = 0.0  # when they were last edited (event loop time)
+    pending: bool = False  # a refresh is scheduled
+    refreshing: bool = False  # a refresh is under way
+    shown: dict[tuple[int, int], str] = field(default_factory=dict)  # as last shown
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # one sync of its phones at once
+
+    @property
+    def busy(self) -> bool:
+        return self.pending or self.refreshing
+
+
+@dataclass
 class Runtime:
     """What handlers need: settings, the journey, and (once started) the service."""
 
@@ -42,6 +64,19 @@ class Runtime:
     # (chat id, message id) -> the board it shows; kept in memory: after a restart, the
     # next /progress starts a new one.
     live_boards: dict[tuple[int, int], LiveBoard] = field(default_factory=dict)
+    room_: RoomService | None = field(default=None, repr=False)
+    resolutions_: ResolutionService | None = field(default=None, repr=False)
+    jobs: JobQueue | None = field(default=None, repr=False)  # type: ignore[type-arg]
+    # workshop id -> the pace of its room's control messages (in memory: after a restart
+    # the next change edits them).
+    rooms: dict[int, RoomPace] = field(default_factory=dict)
+    caucus_: CaucusService | None = field(default=None, repr=False)
+    review_: ReviewService | None = field(default=None, repr=False)
+    # Show the review queue's new statements a few seconds from now, in one batch (set by
+    # bot.jobs.schedule; a no-op until then).
+    review_soon: Callable[[], None] = field(default=lambda: None, repr=False)
+    # One review batch sent at a time: a statement is never shown twice as new.
+    review_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 
     @property
     def service(self) -> WorkshopService:
@@ -60,6 +95,30 @@ class Runtime:
         if self.facilitation_ is None:
             raise RuntimeError("the application was not started with open_services()")
         return self.facilitation_
+
+    @property
+    def room(self) -> RoomService:
+        if self.room_ is None:
+            raise RuntimeError("the application was not started with open_services()")
+        return self.room_
+
+    @property
+    def resolutions(self) -> ResolutionService:
+        if self.resolutions_ is None:
+            raise RuntimeError("the application was not started with open_services()")
+        return self.resolutions_
+
+    @property
+    def caucus(self) -> CaucusService:
+        if self.caucus_ is None:
+            raise RuntimeError("the application was not started with open_services()")
+        return self.caucus_
+
+    @property
+    def review(self) -> ReviewService:
+        if self.review_ is None:
+            raise RuntimeError("the application was not started with open_services()")
+        return self.review_
 
 
 def runtime(context: ContextTypes.DEFAULT_TYPE) -> Runtime:

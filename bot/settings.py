@@ -36,6 +36,9 @@ class Settings:
     messages_per_second: int = 30
     # No figure, theme or quote is shown for a group of fewer respondents than this.
     min_group: int = 3
+    # Statements waiting for review reach the facilitators this many seconds after the first
+    # of them, together, in one message per batch.
+    review_delay: float = 10.0
 
     @property
     def api_base_file_url(self) -> str:
@@ -68,7 +71,23 @@ class Settings:
             default_language=_parse_language(env.get("COOPBOT_DEFAULT_LANGUAGE", "").strip()),
             messages_per_second=_parse_rate(env.get("COOPBOT_MESSAGES_PER_SECOND", "").strip()),
             min_group=_parse_min_group(env.get("COOPBOT_MIN_GROUP", "").strip()),
+            review_delay=_parse_review_delay(env.get("COOPBOT_REVIEW_DELAY", "").strip()),
         )
+
+
+def _parse_review_delay(raw: str) -> float:
+    if not raw:
+        return 10.0
+    try:
+        delay = float(raw)
+    except ValueError:
+        delay = -1.0
+    if not 0 <= delay <= 600:
+        raise SettingsError(
+            f"COOPBOT_REVIEW_DELAY must be a number of seconds from 0 to 600 (got {raw!r}): "
+            "how long the review queue gathers new statements before showing them."
+        )
+    return delay
 
 
 def _parse_min_group(raw: str) -> int:
