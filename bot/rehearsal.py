@@ -2,9 +2,10 @@
 
 Without a bot token, `coopbot run` plays one: an organiser creates a workshop, a
 facilitator opens their link, one participant per actor category walks the journey
-(by button and by text, in French and in English), and the facilitator reads the live
-board. Everything goes through the real bot and lands in the configured SQLite file,
-so a newcomer sees the product work before they create a bot with @BotFather.
+(by button and by text, in French and in English), the facilitator reviews the
+statements, paces the agora in the room, records a resolution and reads the live board.
+Everything goes through the real bot and lands in the configured SQLite file, so a
+newcomer sees the product work before they create a bot with @BotFather.
 
 The emulator is test infrastructure with its own dependency (aiohttp, the extra
 `coopbot[rehearsal]`): it is imported only when a rehearsal starts, so the bot itself
@@ -22,12 +23,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from bot.app import build_application, is_handling_updates, running
+from bot.keyboards import REVIEW_PREFIX
 from bot.settings import Settings
 from flows.journey import Journey, Prompt
 from flows.journey_file import default_journey
 
 if TYPE_CHECKING:
-    from tgemu import BotApiEmulator, EmulatedUser
+    from tgemu import BotApiEmulator, EmulatedUser, SentMessage
 
 ORGANISER_ID = 990_001
 FACILITATOR_ID = 990_002
@@ -139,15 +141,18 @@ async def _rehearse(settings: Settings, out: TextIO) -> int:
                 if index:
                     print(f"\n— {name} ({category.label['en']}) answered every question.", file=out)
 
-            await facilitator.send("/agora")
-            await emulator.wait_idle(quiet=QUIET)
-            await _vote_all(emulator, people)
+            # The facilitator reviews the statements; each group (of one, here) sends its
+            # own to the agora, which the room walks through, statement by statement.
+            await _review(emulator, facilitator)
             first, _ = people[0]
-            await first.send(_PROPOSAL)
+            await facilitator.send("/agora room")
             await emulator.wait_idle(quiet=QUIET)
-            await facilitator.press("✅ Approuver")
+            await first.send(_PROPOSAL)  # in the agora: a proposal, reviewed first
             await emulator.wait_idle(quiet=QUIET)
-            await _vote_all(emulator, people)
+            await _review(emulator, facilitator)
+            await _walk_the_room(emulator, facilitator, people)
+            await facilitator.send("/resolutions")
+            await emulator.wait_idle(quiet=QUIET)
             await facilitator.send("/agora close")
             await emulator.wait_idle(quiet=QUIET)
             _show(out, f"{PARTICIPANTS[0][1]}, participant", first)
@@ -212,23 +217,68 @@ def _answers(
     return [person.send(texts[(number + person.id) % len(texts)])]
 
 
-async def _vote_all(emulator: BotApiEmulator, people: list[tuple[EmulatedUser, str]]) -> None:
-    """Everybody votes on what they are offered until nothing new comes."""
+async def _walk_the_room(
+    emulator: BotApiEmulator, facilitator: EmulatedUser, people: list[tuple[EmulatedUser, str]]
+) -> None:
+    """The room votes on each statement the facilitator shows, the facilitator marks the
+    first one as a convergence (its resolution card kept as it is), then moves on, until
+    "next" no longer moves."""
+    converged = False
     while True:
-        voted = False
         for person, language in people:
-            message = person.last
-            buttons = [data for row in message.buttons for _, data in row]
-            fresh = any(_VOTE_DATA.match(d or "") for d in buttons) and not any(
-                label.startswith("✅") for row in message.buttons for label, _ in row
-            )
-            if fresh:
-                choice = _VOTES[language][(person.id + message.message_id) % 3]
-                await person.press(choice, message=message)
-                voted = True
-        if not voted:
-            return
+            ballot = next((m for m in reversed(person.messages) if _vote_buttons(m)), None)
+            if ballot is not None:  # none on the author's own statement
+                choice = _VOTES[language][(person.id + ballot.message_id) % 3]
+                await person.press(choice, message=ballot)
         await emulator.wait_idle(quiet=QUIET)
+        control = _control(facilitator)
+        if not converged:
+            await facilitator.press(_labelled(control, "🤝"), message=control)
+            await emulator.wait_idle(quiet=QUIET)
+            card = facilitator.last
+            await facilitator.press(_labelled(card, "✅"), message=card)
+            await emulator.wait_idle(quiet=QUIET)
+            converged = True
+            control = _control(facilitator)
+        before = control.text
+        await facilitator.press(_labelled(control, "➡️"), message=control)
+        await emulator.wait_idle(quiet=QUIET)
+        if _control(facilitator).text == before:
+            return
+
+
+def _vote_buttons(message: SentMessage) -> bool:
+    return any(_VOTE_DATA.match(data or "") for row in message.buttons for _, data in row)
+
+
+def _control(facilitator: EmulatedUser) -> SentMessage:
+    """The facilitator's room control: their latest message with a "next" button."""
+    return next(m for m in reversed(facilitator.messages) if _labelled(m, "➡️", missing=""))
+
+
+def _labelled(message: SentMessage, icon: str, *, missing: str | None = None) -> str:
+    """The label of the message's button that carries `icon` (the words are translated)."""
+    found = next((label for row in message.buttons for label, _ in row if icon in label), None)
+    if found is None and missing is None:
+        raise LookupError(f"no {icon} button on message {message.message_id}")
+    return found or ""
+
+
+async def _review(emulator: BotApiEmulator, facilitator: EmulatedUser) -> None:
+    """The facilitator asks for the review queue now (/review) and approves every batch."""
+    await facilitator.send("/review")
+    await emulator.wait_idle(quiet=QUIET)
+    for message in list(facilitator.messages):
+        approving = [
+            data
+            for row in message.buttons
+            for _, data in row
+            if data and data.startswith(f"{REVIEW_PREFIX}:") and data.endswith((":e", ":a"))
+        ]
+        if approving:  # "approve all" when several wait, else the one's own button
+            all_of_them = [data for data in approving if data.endswith(":e")]
+            await facilitator.press_data((all_of_them or approving)[0], message=message)
+            await emulator.wait_idle(quiet=QUIET)
 
 
 def _show(out: TextIO, who: str, person: EmulatedUser) -> None:

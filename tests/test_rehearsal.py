@@ -37,7 +37,11 @@ def test_the_rehearsal_plays_a_workshop_into_sqlite(tmp_path: Path) -> None:
             "SELECT kind, status, COUNT(*) FROM statements GROUP BY kind, status ORDER BY kind"
         ).fetchall()
         votes = conn.execute("SELECT COUNT(*) FROM votes").fetchone()[0]
-        closed = conn.execute("SELECT agora_closed_at FROM workshops").fetchone()[0]
+        in_agora = conn.execute(
+            "SELECT COUNT(*) FROM statements WHERE in_agora_at IS NOT NULL"
+        ).fetchone()[0]
+        closed, mode = conn.execute("SELECT agora_closed_at, agora_mode FROM workshops").fetchone()
+        resolutions = conn.execute("SELECT number, statement_id FROM resolutions").fetchall()
     assert finished == len(PARTICIPANTS) and categories == 4
     assert phase_one == 20 * len(PARTICIPANTS) and peers == 3 * len(PARTICIPANTS)
     count = len(PARTICIPANTS)
@@ -46,9 +50,13 @@ def test_the_rehearsal_plays_a_workshop_into_sqlite(tmp_path: Path) -> None:
         ("proposal", "approved", 1),
         ("request", "approved", count),
     ]
-    # Everybody voted on every statement but their own.
-    assert votes == (2 * count + 1) * count - (2 * count + 1) and closed is not None
-    assert "L'agora est ouverte" in transcript
+    # Each group of one sent its statements as they are; the room walked every one, and
+    # everybody voted on each (writing one counts as agreeing with it).
+    assert in_agora == 2 * count + 1
+    assert votes == (2 * count + 1) * count and closed is not None and mode == "room"
+    assert resolutions == [(1, 1)]
+    assert "L'agora est ouverte" in transcript or "ouverte en salle" in transcript
+    assert "Résolution 1" in transcript
 
 
 def test_without_the_rehearsal_extra_it_says_what_to_install(
