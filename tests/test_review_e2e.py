@@ -17,6 +17,7 @@ from telegram.ext import Application
 from bot.jobs import REVIEW_JOB
 from bot.settings import Settings
 from flows.journey import Journey
+from reports.text import translator
 from tests.conftest import ORGANISER_ID, bot_running, create_workshop, facilitator_code
 from tests.helpers import (
     DONE_LABEL,
@@ -30,6 +31,16 @@ from tgemu import BotApiEmulator, EmulatedUser
 from tgemu.models import SentMessage
 
 REVIEW_DELAY = 0.2  # long enough for a round of participants to share one batch
+
+FR = translator("fr")  # the batches sent to facilitators are in the default language
+
+
+def approve_all(message: SentMessage) -> str | None:
+    """The label of a batch's "approve all" button (in whichever language it was sent)."""
+    return next(
+        (label for label in message.labels if label.startswith("✅ ") and not label[2:].isdigit()),
+        None,
+    )
 
 
 @pytest.fixture
@@ -164,9 +175,9 @@ async def test_statements_wait_for_review_in_batches(
         assert sum(text in (m.text or "") for m in shown) == 1
     # What may identify someone is flagged, and only that.
     assert "⚠️" in block_of(batch_with(facilitator, A2), A2)
-    assert "e-mail address" in block_of(batch_with(facilitator, A2), A2)
+    assert FR("an e-mail address") in block_of(batch_with(facilitator, A2), A2)
     flagged = block_of(batch_with(facilitator, B1), B1)
-    assert "@handle" in flagged and "phone number" in flagged
+    assert FR("an @handle") in flagged and FR("a phone number") in flagged
     assert "⚠️" not in block_of(batch_with(facilitator, C1), C1)
     assert "⚠️" not in block_of(batch_with(facilitator, A1), A1)
 
@@ -227,7 +238,9 @@ async def test_statements_wait_for_review_in_batches(
             (written[A1]["id"], written[B2]["author"]),
         ).fetchall()
     assert agreed == [("agree",)]
-    assert f"Merged into {written[A1]['number']}" in block_of(batch_with(facilitator, B2), B2)
+    assert FR("Merged into {number}").format(number=written[A1]["number"]) in block_of(
+        batch_with(facilitator, B2), B2
+    )
 
     # Nobody but a facilitator decides: a participant's forged press changes nothing.
     await participants[0].press_data(f"rv:{written[A1]['id']}:a")
@@ -253,16 +266,14 @@ async def test_statements_wait_for_review_in_batches(
             if row["status"] == "pending" and row["text"] in (message.text or ""):
                 approved_at[row["text"]] = time.monotonic()
         approve = [label for label in message.labels if label.startswith("✅ ")]
-        await facilitator.press(
-            "✅ Approve all" if len(approve) > 1 else approve[0], message=message
-        )
+        await facilitator.press(approve_all(message) or approve[0], message=message)
         await emulator.wait_idle()
     final = rows(database)
     assert "pending" not in {row["status"] for row in final.values()}
     assert {t for t, row in final.items() if row["status"] == "approved"} == {A1, A2, C1, C2, D1}
-    with_all = [m for m in snapshots if "✅ Approve all" in m.labels]
+    with_all = [m for m in snapshots if approve_all(m) is not None]
     assert with_all
-    await facilitator.press("✅ Approve all", message=with_all[0])
+    await facilitator.press(approve_all(with_all[0]) or "", message=with_all[0])
     await emulator.wait_idle()
     assert last_note(emulator) == "Every statement of this batch is decided already."
     assert rows(database) == final
@@ -321,9 +332,14 @@ async def test_review_shows_the_queue_and_is_for_facilitators(
     await emulator.wait_idle()
     again = batches_of(organiser)
     old, new = again[: len(first)], again[len(first) :]
-    assert len(new) == 1 and "✅ Approve all" in new[0].labels  # both in one batch now
+    assert len(new) == 1 and approve_all(new[0]) is not None  # both in one batch now
     assert all(text in (new[0].text or "") for _, _, text in plan.statements)
-    assert all(m.labels == [] and "shown again further down" in (m.text or "") for m in old)
+    assert all(
+        m.labels == []
+        and FR("These statements are shown again further down: decide them there.")
+        in (m.text or "")
+        for m in old
+    )
     with sqlite3.connect(settings.database_path) as conn:
         linked = conn.execute("SELECT DISTINCT message_id FROM moderation_messages").fetchall()
     assert linked == [(new[0].message_id,)]
