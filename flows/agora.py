@@ -82,7 +82,6 @@ class Proposed:
     outcome: ProposalOutcome
     statement: Statement | None = None
     workshop: Workshop | None = None
-    facilitators: tuple[int, ...] = ()
     limit: int = 0
 
 
@@ -212,7 +211,8 @@ class AgoraService:
     async def propose(
         self, *, participant: Participant, update_id: int | None, text: str
     ) -> Proposed:
-        """A statement of the participant's own, put to the facilitators for approval."""
+        """A statement of the participant's own, put to the review queue (or to everyone at
+        once when the workshop does not review statements)."""
         text = text.strip()
         if not text:
             return Proposed(ProposalOutcome.EMPTY)
@@ -229,5 +229,4 @@ class AgoraService:
         )
         if statement is None:
             return Proposed(ProposalOutcome.DUPLICATE)
-        facilitators = await workshops.facilitators(self.db, workshop_id=participant.workshop_id)
-        return Proposed(ProposalOutcome.PROPOSED, statement, workshop, tuple(facilitators))
+        return Proposed(ProposalOutcome.PROPOSED, statement, workshop)

@@ -93,14 +93,20 @@ def choose(
     return [s.id for s in sorted(chosen, key=lambda s: s.number)]
 
 
-def enters_directly(workshop: Workshop, kind: str, created_at: datetime) -> bool:
+def enters_directly(workshop: Workshop, kind: str, approved_at: datetime) -> bool:
     """Whether an approved statement goes to the agora as it is, without a group's choice:
-    a proposal made during the agora, any statement when the caucus is off, and one written
-    after the groups chose."""
+    a proposal made during the agora, any statement when the caucus is off, and one
+    approved after the groups chose (too late for their choice, it is not lost)."""
     if kind == StatementKind.PROPOSAL or not workshop.caucus:
         return True
     closed = workshop.caucus_closed_at
-    return closed is not None and created_at > closed
+    return closed is not None and approved_at >= closed
+
+
+def approved_at(statement: Statement) -> datetime:
+    """When a statement was approved: its review's decision, or its writing when it needed
+    none."""
+    return statement.decided_at or statement.created_at
 
 
 MAX_KEEP = 10  # statements a group may keep per target (or commitments): a screenful each

@@ -10,8 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from enum import Enum
+from functools import partial
 
-from flows.caucus import choose, enters_directly
+from flows.caucus import approved_at, choose, enters_directly
 from flows.codes import looks_like_code
 from flows.engine import DONE, ONBOARDING, PEERS_WAIT, JourneyEngine
 from flows.errors import Ambiguous, NotAllowed
@@ -160,22 +161,24 @@ class FacilitationService:
         now = self.clock()
         entered: list[int] = []
         if workshop.caucus_open:
-            rows = await exports.workshop_rows(self.db, workshop_id=workshop.id)
-            chosen = choose(
-                rows.statements,
-                rows.caucus_votes,
-                rows.participants,
-                keep=workshop.caucus_keep,
-                commitments=workshop.caucus_commitments,
-            )
             entered += (
-                await caucus.close(self.db, workshop_id=workshop.id, chosen=chosen, now=now) or []
+                await caucus.close(
+                    self.db,
+                    workshop_id=workshop.id,
+                    now=now,
+                    choose=partial(
+                        choose,
+                        keep=workshop.caucus_keep,
+                        commitments=workshop.caucus_commitments,
+                    ),
+                )
+                or []
             )
             workshop = await self._refresh(workshop)
         waiting = [
             s.id
             for s in await statements.of_workshop(self.db, workshop_id=workshop.id)
-            if s.in_agora_at is None and enters_directly(workshop, s.kind, s.created_at)
+            if s.in_agora_at is None and enters_directly(workshop, s.kind, approved_at(s))
         ]
         entered += await statements.enter_agora(self.db, statement_ids=waiting, now=now)
         return entered
@@ -218,16 +221,17 @@ class FacilitationService:
     async def _decide(self, user_id: int, statement: Statement, decision: Decision) -> Moderated:
         workshop = await workshops.get(self.db, workshop_id=statement.workshop_id)
         assert workshop is not None
+        now = self.clock()
         changed, stored = await statements.decide(
             self.db,
             statement_id=statement.id,
             status=_STATUS[decision],
             by=user_id,
-            now=self.clock(),
+            now=now,
             from_status=_FROM[decision],
             enter_agora=decision is Decision.APPROVE
             and workshop.agora_opened_at is not None
-            and enters_directly(workshop, statement.kind, statement.created_at),
+            and enters_directly(workshop, statement.kind, now),
         )
         assert stored is not None
         author = (

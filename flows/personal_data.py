@@ -16,10 +16,12 @@ async def personal_data(db: Database, *, user_id: int) -> dict[str, object]:
     for participant in await participants.of_user(db, user_id=user_id):
         workshop = await workshops.get(db, workshop_id=participant.workshop_id)
         saved = await answers.for_participant(db, participant_id=participant.id)
+        # What they voted on, as they saw it: reviewed statements only (a vote can outlive
+        # a merge into a statement still waiting for review, whose text nobody saw yet).
         made_by_others = await statements.of_workshop(
             db,
             workshop_id=participant.workshop_id,
-            statuses=tuple(StatementStatus),
+            statuses=(StatementStatus.APPROVED, StatementStatus.WITHDRAWN),
         )
         made = await statements.of_participant(db, participant_id=participant.id)
         cast = await votes.of_participant(db, participant_id=participant.id)

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
-from flows.caucus import choose, enters_directly
+from flows.caucus import approved_at, choose, enters_directly
 from flows.engine import DONE, JourneyEngine
 from flows.errors import NotAllowed
 from flows.facilitation import FacilitationService, PhaseChange
@@ -290,7 +290,7 @@ class RoomService:
             return True
         rows = await exports.workshop_rows(self.db, workshop_id=workshop.id)
         approved = [s for s in rows.statements if s.status == StatementStatus.APPROVED]
-        if any(enters_directly(workshop, s.kind, s.created_at) for s in approved):
+        if any(enters_directly(workshop, s.kind, approved_at(s)) for s in approved):
             return True
         if not workshop.caucus_open:
             return False

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
+from storage import participants as participant_rows
 from storage import statements as statement_rows
 from storage import updates
-from storage.db import Database, from_required_text, from_text, to_text
-from storage.models import Statement, Vote
+from storage import votes as vote_rows
+from storage.db import Database, from_required_text, from_text, qualified, to_text
+from storage.models import Participant, Statement, Vote
 from storage.votes import VoteWrite
 
 COLUMNS = "statement_id, participant_id, value, voted_at, changed_at"
@@ -122,10 +125,17 @@ async def of_participant(db: Database, *, participant_id: int) -> list[Vote]:
 
 
 async def close(
-    db: Database, *, workshop_id: int, chosen: list[int], now: datetime
+    db: Database,
+    *,
+    workshop_id: int,
+    now: datetime,
+    choose: Callable[[list[Statement], list[Vote], list[Participant]], list[int]],
 ) -> list[int] | None:
-    """End the caucus once: the statements the groups chose enter the agora (with their
-    authors' agreement as votes). None if it was closed before."""
+    """End the caucus once, with the groups' choice made (by `choose`, over the workshop's
+    statements, caucus votes and participants) inside the same transaction, so that no
+    vote or approval can fall between the count and the close: the chosen statements
+    enter the agora (with their authors' agreement as votes). None if it was closed
+    before."""
     async with db.transaction() as conn:
         cursor = await conn.execute(
             "UPDATE workshops SET caucus_closed_at = ? WHERE id = ? AND caucus_closed_at IS NULL",
@@ -133,8 +143,25 @@ async def close(
         )
         if cursor.rowcount != 1:
             return None
+        async with conn.execute(
+            f"SELECT {statement_rows.COLUMNS} FROM statements WHERE workshop_id = ?"
+            " ORDER BY number",
+            (workshop_id,),
+        ) as rows:
+            found = [statement_rows.from_row(row) for row in await rows.fetchall()]
+        async with conn.execute(
+            f"SELECT {qualified(COLUMNS, 'v')} FROM caucus_votes v"
+            " JOIN statements s ON s.id = v.statement_id WHERE s.workshop_id = ?",
+            (workshop_id,),
+        ) as rows:
+            cast = [vote_rows.from_row(row) for row in await rows.fetchall()]
+        async with conn.execute(
+            f"SELECT {participant_rows.COLUMNS} FROM participants WHERE workshop_id = ?",
+            (workshop_id,),
+        ) as rows:
+            members = [participant_rows.from_row(row) for row in await rows.fetchall()]
         entered = []
-        for statement_id in chosen:
+        for statement_id in choose(found, cast, members):
             if await statement_rows.enter(conn, statement_id, now):
                 entered.append(statement_id)
         return entered

@@ -9,9 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from flows.engine import JourneyEngine
+from flows.facilitation import Decision, FacilitationService
+from flows.journey_file import default_journey
 from flows.kinds import StatementKind, StatementStatus
 from storage import caucus, participants, resolutions, statements, votes, workshops
 from storage.db import Database
+from storage.models import Participant, Statement, Vote
 from storage.statements import NewStatement
 from storage.votes import VoteWrite
 
@@ -213,8 +217,16 @@ async def test_the_caucus_takes_votes_within_a_category_until_it_closes(tmp_path
     assert await cast(second, "agree", update_id=5) is VoteWrite.DUPLICATE
     assert await cast(second, "agree") is VoteWrite.CHANGED
     assert await cast(second, "agree") is VoteWrite.SAME
-    assert await caucus.close(db, workshop_id=workshop_id, chosen=[mine], now=NOW) == [mine]
-    assert await caucus.close(db, workshop_id=workshop_id, chosen=[mine], now=NOW) is None
+    seen: list[tuple[int, ...]] = []
+
+    def choose(found: list[Statement], cast: list[Vote], members: list[Participant]) -> list[int]:
+        seen.append(tuple(sorted((v.participant_id, v.value) for v in cast)))
+        return [s.id for s in found]
+
+    assert await caucus.close(db, workshop_id=workshop_id, now=NOW, choose=choose) == [mine]
+    assert await caucus.close(db, workshop_id=workshop_id, now=NOW, choose=choose) is None
+    # The choice saw every vote, and was made once.
+    assert seen == [tuple(sorted([(first, "agree"), (second, "agree")]))]
     assert await cast(second, "pass") is VoteWrite.GONE
     assert await _votes_of(db, "caucus_votes", mine) == {first: "agree", second: "agree"}
     assert await _votes_of(db, "votes", mine) == {first: "agree"}
@@ -327,4 +339,30 @@ async def test_a_resolution_is_recorded_once_per_statement(tmp_path: Path) -> No
         await conn.execute("DELETE FROM participants WHERE id = ?", (members["elu"][0],))
     kept = await resolutions.of_workshop(db, workshop_id=workshop_id)
     assert [(r.number, r.statement_id) for r in kept] == [(1, None), (2, other_id)]
+    await db.close()
+
+
+async def test_a_statement_reviewed_after_the_groups_chose_goes_to_the_agora(
+    tmp_path: Path,
+) -> None:
+    """Review lags behind the writing: what the facilitators approve once the agora is open
+    was too late for its group's choice, and goes to the agora as it is."""
+    db = await Database.open(tmp_path / "db.sqlite3")
+    _, members = await _workshop(db)
+    clock = iter(NOW + timedelta(seconds=n) for n in range(100))
+    facilitation = FacilitationService(
+        db, JourneyEngine(default_journey()), clock=lambda: next(clock)
+    )
+    early = await _write(db, members["elu"][0], "Un guichet unique")
+    late = await _write(db, members["elu"][1], "Un agenda partagé")
+    await facilitation.moderate(user_id=1, statement_id=early, decision=Decision.APPROVE)
+    change = await facilitation.open_agora(user_id=1, code=None)
+    assert change.changed and change.workshop.caucus_closed_at is not None
+    chosen = await statements.get(db, statement_id=early)
+    assert chosen is not None and chosen.in_agora  # carried: its author agreed, nobody else voted
+    waiting = await statements.get(db, statement_id=late)
+    assert waiting is not None and waiting.status == "pending" and not waiting.in_agora
+    moderated = await facilitation.moderate(user_id=1, statement_id=late, decision=Decision.APPROVE)
+    assert moderated.changed and moderated.statement.in_agora
+    assert await _votes_of(db, "votes", late) == {members["elu"][1]: "agree"}
     await db.close()

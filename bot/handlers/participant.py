@@ -11,7 +11,7 @@ from bot.views.agora import show_proposal
 from bot.views.answers import show_outcome
 from bot.views.chat import chat_of
 from bot.views.common import show_stale_button
-from bot.views.moderation import send_for_moderation
+from bot.views.moderation import statement_written
 from flows.engine import BACK, SKIP, text_length
 
 
@@ -58,7 +58,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         )
         if await show_proposal(chat, proposed, text):
             assert proposed.statement is not None
-            await send_for_moderation(chat, proposed.statement, proposed.facilitators)
+            await statement_written(chat, proposed.statement)
         return
     response = await chat.runtime.service.respond(
         user_id=chat.user_id, update_id=update.update_id, value=text, from_button=False

@@ -15,7 +15,7 @@ from bot.views import prompts
 from bot.views.agora import join_agora
 from bot.views.caucus import join_caucus
 from bot.views.chat import Chat
-from bot.views.moderation import submit_for_moderation
+from bot.views.moderation import statement_written
 from bot.views.syntheses import push_completed_phases
 from flows.audiences import agora_state, crossed_a_phase, has_just_finished
 from flows.engine import Problem, Step
@@ -98,7 +98,7 @@ async def show_outcome(chat: Chat, response: Response, *, typed_length: int = 0)
         return
     try:
         if response.made is not None:
-            await submit_for_moderation(chat, response.made)
+            await statement_written(chat, response.made)
         if has_just_finished(response):
             move = response.move
             language = (move and move.language) or chat.language

@@ -4,8 +4,6 @@ review queue (bot/views/review.py), or, put to everyone at once, to whoever wait
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from bot.views.chat import Chat
 from bot.views.review import after_approval, show_decisions, statement_status
 from flows.facilitation import Decision
@@ -62,24 +60,10 @@ def several_workshops_text(workshops: list[Workshop], command: str, language: st
     return "\n".join(lines)
 
 
-async def send_for_moderation(
-    chat: Chat, statement: Statement, facilitators: Sequence[int]
-) -> None:
-    """A statement proposed in the agora: waiting for review, it joins the next batch
-    shown to the facilitators (`facilitators`, read again then); put to everyone at once
-    (review off), it goes to whoever waits for one."""
-    if statement.status == StatementStatus.PENDING:
-        chat.runtime.review_soon()
-        return
-    workshop = await chat.runtime.review.workshop_of(workshop_id=statement.workshop_id)
-    if workshop is not None and statement.status == StatementStatus.APPROVED:
-        await after_approval(chat.runtime, chat.bot, workshop, entered=statement.in_agora)
-
-
-async def submit_for_moderation(chat: Chat, statement: Statement) -> None:
-    """A request or commitment written in phase 2: waiting for review, it joins the next
-    batch shown to the facilitators; approved at once (review off), it goes to the members
-    of its group's caucus, or to the agora, whoever waits for one."""
+async def statement_written(chat: Chat, statement: Statement) -> None:
+    """A statement just written (in phase 2, or proposed in the agora): waiting for review,
+    it joins the next batch shown to the facilitators; approved at once (review off), it
+    goes to the members of its group's caucus, or to the agora, whoever waits for one."""
     if statement.status == StatementStatus.PENDING:
         chat.runtime.review_soon()
         return
