@@ -20,7 +20,7 @@ from flows.engine import text_length
 from flows.errors import NotAllowed
 from flows.facilitation import FacilitationService
 from flows.kinds import StatementKind, StatementStatus
-from storage import resolutions, statements, users, workshops
+from storage import resolutions, statements, updates, users, workshops
 from storage.db import Database, utc_now
 from storage.models import Resolution, Statement, Workshop
 
@@ -109,6 +109,7 @@ class AnswerOutcome(Enum):
     UNREADABLE_DATE = "unreadable_date"  # asked again, with the expected form
     PAST_DATE = "past_date"  # asked again, with the expected form
     GONE = "gone"  # the resolution (or the role) is gone: nothing awaited any more
+    DUPLICATE = "duplicate"  # the same message delivered again: handled once already
 
 
 @dataclass(frozen=True)
@@ -252,14 +253,32 @@ class ResolutionService:
         return found
 
     async def _update(
-        self, user_id: int, resolution_id: int, **values: str | date | None
+        self, user_id: int, resolution_id: int, *, cancel: bool = True, **values: str | date | None
     ) -> Resolution:
-        await self.cancel(user_id=user_id)
+        if cancel:
+            await self.cancel(user_id=user_id)
         updated = await resolutions.update(
             self.db, resolution_id=resolution_id, now=self.clock(), **values
         )
         assert updated is not None
         return updated
+
+    async def redelivered(self, *, user_id: int, update_id: int) -> bool:
+        """A typed message handled before that was (or may have been) a facilitator's
+        answer: it stops there, changing nothing. A participant's goes on to their own
+        handler, which recognises it too."""
+        if not await updates.was_handled(self.db, update_id=update_id):
+            return False
+        if await users.awaiting(self.db, user_id=user_id) is not None:
+            return True
+        return bool(await workshops.facilitated_by(self.db, user_id=user_id))
+
+    async def _claim(self, update_id: int | None) -> bool:
+        """The message marked handled (False: a twin of it was, meanwhile)."""
+        if update_id is None:
+            return True
+        async with self.db.transaction() as conn:
+            return await updates.claim(conn, update_id=update_id, now=self.clock())
 
     async def awaited(self, *, user_id: int) -> Awaited | None:
         """What the user's next typed message answers, if anything."""
@@ -272,13 +291,31 @@ class ResolutionService:
         await users.set_awaiting(self.db, user_id=user_id, awaiting=None, now=self.clock())
         return True
 
-    async def answer(self, *, user_id: int, awaited: Awaited, text: str, language: str) -> Answered:
-        """Apply a typed answer to the question awaited. A bad answer keeps the question
-        open (the next message tries again; /cancel gives up)."""
+    async def answer(
+        self,
+        *,
+        user_id: int,
+        awaited: Awaited,
+        text: str,
+        language: str,
+        update_id: int | None = None,
+    ) -> Answered:
+        """Apply a typed answer to the question awaited, once per message (`update_id`).
+        A bad answer keeps the question open (the next message tries again; /cancel gives
+        up). The answer is written, then the message marked handled, then the question
+        forgotten: a crash in between repeats the same write, or finds the message
+        handled, never lets it through as something else."""
+        answered = await self._answer(user_id, awaited, text, language)
+        if not await self._claim(update_id):
+            return Answered(AnswerOutcome.DUPLICATE, awaited)
+        if answered.outcome in (AnswerOutcome.SAVED, AnswerOutcome.GONE):
+            await self.cancel(user_id=user_id)
+        return answered
+
+    async def _answer(self, user_id: int, awaited: Awaited, text: str, language: str) -> Answered:
         try:
             await self.get(user_id=user_id, resolution_id=awaited.resolution_id)
         except NotAllowed:
-            await self.cancel(user_id=user_id)
             return Answered(AnswerOutcome.GONE, awaited)
         typed = text.strip()
         limit = MAX_CARRIER_LENGTH if awaited.field is Field.CARRIER else self.max_text_length
@@ -286,17 +323,16 @@ class ResolutionService:
             return Answered(AnswerOutcome.EMPTY, awaited)
         if awaited.field is not Field.DUE and text_length(typed) > limit:
             return Answered(AnswerOutcome.TOO_LONG, awaited, limit=limit)
-        if awaited.field is Field.TEXT:
-            saved = await self._update(user_id, awaited.resolution_id, text=typed)
-        elif awaited.field is Field.CARRIER:
-            saved = await self._update(user_id, awaited.resolution_id, carrier_name=typed)
-        else:
+        values: dict[str, str | date | None] = {"text": typed}
+        if awaited.field is Field.CARRIER:
+            values = {"carrier_name": typed}
+        elif awaited.field is Field.DUE:
             try:
-                due = parse_due(typed, language, self.today())
+                values = {"due_on": parse_due(typed, language, self.today())}
             except DueDateError as error:
                 outcome = AnswerOutcome.PAST_DATE if error.past else AnswerOutcome.UNREADABLE_DATE
                 return Answered(outcome, awaited)
-            saved = await self._update(user_id, awaited.resolution_id, due_on=due)
+        saved = await self._update(user_id, awaited.resolution_id, cancel=False, **values)
         return Answered(AnswerOutcome.SAVED, awaited, saved)
 
     async def of_workshop(

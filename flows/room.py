@@ -73,16 +73,18 @@ def neighbour(
 @dataclass(frozen=True)
 class VoteTally:
     """A statement's votes by category, as the room may see them: only the categories with
-    at least `min_group` voters, with their votes; the others counted together, without
-    their votes, so that no small group's vote can be read."""
+    at least `min_group` voters, with their votes (the rule of the synthesis's agora). The
+    others are neither shown nor counted, not even together, and the total is that of the
+    groups shown: otherwise the total minus the groups shown would give a small one away."""
 
     shown: tuple[tuple[str, Counter[str]], ...] = ()
-    hidden: int = 0  # voters of the categories under the threshold, together
+    hidden: bool = False  # some voters' groups are under the threshold (how many: never)
     min_group: int = 3
 
     @property
     def total(self) -> int:
-        return self.hidden + sum(sum(counts.values()) for _, counts in self.shown)
+        """The votes of the groups shown (no other figure may be derived from it)."""
+        return sum(sum(counts.values()) for _, counts in self.shown)
 
 
 def tally(
@@ -93,14 +95,14 @@ def tally(
     for category, value in cast:
         by_category.setdefault(category, Counter())[value] += 1
     shown = []
-    hidden = 0
+    hidden = False
     ranked = sorted(by_category, key=lambda c: order.index(c) if c in order else _LAST)
     for category in ranked:
         counts = by_category[category]
-        if category is not None and sum(counts.values()) >= min_group:
+        if category and sum(counts.values()) >= min_group:
             shown.append((category, counts))
         else:
-            hidden += sum(counts.values())
+            hidden = True
     return VoteTally(tuple(shown), hidden, min_group)
 
 
@@ -443,6 +445,11 @@ class RoomService:
     async def controls(self, workshop_id: int) -> list[tuple[int, int]]:
         """(chat id, message id) of each facilitator's control message."""
         return await workshops.room_controls(self.db, workshop_id=workshop_id)
+
+    async def statement_of(self, workshop_id: int) -> int | None:
+        """The statement the room is on now (to stop bringing phones to one it has left)."""
+        workshop = await workshops.get(self.db, workshop_id=workshop_id)
+        return workshop.room_statement_id if workshop is not None else None
 
     async def running_rooms(self) -> list[int]:
         """The workshops whose open agora is paced by the room (to sync after a restart)."""

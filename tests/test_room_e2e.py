@@ -117,8 +117,9 @@ def vote_for(user: EmulatedUser, step: int) -> str:
 
 
 def tally_lines(database: Path, journey: Journey, statement_id: int) -> set[str]:
-    """The control's lines by group for a statement, from the stored votes: the groups
-    with 3 voters or more, the others' voters counted together."""
+    """The control's tally for a statement, from the stored votes: the groups with 3
+    voters or more, their votes and their total; the others only said to be hidden, with
+    no figure (no small group's count can be derived)."""
     found = rows(
         database,
         "SELECT p.category, v.value, COUNT(*) FROM votes v JOIN participants p"
@@ -128,18 +129,24 @@ def tally_lines(database: Path, journey: Journey, statement_id: int) -> set[str]
     by_group: dict[str, dict[str, int]] = {}
     for category, value, count in found:
         by_group.setdefault(category, {})[value] = count
-    lines, hidden = set(), 0
+    lines, hidden, total = set(), False, 0
     for category, counts in by_group.items():
         if sum(counts.values()) >= 3:
             label = journey.category(category).label["fr"]  # type: ignore[union-attr]
             figures = " · ".join(f"{ICONS[v]} {counts.get(v, 0)}" for v in ICONS)
             lines.add(f"• {label}: {figures}")
-        else:  # counted together, without their votes
-            hidden += sum(counts.values())
+            total += sum(counts.values())
+        else:  # neither shown nor counted
+            hidden = True
     if hidden:
-        together = fr("Groups of fewer than {min} voters, together: {count} (not shown)")
-        lines.add("• " + together.format(min=3, count=hidden))
+        lines.add("• " + fr("Groups of fewer than {min} voters are not shown.").format(min=3))
+    lines.add("📊 " + fr("Votes: {count}").format(count=total))
     return lines
+
+
+def tallied_lines(message: SentMessage) -> set[str]:
+    """The tally a control message shows."""
+    return {line for line in (message.text or "").splitlines() if line.startswith(("• ", "📊 "))}
 
 
 async def twelve_through_phase_two(
@@ -245,7 +252,7 @@ async def test_the_room_with_twelve_participants(
         await vote_round(emulator, database, plans, 0, skip={bob.id})
         place = fr("Statement {position} of {total}").format(position=1, total=24)
         assert place in (control().text or "")
-        tallied = {line for line in (control().text or "").splitlines() if line.startswith("• ")}
+        tallied = tallied_lines(control())
         assert tallied == tally_lines(database, journey, walk[0][0])
         assert len(votes_on(database, walk[0][0])) == 11  # ten votes and the author's
         # A vote shown on the phone, its buttons kept to change it.
@@ -276,7 +283,7 @@ async def test_the_room_with_twelve_participants(
         await emulator.wait_idle()
         assert bob.callback_answers[-1]["text"] == fr("The vote on this statement is closed.")
         assert bob.id not in votes_on(database, walk[1][0])
-        tallied = {line for line in (control().text or "").splitlines() if line.startswith("• ")}
+        tallied = tallied_lines(control())
         assert tallied == tally_lines(database, journey, walk[1][0])
 
         await organiser.press(CONVERGE, message=control())
@@ -328,8 +335,14 @@ async def test_the_room_with_twelve_participants(
             await emulator.wait_idle()
             assert f"31/12/{date.today().year}" in (organiser.last.text or ""), typed
             assert rows(database, "SELECT due_on FROM resolutions") == [(None,)]
-        await organiser.send("31/12/2099")
+        taken = await organiser.send("31/12/2099")
         await emulator.wait_idle()
+        assert rows(database, "SELECT due_on FROM resolutions") == [("2099-12-31",)]
+        # Delivered again (as after a crash): handled once, nothing more said or done.
+        replies = len(organiser.messages)
+        emulator.redeliver(taken)
+        await emulator.wait_idle()
+        assert len(organiser.messages) == replies
         assert rows(database, "SELECT due_on FROM resolutions") == [("2099-12-31",)]
         await organiser.press(DONE, message=organiser.bot_message(card.message_id))
         await emulator.wait_idle()
@@ -376,7 +389,7 @@ async def test_the_room_with_twelve_participants(
         assert all(stored.get(uid) == "agree" for uid in pressed)
         assert_phones_on(database, plans, walk[3])
         await vote_round(emulator, database, plans, 3, skip=set(pressed))
-        tallied = {line for line in (control().text or "").splitlines() if line.startswith("• ")}
+        tallied = tallied_lines(control())
         assert tallied == tally_lines(database, journey, walk[3][0])
 
         # Statement 5: a second convergence, marked twice (one resolution).
@@ -459,7 +472,14 @@ async def test_the_room_with_twelve_participants(
             )
             assert "Mairie de la Vallée" in shared
             assert day(date(2099, 12, 31), plan.language) in shared
-    assert [c for c in emulator.rejected[len(refused) :] if c.method != "answerCallbackQuery"] == []
+    # After the restart the bot does not know what the control shows: its first refresh
+    # may change nothing (the votes that came in were of groups too small to show), and
+    # be refused as such, once. Any other refusal is a fault.
+    later = [c for c in emulator.rejected[len(refused) :] if c.method != "answerCallbackQuery"]
+    assert len(later) <= 1, [str(c)[:300] for c in later]
+    for call in later:
+        assert call.method == "editMessageText" and "not modified" in (call.error or "")
+        assert call.params.get("message_id") == control_id
 
 
 async def test_nothing_approved_nothing_opens(

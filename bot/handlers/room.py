@@ -88,12 +88,19 @@ async def on_awaited_text(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     message = update.effective_message
     if user is None or message is None or message.text is None:
         return
-    awaited = await runtime(context).resolutions.awaited(user_id=user.id)
+    service = runtime(context).resolutions
+    if await service.redelivered(user_id=user.id, update_id=update.update_id):
+        raise ApplicationHandlerStop  # handled once already: a duplicate, nothing more
+    awaited = await service.awaited(user_id=user.id)
     if awaited is None:
         return
     chat = await chat_of(update, context)
-    answered = await chat.runtime.resolutions.answer(
-        user_id=chat.user_id, awaited=awaited, text=message.text, language=chat.language
+    answered = await service.answer(
+        user_id=chat.user_id,
+        awaited=awaited,
+        text=message.text,
+        language=chat.language,
+        update_id=update.update_id,
     )
     await resolutions.show_answered(chat, answered)
     raise ApplicationHandlerStop

@@ -174,9 +174,9 @@ async def resume_agora(chat: Chat) -> bool:
         return False
     member, workshop = seat
     if workshop.agora_mode == AgoraMode.ROOM:
-        from bot.views.room import sync_room
+        from bot.views.room import resume_room
 
-        await sync_room(chat.runtime, chat.bot, workshop.id)
+        await resume_room(chat.runtime, chat.bot, member)
     elif member.offer_message_id is None:
         await join_agora(chat, member)
     else:

@@ -143,6 +143,8 @@ async def show_answered(chat: Chat, answered: Answered) -> None:
     _ = chat.gettext
     awaited, outcome = answered.awaited, answered.outcome
     example = due_example(chat.language, chat.runtime.resolutions.today())
+    if outcome is AnswerOutcome.DUPLICATE:
+        return  # the same message delivered again: answered the first time
     if outcome is AnswerOutcome.GONE:
         await chat.send(_("Only the facilitators of this workshop can do that."))
         return

@@ -368,7 +368,8 @@ async def _show_copy(chat: Chat, batch: Batch) -> None:
 
 async def show_decisions(state: Runtime, bot: Bot, reviewed: Reviewed) -> None:
     """Decisions taken: every facilitator's copy of their batches edited, the authors of
-    proposals told, approved statements brought to whoever waits for one."""
+    proposals told, approved statements brought to whoever waits for one, a withdrawn one
+    taken off a room's phones."""
     for copy in reviewed.copies:
         assert copy.chat_id is not None and copy.message_id is not None
         their = broadcast_chat(state, bot, copy.chat_id, await _language_of(state, copy.chat_id))
@@ -387,6 +388,16 @@ async def show_decisions(state: Runtime, bot: Bot, reviewed: Reviewed) -> None:
     if reviewed.approved and reviewed.workshop is not None:
         entered = any(s.in_agora for s in reviewed.approved)
         await after_approval(state, bot, reviewed.workshop, entered=entered)
+    withdrawn = [
+        d.statement
+        for d in reviewed.decisions
+        if d.changed and d.statement.status == StatementStatus.WITHDRAWN
+    ]
+    if withdrawn:  # a room on it: its phones lose their buttons, its controls say so
+        # Imported here: the room's controls import the phase views, which import this.
+        from bot.views.room_control import after_withdrawal
+
+        await after_withdrawal(state, bot, withdrawn[0].workshop_id)
 
 
 async def after_approval(state: Runtime, bot: Bot, workshop: Workshop, *, entered: bool) -> None:

@@ -124,16 +124,25 @@ async def _bring(
     participant: Participant,
     vote: str | None,
     own: bool,
+    *,
+    fresh: bool = False,
 ) -> tuple[Delivered[Any], Offer | None]:
     """Edit one participant's message to the room's statement (sent, after the intro, if
-    they have none, or if it is gone). Returns how it went, and what the phone shows now
-    if it does (for the caller to remember)."""
+    they have none, or if it is gone; `fresh`: sent again at the bottom of the chat, the
+    old one losing its buttons). Returns how it went, and what the phone shows now if it
+    does (for the caller to remember)."""
     statement = room.statement
     assert statement is not None
     language, chat_id = participant.language, participant.user_id
     text = phone_text(journey, statement, language, vote=vote, vote_open=room.vote_open, own=own)
     markup = _phone_markup(statement, language, vote=vote, vote_open=room.vote_open, own=own)
     courier = Courier(bot)
+    if participant.offer_message_id is not None and fresh:
+        sent = await courier.message(chat_id, text, reply_markup=markup)
+        if not sent.ok or sent.result is None:
+            return sent, None
+        await courier.edit_buttons(chat_id, participant.offer_message_id, None)
+        return sent, (participant.id, statement.id, sent.result.message_id)
     if participant.offer_message_id is not None:
         edited = await courier.edit_text(
             chat_id, participant.offer_message_id, text, reply_markup=markup
@@ -153,24 +162,41 @@ async def _bring(
 
 
 async def _fan_out(
-    state: Runtime, bot: Bot, room: RoomState, people: Iterable[Participant], authors: set[int]
+    state: Runtime,
+    bot: Bot,
+    room: RoomState,
+    people: Iterable[Participant],
+    authors: set[int],
+    *,
+    watch: bool = False,
+    fresh: bool = False,
 ) -> Tally:
     """Bring many phones to the room's statement, `FAN_OUT` at a time (the rate limiter
     paces the calls), their votes read at once and what they show written at once: a
-    crash in between costs a repeated edit at the next start, nothing else."""
+    crash in between costs a repeated edit at the next start, nothing else. With `watch`,
+    the room's statement is read again after each `FAN_OUT` edits: once the room has
+    moved on, the edits left are not made (the move's own sync brings those phones)."""
     assert room.statement is not None
-    cast = await state.room.votes_on(room.statement.id)
+    current = room.statement.id
+    cast = await state.room.votes_on(current)
     tally, shown = Tally(), []
     gate = asyncio.Semaphore(FAN_OUT)
+    done, moved = 0, False
 
     async def one(participant: Participant) -> None:
+        nonlocal done, moved
         own = participant.id in authors
         vote = None if own else cast.get(participant.id)
         async with gate:
-            delivered, offer = await _bring(bot, state.journey, room, participant, vote, own)
-        tally.count(delivered)
+            if moved:
+                return
+            got, offer = await _bring(bot, state.journey, room, participant, vote, own, fresh=fresh)
+        tally.count(got)
         if offer is not None:
             shown.append(offer)
+        done += 1
+        if watch and done % FAN_OUT == 0 and not moved:
+            moved = await state.room.statement_of(room.workshop.id) != current
 
     await asyncio.gather(*(one(p) for p in people))
     await state.room.remember_offers(shown)
@@ -198,7 +224,7 @@ async def sync_room(state: Runtime, bot: Bot, workshop_id: int, *, redraw: bool 
             or p.offer_message_id is None
             or (redraw and p.id not in authors)
         ]
-        tally = await _fan_out(state, bot, room, people, authors)
+        tally = await _fan_out(state, bot, room, people, authors, watch=True)
     if people:
         log.info("room of workshop %s on statement %s: %s", workshop_id, current, tally)
     return tally
@@ -231,12 +257,28 @@ async def close_room(state: Runtime, bot: Bot, change: PhaseChange) -> PhaseChan
 
 async def sync_rooms(context: ContextTypes.DEFAULT_TYPE) -> None:
     """At start: every room brought to its statement (phones whose edit was lost in a
-    crash catch up)."""
+    crash catch up; with its vote closed, or it withdrawn, the phones on it lose their
+    buttons, in case that redraw was lost)."""
     state = runtime(context)
     if state.room_ is None:
         return
     for workshop_id in await state.room.running_rooms():
-        await sync_room(state, context.bot, workshop_id)
+        room = await state.room.state_of(workshop_id)
+        redraw = room is not None and room.statement is not None and not room.vote_open
+        await sync_room(state, context.bot, workshop_id, redraw=redraw)
+
+
+async def resume_room(state: Runtime, bot: Bot, participant: Participant) -> None:
+    """/resume in a room: the participant's message, on the room's statement, sent again
+    at the bottom of the chat (the old one loses its buttons); the first one, with the
+    introduction, if they have none."""
+    async with _pace(state, participant.workshop_id).lock:
+        room = await state.room.state_of(participant.workshop_id)
+        fresh = await state.room.participant(participant.id)
+        if room is None or room.statement is None or not room.running or fresh is None:
+            return
+        own = fresh.id in await state.room.authors(room.statement.id)
+        await _fan_out(state, bot, room, [fresh], {fresh.id} if own else set(), fresh=True)
 
 
 # -- a participant's vote --------------------------------------------------------------------
@@ -331,8 +373,8 @@ def _tally_lines(journey: Journey, tally: VoteTally, language: str) -> list[str]
     if tally.hidden:
         lines.append(
             "• "
-            + _("Groups of fewer than {min} voters, together: {count} (not shown)").format(
-                min=number(tally.min_group, language), count=number(tally.hidden, language)
+            + _("Groups of fewer than {min} voters are not shown.").format(
+                min=number(tally.min_group, language)
             )
         )
     return lines
@@ -383,19 +425,20 @@ def _control_markup(room: RoomState, language: str) -> InlineKeyboardMarkup | No
     return room_keyboard(room.workshop.id, statement_id, language, vote_open=room.vote_open)
 
 
-async def _language_of(state: Runtime, user_id: int) -> str:
-    return (
-        await state.service.preferred_language(user_id=user_id) or state.settings.default_language
-    )
+def _shown_key(text: str, markup: InlineKeyboardMarkup | None) -> str:
+    """A control's text and buttons: the same key when sent and when refreshed."""
+    return f"{text}\n{markup.to_json() if markup else ''}"
 
 
 async def send_control(chat: Chat, room: RoomState) -> None:
     """A new control message for this facilitator; the one it replaces loses its buttons."""
     text = control_text(chat.runtime.journey, room, chat.language)
-    sent = await chat.send(text, reply_markup=_control_markup(room, chat.language))
+    markup = _control_markup(room, chat.language)
+    sent = await chat.send(text, reply_markup=markup)
     if sent is None:
         return
-    _pace(chat.runtime, room.workshop.id).shown[(chat.chat_id, sent.message_id)] = text
+    key = (chat.chat_id, sent.message_id)
+    _pace(chat.runtime, room.workshop.id).shown[key] = _shown_key(text, markup)
     previous = await chat.runtime.room.remember_control(
         workshop_id=room.workshop.id, chat_id=chat.chat_id, message_id=sent.message_id
     )
@@ -412,10 +455,13 @@ async def refresh_controls(state: Runtime, bot: Bot, workshop_id: int) -> None:
         return
     courier = Courier(bot)
     for chat_id, message_id in await state.room.controls(workshop_id):
-        language = await _language_of(state, chat_id)
+        language = (
+            await state.service.preferred_language(user_id=chat_id)
+            or state.settings.default_language
+        )
         text = control_text(state.journey, room, language)
         markup = _control_markup(room, language)
-        shown = f"{text}\n{markup.to_json() if markup else ''}"
+        shown = _shown_key(text, markup)
         if pace.shown.get((chat_id, message_id)) == shown:
             continue
         edited = await courier.edit_text(chat_id, message_id, text, reply_markup=markup)

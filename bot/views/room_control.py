@@ -3,10 +3,14 @@ control button did (the controls and phones themselves are `bot.views.room`'s)."
 
 from __future__ import annotations
 
+from telegram import Bot
+
+from bot.runtime import Runtime
 from bot.views.chat import Chat
 from bot.views.phases import announce_agora_opened
 from bot.views.room import refresh_controls, send_control, sync_room
 from flows.journey import Journey
+from flows.kinds import StatementStatus
 from flows.room import Ordered, RoomChange, RoomOutcome
 from reports.labels import category_name
 from reports.text import escape, number
@@ -120,3 +124,14 @@ async def show_order(chat: Chat, ordered: Ordered | None) -> None:
     await chat.send("\n".join(lines))
     if ordered.room is not None and ordered.room.running:
         await refresh_controls(chat.runtime, chat.bot, ordered.workshop.id)
+
+
+async def after_withdrawal(state: Runtime, bot: Bot, workshop_id: int) -> None:
+    """A statement of the workshop was withdrawn: if it is the room's, the phones on it
+    lose their buttons; the controls show it (and the walk without it)."""
+    room = await state.room.state_of(workshop_id)
+    if room is None or not room.running:
+        return
+    if room.statement is not None and room.statement.status == StatementStatus.WITHDRAWN:
+        await sync_room(state, bot, workshop_id, redraw=True)
+    await refresh_controls(state, bot, workshop_id)
