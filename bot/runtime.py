@@ -77,6 +77,14 @@ class Runtime:
     review_soon: Callable[[], None] = field(default=lambda: None, repr=False)
     # One review batch sent at a time: a statement is never shown twice as new.
     review_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+    # participant id -> the lock around their one caucus or agora message: their own vote
+    # and a facilitator's approval, handled side by side, must not both send it.
+    ballots: dict[int, asyncio.Lock] = field(default_factory=dict, repr=False)
+
+    def ballot(self, participant_id: int) -> asyncio.Lock:
+        """The lock to hold while deciding and sending what a participant's one caucus or
+        agora message shows."""
+        return self.ballots.setdefault(participant_id, asyncio.Lock())
 
     @property
     def service(self) -> WorkshopService:

@@ -125,6 +125,10 @@ class AgoraService:
             return None
         return Offer(participant, statement, len(candidates) - 1)
 
+    async def participant(self, participant_id: int) -> Participant | None:
+        """A participant as stored now (what their messages show may have moved meanwhile)."""
+        return await participants.get(self.db, participant_id=participant_id)
+
     async def remember_offer(
         self, *, participant_id: int, statement_id: int | None, message_id: int | None
     ) -> None:

@@ -160,10 +160,12 @@ async def join_agora(chat: Chat, participant: Participant) -> None:
 
         await sync_room(chat.runtime, chat.bot, workshop.id)
         return
-    if member.offer_message_id is not None:
-        return
-    if await chat.send(agora_intro_text(chat.language)) is not None:
-        await offer_next(chat, member)
+    async with chat.runtime.ballot(member.id):
+        now = await chat.runtime.agora.participant(member.id)
+        if now is None or now.offer_message_id is not None:
+            return
+        if await chat.send(agora_intro_text(chat.language)) is not None:
+            await _offer_next(chat, now)
 
 
 async def resume_agora(chat: Chat) -> bool:
@@ -195,7 +197,24 @@ async def offer_next(
     """Show the next statement the participant has not voted on, or that they have seen
     all, on their one agora message: edited in place, sent the first time (or, `fresh`,
     sent again further down, the old one losing its buttons). `only_if_new`: leave the
-    message as it is when there is nothing new to show."""
+    message as it is when there is nothing new to show. Decided on the participant as
+    stored now, under their lock: their vote and a facilitator's approval, handled side by
+    side, move the one message once each."""
+    async with chat.runtime.ballot(participant.id):
+        now = await chat.runtime.agora.participant(participant.id)
+        if now is not None:
+            await _offer_next(chat, now, above=above, only_if_new=only_if_new, fresh=fresh)
+
+
+async def _offer_next(
+    chat: Chat,
+    participant: Participant,
+    *,
+    above: str | None = None,
+    only_if_new: bool = False,
+    fresh: bool = False,
+) -> None:
+    """`offer_next` for a caller that holds the participant's lock."""
     agora = chat.runtime.agora
     offer = await agora.next_offer(participant)
     if offer is None and only_if_new:
@@ -238,12 +257,16 @@ async def offer_to_everyone_waiting(runtime: Runtime, bot: Bot, workshop_id: int
         await runtime.agora.audience(workshop_id=workshop_id)
     ):
         reached = broadcast_chat(runtime, bot, participant.user_id, participant.language)
-        if participant.offer_message_id is not None:
-            await offer_next(reached, participant, only_if_new=True)
-        elif await runtime.agora.next_offer(participant) is not None and (
-            await reached.send(agora_intro_text(reached.language)) is not None
-        ):
-            await offer_next(reached, participant)
+        async with runtime.ballot(participant.id):
+            now = await runtime.agora.participant(participant.id)
+            if now is None or now.offer_statement_id is not None:
+                continue  # their own vote moved them on meanwhile
+            if now.offer_message_id is not None:
+                await _offer_next(reached, now, only_if_new=True)
+            elif await runtime.agora.next_offer(now) is not None and (
+                await reached.send(agora_intro_text(reached.language)) is not None
+            ):
+                await _offer_next(reached, now)
 
 
 def _refusal(outcome: VoteOutcome, language: str) -> str | None:

@@ -107,7 +107,24 @@ async def offer_caucus(
 ) -> None:
     """Show the next statement of the participant's group on their one caucus message:
     edited in place, sent the first time (or, `fresh`, sent again further down, the old
-    one losing its buttons). `only_if_new`: leave it as it is when nothing new is there."""
+    one losing its buttons). `only_if_new`: leave it as it is when nothing new is there.
+    Decided on the participant as stored now, under their lock: their vote and an approval,
+    handled side by side, move the one message once each."""
+    async with chat.runtime.ballot(participant.id):
+        now = await chat.runtime.agora.participant(participant.id)
+        if now is not None:
+            await _offer_caucus(chat, now, above=above, only_if_new=only_if_new, fresh=fresh)
+
+
+async def _offer_caucus(
+    chat: Chat,
+    participant: Participant,
+    *,
+    above: str | None = None,
+    only_if_new: bool = False,
+    fresh: bool = False,
+) -> None:
+    """`offer_caucus` for a caller that holds the participant's lock."""
     caucus = chat.runtime.caucus
     offer = await caucus.next_offer(participant)
     if offer is None and only_if_new:
@@ -137,8 +154,10 @@ async def join_caucus(chat: Chat, participant: Participant) -> bool:
     member = await chat.runtime.caucus.seat(user_id=participant.user_id)
     if member is None:
         return False
-    if member.caucus_message_id is None:
-        await offer_caucus(chat, member)
+    async with chat.runtime.ballot(member.id):
+        now = await chat.runtime.agora.participant(member.id)
+        if now is not None and now.caucus_message_id is None:
+            await _offer_caucus(chat, now)
     return True
 
 
@@ -149,7 +168,11 @@ async def offer_caucus_to_waiting(runtime: Runtime, bot: Bot, workshop_id: int) 
     members = await runtime.caucus.members(workshop_id=workshop_id)
     for member in audiences.caucus_waiting(members):
         reached = broadcast_chat(runtime, bot, member.user_id, member.language)
-        await offer_caucus(reached, member, only_if_new=member.caucus_message_id is not None)
+        async with runtime.ballot(member.id):
+            now = await runtime.agora.participant(member.id)
+            if now is None or now.caucus_statement_id is not None:
+                continue  # their own vote moved them on meanwhile
+            await _offer_caucus(reached, now, only_if_new=now.caucus_message_id is not None)
 
 
 def _refusal(outcome: VoteOutcome, language: str) -> str | None:
