@@ -455,6 +455,8 @@ async def test_the_room_with_twelve_participants(
         await emulator.wait_idle()
         pulled = "\n".join(m.text or "" for m in organiser.messages[before:])
         assert "Un guichet commun <b>ESS</b> & élus" in pulled and "Mairie de la Vallée" in pulled
+        second = walk[4][3]  # the second convergence's text, as the room saw it
+        assert second in pulled
         before = len(organiser.messages)
         await organiser.send("/export")
         await emulator.wait_idle()
@@ -463,6 +465,11 @@ async def test_the_room_with_twelve_participants(
         assert "Mairie de la Vallée" in resolved and "2099-12-31" in resolved
         assert len(resolved.strip().splitlines()) == 3  # a header and two resolutions
         assert "Mairie de la Vallée" in documents["synthesis.md"].decode("utf-8")
+        assert second in resolved
+        # In synthesis.md's resolutions table (the text's own markup made inert there).
+        markdown = documents["synthesis.md"].decode("utf-8")
+        table = markdown.split("### " + fr("Resolutions"), 1)[1].split("###", 1)[0]
+        assert second.split("<")[0].strip() in table and "Mairie de la Vallée" in table
         shared_from = {plan.user.id: len(plan.user.messages) for plan in plans}
         await organiser.send("/share")
         await emulator.wait_idle()
@@ -470,7 +477,7 @@ async def test_the_room_with_twelve_participants(
             shared = "\n".join(
                 m.text or "" for m in plan.user.messages[shared_from[plan.user.id] :]
             )
-            assert "Mairie de la Vallée" in shared
+            assert "Mairie de la Vallée" in shared and second in shared
             assert day(date(2099, 12, 31), plan.language) in shared
     # After the restart the bot does not know what the control shows: its first refresh
     # may change nothing (the votes that came in were of groups too small to show), and
