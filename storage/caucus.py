@@ -9,11 +9,11 @@ from storage import participants as participant_rows
 from storage import statements as statement_rows
 from storage import updates
 from storage import votes as vote_rows
-from storage.db import Database, from_required_text, from_text, qualified, to_text
+from storage.db import Database, qualified, to_text
 from storage.models import Participant, Statement, Vote
 from storage.votes import VoteWrite
 
-COLUMNS = "statement_id, participant_id, value, voted_at, changed_at"
+COLUMNS = vote_rows.COLUMNS  # a caucus vote is stored as an agora vote is
 
 
 async def candidates(
@@ -84,22 +84,13 @@ async def of_workshop(db: Database, *, workshop_id: int) -> list[Vote]:
     async with (
         db.reading() as conn,
         conn.execute(
-            "SELECT v.statement_id, v.participant_id, v.value, v.voted_at, v.changed_at"
-            " FROM caucus_votes v JOIN statements s ON s.id = v.statement_id"
+            f"SELECT {qualified(COLUMNS, 'v')} FROM caucus_votes v"
+            " JOIN statements s ON s.id = v.statement_id"
             " WHERE s.workshop_id = ? ORDER BY v.statement_id, v.participant_id",
             (workshop_id,),
         ) as rows,
     ):
-        return [
-            Vote(
-                statement_id=row[0],
-                participant_id=row[1],
-                value=row[2],
-                voted_at=from_required_text(row[3]),
-                changed_at=from_text(row[4]),
-            )
-            for row in await rows.fetchall()
-        ]
+        return [vote_rows.from_row(row) for row in await rows.fetchall()]
 
 
 async def of_participant(db: Database, *, participant_id: int) -> list[Vote]:
@@ -112,16 +103,7 @@ async def of_participant(db: Database, *, participant_id: int) -> list[Vote]:
             (participant_id,),
         ) as rows,
     ):
-        return [
-            Vote(
-                statement_id=row[0],
-                participant_id=row[1],
-                value=row[2],
-                voted_at=from_required_text(row[3]),
-                changed_at=from_text(row[4]),
-            )
-            for row in await rows.fetchall()
-        ]
+        return [vote_rows.from_row(row) for row in await rows.fetchall()]
 
 
 async def close(

@@ -131,16 +131,11 @@ async def _offer_caucus(
         return
     text = caucus_text(chat.runtime.journey, offer, chat.language, above=above)
     keyboard = caucus_keyboard(offer.statement.id, chat.language) if offer else None
-    message_id = participant.caucus_message_id
-    if message_id is None or fresh:
-        sent = await chat.send(text, reply_markup=keyboard)
-        if sent is None:  # a broadcast that could not reach them
-            return
-        if message_id is not None:
-            await chat.set_buttons(message_id, None)
-        message_id = sent.message_id
-    else:
-        await chat.edit(message_id, text, reply_markup=keyboard)
+    message_id = await chat.show_in_place(
+        participant.caucus_message_id, text, reply_markup=keyboard, fresh=fresh
+    )
+    if message_id is None:  # a broadcast that could not reach them: nothing is in front of them
+        return
     await caucus.remember_offer(
         participant_id=participant.id,
         statement_id=offer.statement.id if offer is not None else None,

@@ -92,6 +92,28 @@ class Chat:
         except BadRequest as error:  # already edited (a redelivery), or deleted by the user
             log.debug("message %s not edited: %s", message_id, error)
 
+    async def show_in_place(
+        self,
+        message_id: int | None,
+        text: str,
+        *,
+        reply_markup: InlineKeyboardMarkup | None,
+        fresh: bool = False,
+    ) -> int | None:
+        """Show `text` on the one message that carries it (a participant's caucus or agora
+        message): edited in place, sent the first time, or (`fresh`) sent again further
+        down, the old one losing its buttons. The id of the message showing it now, or
+        None when it could not be sent."""
+        if message_id is not None and not fresh:
+            await self.edit(message_id, text, reply_markup=reply_markup)
+            return message_id
+        sent = await self.send(text, reply_markup=reply_markup)
+        if sent is None:
+            return None
+        if message_id is not None:
+            await self.set_buttons(message_id, None)
+        return sent.message_id
+
     async def set_buttons(self, message_id: int, markup: InlineKeyboardMarkup | None) -> None:
         """Change (or, with None, take off) a message's buttons."""
         if self.courier is not None:
