@@ -17,6 +17,7 @@ from telegram.ext import (
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     Defaults,
     MessageHandler,
@@ -26,7 +27,18 @@ from telegram.request import BaseRequest
 
 from bot import jobs
 from bot.concurrency import PerChatUpdateProcessor
-from bot.handlers import agora, common, facilitator, participant, phases, privacy, syntheses
+from bot.handlers import (
+    agora,
+    common,
+    decantation,
+    facilitator,
+    mailings,
+    organiser,
+    participant,
+    phases,
+    privacy,
+    syntheses,
+)
 from bot.handlers import caucus as caucus_handlers
 from bot.handlers import review as review_handlers
 from bot.handlers import room as room_handlers
@@ -35,13 +47,17 @@ from bot.keyboards import (
     FORGET_PREFIX,
     JOURNEY_PREFIX,
     LANGUAGE_PREFIX,
+    MAILING_PREFIX,
     MODERATION_PREFIX,
+    ORGANISER_PREFIX,
     RESOLUTION_PREFIX,
     REVIEW_PREFIX,
     ROOM_PREFIX,
+    TIMEZONE_PREFIX,
     VOTE_PREFIX,
 )
 from bot.menus import publish_default_commands
+from bot.outbox import Outbox
 from bot.runtime import RUNTIME_KEY, Runtime
 from bot.settings import Settings
 from flows.agora import AgoraService
@@ -49,6 +65,7 @@ from flows.caucus import CaucusService
 from flows.engine import JourneyEngine
 from flows.facilitation import FacilitationService
 from flows.journey_file import default_journey
+from flows.outbox import OutboxService
 from flows.resolutions import ResolutionService
 from flows.review import ReviewService
 from flows.room import RoomService
@@ -132,6 +149,18 @@ def route(application: Application) -> None:
         "whoami": common.on_whoami,
         "mydata": privacy.on_mydata,
         "forget": privacy.on_forget,
+        "workshops": organiser.on_workshops,
+        "session": organiser.on_session,
+        "close": organiser.on_close,
+        "revoke": organiser.on_revoke,
+        "coorganiser": organiser.on_coorganiser,
+        "timezone": organiser.on_timezone,
+        "remind": mailings.on_remind,
+        "reminders": mailings.on_reminders,
+        "broadcast": mailings.on_broadcast,
+        "annonce": mailings.on_broadcast,
+        "decantation": decantation.on_decantation,
+        "followup": decantation.on_followup,
     }
     for name, callback in commands.items():
         application.add_handler(CommandHandler(name, callback, filters=new_private))
@@ -169,6 +198,18 @@ def route(application: Application) -> None:
     )
     application.add_handler(
         MessageHandler(typed & filters.COMMAND, room_handlers.on_any_command), group=-1
+    )
+    application.add_handler(
+        CallbackQueryHandler(organiser.on_organiser_button, pattern=rf"^{ORGANISER_PREFIX}:")
+    )
+    application.add_handler(
+        CallbackQueryHandler(organiser.on_timezone_button, pattern=rf"^{TIMEZONE_PREFIX}:")
+    )
+    application.add_handler(
+        CallbackQueryHandler(mailings.on_mailing_button, pattern=rf"^{MAILING_PREFIX}:")
+    )
+    application.add_handler(
+        ChatMemberHandler(common.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER)
     )
     application.add_handler(CallbackQueryHandler(common.on_unknown_button))
     application.add_handler(
@@ -218,6 +259,18 @@ async def open_services(application: Application) -> None:
         max_text_length=state.settings.max_answer_length,
     )
     state.room_ = RoomService(state.database, state.engine, state.facilitation_, state.resolutions_)
+    state.outbox_ = OutboxService(
+        state.database,
+        state.engine,
+        zone=state.settings.timezone,
+        quiet=state.settings.quiet_hours,
+        clock=lambda: state.clock(),
+    )
+    doubled = await state.outbox_.recover()
+    if doubled:
+        log.warning("%d messages were in flight when the bot stopped: sending them again", doubled)
+    state.sender = Outbox(state, application.bot)
+    state.wake_outbox = state.sender.wake
     await publish_default_commands(
         application.bot, default_language=state.settings.default_language
     )
@@ -226,6 +279,10 @@ async def open_services(application: Application) -> None:
 
 async def close_services(application: Application) -> None:
     state: Runtime = application.bot_data[RUNTIME_KEY]
+    if state.sender is not None:
+        await state.sender.stop()
+        state.sender = None
+        state.wake_outbox = lambda: None
     if state.database is not None:
         await state.database.close()
         state.database = None
@@ -233,6 +290,7 @@ async def close_services(application: Application) -> None:
         state.caucus_ = None
         state.review_ = None
         state.room_ = state.resolutions_ = None
+        state.outbox_ = None
 
 
 def is_handling_updates(application: Application) -> bool:
@@ -246,7 +304,8 @@ def is_handling_updates(application: Application) -> bool:
     )
     state: Runtime = application.bot_data[RUNTIME_KEY]
     due = any(pace.busy for pace in state.rooms.values())
-    return not application.update_queue.empty() or in_hand > 0 or due
+    sending = state.sender is not None and state.sender.busy
+    return not application.update_queue.empty() or in_hand > 0 or due or sending
 
 
 @asynccontextmanager

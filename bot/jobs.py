@@ -35,6 +35,15 @@ REVIEW_JOB = "review-queue"
 REVIEW_SWEEP_EVERY = timedelta(minutes=5)
 
 
+# The outbox looks for due reminders, invitations and décantations this often.
+OUTBOX_EVERY = timedelta(seconds=1)
+
+
+async def wake_outbox(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send what the outbox has due (the sender runs on its own; this only wakes it)."""
+    runtime(context).wake_outbox()
+
+
 async def prune_update_ledger(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Forget handled updates too old to be delivered again."""
     database = runtime(context).database
@@ -111,6 +120,11 @@ def schedule(application: Application) -> None:
         "completed-phases": (push_completed_everywhere, COMPLETED_PHASES_EVERY),
         "due-syntheses": (push_due_syntheses, DUE_SYNTHESES_EVERY),
         "review-sweep": (show_review_queue, REVIEW_SWEEP_EVERY),
+        "outbox": (wake_outbox, OUTBOX_EVERY),
     }
     for name, (job, interval) in every.items():
         application.job_queue.run_repeating(job, interval=interval, first=interval, name=name)
+    # At start: what was due while the bot was down (sent late), and what was in flight.
+    application.job_queue.run_once(
+        wake_outbox, when=0, name="outbox-start", job_kwargs={"misfire_grace_time": None}
+    )

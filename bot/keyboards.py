@@ -24,6 +24,9 @@ FORGET_PREFIX = "forget"
 ROOM_PREFIX = "room"  # a facilitator's room control
 RESOLUTION_PREFIX = "res"  # a resolution's card
 CAUCUS_PREFIX = "cv"  # a vote in one's group's caucus
+ORGANISER_PREFIX = "org"  # a button of /workshops (resend the link, close, revoke...)
+MAILING_PREFIX = "ml"  # a reminder's or broadcast's button (target, confirm, cancel)
+TIMEZONE_PREFIX = "tz"  # a time zone chosen with /timezone
 MAX_CALLBACK_BYTES = 64
 
 

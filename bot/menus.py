@@ -23,6 +23,7 @@ def participant_commands(language: str) -> list[BotCommand]:
         BotCommand("resume", _("Show the current question again")),
         BotCommand("join", _("Join a workshop with its code")),
         BotCommand("language", _("Change the language")),
+        BotCommand("timezone", _("Your time zone, for reminders and dates")),
         BotCommand("mydata", _("Get everything stored about you")),
         BotCommand("forget", _("Erase everything stored about you")),
         BotCommand("help", _("How this bot works")),
@@ -48,12 +49,24 @@ def facilitation_commands(language: str) -> list[BotCommand]:
         BotCommand("synthesis", _("The group's synthesis: /synthesis [1|2|agora]")),
         BotCommand("export", _("Answers, synthesis and charts as files")),
         BotCommand("share", _("Send the group's results to every participant")),
+        BotCommand("remind", _("Schedule a reminder: /remind code when text")),
+        BotCommand("reminders", _("The workshop's reminders, to cancel one")),
+        BotCommand("broadcast", _("A message to every participant, after a preview")),
+        BotCommand("decantation", _("When the ninth moment is sent: /decantation code days")),
+        BotCommand("followup", _("Ask carriers where they stand: /followup code date")),
     ]
 
 
 def organiser_commands(language: str) -> list[BotCommand]:
     _ = translator(language)
-    return [BotCommand("newsession", _("Create a workshop: /newsession title"))]
+    return [
+        BotCommand("newsession", _("Create a workshop: /newsession title")),
+        BotCommand("workshops", _("Your workshops: links, sessions, close, revoke")),
+        BotCommand("session", _("Add a session: /session code date time place")),
+        BotCommand("close", _("Close a workshop: /close code")),
+        BotCommand("revoke", _("A new facilitator link: /revoke code")),
+        BotCommand("coorganiser", _("Add a co-organiser: /coorganiser code user id")),
+    ]
 
 
 def facilitator_commands(language: str, *, organiser: bool) -> list[BotCommand]:

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from telegram.ext import ContextTypes, JobQueue
 
@@ -15,11 +16,12 @@ from flows.caucus import CaucusService
 from flows.engine import JourneyEngine
 from flows.facilitation import FacilitationService
 from flows.journey import Journey
+from flows.outbox import OutboxService
 from flows.resolutions import ResolutionService
 from flows.review import ReviewService
 from flows.room import RoomService
 from flows.service import WorkshopService
-from storage.db import Database
+from storage.db import Database, utc_now
 
 RUNTIME_KEY = "coopbot"
 
@@ -81,6 +83,15 @@ class Runtime:
     # and a facilitator's approval, handled side by side, must not both send it.
     ballots: dict[int, asyncio.Lock] = field(default_factory=dict, repr=False)
 
+    outbox_: OutboxService | None = field(default=None, repr=False)
+    # What "now" is for the outbox and the follow-up (the tests move it: quiet hours, the
+    # eve of a session).
+    clock: Callable[[], datetime] = field(default=utc_now, repr=False)
+    # Look for due deliveries now (set by bot.app.open_services; a no-op until then).
+    wake_outbox: Callable[[], None] = field(default=lambda: None, repr=False)
+    # The outbox's sender (`bot.outbox.Outbox`), once started.
+    sender: Any = field(default=None, repr=False)
+
     def ballot(self, participant_id: int) -> asyncio.Lock:
         """The lock to hold while deciding and sending what a participant's one caucus or
         agora message shows."""
@@ -121,6 +132,12 @@ class Runtime:
         if self.caucus_ is None:
             raise RuntimeError("the application was not started with open_services()")
         return self.caucus_
+
+    @property
+    def outbox(self) -> OutboxService:
+        if self.outbox_ is None:
+            raise RuntimeError("the application was not started with open_services()")
+        return self.outbox_
 
     @property
     def review(self) -> ReviewService:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import time
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, UnknownLocaleError
 
 from flows.journey import LANGUAGES
+from flows.outbox import QuietHours
 
 SUPPORTED_LANGUAGES = LANGUAGES
 TELEGRAM_API_BASE_URL = "https://api.telegram.org/bot"
@@ -39,6 +41,9 @@ class Settings:
     # Statements waiting for review reach the facilitators this many seconds after the first
     # of them, together, in one message per batch.
     review_delay: float = 10.0
+    # Nothing automatic (reminders, invitations, the décantation) is sent between these
+    # hours of the workshop's time zone: it waits for the morning.
+    quiet_hours: QuietHours = field(default_factory=QuietHours)
 
     @property
     def api_base_file_url(self) -> str:
@@ -72,7 +77,23 @@ class Settings:
             messages_per_second=_parse_rate(env.get("COOPBOT_MESSAGES_PER_SECOND", "").strip()),
             min_group=_parse_min_group(env.get("COOPBOT_MIN_GROUP", "").strip()),
             review_delay=_parse_review_delay(env.get("COOPBOT_REVIEW_DELAY", "").strip()),
+            quiet_hours=_parse_quiet_hours(env.get("COOPBOT_QUIET_HOURS", "").strip()),
         )
+
+
+def _parse_quiet_hours(raw: str) -> QuietHours:
+    if not raw:
+        return QuietHours()
+    if raw.lower() in ("off", "none", "0"):
+        return QuietHours(time(0, 0), time(0, 0))
+    try:
+        start, end = (time.fromisoformat(part.strip().zfill(5)) for part in raw.split("-"))
+    except ValueError as error:
+        raise SettingsError(
+            f"COOPBOT_QUIET_HOURS must be two times such as 21:00-08:00, or off (got {raw!r}): "
+            "the hours of the workshop's time zone in which nothing automatic is sent."
+        ) from error
+    return QuietHours(start, end)
 
 
 def _parse_review_delay(raw: str) -> float:

@@ -58,3 +58,43 @@ class AgoraMode(StrEnum):
 
     SELF = "self"  # each participant at their own pace, statement after statement
     ROOM = "room"  # the facilitator, one statement for the whole room at a time
+
+
+class MailingKind(StrEnum):
+    """What a scheduled or mass message is. The first three are sent once, to the recipients
+    found when they are due, and end with a report to whoever asked for them; the others
+    stand open, and each recipient gets theirs at their own time (a new participant too)."""
+
+    REMINDER = "reminder"  # /remind: an organiser's or facilitator's words, at a time
+    BROADCAST = "broadcast"  # /broadcast: their words, now, after a preview
+    FOLLOWUP = "followup"  # /followup: carriers and authors asked where they stand
+    INVITATION = "invitation"  # a session's invitation, with its calendar file
+    SESSION_REMINDER = "session_reminder"  # the eve and the hour before a session
+    DECANTATION = "decantation"  # the ninth moment, some days after a participant finished
+    DECANTATION_REMINDER = "decantation_reminder"  # once, if the ninth moment is unanswered
+
+    @property
+    def one_shot(self) -> bool:
+        return self in (MailingKind.REMINDER, MailingKind.BROADCAST, MailingKind.FOLLOWUP)
+
+
+class MailingStatus(StrEnum):
+    DRAFT = "draft"  # a broadcast waiting for its sender's confirmation
+    SCHEDULED = "scheduled"  # its time has not come: recipients not chosen yet
+    OPEN = "open"  # recipients chosen (or, standing, being added): sending
+    DONE = "done"  # every delivery settled (one-shot kinds only)
+    CANCELLED = "cancelled"
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"  # due at its time
+    SENDING = "sending"  # claimed: its call to Telegram is in flight
+    SENT = "sent"
+    UNREACHABLE = "unreachable"  # 403: they blocked the bot
+    FAILED = "failed"
+    SKIPPED = "skipped"  # not sent: paused, unreachable before, already answered, cancelled
+    EXPIRED = "expired"  # its moment passed (a session reminder after the session began)
+
+    @property
+    def settled(self) -> bool:
+        return self not in (DeliveryStatus.PENDING, DeliveryStatus.SENDING)

@@ -243,6 +243,88 @@ MIGRATIONS: tuple[str, ...] = (
     );
     ALTER TABLE users ADD COLUMN awaiting TEXT;
     """,
+    # 7: organisers and the follow-up. A workshop gets a territory, a time zone (NULL: the
+    # deployment's), a décantation delay, and co-organisers; its dated sessions (place
+    # and time) are a table of their own. Users may name their own time zone, and are
+    # marked unreachable when they block the bot. Every scheduled or mass message is a
+    # mailing, written before anything is sent: one row per recipient (a delivery) with
+    # its own due time, claimed (`sending`) before its call to Telegram and settled
+    # after, so that a crash leaves only the calls in flight to send again (`doubled`).
+    # A participant's décantation: when it was sent, and when they answered it.
+    """
+    ALTER TABLE workshops ADD COLUMN territory TEXT;
+    ALTER TABLE workshops ADD COLUMN timezone TEXT;
+    ALTER TABLE workshops ADD COLUMN decantation_seconds INTEGER NOT NULL DEFAULT 864000;
+    ALTER TABLE workshops ADD COLUMN sessions_made INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE organisers (
+        workshop_id INTEGER NOT NULL REFERENCES workshops(id) ON DELETE CASCADE,
+        user_id INTEGER NOT NULL,
+        added_by INTEGER,
+        added_at TEXT NOT NULL,
+        PRIMARY KEY (workshop_id, user_id)
+    );
+    INSERT INTO organisers (workshop_id, user_id, added_by, added_at)
+        SELECT id, created_by, NULL, created_at FROM workshops;
+    CREATE INDEX organisers_by_user ON organisers(user_id);
+    CREATE TABLE sessions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        workshop_id INTEGER NOT NULL REFERENCES workshops(id) ON DELETE CASCADE,
+        number INTEGER NOT NULL,
+        starts_at TEXT NOT NULL,
+        ends_at TEXT,
+        place TEXT,
+        created_by INTEGER,
+        created_at TEXT NOT NULL,
+        cancelled_at TEXT,
+        UNIQUE (workshop_id, number)
+    );
+    ALTER TABLE users ADD COLUMN timezone TEXT;
+    ALTER TABLE users ADD COLUMN unreachable_at TEXT;
+    ALTER TABLE participants ADD COLUMN decantation_sent_at TEXT;
+    ALTER TABLE participants ADD COLUMN settled_at TEXT;
+    CREATE TABLE mailings (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        workshop_id INTEGER NOT NULL REFERENCES workshops(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL CHECK (kind IN ('reminder', 'broadcast', 'invitation',
+            'session_reminder', 'decantation', 'decantation_reminder', 'followup')),
+        target TEXT NOT NULL DEFAULT 'all',
+        text TEXT,
+        session_id INTEGER REFERENCES sessions(id) ON DELETE CASCADE,
+        offset_rule TEXT,
+        due_at TEXT NOT NULL,
+        expires_at TEXT,
+        automatic INTEGER NOT NULL DEFAULT 1,
+        status TEXT NOT NULL DEFAULT 'scheduled' CHECK (status IN ('draft', 'scheduled',
+            'open', 'done', 'cancelled')),
+        created_by INTEGER,
+        created_at TEXT NOT NULL,
+        started_at TEXT,
+        finished_at TEXT,
+        report_chat_id INTEGER,
+        report_message_id INTEGER,
+        report_language TEXT,
+        source_update_id INTEGER UNIQUE
+    );
+    CREATE INDEX mailings_by_status ON mailings(status, due_at);
+    CREATE INDEX mailings_by_workshop ON mailings(workshop_id, kind);
+    CREATE TABLE deliveries (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        mailing_id INTEGER NOT NULL REFERENCES mailings(id) ON DELETE CASCADE,
+        user_id INTEGER NOT NULL,
+        participant_id INTEGER REFERENCES participants(id) ON DELETE CASCADE,
+        due_at TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sending',
+            'sent', 'unreachable', 'failed', 'skipped', 'expired')),
+        late INTEGER NOT NULL DEFAULT 0,
+        doubled INTEGER NOT NULL DEFAULT 0,
+        claimed_at TEXT,
+        settled_at TEXT,
+        message_id INTEGER,
+        UNIQUE (mailing_id, user_id)
+    );
+    CREATE INDEX deliveries_due ON deliveries(status, due_at);
+    CREATE INDEX deliveries_by_participant ON deliveries(participant_id);
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

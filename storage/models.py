@@ -28,6 +28,9 @@ class Workshop:
     room_statement_id: int | None = None  # the statement the room is on
     room_vote_closed: bool = False  # the room closed the vote on its statement
     room_order: tuple[str, ...] = ()  # the categories' order of restitution, if changed
+    territory: str | None = None  # the territory it brings together, as the organiser wrote it
+    timezone: str | None = None  # IANA name; None: the deployment's (`COOPBOT_TIMEZONE`)
+    decantation_seconds: int = 864000  # after a participant finishes, the décantation comes
 
     @property
     def is_open(self) -> bool:
@@ -64,6 +67,8 @@ class Participant:
     offer_message_id: int | None = None  # the message that offers it (one, edited in place)
     caucus_statement_id: int | None = None  # the group's statement offered in the caucus
     caucus_message_id: int | None = None  # the caucus message (one, edited in place)
+    decantation_sent_at: datetime | None = None  # the ninth moment was sent to them
+    settled_at: datetime | None = None  # they answered it
 
 
 @dataclass(frozen=True)
@@ -124,3 +129,77 @@ class Resolution:
     created_by: int
     created_at: datetime
     updated_at: datetime
+
+
+@dataclass(frozen=True)
+class Session:
+    """One dated meeting of a workshop: when and where."""
+
+    id: int
+    workshop_id: int
+    number: int  # per workshop: 1, 2, ...
+    starts_at: datetime
+    ends_at: datetime | None
+    place: str | None
+    created_by: int | None
+    created_at: datetime
+    cancelled_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Mailing:
+    """A scheduled or mass message (a reminder, a broadcast, an invitation, a décantation),
+    written before anything is sent; its recipients are its deliveries."""
+
+    id: int
+    workshop_id: int
+    kind: str  # MailingKind
+    target: str  # Target's value: who it is for
+    text: str | None  # the sender's own words (reminders, broadcasts)
+    session_id: int | None
+    offset_rule: str | None  # a session reminder's rule (the eve at 18:00, an hour before)
+    due_at: datetime
+    expires_at: datetime | None  # not sent after this (a session reminder once it started)
+    automatic: bool  # waits out the quiet hours
+    status: str  # MailingStatus
+    created_by: int | None
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    report_chat_id: int | None = None  # where its progress and report are shown
+    report_message_id: int | None = None
+    report_language: str | None = None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One recipient of a mailing: due at its own time, claimed before the call to
+    Telegram and settled after."""
+
+    id: int
+    mailing_id: int
+    user_id: int
+    participant_id: int | None
+    due_at: datetime
+    status: str  # DeliveryStatus
+    late: bool = False  # sent well after its time (the bot was down, or quiet hours)
+    doubled: bool = False  # claimed again after a crash: the first call may have gone out
+    claimed_at: datetime | None = None
+    settled_at: datetime | None = None
+    message_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Who a mailing may go to: a participant, with what sending to them depends on."""
+
+    participant_id: int
+    user_id: int
+    language: str
+    timezone: str | None  # their own, if they named one
+    state: str
+    category: str | None
+    finished_at: datetime | None
+    paused: bool
+    unreachable: bool
+    decantation_sent_at: datetime | None = None

@@ -16,7 +16,7 @@ from storage.models import Participant
 COLUMNS = (
     "id, workshop_id, user_id, category, language, state, joined_at, consented_at,"
     " finished_at, paused_at, prompt_message_id, offer_statement_id, offer_message_id,"
-    " caucus_statement_id, caucus_message_id"
+    " caucus_statement_id, caucus_message_id, decantation_sent_at, settled_at"
 )
 
 
@@ -37,6 +37,8 @@ def from_row(row: aiosqlite.Row) -> Participant:
         offer_message_id=row["offer_message_id"],
         caucus_statement_id=row["caucus_statement_id"],
         caucus_message_id=row["caucus_message_id"],
+        decantation_sent_at=from_text(row["decantation_sent_at"]),
+        settled_at=from_text(row["settled_at"]),
     )
 
 

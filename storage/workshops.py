@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 import aiosqlite
@@ -13,7 +14,7 @@ COLUMNS = (
     "id, code, facilitator_code, title, journey_id, created_by, created_at, closed_at,"
     " peers_opened_at, agora_opened_at, agora_closed_at, review, caucus, caucus_keep,"
     " caucus_commitments, caucus_closed_at, agora_mode, room_statement_id, room_vote_closed,"
-    " room_order"
+    " room_order, territory, timezone, decantation_seconds"
 )
 
 
@@ -39,6 +40,9 @@ def from_row(row: aiosqlite.Row) -> Workshop:
         room_statement_id=row["room_statement_id"],
         room_vote_closed=bool(row["room_vote_closed"]),
         room_order=tuple(filter(None, (row["room_order"] or "").split(","))),
+        territory=row["territory"],
+        timezone=row["timezone"],
+        decantation_seconds=row["decantation_seconds"],
     )
 
 
@@ -81,6 +85,10 @@ async def create(
         workshop_id = cursor.lastrowid
         await conn.execute(
             "INSERT INTO facilitators (workshop_id, user_id, added_at) VALUES (?, ?, ?)",
+            (workshop_id, created_by, to_text(now)),
+        )
+        await conn.execute(
+            "INSERT INTO organisers (workshop_id, user_id, added_at) VALUES (?, ?, ?)",
             (workshop_id, created_by, to_text(now)),
         )
         async with conn.execute(
@@ -192,12 +200,23 @@ async def open_ids(db: Database) -> list[int]:
         return [row["id"] for row in await rows.fetchall()]
 
 
-_SETTINGS = ("review", "caucus", "caucus_keep", "caucus_commitments", "agora_mode", "room_order")
+_SETTINGS = (
+    "review",
+    "caucus",
+    "caucus_keep",
+    "caucus_commitments",
+    "agora_mode",
+    "room_order",
+    "territory",
+    "timezone",
+    "decantation_seconds",
+)
 
 
 async def configure(db: Database, *, workshop_id: int, **values: int | str | None) -> bool:
     """Change some of a workshop's settings (`review`, `caucus`, `caucus_keep`,
-    `caucus_commitments`, `agora_mode`, `room_order`). Returns whether anything changed."""
+    `caucus_commitments`, `agora_mode`, `room_order`, `territory`, `timezone`,
+    `decantation_seconds`). Returns whether anything changed."""
     unknown = set(values) - set(_SETTINGS)
     if unknown or not values:
         raise ValueError(f"not workshop settings: {sorted(unknown) or 'none'}")
@@ -275,3 +294,96 @@ async def in_room_mode(db: Database) -> list[int]:
         ) as rows,
     ):
         return [row["id"] for row in await rows.fetchall()]
+
+
+async def add_organiser(
+    db: Database, *, workshop_id: int, user_id: int, added_by: int | None, now: datetime
+) -> bool:
+    """Make `user_id` an organiser of the workshop (a co-organiser); False if they were."""
+    async with db.transaction() as conn:
+        cursor = await conn.execute(
+            "INSERT OR IGNORE INTO organisers (workshop_id, user_id, added_by, added_at)"
+            " VALUES (?, ?, ?, ?)",
+            (workshop_id, user_id, added_by, to_text(now)),
+        )
+        return cursor.rowcount == 1
+
+
+async def is_organiser(db: Database, *, workshop_id: int, user_id: int) -> bool:
+    async with (
+        db.reading() as conn,
+        conn.execute(
+            "SELECT 1 FROM organisers WHERE workshop_id = ? AND user_id = ?",
+            (workshop_id, user_id),
+        ) as rows,
+    ):
+        return await rows.fetchone() is not None
+
+
+async def organisers(db: Database, *, workshop_id: int) -> list[int]:
+    """The user ids of the workshop's organisers, its creator first."""
+    async with (
+        db.reading() as conn,
+        conn.execute(
+            "SELECT user_id FROM organisers WHERE workshop_id = ? ORDER BY added_at, user_id",
+            (workshop_id,),
+        ) as rows,
+    ):
+        return [row["user_id"] for row in await rows.fetchall()]
+
+
+async def organised_by(db: Database, *, user_id: int, closed: bool = True) -> list[Workshop]:
+    """The workshops `user_id` organises (with the closed ones unless `closed` is False),
+    newest first."""
+    only_open = "" if closed else " AND w.closed_at IS NULL"
+    async with (
+        db.reading() as conn,
+        conn.execute(
+            f"SELECT {qualified(COLUMNS, 'w')}"
+            " FROM workshops w JOIN organisers o ON o.workshop_id = w.id"
+            f" WHERE o.user_id = ?{only_open} ORDER BY w.id DESC",
+            (user_id,),
+        ) as rows,
+    ):
+        return [from_row(row) for row in await rows.fetchall()]
+
+
+async def close(db: Database, *, workshop_id: int, now: datetime) -> bool:
+    """Close a workshop (once): it takes no more answers, and nothing automatic is sent
+    for it any more."""
+    async with db.transaction() as conn:
+        cursor = await conn.execute(
+            "UPDATE workshops SET closed_at = ? WHERE id = ? AND closed_at IS NULL",
+            (to_text(now), workshop_id),
+        )
+        return cursor.rowcount == 1
+
+
+async def replace_facilitator_code(
+    db: Database, *, workshop_id: int, expected: str, code: str
+) -> bool:
+    """Issue a new facilitator code in place of `expected` (the old link stops working);
+    False if it was replaced meanwhile. Facilitators who joined keep their role."""
+    async with db.transaction() as conn:
+        cursor = await conn.execute(
+            "UPDATE workshops SET facilitator_code = ? WHERE id = ? AND facilitator_code = ?",
+            (code, workshop_id, expected),
+        )
+        return cursor.rowcount == 1
+
+
+async def counts(db: Database, *, workshop_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+    """Per workshop: (participants who consented, those who finished)."""
+    if not workshop_ids:
+        return {}
+    async with (
+        db.reading() as conn,
+        conn.execute(
+            "SELECT workshop_id, COUNT(*) AS joined, COUNT(finished_at) AS finished"
+            " FROM participants WHERE consented_at IS NOT NULL"
+            f" AND workshop_id IN ({', '.join('?' * len(workshop_ids))}) GROUP BY workshop_id",
+            list(workshop_ids),
+        ) as rows,
+    ):
+        found = await rows.fetchall()
+    return {row["workshop_id"]: (row["joined"], row["finished"]) for row in found}

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Update
+from telegram import ChatMember, Update
 from telegram.error import Forbidden
 from telegram.ext import ContextTypes
 
 from bot.keyboards import parse_language_data
+from bot.runtime import runtime
 from bot.views import common
 from bot.views.chat import chat_of
 
@@ -81,6 +82,16 @@ async def on_group_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 async def on_unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A button this version of the bot does not know (an old or forged one)."""
     await common.show_stale_button(await chat_of(update, context))
+
+
+async def on_my_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A user blocked the bot (nothing automatic is tried for them any more) or came back."""
+    member = update.my_chat_member
+    if member is None or member.chat.type != "private":
+        return
+    status = member.new_chat_member.status
+    reachable = status not in (ChatMember.BANNED, ChatMember.LEFT)
+    await runtime(context).outbox.mark_reachable(user_id=member.chat.id, reachable=reachable)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

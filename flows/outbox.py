@@ -1,0 +1,280 @@
+"""Who gets a scheduled or mass message, and when: the outbox's rules, apart from sending.
+
+Every mailing is stored before anything is sent (`storage/outbox.py`). A one-shot mailing
+(a reminder, a broadcast, a follow-up) chooses its recipients when its time comes, from
+its target; a standing one (a session's invitation and reminders, the décantation and its
+reminder) takes each participant as they qualify, at a time of their own (the eve of a
+session at 18:00 in their time zone, some days after they finished). The bot's sender
+(`bot/outbox.py`) claims what is due, sends it and settles it through this service.
+
+Automatic mailings (all but broadcasts) wait out the quiet hours of their workshop's
+time zone, and skip people who paused or who blocked the bot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta, tzinfo
+from enum import StrEnum
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flows import followup
+from flows.engine import DONE, PEERS_WAIT, JourneyEngine
+from flows.kinds import DeliveryStatus, MailingKind, MailingStatus
+from storage import outbox, sessions, workshops
+from storage.db import Database, utc_now
+from storage.models import Mailing, Recipient, Workshop
+from storage.outbox import Claimed, Counts, NewDelivery
+
+
+class Target(StrEnum):
+    """Whom a reminder or broadcast is for."""
+
+    ALL = "all"
+    UNFINISHED_1 = "unfinished:1"  # still in phase 1 (or not started)
+    FINISHED_1 = "finished:1"  # past phase 1
+    UNFINISHED_2 = "unfinished:2"  # not at the end of the journey yet
+    FINISHED_2 = "finished:2"  # at the end of the journey
+    CARRIERS = "carriers"  # a follow-up: carriers of resolutions and authors of commitments
+
+
+class SessionRule(StrEnum):
+    """When a session's automatic reminders go: the eve at 18:00 in the person's time zone,
+    and one hour before it starts."""
+
+    EVE = "eve_18"
+    HOUR_BEFORE = "hour_before"
+
+
+EVE_AT = time(18, 0)
+# The décantation's one reminder comes this fraction of the workshop's delay after it (3
+# days for the default 10): the same rhythm when a test shortens the delay to seconds.
+DECANTATION_REMINDER_FRACTION = 0.3
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    """Hours in which nothing automatic is sent (in the workshop's time zone)."""
+
+    start: time = time(21, 0)
+    end: time = time(8, 0)
+
+    def holds(self, moment: datetime, zone: tzinfo) -> bool:
+        local = moment.astimezone(zone).time()
+        if self.start == self.end:
+            return False
+        if self.start < self.end:
+            return self.start <= local < self.end
+        return local >= self.start or local < self.end
+
+    def ends_after(self, moment: datetime, zone: tzinfo) -> datetime:
+        """The end of the quiet hours that `moment` falls in (itself when it falls in none)."""
+        if not self.holds(moment, zone):
+            return moment
+        local = moment.astimezone(zone)
+        end = datetime.combine(local.date(), self.end, tzinfo=zone)
+        if end <= local:
+            end += timedelta(days=1)
+        return end
+
+
+def zone_named(name: str | None, default: tzinfo) -> tzinfo:
+    """The time zone of that IANA name, else `default` (an unknown name never breaks a send)."""
+    if not name:
+        return default
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return default
+
+
+def session_due(rule: str, starts_at: datetime, zone: tzinfo) -> datetime:
+    """When a session reminder of this rule is due for someone in `zone`."""
+    if rule == SessionRule.HOUR_BEFORE:
+        return starts_at - timedelta(hours=1)
+    eve = starts_at.astimezone(zone).date() - timedelta(days=1)
+    return datetime.combine(eve, EVE_AT, tzinfo=zone)
+
+
+class OutboxService:
+    """The outbox's rules: opening due mailings, adding newcomers to standing ones,
+    claiming what is due outside quiet hours, and settling what was sent."""
+
+    def __init__(
+        self,
+        db: Database,
+        engine: JourneyEngine,
+        *,
+        zone: tzinfo,
+        quiet: QuietHours | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.db = db
+        self.engine = engine
+        self.zone = zone
+        self.quiet = quiet or QuietHours()
+        self.clock = clock
+        self._past_phase_1 = (PEERS_WAIT, *(p.id for p in engine.peer_prompts), DONE)
+
+    def zone_of(self, workshop: Workshop | None) -> tzinfo:
+        return zone_named(workshop.timezone if workshop else None, self.zone)
+
+    async def recover(self) -> int:
+        """At start: what was in flight when the bot stopped goes again, marked doubled."""
+        return await outbox.recover(self.db)
+
+    async def recipients(self, workshop_id: int, target: str) -> list[Recipient]:
+        """The participants a one-shot mailing's target names, now."""
+        if target == Target.FINISHED_1:
+            return await outbox.recipients(
+                self.db, workshop_id=workshop_id, states=self._past_phase_1
+            )
+        if target == Target.UNFINISHED_1:
+            return await outbox.recipients(
+                self.db, workshop_id=workshop_id, states=self._past_phase_1, excluding=True
+            )
+        if target == Target.FINISHED_2:
+            return await outbox.recipients(self.db, workshop_id=workshop_id, states=(DONE,))
+        if target == Target.UNFINISHED_2:
+            return await outbox.recipients(
+                self.db, workshop_id=workshop_id, states=(DONE,), excluding=True
+            )
+        return await outbox.recipients(self.db, workshop_id=workshop_id)
+
+    async def open_due(self) -> int:
+        """Open the scheduled one-shot mailings whose time has come, with the recipients
+        their target names now (a follow-up's: `flows.followup.carriers`). Returns how
+        many opened."""
+        now = self.clock()
+        opened = 0
+        for mailing in await outbox.due_to_open(self.db, now=now):
+            if mailing.target == Target.CARRIERS:
+                chosen = await followup.carriers(self.db, workshop_id=mailing.workshop_id)
+                found = await outbox.recipients_by_id(self.db, participant_ids=chosen)
+            else:
+                found = await self.recipients(mailing.workshop_id, mailing.target)
+            late = (now - mailing.due_at).total_seconds() > 120
+            new = [
+                NewDelivery(r.user_id, r.participant_id, mailing.due_at, late=late) for r in found
+            ]
+            if await outbox.open_with(self.db, mailing_id=mailing.id, recipients=new, now=now):
+                opened += 1
+        return opened
+
+    async def sweep(self) -> int:
+        """Give every standing mailing its newcomers, each due at their own time; create
+        the décantation mailings open workshops lack. Returns how many were added."""
+        now = self.clock()
+        for kind in (MailingKind.DECANTATION, MailingKind.DECANTATION_REMINDER):
+            for workshop_id in await outbox.workshops_lacking(self.db, kind=kind):
+                await outbox.create(
+                    self.db,
+                    workshop_id=workshop_id,
+                    kind=kind,
+                    due_at=now,
+                    now=now,
+                    status=MailingStatus.OPEN,
+                )
+        added = 0
+        known: dict[int, Workshop | None] = {}
+        for mailing in await outbox.standing(self.db):
+            if mailing.workshop_id not in known:
+                known[mailing.workshop_id] = await workshops.get(
+                    self.db, workshop_id=mailing.workshop_id
+                )
+            added += await self._add_newcomers(mailing, known[mailing.workshop_id], now)
+        return added
+
+    async def _add_newcomers(
+        self, mailing: Mailing, workshop: Workshop | None, now: datetime
+    ) -> int:
+        kind = MailingKind(mailing.kind)
+        having = {
+            MailingKind.DECANTATION: "finished",
+            MailingKind.DECANTATION_REMINDER: "unsettled",
+        }.get(kind, "consented")
+        found = await outbox.missing_recipients(
+            self.db, mailing_id=mailing.id, workshop_id=mailing.workshop_id, having=having
+        )
+        if not found:
+            return 0
+        delay = timedelta(seconds=workshop.decantation_seconds if workshop else 864000)
+        session = None
+        if mailing.session_id is not None:
+            session = await sessions.get(self.db, session_id=mailing.session_id)
+            if session is None or session.cancelled_at is not None:
+                return 0
+        new: list[NewDelivery] = []
+        for person in found:
+            zone = zone_named(person.timezone, self.zone_of(workshop))
+            if kind is MailingKind.DECANTATION:
+                assert person.finished_at is not None
+                due = person.finished_at + delay
+            elif kind is MailingKind.DECANTATION_REMINDER:
+                assert person.decantation_sent_at is not None
+                due = person.decantation_sent_at + delay * DECANTATION_REMINDER_FRACTION
+            elif kind is MailingKind.SESSION_REMINDER:
+                assert session is not None and mailing.offset_rule is not None
+                due = session_due(mailing.offset_rule, session.starts_at, zone)
+                if due < now:  # joined after its time: this reminder is not for them
+                    new.append(NewDelivery(person.user_id, person.participant_id, due, skip=True))
+                    continue
+            elif session is not None and session.starts_at <= now:
+                new.append(NewDelivery(person.user_id, person.participant_id, now, skip=True))
+                continue  # an invitation to a session that has begun
+            else:  # an invitation: now
+                due = now
+            new.append(NewDelivery(person.user_id, person.participant_id, due))
+        return await outbox.add(self.db, mailing_id=mailing.id, recipients=new)
+
+    async def held_workshops(self) -> list[int]:
+        """The workshops with automatic deliveries due now that are in their quiet hours."""
+        now = self.clock()
+        held = []
+        for due in await outbox.due_workshops(self.db, now=now):
+            if due.automatic and self.quiet.holds(now, zone_named(due.timezone, self.zone)):
+                held.append(due.workshop_id)
+        return held
+
+    async def claim(self, limit: int) -> list[Claimed]:
+        """Claim up to `limit` due deliveries, outside the quiet hours of their workshops;
+        those that must not go (someone paused or unreachable, for automatic mailings)
+        are settled skipped on the way and not returned."""
+        held = await self.held_workshops()
+        claimed = await outbox.claim(self.db, now=self.clock(), limit=limit, held=held)
+        sendable = []
+        for item in claimed:
+            if item.mailing.automatic and (item.paused or item.unreachable):
+                await self.settle(item, DeliveryStatus.SKIPPED)
+            else:
+                sendable.append(item)
+        return sendable
+
+    async def settle(
+        self, item: Claimed, status: DeliveryStatus, message_id: int | None = None
+    ) -> bool:
+        return await outbox.settle(
+            self.db,
+            delivery_id=item.delivery.id,
+            status=status,
+            now=self.clock(),
+            message_id=message_id,
+            user_id=item.delivery.user_id,
+        )
+
+    async def finished(self) -> list[Mailing]:
+        """The one-shot mailings that have just sent their last delivery (each once)."""
+        return await outbox.finish(self.db, now=self.clock())
+
+    async def mailing(self, mailing_id: int) -> Mailing | None:
+        return await outbox.get(self.db, mailing_id=mailing_id)
+
+    async def set_report_message(self, mailing_id: int, message_id: int) -> None:
+        await outbox.set_report_message(self.db, mailing_id=mailing_id, message_id=message_id)
+
+    async def counts(self, mailing_id: int) -> Counts:
+        return await outbox.counts(self.db, mailing_id=mailing_id)
+
+    async def mark_reachable(self, *, user_id: int, reachable: bool) -> None:
+        await outbox.mark_reachable(self.db, user_id=user_id, reachable=reachable, now=self.clock())
