@@ -324,6 +324,9 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX deliveries_due ON deliveries(status, due_at);
     CREATE INDEX deliveries_by_participant ON deliveries(participant_id);
+    -- sessions and organisers
+    -- reminders and broadcasts
+    -- décantation and follow-up
     """,
 )
 
