@@ -62,9 +62,12 @@ from bot.runtime import RUNTIME_KEY, Runtime
 from bot.settings import Settings
 from flows.agora import AgoraService
 from flows.caucus import CaucusService
+from flows.decantation import DecantationService
 from flows.engine import JourneyEngine
 from flows.facilitation import FacilitationService
 from flows.journey_file import default_journey
+from flows.mailings import MailingService
+from flows.organising import OrganiserService
 from flows.outbox import OutboxService
 from flows.resolutions import ResolutionService
 from flows.review import ReviewService
@@ -264,6 +267,22 @@ async def open_services(application: Application) -> None:
         state.engine,
         zone=state.settings.timezone,
         quiet=state.settings.quiet_hours,
+        clock=lambda: state.clock(),
+    )
+    state.organising_ = OrganiserService(
+        state.database,
+        organisers=state.settings.organisers,
+        zone=state.settings.timezone,
+        clock=lambda: state.clock(),
+    )
+    state.mailings_ = MailingService(
+        state.database, state.outbox_, zone=state.settings.timezone, clock=lambda: state.clock()
+    )
+    state.decantation_ = DecantationService.build(
+        state.database,
+        state.engine,
+        zone=state.settings.timezone,
+        min_group=state.settings.min_group,
         clock=lambda: state.clock(),
     )
     doubled = await state.outbox_.recover()

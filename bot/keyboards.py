@@ -137,7 +137,7 @@ def vote_keyboard(statement_id: int, language: str, *, current: str | None) -> I
             [
                 InlineKeyboardButton(
                     ("✅ " if value == current else "") + vote_label(value, language),
-                    callback_data=_checked(f"{VOTE_PREFIX}:{statement_id}:{value[0]}"),
+                    callback_data=checked_data(f"{VOTE_PREFIX}:{statement_id}:{value[0]}"),
                 )
                 for value in VoteValue
             ]
@@ -173,7 +173,7 @@ def parse_moderation_data(data: str) -> ModerationButton | None:
     return ModerationButton(int(parts[1]), action) if action else None
 
 
-def _checked(data: str) -> str:
+def checked_data(data: str) -> str:
     if len(data.encode()) > MAX_CALLBACK_BYTES:
         raise ValueError(f"callback_data over {MAX_CALLBACK_BYTES} bytes: {data!r}")
     return data
@@ -205,7 +205,7 @@ def caucus_keyboard(statement_id: int, language: str) -> InlineKeyboardMarkup:
             [
                 InlineKeyboardButton(
                     vote_label(value, language),
-                    callback_data=_checked(f"{CAUCUS_PREFIX}:{statement_id}:{value[0]}"),
+                    callback_data=checked_data(f"{CAUCUS_PREFIX}:{statement_id}:{value[0]}"),
                 )
                 for value in VoteValue
             ]
@@ -246,7 +246,7 @@ def room_keyboard(
     def button(label: str, action: str) -> InlineKeyboardButton:
         code = next(c for c, name in _ROOM_ACTIONS.items() if name == action)
         data = f"{ROOM_PREFIX}:{workshop_id}:{statement_id or 0}:{code}"
-        return InlineKeyboardButton(label, callback_data=_checked(data))
+        return InlineKeyboardButton(label, callback_data=checked_data(data))
 
     rows = [
         [
@@ -292,7 +292,7 @@ class ResolutionButton:
 
 def _resolution_button(resolution_id: int, label: str, code: str) -> InlineKeyboardButton:
     return InlineKeyboardButton(
-        label, callback_data=_checked(f"{RESOLUTION_PREFIX}:{resolution_id}:{code}")
+        label, callback_data=checked_data(f"{RESOLUTION_PREFIX}:{resolution_id}:{code}")
     )
 
 
@@ -363,7 +363,7 @@ class ReviewButton:
 
 def review_data(statement_id: int, action: ReviewAction, into_id: int | None = None) -> str:
     tail = f":{into_id}" if action is ReviewAction.INTO else ""
-    return _checked(f"{REVIEW_PREFIX}:{statement_id}:{_REVIEW_CODES[action]}{tail}")
+    return checked_data(f"{REVIEW_PREFIX}:{statement_id}:{_REVIEW_CODES[action]}{tail}")
 
 
 def parse_review_data(data: str) -> ReviewButton | None:

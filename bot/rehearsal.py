@@ -49,6 +49,9 @@ _VOTES = {
     "fr": ("👍 D'accord", "👎 Pas d'accord", "🤷 Je passe"),
     "en": ("👍 Agree", "👎 Disagree", "🤷 Pass"),
 }
+# The first session (asked after /newsession): when, where, and the territory.
+_SESSION = ("demain 9h", "Salle du conseil, mairie de Saint-Denis", "Plaine Commune")
+_BROADCAST = "Merci pour cet atelier ! Le relevé de conclusions suit dans la semaine."
 _VOTE_DATA = re.compile(r"^v:\d+:")
 _STATEMENTS = {
     "fr": {
@@ -124,6 +127,11 @@ async def _rehearse(settings: Settings, out: TextIO) -> int:
             await emulator.wait_idle(quiet=QUIET)
             links = [m.text or "" for m in organiser.messages if "start=" in (m.text or "")]
             join_code, facilitator_code = (_LINK.findall(text)[0] for text in links[:2])
+            # The bot asks when and where the first session is, and for which territory:
+            # the participants who join get its invitation, with a calendar file.
+            for answer in _SESSION:
+                await organiser.send(answer)
+                await emulator.wait_idle(quiet=QUIET)
             _show(out, "Organiser", organiser)
 
             facilitator = emulator.user(
@@ -160,6 +168,16 @@ async def _rehearse(settings: Settings, out: TextIO) -> int:
             await facilitator.send("/progress")
             await emulator.wait_idle(quiet=QUIET)
             _show(out, "Facilitator", facilitator)
+
+            # Between meetings, the organiser keeps the cooperation alive: a broadcast,
+            # previewed, confirmed, and reported on.
+            await organiser.send(f"/broadcast {join_code} {_BROADCAST}")
+            await emulator.wait_idle(quiet=QUIET)
+            await organiser.press(_labelled(organiser.last, "📣"))
+            await emulator.wait_idle(quiet=QUIET)
+            await organiser.send("/workshops")
+            await emulator.wait_idle(quiet=QUIET)
+            _show(out, "Organiser, after the workshop", organiser)
         refused = emulator.rejected
     if refused:
         print(f"\nThe emulator refused {len(refused)} call(s): {refused[0]}", file=out)

@@ -13,9 +13,12 @@ from telegram.ext import ContextTypes, JobQueue
 from bot.settings import Settings
 from flows.agora import AgoraService
 from flows.caucus import CaucusService
+from flows.decantation import DecantationService
 from flows.engine import JourneyEngine
 from flows.facilitation import FacilitationService
 from flows.journey import Journey
+from flows.mailings import MailingService
+from flows.organising import OrganiserService
 from flows.outbox import OutboxService
 from flows.resolutions import ResolutionService
 from flows.review import ReviewService
@@ -91,6 +94,10 @@ class Runtime:
     wake_outbox: Callable[[], None] = field(default=lambda: None, repr=False)
     # The outbox's sender (`bot.outbox.Outbox`), once started.
     sender: Any = field(default=None, repr=False)
+    organising_: OrganiserService | None = field(default=None, repr=False)
+    decantation_: DecantationService | None = field(default=None, repr=False)
+
+    mailings_: MailingService | None = field(default=None, repr=False)
 
     def ballot(self, participant_id: int) -> asyncio.Lock:
         """The lock to hold while deciding and sending what a participant's one caucus or
@@ -138,6 +145,24 @@ class Runtime:
         if self.outbox_ is None:
             raise RuntimeError("the application was not started with open_services()")
         return self.outbox_
+
+    @property
+    def decantation(self) -> DecantationService:
+        if self.decantation_ is None:
+            raise RuntimeError("the application was not started with open_services()")
+        return self.decantation_
+
+    @property
+    def organising(self) -> OrganiserService:
+        if self.organising_ is None:
+            raise RuntimeError("the application was not started with open_services()")
+        return self.organising_
+
+    @property
+    def mailings(self) -> MailingService:
+        if self.mailings_ is None:
+            raise RuntimeError("the application was not started with open_services()")
+        return self.mailings_
 
     @property
     def review(self) -> ReviewService:

@@ -108,8 +108,8 @@ class AgoraService:
         if participant is None or participant.state != DONE:
             return None
         workshop = await workshops.get(self.db, workshop_id=participant.workshop_id)
-        if workshop is None or not workshop.agora_open:
-            return None
+        if workshop is None or not workshop.agora_open or not workshop.is_open:
+            return None  # a closed workshop's answer is refused as any other (`respond`)
         return participant, workshop
 
     async def next_offer(self, participant: Participant) -> Offer | None:
@@ -174,7 +174,7 @@ class AgoraService:
         assert workshop is not None
         if statement.participant_id == participant.id:
             return Voted(VoteOutcome.OWN, participant, statement)
-        if workshop.agora_closed_at is not None:
+        if workshop.agora_closed_at is not None or not workshop.is_open:  # or the workshop
             return Voted(VoteOutcome.CLOSED, participant, statement)
         if workshop.agora_opened_at is None:
             return Voted(VoteOutcome.NOT_OPEN, participant, statement)

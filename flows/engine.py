@@ -3,11 +3,14 @@
 The machine is built once per journey. A participant's position lives in SQLite; for
 each event their stored state is attached as a model (`add_model(initial=...)`, which
 runs no `on_enter` callbacks), the trigger fires, and the model is removed again.
+
+The deferred moment (the décantation) has states after DONE, reached only when its sender
+moves a finished participant there (`decantation_start`); its last leads back to DONE.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from functools import partial
 from itertools import pairwise
@@ -60,6 +63,10 @@ class Step:
     def phase(self) -> int:
         return self.prompt.phase if self.prompt is not None else 0
 
+    @property
+    def deferred(self) -> bool:  # a prompt of the décantation, some days after the end
+        return self.moment is not None and self.moment.deferred
+
 
 class Problem(Enum):
     """Why an input was not taken; the bot turns each into a sentence."""
@@ -103,10 +110,15 @@ class Move:
     language: str | None = None
     consented: bool = False
     declined: bool = False
+    deferred: bool = False  # made at a prompt of the décantation (the participant had finished)
 
     @property
     def finished(self) -> bool:
         return self.to_state == DONE
+
+    @property
+    def settles(self) -> bool:  # the décantation's last answer: back at the end
+        return self.deferred and self.to_state == DONE
 
     @property
     def stays(self) -> bool:
@@ -167,8 +179,11 @@ class JourneyEngine:
         self.prompts = journey.live_prompts()
         self.peer_sequences = {c.id: journey.peer_prompts(c.id) for c in journey.categories}
         self.peer_prompts = journey.all_peer_prompts()
+        self.deferred_prompts = journey.deferred_prompts()
+        self.deferred_states = frozenset(p.id for p in self.deferred_prompts)
         phase2 = [PEERS_WAIT, *(p.id for p in self.peer_prompts)] if self.peer_prompts else []
-        self.states = [*ONBOARDING, *(p.id for p in self.prompts), *phase2, DONE]
+        later = [p.id for p in self.deferred_prompts]
+        self.states = [*ONBOARDING, *(p.id for p in self.prompts), *phase2, DONE, *later]
         self._steps = self._declare_steps()
         self._fired: dict[tuple[str, str, str | None, bool], str | None] = {}
         self._machine = Machine(
@@ -189,6 +204,10 @@ class JourneyEngine:
             moment = moments[prompt.moment_number]
             common.append(Step(prompt.id, prompt.kind, prompt, moment, number, total))
         common += [Step(PEERS_WAIT, "peers_wait"), Step(DONE, "done")]
+        deferred = len(self.deferred_prompts)
+        for number, prompt in enumerate(self.deferred_prompts, start=1):
+            moment = moments[prompt.moment_number]
+            common.append(Step(prompt.id, prompt.kind, prompt, moment, number, deferred))
         for category in (None, *self.peer_sequences):
             for step in common:
                 steps[(step.state, category)] = step
@@ -224,6 +243,12 @@ class JourneyEngine:
                 {"trigger": "back", "source": source, "dest": dest, "conditions": list(conditions)}
             )
 
+        # The décantation: from its first prompt to the end, and back within it only.
+        settling = [p.id for p in self.deferred_prompts]
+        for source, dest in pairwise([*settling, DONE]):
+            link(source, dest, optional=self._optional(source))
+        for source, dest in pairwise(settling):
+            back(dest, source)
         common = [*ONBOARDING, *(p.id for p in self.prompts)]
         for source, dest in pairwise(common):
             link(source, dest, optional=self._optional(source))
@@ -282,6 +307,12 @@ class JourneyEngine:
             self._machine.remove_model(position)
         return position.state if moved else None
 
+    @property
+    def decantation_start(self) -> str | None:
+        """The state a finished participant is moved to when the décantation comes (None:
+        the journey has no deferred moment)."""
+        return self.deferred_prompts[0].id if self.deferred_prompts else None
+
     def interpret(
         self,
         state: str,
@@ -292,7 +323,21 @@ class JourneyEngine:
         situation: Situation | None = None,
     ) -> Move | Rejection:
         """Turn an input into a move or a rejection. Back and skip come from a button or,
-        with `navigation`, a command; typed as an answer they are just text."""
+        with `navigation`, a command; typed as an answer they are just text. A move made
+        in the décantation says so (`Move.deferred`): the participant stays finished."""
+        decided = self._interpret(state, value, from_button, navigation, situation)
+        if isinstance(decided, Move) and decided.from_state in self.deferred_states:
+            return replace(decided, deferred=True)
+        return decided
+
+    def _interpret(
+        self,
+        state: str,
+        value: str,
+        from_button: bool,
+        navigation: bool,
+        situation: Situation | None,
+    ) -> Move | Rejection:
         situation = situation or Situation()
         step = self.step(state, situation.category)
         navigating = from_button or navigation

@@ -1,7 +1,8 @@
 """The workshop as CSV tables, without anyone's identity.
 
 - answers.csv: one row per stored answer (phase 1 and phase 2, each request and
-  commitment included), per agora proposal, per caucus vote and per agora vote;
+  commitment included, the décantation's and the follow-ups' answers with their own
+  phase), per agora proposal, per caucus vote and per agora vote;
 - statements.csv: one row per statement not rejected, with its status, whether it was
   put to the agora (the caucus did not keep every statement) and what it was merged into;
 - resolutions.csv: one row per resolution the room recorded.
@@ -57,6 +58,9 @@ RESOLUTION_COLUMNS = (
     "created_at",
 )
 CAUCUS = "caucus"  # the phase of a vote in a category's caucus
+DECANTATION = "decantation"  # the phase of an answer to the ninth moment
+FOLLOWUP = "followup"  # the phase of an answer to a follow-up
+FOLLOWUP_PREFIX = "followup_"  # flows.followup.QUESTION_PREFIX
 
 
 def pseudonym(workshop: Workshop, participant_id: int) -> str:
@@ -80,6 +84,20 @@ def question_text(journey: Journey, prompt: Prompt, language: str, category: str
         return (found.group.get(language) or found.group["fr"]) if found else ""
 
     return text.format(**{OWN: group(category), GROUP: group(prompt.about)})
+
+
+def phase_of(journey: Journey, question_id: str) -> str:
+    """The part of the workshop an answer belongs to: "1" or "2", "decantation" (the ninth
+    moment, days later) or "followup" (a carrier's answer, weeks later); "" for a question
+    the journey no longer has."""
+    if question_id.startswith(FOLLOWUP_PREFIX):
+        return FOLLOWUP
+    prompt = journey.prompt(question_id.removesuffix(OTHER_SUFFIX))
+    if prompt is None:
+        return ""
+    if any(prompt.id == p.id for p in journey.deferred_prompts()):
+        return DECANTATION
+    return str(prompt.phase)
 
 
 def rows(
@@ -107,7 +125,7 @@ def rows(
             workshop.title,
             pseudonym(workshop, participant.id),
             participant.category or "",
-            str(prompt.phase) if prompt else "",
+            phase_of(journey, answer.question_id),
             answer.question_id,
             question,
             answer.value,

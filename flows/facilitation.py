@@ -290,11 +290,12 @@ class FacilitationService:
         ]
         if len(active) < self.min_group:
             return set()
-        beyond_phase1 = {PEERS_WAIT, DONE, *(p.id for p in self.engine.peer_prompts)}
+        settling = set(self.engine.deferred_states)  # the décantation comes after the end
+        beyond_phase1 = {PEERS_WAIT, DONE, *settling, *(p.id for p in self.engine.peer_prompts)}
         done: set[Phase] = set()
         if all(p.state in beyond_phase1 for p in active):
             done.add(Phase.MOMENTS)
-        if all(p.state == DONE for p in active):
+        if all(p.state == DONE or p.state in settling for p in active):
             done.add(Phase.PEERS)
         return done
 

@@ -43,6 +43,11 @@ class Prompt:
     # gradient (from the most distant relation to the closest), which the charts draw.
     synthesis_title: Mapping[str, str] = field(default_factory=dict)
     gradient: bool = False
+    # A deferred moment's prompt may recall the participant's own statements of one kind
+    # above its text (their commitments, days later); `text_none` is its text for a
+    # participant who wrote none, so that nobody is asked about commitments they never made.
+    recall: StatementKind | None = None
+    text_none: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def phase(self) -> int:
@@ -114,6 +119,11 @@ class Journey:
         later)."""
         return [p for m in self.moments if not m.deferred for p in m.prompts]
 
+    def deferred_prompts(self) -> list[Prompt]:
+        """The prompts of the deferred moments (the décantation), in order: sent to each
+        participant some days after they finished."""
+        return [p for m in self.moments if m.deferred for p in m.prompts]
+
     def peer_prompts(self, category_id: str | None) -> list[Prompt]:
         """The phase 2 prompts for a participant of `category_id` (none without a category)."""
         if self.peers is None or self.category(category_id or "") is None:
@@ -130,7 +140,7 @@ class Journey:
 
     def prompt(self, prompt_id: str) -> Prompt | None:
         """Any prompt of either phase, by the id its answers are stored under."""
-        for prompt in (*self.live_prompts(), *self.all_peer_prompts()):
+        for prompt in (*self.live_prompts(), *self.deferred_prompts(), *self.all_peer_prompts()):
             if prompt.id == prompt_id:
                 return prompt
         return None
@@ -149,6 +159,8 @@ class Journey:
             yield f"{m.id}.intro", m.intro
             for p in m.prompts:
                 yield f"{p.id}.text", p.text
+                if p.text_none:
+                    yield f"{p.id}.text_none", p.text_none
                 if p.kind == "scale":
                     yield f"{p.id}.low", p.low
                     yield f"{p.id}.high", p.high

@@ -35,6 +35,7 @@ _SLUG = re.compile(r"^[a-z][a-z0-9_]{0,15}$")
 _PHASE1_KINDS = ("scale", "text", "choice")
 _PHASE2_KINDS = ("text", "choice", "multi", "list")
 _PROMPT_KEYS = {"id", "kind", "optional", "text", "low", "high", "options", "other", "statement"}
+_RECALL_KEYS = {"recall", "text_none"}  # a deferred moment's prompt only
 _ABOUT_KEYS = {"synthesis_title", "gradient"}  # a [peers.about] prompt's only
 _MAX_TEXT = 1000
 _MAX_TITLE = 80
@@ -201,8 +202,16 @@ class _Validator:
         data = self.as_table(data, path)
         self.only(data, path, {"id", "number", "title", "intro", "deferred", "prompts"})
         number = self.integer(data, (*path, "number"))
+        deferred = self.boolean(data, (*path, "deferred"), default=False)
         prompts = tuple(
-            self.prompt(item, (*path, "prompts", index), number, _PHASE1_KINDS, frozenset())
+            self.prompt(
+                item,
+                (*path, "prompts", index),
+                number,
+                _PHASE1_KINDS,
+                frozenset(),
+                deferred=deferred,
+            )
             for index, item in enumerate(self.array(data, (*path, "prompts")))
         )
         return Moment(
@@ -210,7 +219,7 @@ class _Validator:
             number=number,
             title=self.texts(data, (*path, "title"), limit=_MAX_TITLE),
             intro=self.texts(data, (*path, "intro")),
-            deferred=self.boolean(data, (*path, "deferred"), default=False),
+            deferred=deferred,
             prompts=prompts,
         )
 
@@ -261,14 +270,19 @@ class _Validator:
         placeholders: frozenset[str],
         *,
         about: bool = False,
+        deferred: bool = False,
     ) -> Prompt:
         """A prompt; `about` for a [peers.about] prompt, the only kind that may name itself
-        for the synthesis and be the relation gradient."""
+        for the synthesis and be the relation gradient; `deferred` for a prompt of a
+        deferred moment, the only kind that may recall the participant's statements."""
         data = self.as_table(data, path)
-        self.only(data, path, _PROMPT_KEYS | _ABOUT_KEYS)
+        self.only(data, path, _PROMPT_KEYS | _ABOUT_KEYS | _RECALL_KEYS)
         for extra in sorted(_ABOUT_KEYS & data.keys()):
             if not about:
                 raise self.fail((*path, extra), "only a [peers.about] prompt takes this key")
+        for extra in sorted(_RECALL_KEYS & data.keys()):
+            if not deferred:
+                raise self.fail((*path, extra), "only a prompt of a deferred moment takes this key")
         prompt_id = self.slug(data, (*path, "id"))
         if prompt_id in RESERVED_STATES:
             raise self.fail((*path, "id"), f"{prompt_id!r} is reserved; choose another id")
@@ -309,6 +323,23 @@ class _Validator:
             statement = StatementKind(value)
         elif "statement" in data:
             raise self.fail((*path, "statement"), "only a 'list' prompt makes statements")
+        recall: StatementKind | None = None
+        if "recall" in data:
+            value = data["recall"]
+            if value not in STATEMENT_KINDS:
+                allowed = " or ".join(repr(k.value) for k in STATEMENT_KINDS)
+                raise self.fail((*path, "recall"), f"must be {allowed} (got {value!r})")
+            if kind != "text":
+                raise self.fail((*path, "recall"), "only a 'text' prompt recalls statements")
+            if "text_none" not in data:
+                raise self.fail(
+                    (*path, "text_none"),
+                    "missing: a prompt that recalls statements needs its text for those "
+                    "who wrote none",
+                )
+            recall = StatementKind(value)
+        elif "text_none" in data:
+            raise self.fail((*path, "text_none"), "only a prompt with 'recall' takes this key")
         gradient = self.boolean(data, (*path, "gradient"), default=False)
         if gradient and kind != "choice":
             raise self.fail(
@@ -329,6 +360,10 @@ class _Validator:
             if "synthesis_title" in data
             else {},
             gradient=gradient,
+            recall=recall,
+            text_none=self.texts(data, (*path, "text_none"), placeholders=placeholders)
+            if recall is not None
+            else {},
         )
 
     def option(self, data: Any, path: KeyPath) -> Option:

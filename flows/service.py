@@ -63,6 +63,7 @@ class Outcome(Enum):
     REJECTED = "rejected"  # the input does not fit the current step
     NOT_JOINED = "not_joined"
     DECLINED = "declined"  # consent refused: the participation was erased
+    CLOSED = "closed"  # the workshop was closed: it takes no more answers
 
 
 @dataclass(frozen=True)
@@ -272,6 +273,8 @@ class WorkshopService:
                 other_participation=participant_id != participant.id,
             )
         workshop = await workshops.get(self.db, workshop_id=participant.workshop_id)
+        if workshop is not None and not workshop.is_open:
+            return Response(Outcome.CLOSED, participant, step)
         decision = self.engine.interpret(
             step.state,
             value,

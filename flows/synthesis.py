@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from flows.engine import DONE, ONBOARDING, OTHER_SUFFIX, PEERS_WAIT
-from flows.journey import Journey
+from flows.journey import Journey, Prompt
 from flows.kinds import StatementKind, StatementStatus
 from flows.themes import TextSummary, summarise_texts
 from storage.models import Answer, Participant, Resolution, Statement, Vote
@@ -253,7 +253,7 @@ def synthesise(
         participant = who.get(answer.participant_id)
         if participant is not None:
             by_prompt[answer.question_id].append((participant, answer.value))
-    _scales_and_texts(journey, synthesis, by_prompt, min_group)
+    scales_and_texts(journey, journey.live_prompts(), synthesis, by_prompt, min_group)
     _peers(journey, synthesis, by_prompt, statements, who, min_group)
     _agora(synthesis, statements, votes, who, min_group)
     numbers = {statement.id: statement.number for statement in statements}
@@ -272,7 +272,9 @@ def _funnel(
 ) -> Funnel:
     """Joined, consented, active (one answer or more), through phase 1, finished."""
     answered = {a.participant_id for a in answers}
-    beyond_phase1 = {PEERS_WAIT, DONE, *(p.id for p in journey.all_peer_prompts())}
+    # Answering the décantation, days after the end, is still having finished.
+    finished = {DONE, *(p.id for p in journey.deferred_prompts())}
+    beyond_phase1 = {PEERS_WAIT, *finished, *(p.id for p in journey.all_peer_prompts())}
     counts: dict[str, Counter[str]] = {stage: Counter() for stage in STAGES}
     for p in participants:
         group = grouping.group_of(p.category)
@@ -281,7 +283,7 @@ def _funnel(
             "consented": p.consented_at is not None,
             "active": p.id in answered,
             "phase1": p.state in beyond_phase1,
-            "finished": p.state == DONE,
+            "finished": p.state in finished,
         }
         for stage, yes in reached.items():
             if yes:
@@ -328,15 +330,17 @@ def _regroup(
     return dict(grouped)
 
 
-def _scales_and_texts(
+def scales_and_texts(
     journey: Journey,
+    prompts: Sequence[Prompt],
     synthesis: Synthesis,
     by_prompt: Mapping[str, list[tuple[Participant, str]]],
     min_group: int,
 ) -> None:
-    """Phase 1: each scale per group; each reflection's themes and quotes."""
+    """Phase 1 (or the décantation): each scale per group; each reflection's themes and
+    quotes."""
     order = [c.id for c in journey.categories]
-    for prompt in journey.live_prompts():
+    for prompt in prompts:
         given = by_prompt.get(prompt.id, [])
         if prompt.kind == "scale":
             per_category: defaultdict[str, list[object]] = defaultdict(list)

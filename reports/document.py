@@ -11,9 +11,16 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 
+from flows.decantation import Settling
 from flows.journey import Journey, Peers, Prompt
 from flows.kinds import Phase, StatementKind
-from flows.synthesis import ALL, RecordedResolution, StatementResult, Synthesis, TextSummary
+from flows.synthesis import (
+    ALL,
+    RecordedResolution,
+    StatementResult,
+    Synthesis,
+    TextSummary,
+)
 from reports import wording
 from reports.blocks import (
     Agora,
@@ -72,6 +79,32 @@ def share_document(journey: Journey, synthesis: Synthesis, language: str) -> Doc
         title=local(journey.title, language)
     )
     return Document(language, title, (note,), tuple(sections))
+
+
+def decantation_document(journey: Journey, settling: Settling, language: str) -> Document:
+    """The ninth moment's synthesis for the facilitators: how many were sent it and
+    answered it, then each of its questions as phase 1's are shown (same threshold)."""
+    walk = _Walk(journey, settling.synthesis, language)
+    funnel = settling.synthesis.funnel
+    rows = [
+        (wording.stage_name(stage, language), funnel.counts.get(stage, {}))
+        for stage in funnel.stages
+    ]
+    counts = walk.counts(Title(walk.gettext("Participation"), 2), walk.gettext("Stage"), rows)
+    found: list[Question] = []
+    for moment in journey.moments:
+        if not moment.deferred:
+            continue
+        heading = walk.moment_title(moment.number, moment.title)
+        for prompt in moment.prompts:
+            text = local(prompt.text, language)
+            found.append(Question(heading, moment.number, text, walk.figure(prompt)))
+            heading = ""
+    title = walk.gettext("The settling moment · {title}").format(
+        title=local(journey.title, language)
+    )
+    section = Section(Phase.MOMENTS, (counts, Questions(tuple(found))))
+    return Document(language, title, walk.threshold_notes(), (section,))
 
 
 def summarised(

@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
+from flows.decantation import Settling
 from flows.journey import Journey
 from flows.kinds import Phase, VoteValue
 from flows.synthesis import UNCERTAIN_SHARE, ScaleSummary, Synthesis, Tally
 from reports import blocks
-from reports.document import share_document, synthesis_document
+from reports.document import decantation_document, share_document, synthesis_document
 from reports.labels import VOTE_ICONS
 from reports.text import (
     decimal,
@@ -53,6 +54,12 @@ def share_messages(journey: Journey, synthesis: Synthesis, language: str) -> lis
     commitments; no quote and no figure about a person."""
     document = share_document(journey, synthesis, language)
     return _Messages(document.language, brief=True).messages(document)
+
+
+def decantation_messages(journey: Journey, settling: Settling, language: str) -> list[str]:
+    """The ninth moment's synthesis for the facilitators, as HTML messages."""
+    document = decantation_document(journey, settling, language)
+    return _Messages(document.language).messages(document)
 
 
 def summary_lines(summary: blocks.Summary) -> list[str]:

@@ -34,6 +34,8 @@ def stage_name(stage: str, language: str) -> str:
         "active": gettext("Answered at least once"),
         "phase1": gettext("Through phase 1"),
         "finished": gettext("Finished"),
+        "sent": gettext("Sent the settling moment"),
+        "settled": gettext("Answered it"),
     }
     return names.get(stage) or escape(stage)
 

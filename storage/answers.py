@@ -6,6 +6,7 @@ from datetime import datetime
 
 import aiosqlite
 
+from storage import updates
 from storage.db import Database, from_required_text, from_text, to_text
 from storage.models import Answer
 
@@ -81,3 +82,23 @@ async def any_of(db: Database, *, participant_id: int, question_ids: list[str]) 
         ) as rows,
     ):
         return await rows.fetchone() is not None
+
+
+async def record(
+    db: Database,
+    *,
+    participant_id: int,
+    question_id: str,
+    value: str,
+    now: datetime,
+    update_id: int | None = None,
+) -> bool:
+    """Store an answer given outside the journey's steps (a follow-up's), once per update:
+    False if the update was handled before."""
+    async with db.transaction() as conn:
+        if update_id is not None and not await updates.claim(conn, update_id=update_id, now=now):
+            return False
+        await save(
+            conn, participant_id=participant_id, question_id=question_id, value=value, now=now
+        )
+        return True

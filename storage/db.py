@@ -86,10 +86,11 @@ def utc_now() -> datetime:
 
 
 def to_text(moment: datetime) -> str:
-    """ISO 8601 with offset, as stored."""
+    """ISO 8601 in UTC, as stored: stored times are compared as text, so they must all
+    share one offset (a reminder typed in Paris time is stored as the UTC instant)."""
     if moment.tzinfo is None:
         raise ValueError("naive datetimes are not stored")
-    return moment.isoformat(timespec="milliseconds")
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
 
 
 def from_text(value: str | None) -> datetime | None:

@@ -325,6 +325,9 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX deliveries_due ON deliveries(status, due_at);
     CREATE INDEX deliveries_by_participant ON deliveries(participant_id);
     -- sessions and organisers
+    -- a redelivered /session adds its session once
+    ALTER TABLE sessions ADD COLUMN source_update_id INTEGER;
+    CREATE UNIQUE INDEX sessions_by_update ON sessions(source_update_id);
     -- reminders and broadcasts
     -- décantation and follow-up
     """,

@@ -140,6 +140,12 @@ class StepChange:
     finished: bool = False
 
 
+# A participant answering the décantation: it was sent to them (which takes them from the
+# end to its first prompt) and they have not come back to the end. They finished the
+# workshop, and stay finished while they answer it; coming back to the end settles them.
+_SETTLING = "(decantation_sent_at IS NOT NULL AND settled_at IS NULL)"
+
+
 class _LostRace(Exception):
     """Raised inside the transaction to roll back the update's claim with the rest."""
 
@@ -153,7 +159,9 @@ async def record_step(
     now: datetime,
 ) -> tuple[StepWrite, Participant | None]:
     """Write a move and its answer in one transaction, once per update, and only from the
-    state it was computed for. Returns the outcome and the participant as stored after it."""
+    state it was computed for. Returns the outcome and the participant as stored after it.
+    Within the décantation `finished_at` is kept; the move back to the end records
+    `settled_at` (once)."""
     stamp = to_text(now)
     try:
         async with db.transaction() as conn:
@@ -166,7 +174,10 @@ async def record_step(
                 " category = COALESCE(?, category),"
                 " language = COALESCE(?, language),"
                 " consented_at = CASE WHEN ? THEN COALESCE(consented_at, ?) ELSE consented_at END,"
-                " finished_at = CASE WHEN ? THEN COALESCE(finished_at, ?) ELSE NULL END,"
+                " finished_at = CASE WHEN ? THEN COALESCE(finished_at, ?)"
+                f" WHEN {_SETTLING} THEN finished_at ELSE NULL END,"
+                " settled_at = CASE WHEN ? AND decantation_sent_at IS NOT NULL"
+                " THEN COALESCE(settled_at, ?) ELSE settled_at END,"
                 " paused_at = NULL"
                 " WHERE id = ? AND state = ?",
                 (
@@ -174,6 +185,8 @@ async def record_step(
                     change.category,
                     change.language,
                     change.consented,
+                    stamp,
+                    change.finished,
                     stamp,
                     change.finished,
                     stamp,
@@ -325,3 +338,21 @@ async def states_by_category(
         ) as rows,
     ):
         return [(row["category"], row["state"], row["n"]) for row in await rows.fetchall()]
+
+
+async def start_decantation(
+    db: Database, *, participant_id: int, first_state: str, done_state: str, now: datetime
+) -> Participant | None:
+    """Move a participant at the end of the journey to the décantation's first prompt and
+    record when it was sent, once: None if it was sent before, or they are not at the end
+    (answering again, or erased)."""
+    async with db.transaction() as conn:
+        cursor = await conn.execute(
+            "UPDATE participants SET state = ?, decantation_sent_at = ?"
+            " WHERE id = ? AND state = ? AND decantation_sent_at IS NULL AND settled_at IS NULL"
+            " AND finished_at IS NOT NULL",
+            (first_state, to_text(now), participant_id, done_state),
+        )
+        if cursor.rowcount != 1:
+            return None
+        return await _fetch(conn, participant_id)

@@ -35,16 +35,26 @@ async def add(
     place: str | None,
     created_by: int | None,
     now: datetime,
+    source_update_id: int | None = None,
 ) -> Session:
-    """Store a session, numbered after the workshop's last one (numbers never reused)."""
+    """Store a session, numbered after the workshop's last one (numbers never reused). The
+    same `source_update_id` again (a redelivered /session) returns the session it added."""
     async with db.transaction() as conn:
+        if source_update_id is not None:
+            async with conn.execute(
+                f"SELECT {COLUMNS} FROM sessions WHERE source_update_id = ?",
+                (source_update_id,),
+            ) as rows:
+                existing = await rows.fetchone()
+            if existing is not None:
+                return from_row(existing)
         await conn.execute(
             "UPDATE workshops SET sessions_made = sessions_made + 1 WHERE id = ?", (workshop_id,)
         )
         cursor = await conn.execute(
             "INSERT INTO sessions (workshop_id, number, starts_at, ends_at, place, created_by,"
-            " created_at) VALUES (?, (SELECT sessions_made FROM workshops WHERE id = ?),"
-            " ?, ?, ?, ?, ?)",
+            " created_at, source_update_id) VALUES (?,"
+            " (SELECT sessions_made FROM workshops WHERE id = ?), ?, ?, ?, ?, ?, ?)",
             (
                 workshop_id,
                 workshop_id,
@@ -53,6 +63,7 @@ async def add(
                 place,
                 created_by,
                 to_text(now),
+                source_update_id,
             ),
         )
         async with conn.execute(

@@ -64,3 +64,25 @@ async def set_awaiting(db: Database, *, user_id: int, awaiting: str | None, now:
             " updated_at = excluded.updated_at",
             (user_id, awaiting, to_text(now)),
         )
+
+
+async def timezone(db: Database, *, user_id: int) -> str | None:
+    """The IANA time zone the user chose with /timezone, if any."""
+    async with (
+        db.reading() as conn,
+        conn.execute("SELECT timezone FROM users WHERE user_id = ?", (user_id,)) as rows,
+    ):
+        row = await rows.fetchone()
+    return row["timezone"] if row else None
+
+
+async def set_timezone(db: Database, *, user_id: int, timezone: str, now: datetime) -> None:
+    """Remember the user's own time zone: their reminders and the dates shown to them
+    follow it."""
+    async with db.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO users (user_id, timezone, updated_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (user_id) DO UPDATE SET timezone = excluded.timezone,"
+            " updated_at = excluded.updated_at",
+            (user_id, timezone, to_text(now)),
+        )

@@ -38,8 +38,62 @@ def test_states_are_onboarding_then_both_phases_then_done(engine: JourneyEngine)
         PEERS_WAIT,
         *(p.id for p in peers),
         DONE,
+        "m9_stays",
+        "m9_commitments",
+        "m9_settled",
     ]
     assert not any(p.id.startswith("m9") for p in prompts)
+
+
+# -- the décantation ---------------------------------------------------------------------
+
+
+def test_nobody_reaches_the_decantation_by_answering(engine: JourneyEngine) -> None:
+    """The end stays the end: the ninth moment comes only when its sender moves them."""
+    assert engine.decantation_start == "m9_stays"
+    assert engine.interpret(DONE, "4", from_button=True) == Rejection(Problem.FINISHED)
+    assert engine.interpret(DONE, SKIP, from_button=True) == Rejection(Problem.FINISHED)
+    last_peer = engine.peer_sequences["elu"][-1].id
+    move = engine.interpret(last_peer, FINISH, from_button=True, situation=Situation("elu"))
+    assert isinstance(move, Move) and move.to_state == DONE and not move.deferred
+
+
+def test_the_decantation_goes_through_its_prompts_back_to_the_end(engine: JourneyEngine) -> None:
+    stays = engine.interpret("m9_stays", "4", from_button=True, situation=Situation("elu"))
+    assert stays == Move("m9_stays", "m9_commitments", answer=("m9_stays", "4"), deferred=True)
+    assert not stays.finished and not stays.settles
+    did = engine.interpret("m9_commitments", "kept one", from_button=False)
+    assert isinstance(did, Move) and did.answer == ("m9_commitments", "kept one")
+    assert did.to_state == "m9_settled" and did.deferred
+    settled = engine.interpret("m9_settled", "a contact", from_button=False)
+    assert isinstance(settled, Move) and settled.to_state == DONE
+    assert settled.finished and settled.settles and settled.deferred
+    # Same rules as any prompt: the scale is not optional, texts are; back within it only.
+    assert engine.interpret("m9_stays", SKIP, from_button=True) == Rejection(Problem.NOT_OPTIONAL)
+    assert engine.interpret("m9_stays", "hello", from_button=False) == Rejection(
+        Problem.USE_BUTTONS
+    )
+    assert engine.interpret("m9_stays", BACK, from_button=True) == Rejection(Problem.NO_WAY_BACK)
+    skipped = engine.interpret("m9_settled", SKIP, from_button=True)
+    assert isinstance(skipped, Move) and skipped.settles and skipped.answer is None
+    back = engine.interpret("m9_commitments", BACK, navigation=True, from_button=False)
+    assert back == Move("m9_commitments", "m9_stays", "back", deferred=True)
+    assert engine.interpret("m9_commitments", "x" * 51, from_button=False) == Rejection(
+        Problem.TOO_LONG, 50
+    )
+    # From the end, /back still goes to the last question of phase 2, never into it.
+    assert engine.fire(DONE, "back", Situation("elu")) == engine.peer_sequences["elu"][-1].id
+
+
+def test_decantation_steps_are_numbered_within_the_ninth_moment(engine: JourneyEngine) -> None:
+    step = engine.step("m9_commitments", "agent")
+    assert step.deferred and step.moment is not None and step.moment.number == 9
+    assert (step.number, step.count, step.kind) == (2, 3, "text")
+    assert step.prompt is not None and step.prompt.recall == "commitment"
+    assert not engine.step(engine.prompts[0].id).deferred
+    progress = engine.progress("m9_settled", "agent")
+    assert (progress.moment_number, progress.answered_steps, progress.step_count) == (9, 2, 3)
+    assert not progress.finished
 
 
 def test_a_scale_accepts_buttons_and_typed_digits(engine: JourneyEngine) -> None:

@@ -221,3 +221,32 @@ def test_a_file_that_is_not_utf8_is_refused_with_its_line(tmp_path: Path) -> Non
 def test_a_missing_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(JourneyError, match="cannot be read"):
         load_journey(tmp_path / "nowhere.toml")
+
+
+def test_the_ninth_moment_asks_about_commitments_with_a_text_for_those_without() -> None:
+    journey = default_journey()
+    deferred = journey.deferred_prompts()
+    assert [p.id for p in deferred] == ["m9_stays", "m9_commitments", "m9_settled"]
+    commitments = journey.prompt("m9_commitments")
+    assert commitments is not None and commitments.recall == "commitment"
+    assert commitments.optional and commitments.kind == "text"
+    assert set(commitments.text_none) == {"fr", "en"}
+    assert "\u202f?" in commitments.text["fr"] and "\u00a0:" in commitments.text["fr"]
+    # Its answers stay readable: the prompt is found by the id they are stored under.
+    assert journey.prompt("m9_settled") is deferred[2]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key", "problem"),
+    [
+        ('recall = "commitment"\n', 'recall = "wish"\n', "recall", "must be"),
+        ('recall = "commitment"\n', "", "text_none", "only a prompt with 'recall'"),
+        ('text_none.fr = "Vous', '# text_none.fr = "Vous', "text_none", "missing"),
+        ('id = "m1_present"\n', 'id = "m1_present"\nrecall = "commitment"\n', "recall", "deferred"),
+    ],
+)
+def test_recall_is_checked(tmp_path: Path, old: str, new: str, key: str, problem: str) -> None:
+    path = _broken(tmp_path, old, new)
+    with pytest.raises(JourneyError) as caught:
+        load_journey(path)
+    assert key in caught.value.key and problem in caught.value.problem

@@ -4,15 +4,18 @@ agora's maths on twelve people, three per category, as docs/SYNTHESIS.md works t
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
 
 from flows.caucus import choose
+from flows.decantation import decantation_complete, synthesise_decantation
 from flows.journey import Journey
 from flows.journey_file import default_journey
 from flows.synthesis import (
     ALL,
+    OTHERS,
     StatementResult,
     Synthesis,
     Tally,
@@ -21,7 +24,7 @@ from flows.synthesis import (
     synthesise,
 )
 from flows.themes import anonymise, summarise_texts
-from storage.models import Participant, Resolution, Vote
+from storage.models import Answer, Participant, Resolution, Vote
 from tests.synthesis_data import T0, authors_agree, forty, participant, statement
 
 CATEGORIES = ("elu", "agent", "socio_eco", "etat")
@@ -353,3 +356,36 @@ def test_the_caucus_counts_the_same_way() -> None:
     ]
     assert choose(requests, votes, actors, keep=2, commitments=3) == [1, 2]
     assert choose(requests, votes, actors, keep=1, commitments=3) == [2]  # three agrees
+
+
+# -- the décantation ---------------------------------------------------------------------
+
+
+def test_the_decantation_synthesis_counts_who_answered_and_hides_small_groups() -> None:
+    journey = default_journey()
+    sent = [replace(participant(i, "elu"), decantation_sent_at=T0) for i in range(1, 4)]
+    sent += [replace(participant(4, "agent"), decantation_sent_at=T0)]
+    settled = [replace(p, settled_at=T0) for p in sent[:3]]
+    silent = [sent[3], participant(5, "etat")]  # one sent it, one not yet
+    everyone = settled + silent
+
+    def given(pid: int, question: str, value: str) -> Answer:
+        return Answer(pid, question, value, T0, None)
+
+    answers = [given(p.id, "m9_stays", str(p.id + 1)) for p in settled]
+    answers += [given(1, "m9_commitments", "Tenu, avec la mairie")]
+    answers += [given(1, "m1_present", "5")]  # phase 1: not the décantation's
+    settling = synthesise_decantation(journey, everyone, answers, min_group=3)
+    assert (settling.sent, settling.settled) == (4, 3)
+    assert settling.synthesis.funnel.counts["sent"] == {ALL: 4, "elu": 3}
+    assert settling.synthesis.categories.left_out == ("agent",)
+    scale = settling.synthesis.scales["m9_stays"]
+    assert scale["elu"].distribution == (0, 1, 1, 1, 0) and OTHERS not in scale
+    assert "m1_present" not in settling.synthesis.scales
+    assert "m9_commitments" not in settling.synthesis.texts  # one answer, under three
+    # Due once everyone who finished (and is not pausing) answered it, three at least.
+    assert not decantation_complete(everyone, min_group=3)
+    assert decantation_complete(settled, min_group=3)
+    assert not decantation_complete(settled[:2], min_group=3)
+    paused = replace(sent[3], paused_at=T0)
+    assert decantation_complete([*settled, paused], min_group=3)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.views import board
+from bot.views import board, organiser
 from bot.views.chat import chat_of
 from flows.errors import NotAllowed
 from flows.service import Board
@@ -28,6 +28,8 @@ async def on_newsession(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         organiser_id=chat.user_id, title=title, update_id=update.update_id
     )
     await board.show_created(chat, workshop)
+    change = await chat.runtime.organising.ask_first(user_id=chat.user_id, workshop=workshop)
+    await organiser.ask(chat, change)  # the first session's date, its place, the territory
 
 
 async def on_progress(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
+from bot.handlers import decantation as decantation_handlers
+from bot.handlers import organiser as organiser_handlers
 from bot.keyboards import parse_resolution_data, parse_room_data
 from bot.runtime import runtime
 from bot.views import resolutions, room_control
@@ -82,8 +84,10 @@ async def on_resolution_button(update: Update, context: ContextTypes.DEFAULT_TYP
 
 
 async def on_awaited_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A typed message that answers a resolution's card (then nothing else handles it);
-    when nothing is awaited, it goes on to the participants' handler."""
+    """A typed message that answers a resolution's card, an organiser's question or a
+    follow-up (then
+    nothing else handles it); when nothing is awaited, it goes on to the participants'
+    handler."""
     user = update.effective_user
     message = update.effective_message
     if user is None or message is None or message.text is None:
@@ -91,6 +95,9 @@ async def on_awaited_text(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     service = runtime(context).resolutions
     if await service.redelivered(user_id=user.id, update_id=update.update_id):
         raise ApplicationHandlerStop  # handled once already: a duplicate, nothing more
+    if await organiser_handlers.answer_awaited(update, context):  # a /newsession question
+        raise ApplicationHandlerStop
+    await decantation_handlers.on_followup_text(update, context)  # stops if it answers one
     awaited = await service.awaited(user_id=user.id)
     if awaited is None:
         return

@@ -8,6 +8,7 @@ from datetime import time
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from bot.handlers import decantation as decantation_handlers
 from bot.views import syntheses
 from bot.views.chat import Chat, chat_of
 from bot.views.common import show_refusal
@@ -33,9 +34,13 @@ async def _report(chat: Chat, code: str | None) -> Report | None:
 
 
 async def on_synthesis(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/synthesis [1|2|agora] [code]; /synthesis at HH:MM [code] to have it pushed then."""
-    chat = await chat_of(update, context)
+    """/synthesis [1|2|agora|decantation] [code]; /synthesis at HH:MM [code] to have it
+    pushed then."""
     args = context.args or []
+    if args and args[0].lower() in ("decantation", "décantation"):
+        await decantation_handlers.on_decantation_synthesis(update, context, args[1:])
+        return
+    chat = await chat_of(update, context)
     if args and args[0].lower() == "at":
         await _schedule(chat, args[1:])
         return

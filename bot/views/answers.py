@@ -16,10 +16,11 @@ from bot.views.agora import join_agora
 from bot.views.caucus import join_caucus
 from bot.views.chat import Chat
 from bot.views.moderation import statement_written
-from bot.views.syntheses import push_completed_phases
+from bot.views.syntheses import push_completed_phases, push_decantation_synthesis
 from flows.audiences import agora_state, crossed_a_phase, has_just_finished
 from flows.engine import Problem, Step
 from flows.service import Outcome, Response, StepView
+from reports.text import escape
 from storage.models import Participant
 
 # Rejections answered by showing the question again, with its buttons.
@@ -35,6 +36,8 @@ async def step_text(
         workshop = await state.service.workshop(workshop_id=participant.workshop_id)
         if step.kind == "consent":
             return prompts.consent_text(workshop.title if workshop else "", language)
+        if participant.settled_at is not None:  # back at the end after the ninth moment
+            return prompts.settled_text(language)
         return prompts.finished_text(state.journey, language, agora=agora_state(workshop))
     if step.kind == "category":
         return prompts.category_text(language)
@@ -42,6 +45,9 @@ async def step_text(
         return prompts.language_text(language)
     if step.kind == "peers_wait":
         return prompts.peers_wait_text(language)
+    recalled = None
+    if step.prompt is not None and step.prompt.recall is not None:  # the ninth moment's
+        recalled = await state.decantation.commitments(participant_id=participant.id)
     return prompts.prompt_text(
         state.journey,
         step,
@@ -49,6 +55,7 @@ async def step_text(
         max_length=state.settings.max_answer_length,
         category=participant.category,
         view=view or await state.service.step_view(participant, step),
+        recalled=recalled,
     )
 
 
@@ -60,10 +67,11 @@ async def present(
     before: str | None = None,
     answered_message_id: int | None = None,
     text: str | None = None,
-) -> None:
+) -> int | None:
     """Send the step the participant is at (or `text` with the step's buttons), then take
     the buttons off the message shown before, so that only the current question can be
-    pressed. (In that order: if sending fails, the previous question stays the live one.)"""
+    pressed. (In that order: if sending fails, the previous question stays the live one.)
+    Returns the id of the message sent (None: not sent)."""
     state = chat.runtime
     view = await state.service.step_view(participant, step)
     if text is None:
@@ -75,7 +83,7 @@ async def present(
     )
     sent = await chat.send(text, reply_markup=keyboard)
     if sent is None:  # a broadcast that could not reach them: their live question is unchanged
-        return
+        return None
     # Only a message with buttons is remembered: it is the one to take them off later.
     await state.service.remember_prompt(
         participant_id=participant.id, message_id=sent.message_id if keyboard else None
@@ -83,6 +91,7 @@ async def present(
     previous = participant.prompt_message_id
     if previous is not None and previous != answered_message_id:
         await chat.set_buttons(previous, None)
+    return sent.message_id
 
 
 async def show_outcome(chat: Chat, response: Response, *, typed_length: int = 0) -> None:
@@ -96,9 +105,14 @@ async def show_outcome(chat: Chat, response: Response, *, typed_length: int = 0)
     participant = response.participant
     if participant is None or response.step is None:
         return
+    settling = response.answered is not None and response.answered.deferred
     try:
         if response.made is not None:
             await statement_written(chat, response.made)
+        if settling:  # the ninth moment, days later: the caucus and the agora are behind them
+            if response.move is not None and response.move.settles:
+                await push_decantation_synthesis(chat.runtime, chat.bot, participant.workshop_id)
+            return
         if has_just_finished(response):
             move = response.move
             language = (move and move.language) or chat.language
@@ -106,7 +120,7 @@ async def show_outcome(chat: Chat, response: Response, *, typed_length: int = 0)
             if not await join_caucus(finished, participant):
                 await join_agora(finished, participant)
     finally:  # the facilitators' synthesis does not wait for the participant's messages
-        if crossed_a_phase(response):
+        if crossed_a_phase(response) and not settling:
             await push_completed_phases(chat.runtime, chat.bot, participant.workshop_id)
 
 
@@ -132,6 +146,18 @@ async def show_response(chat: Chat, response: Response, *, typed_length: int = 0
         return
     participant, step = response.participant, response.step
     assert participant is not None and step is not None
+    if response.outcome is Outcome.CLOSED:  # closed by an organiser: nothing more is taken
+        await chat.note()
+        await chat.close_pressed()
+        workshop = await chat.runtime.service.workshop(workshop_id=participant.workshop_id)
+        title = escape(workshop.title) if workshop is not None else ""
+        await chat.send(
+            _(
+                "The workshop «{title}» is closed: it takes no more answers. Thank you for "
+                "taking part."
+            ).format(title=title)
+        )
+        return
     if response.outcome is Outcome.DUPLICATE:
         await chat.note()
         await present(chat, participant, step)

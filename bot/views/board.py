@@ -175,6 +175,37 @@ async def show_created(chat: Chat, workshop: Workshop) -> None:
     )
 
 
+async def show_join_link(chat: Chat, workshop: Workshop) -> None:
+    """The join link and its QR code again (/workshops), to share or project."""
+    _ = chat.gettext
+    bot_username = chat.bot.username
+    join_link = deep_link(bot_username, workshop.code)
+    title = escape(workshop.title)
+    await chat.send(
+        _(
+            "Participants join «{title}» with this link or the QR code below:\n{link}\n\n"
+            "Or by sending /join {code} to @{bot}."
+        ).format(title=title, link=join_link, code=workshop.code, bot=bot_username)
+    )
+    await chat.send_photo(
+        qr_png(join_link), caption=_("Scan to join «{title}»").format(title=title)
+    )
+
+
+async def show_facilitator_link(chat: Chat, workshop: Workshop) -> None:
+    """A new facilitator link, after the old one was revoked."""
+    _ = chat.gettext
+    await chat.send(
+        _(
+            "New facilitator link for «{title}»: the previous one no longer works. Those "
+            "who joined with it stay facilitators.\n{link}"
+        ).format(
+            title=escape(workshop.title),
+            link=deep_link(chat.bot.username, workshop.facilitator_code),
+        )
+    )
+
+
 async def show_progress(
     chat: Chat, mine: ParticipantProgress | None, boards: list[Board] | None
 ) -> None:

@@ -74,6 +74,16 @@ class Chat:
             return
         self._noted(await self.courier.photo(self.chat_id, photo, caption=caption))
 
+    async def send_document(self, data: bytes, filename: str, caption: str) -> Message | None:
+        """A file with an HTML caption (a session's calendar file); None: not delivered."""
+        if self.courier is None:
+            return await self.bot.send_document(
+                self.chat_id, data, filename=filename, caption=caption, parse_mode=ParseMode.HTML
+            )
+        return self._noted(
+            await self.courier.document(self.chat_id, data, filename=filename, caption=caption)
+        )
+
     async def edit(
         self, message_id: int, text: str, *, reply_markup: InlineKeyboardMarkup | None = None
     ) -> None:

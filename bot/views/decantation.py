@@ -1,23 +1,245 @@
 """The décantation: the ninth moment sent some days after a participant finished, with
-their commitments recalled; its one reminder; and the follow-up of resolutions and
-commitments."""
+their commitments recalled; its one reminder; /decantation's replies; and the follow-up
+of resolutions and commitments, with its answers passed on to the facilitators."""
 
 from __future__ import annotations
 
-from bot.views.chat import Chat
+from babel.dates import format_datetime
+
+from bot.views.answers import present
+from bot.views.chat import Chat, broadcast_chat
+from bot.views.prompts import recalled_text
+from flows.decantation import MAX_DAYS, Delay, Refusal, Refused, Sent
+from flows.errors import NotAllowed
+from flows.followup import Answered, Carried, FollowupProblem, Scheduled
+from reports.text import escape, excerpt, number
 from storage.outbox import Claimed
+
+# A recalled commitment or resolution in a follow-up, and an answer passed on: cut short.
+RECALL_LIMIT = 300
+ANSWER_SHOWN = 1500
 
 
 async def send_decantation(chat: Chat, item: Claimed) -> int | None:
-    """The ninth moment's first prompt, with the participant's commitments recalled."""
-    return None
+    """The ninth moment's first prompt, with the participant's commitments recalled. It
+    moves them to it once; after a crash in flight (a doubled delivery) the prompt they
+    are at is sent again. Nothing is sent (settled skipped) to someone not at the end."""
+    if item.participant is None:
+        return None
+    service = chat.runtime.decantation
+    sent = await service.start(participant_id=item.participant.id)
+    if sent is None and item.delivery.doubled:
+        sent = await service.unanswered(participant_id=item.participant.id)
+    if sent is None:
+        return None
+    _ = chat.gettext
+    lines = [
+        "🌱 <b>"
+        + _("Some days have passed since the workshop «{title}».").format(
+            title=escape(sent.workshop.title)
+        )
+        + "</b>",
+        _("Here is its last moment, settling: a few questions, at your own pace."),
+    ]
+    if sent.commitments:
+        lines += ["", recalled_text(sent.commitments, chat.language)]
+    return await present(chat, sent.participant, sent.step, before="\n".join(lines))
 
 
 async def send_decantation_reminder(chat: Chat, item: Claimed) -> int | None:
-    """Once, if the ninth moment is still unanswered."""
-    return None
+    """Once, if the ninth moment is still unanswered: a kind word and the prompt they are
+    at, again. Nothing (settled skipped) once they answered it."""
+    if item.participant is None:
+        return None
+    sent: Sent | None = await chat.runtime.decantation.unanswered(
+        participant_id=item.participant.id
+    )
+    if sent is None:
+        return None
+    _ = chat.gettext
+    before = "🔔 " + _(
+        "The settling moment of «{title}» is still waiting for you, whenever you have a "
+        "few minutes. Here is where you are:"
+    ).format(title=escape(sent.workshop.title))
+    return await present(chat, sent.participant, sent.step, before=before)
+
+
+# -- /decantation --------------------------------------------------------------------------
+
+
+async def show_delay(chat: Chat, delay: Delay) -> None:
+    _ = chat.gettext
+    ngettext = chat.ngettext
+    if delay.days == 0:
+        said = _("In «{title}», the settling moment now comes as soon as a participant finishes.")
+    else:
+        said = ngettext(
+            "In «{title}», the settling moment now comes {days} day after a participant finishes.",
+            "In «{title}», the settling moment now comes {days} days after a participant finishes.",
+            delay.days,
+        )
+    lines = [
+        said.format(title=escape(delay.workshop.title), days=number(delay.days, chat.language))
+    ]
+    if delay.moved:
+        lines.append(
+            ngettext(
+                "{count} message still to come was moved to the new delay.",
+                "{count} messages still to come were moved to the new delay.",
+                delay.moved,
+            ).format(count=number(delay.moved, chat.language))
+        )
+    await chat.send("\n".join(lines))
+
+
+async def show_refused(chat: Chat, error: Refused | NotAllowed, command: str) -> None:
+    """Why /decantation or /followup changed nothing."""
+    _ = chat.gettext
+    if isinstance(error, NotAllowed):
+        await chat.send(
+            _("Only the organisers and facilitators of a workshop can use {command}.").format(
+                command=command
+            )
+        )
+        return
+    examples = {
+        "/decantation": _("For instance: /decantation ABC123 10"),
+        "/followup": _("For instance: /followup ABC123 in 6 weeks, or /followup ABC123 3/12 9:00"),
+    }
+    match error.reason:
+        case Refusal.USAGE:
+            text = (
+                _("Give the workshop code and a number of days.")
+                if command == "/decantation"
+                else _("Give the workshop code and a date and time.")
+            )
+            text += "\n" + examples.get(command, "")
+        case Refusal.UNKNOWN_CODE:
+            text = _("No workshop has the code {code}.").format(code=escape(error.code))
+        case Refusal.CLOSED:
+            text = _("That workshop is closed: nothing more is sent for it.")
+        case Refusal.BAD_DAYS:
+            text = (
+                _("The delay is a whole number of days from 0 to {max}.").format(
+                    max=number(MAX_DAYS, chat.language)
+                )
+                + "\n"
+                + examples["/decantation"]
+            )
+        case Refusal.NO_TIME:
+            text = _("I could not read that date.") + "\n" + examples["/followup"]
+        case Refusal.PAST:
+            text = _("That moment has passed already.") + "\n" + examples["/followup"]
+    await chat.send(text)
+
+
+# -- the follow-up ----------------------------------------------------------------------
+
+
+async def show_followup_scheduled(chat: Chat, scheduled: Scheduled) -> None:
+    _ = chat.gettext
+    when = format_datetime(
+        scheduled.mailing.due_at, "full", tzinfo=scheduled.zone, locale=chat.language
+    )
+    await chat.send(
+        "\n".join(
+            [
+                _(
+                    "The follow-up of «{title}» goes on {when} to the authors of the "
+                    "commitments put to the agora and the members of the groups that carry "
+                    "a resolution."
+                ).format(title=escape(scheduled.workshop.title), when=when),
+                chat.ngettext(
+                    "As things stand, that is {count} participant.",
+                    "As things stand, that is {count} participants.",
+                    scheduled.recipients,
+                ).format(count=number(scheduled.recipients, chat.language)),
+                _("Their answers will come to the facilitators as they arrive."),
+            ]
+        )
+    )
+
+
+def _carried_lines(chat: Chat, carried: Carried, *, own: bool = True) -> list[str]:
+    """What a carrier carries: to them (`own`), or to the facilitators, unnamed."""
+    _ = chat.gettext
+    lines: list[str] = []
+    if carried.commitments:
+        heading = (
+            _("Your commitments, put to the agora:")
+            if own
+            else _("Their commitments in the agora:")
+        )
+        lines += ["", f"<b>{heading}</b>"]
+        lines += [f"• {excerpt(text, RECALL_LIMIT)}" for text in carried.commitments]
+    if carried.resolutions:
+        heading = (
+            _("The resolutions your group carries:")
+            if own
+            else _("The resolutions their group carries:")
+        )
+        lines += ["", f"<b>{heading}</b>"]
+        lines += [f"• {excerpt(text, RECALL_LIMIT)}" for text in carried.resolutions]
+    return lines
 
 
 async def send_followup(chat: Chat, item: Claimed) -> int | None:
-    """A carrier or author asked where they stand."""
-    return None
+    """A carrier or author asked where they stand: what they carry, recalled, and their
+    next message awaited as the answer."""
+    if item.participant is None:
+        return None
+    asked = await chat.runtime.decantation.followup.ask(
+        participant_id=item.participant.id, mailing_id=item.mailing.id
+    )
+    if asked is None:
+        return None
+    _ = chat.gettext
+    lines = [
+        "🧭 <b>"
+        + _("Where do things stand since «{title}»?").format(title=escape(asked.workshop.title))
+        + "</b>",
+        *_carried_lines(chat, asked.carried),
+        "",
+        _(
+            "Reply with a message: what has been done, what is under way, what is stuck. "
+            "Your answer goes to the facilitators without your name."
+        ),
+    ]
+    sent = await chat.send("\n".join(lines))
+    return sent.message_id if sent is not None else None
+
+
+async def show_followup_answered(chat: Chat, answered: Answered) -> None:
+    """Thanks to the carrier; the answer passed on to every facilitator (once)."""
+    await chat.send("✅ " + chat.gettext("Thank you: your answer went to the facilitators."))
+    if not answered.first:
+        return
+    for user_id, language in answered.facilitators:
+        reached = broadcast_chat(chat.runtime, chat.bot, user_id, language)
+        _ = reached.gettext
+        lines = [
+            "🧭 <b>"
+            + _("A follow-up answer for «{title}»").format(title=escape(answered.workshop.title))
+            + "</b>",
+            *_carried_lines(reached, answered.carried, own=False),
+            "",
+            "<b>" + _("Their answer:") + "</b>",
+            f"<blockquote>{excerpt(answered.text, ANSWER_SHOWN)}</blockquote>",
+        ]
+        await reached.send("\n".join(lines))
+
+
+async def show_followup_problem(chat: Chat, problem: FollowupProblem) -> None:
+    _ = chat.gettext
+    if not problem.length:
+        await chat.send(_("That message is empty. Please write your answer."))
+        return
+    await chat.send(
+        _(
+            "Your message has {length} characters; answers are limited to {limit}. Could you "
+            "shorten it? Nothing was saved."
+        ).format(
+            length=number(problem.length, chat.language),
+            limit=number(problem.limit, chat.language),
+        )
+    )

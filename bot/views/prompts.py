@@ -3,6 +3,8 @@ end screen, and how an answer reads back once given."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from tqdm import tqdm
 
 from flows.engine import Problem, Progress, Rejection, Step
@@ -38,9 +40,13 @@ def prompt_text(
     max_length: int,
     category: str | None = None,
     view: StepView | None = None,
+    recalled: Sequence[str] | None = None,
 ) -> str:
     """A prompt with its progress marker, its moment's (or block's) intro on the first
-    prompt, the answers given so far at a multi or list step, and a hint on how to answer."""
+    prompt, the answers given so far at a multi or list step, and a hint on how to answer.
+    A prompt that recalls the participant's statements (the ninth moment's question on
+    their commitments) shows `recalled` above its text, or its text for those who wrote
+    none."""
     gettext = translator(language)
     assert step.prompt is not None
     prompt = step.prompt
@@ -55,7 +61,12 @@ def prompt_text(
         ]
         if prompt is moment.prompts[0]:
             lines += [f"<i>{local(moment.intro, language)}</i>", ""]
-        lines.append(local(prompt.text, language))
+        if prompt.recall is not None and recalled:
+            lines += [recalled_text(recalled, language), ""]
+        if prompt.recall is not None and not recalled:
+            lines.append(local(prompt.text_none, language))
+        else:
+            lines.append(local(prompt.text, language))
     else:
         assert journey.peers is not None
         peers = journey.peers
@@ -81,6 +92,32 @@ def prompt_text(
     lines.append("")
     lines += _answer_hint(prompt, language, max_length=max_length, view=view)
     return "\n".join(lines)
+
+
+def recalled_text(commitments: Sequence[str], language: str) -> str:
+    """A participant's own commitments, recalled to them (escaped, each cut short)."""
+    ngettext = ngettext_for(language)
+    heading = ngettext(
+        "The commitment you wrote during the workshop:",
+        "The commitments you wrote during the workshop:",
+        len(commitments),
+    )
+    return "\n".join([f"<b>{heading}</b>", *(f"• {excerpt(text, 300)}" for text in commitments)])
+
+
+def settled_text(language: str) -> str:
+    """The end screen once the ninth moment is answered."""
+    gettext = translator(language)
+    return "\n".join(
+        [
+            "🌱 <b>" + gettext("Thank you for taking this moment to look back.") + "</b>",
+            "",
+            gettext(
+                "Your answers are saved. The facilitators will see what the group as a "
+                "whole says of these weeks, never who said what."
+            ),
+        ]
+    )
 
 
 def _answer_hint(prompt: Prompt, language: str, *, max_length: int, view: StepView) -> list[str]:

@@ -1,17 +1,119 @@
 """A workshop's sessions: the invitation with its calendar file, and the automatic
-reminders of the eve and the hour before."""
+reminders of the eve and the hour before; dates as each reader reads them (babel, in
+their language and time zone)."""
 
 from __future__ import annotations
 
+from datetime import datetime, tzinfo
+
+from babel.dates import format_date, format_time, get_timezone_location
+
 from bot.views.chat import Chat
+from flows.organising import SessionNotice
+from flows.outbox import SessionRule
+from reports.calendar import session_ics
+from reports.text import excerpt, translator
+from storage.models import Session
 from storage.outbox import Claimed
+
+CAPTION_LIMIT = 1024  # Telegram's, for a document's caption
+CALENDAR_DOMAIN = "coopbot"  # the calendar events' UIDs end with it
+
+
+def when_text(moment: datetime, zone: tzinfo, language: str, *, with_zone: bool = True) -> str:
+    """ "Thursday, December 3, 2026 at 10:00 AM (France Time)", in the reader's language
+    and zone."""
+    _ = translator(language)
+    local = moment.astimezone(zone)
+    text = _("{date} at {time}").format(
+        date=format_date(local.date(), "full", locale=language),
+        time=format_time(local, "short", tzinfo=zone, locale=language),
+    )
+    if with_zone:
+        text += f" ({get_timezone_location(zone, locale=language)})"
+    return text
+
+
+def session_line(session: Session, zone: tzinfo, language: str) -> str:
+    """One session in a list: its number, when, and where."""
+    _ = translator(language)
+    line = _("Session {number}: {when}").format(
+        number=session.number, when=when_text(session.starts_at, zone, language)
+    )
+    if session.place:
+        line += " · " + excerpt(session.place, 80)
+    return line
+
+
+def invitation_caption(notice: SessionNotice, language: str) -> str:
+    """The invitation's caption: title, when, where, territory (kept under 1024)."""
+    _ = translator(language)
+    session, workshop = notice.session, notice.workshop
+    lines = [
+        "📅 "
+        + _("You are invited to session {number} of «{title}».").format(
+            number=session.number, title=f"<b>{excerpt(workshop.title, 200)}</b>"
+        ),
+        _("When: {when}").format(when=when_text(session.starts_at, notice.zone, language)),
+    ]
+    if session.place:
+        lines.append(_("Where: {place}").format(place=excerpt(session.place, 250)))
+    if workshop.territory:
+        lines.append(_("Territory: {territory}").format(territory=excerpt(workshop.territory, 250)))
+    lines.append(_("Open the attached file to add it to your calendar."))
+    return "\n".join(lines)
+
+
+def calendar_summary(notice: SessionNotice, language: str) -> str:
+    _ = translator(language)
+    return _("{title} (session {number})").format(
+        title=notice.workshop.title, number=notice.session.number
+    )
+
+
+async def _notice(chat: Chat, item: Claimed) -> SessionNotice | None:
+    if item.mailing.session_id is None:
+        return None
+    return await chat.runtime.organising.notice(
+        session_id=item.mailing.session_id, user_id=chat.user_id
+    )
 
 
 async def send_invitation(chat: Chat, item: Claimed) -> int | None:
-    """A session's invitation, with its `.ics`, to one participant."""
-    return None
+    """A session's invitation to one participant: one message, the `.ics` file with its
+    caption. Nothing for a cancelled session or a closed workshop."""
+    notice = await _notice(chat, item)
+    if notice is None:
+        return None
+    data = session_ics(
+        notice.session,
+        notice.workshop,
+        zone=notice.workshop_zone,
+        summary=calendar_summary(notice, chat.language),
+        domain=CALENDAR_DOMAIN,
+        now=chat.runtime.clock(),
+    )
+    sent = await chat.send_document(
+        data, f"session-{notice.session.number}.ics", invitation_caption(notice, chat.language)
+    )
+    return sent.message_id if sent is not None else None
 
 
 async def send_session_reminder(chat: Chat, item: Claimed) -> int | None:
     """A session's reminder (the eve, or the hour before) to one participant."""
-    return None
+    notice = await _notice(chat, item)
+    if notice is None:
+        return None
+    _ = chat.gettext
+    session = notice.session
+    time = format_time(session.starts_at, "short", tzinfo=notice.zone, locale=chat.language)
+    title = f"<b>{excerpt(notice.workshop.title, 200)}</b>"
+    if item.mailing.offset_rule == SessionRule.HOUR_BEFORE:
+        text = _("⏰ In one hour, at {time}: session {number} of «{title}».")
+    else:
+        text = _("📅 Tomorrow at {time}: session {number} of «{title}».")
+    text = text.format(time=time, number=session.number, title=title)
+    if session.place:
+        text += "\n" + _("Where: {place}").format(place=excerpt(session.place, 250))
+    sent = await chat.send(text)
+    return sent.message_id if sent is not None else None

@@ -14,6 +14,7 @@ from telegram import Bot, InputFile
 from bot.delivery import Courier, Tally
 from bot.runtime import Runtime
 from bot.views.chat import Chat, broadcast_chat
+from flows.decantation import Settling
 from flows.facilitation import Report
 from flows.journey import Journey
 from flows.kinds import Phase
@@ -89,6 +90,37 @@ async def push_completed_phases(state: Runtime, bot: Bot, workshop_id: int) -> N
             if workshop is not None:
                 found = await facilitation.report_of(workshop)
                 await push_synthesis(state, bot, found, phase)
+
+
+async def send_decantation_synthesis(
+    chat: Chat, workshop: Workshop, settling: Settling, *, pushed: bool = False
+) -> None:
+    """The ninth moment's synthesis (anonymised, small groups hidden), as messages."""
+    chat = chat.delivering()
+    texts = messages.decantation_messages(chat.runtime.journey, settling, chat.language)
+    if pushed:
+        _ = chat.gettext
+        title = _("Everyone has answered the settling moment of «{title}»").format(
+            title=escape(workshop.title)
+        )
+        texts = [f"📬 <b>{title}</b>", *texts]
+    for text in texts:
+        await chat.send(text)
+
+
+async def push_decantation_synthesis(state: Runtime, bot: Bot, workshop_id: int) -> None:
+    """Once everyone who finished has answered the ninth moment, its synthesis goes to
+    every facilitator (once: `storage.pushes`)."""
+    due = await state.decantation.due_push(workshop_id=workshop_id)
+    if due is None:
+        return
+    workshop, settling = due
+    tally = Tally()
+    for user_id, chosen in await state.decantation.facilitators_languages(workshop_id=workshop_id):
+        reached = broadcast_chat(state, bot, user_id, chosen)
+        await send_decantation_synthesis(reached, workshop, settling, pushed=True)
+        reached.counted_in(tally)
+    log.info("settling synthesis of workshop %s pushed: %s", workshop_id, tally)
 
 
 async def send_export(chat: Chat, found: Report) -> None:

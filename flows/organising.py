@@ -1,0 +1,500 @@
+"""Organisers manage their workshops: the questions after /newsession, dated sessions (each
+with its invitation and automatic reminders), closing, a new facilitator link,
+co-organisers; and anyone's own time zone.
+
+Who may do what: a user named in `COOPBOT_ORGANISERS` creates workshops and adds
+co-organisers to those they organise; the organisers of a workshop (its creator and its
+co-organisers, the `organisers` table) manage it. Every use case checks the role and raises
+`NotAllowed` (`UnknownWorkshop` when the code opens no workshop). A co-organiser is made a
+facilitator too, so that /progress, /remind, /broadcast... accept them without more rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from enum import StrEnum
+
+from flows.codes import looks_like_code, new_code
+from flows.engine import text_length
+from flows.errors import NotAllowed
+from flows.kinds import MailingKind, MailingStatus
+from flows.outbox import SessionRule, zone_named
+from flows.when import parse_when, split_when
+from flows.zones import zone_name
+from storage import outbox, sessions, updates, users, workshops
+from storage.db import Database, utc_now
+from storage.models import Session, Workshop
+
+# The longest place or territory kept: a line of an invitation, not a description.
+MAX_PLACE_LENGTH = 200
+# The words that make `/session <code> …` set the territory or the time zone instead of
+# adding a session (English and French).
+TERRITORY_WORDS = ("territory", "territoire")
+ZONE_WORDS = ("timezone", "zone", "fuseau")
+# What a session's three standing mailings are: the invitation, then its reminders.
+SESSION_MAILINGS: tuple[tuple[MailingKind, str | None], ...] = (
+    (MailingKind.INVITATION, None),
+    (MailingKind.SESSION_REMINDER, SessionRule.EVE),
+    (MailingKind.SESSION_REMINDER, SessionRule.HOUR_BEFORE),
+)
+AWAITED_PREFIX = "organise"
+
+
+class UnknownWorkshop(NotAllowed):
+    """The code opens no workshop (or is a facilitator code that was revoked)."""
+
+
+class NotListed(NotAllowed):
+    """Only the organisers named in the settings may do this (add a co-organiser)."""
+
+
+class Question(StrEnum):
+    """What /newsession asks after the links, one after the other."""
+
+    WHEN = "when"
+    PLACE = "place"
+    TERRITORY = "territory"
+
+
+class Problem(StrEnum):
+    """Why an organiser's input changed nothing."""
+
+    USAGE = "usage"  # /session without what it needs
+    UNREADABLE = "unreadable"  # no date and time read
+    PAST = "past"  # a session that would have begun already
+    TOO_LONG = "too_long"  # a place or territory over MAX_PLACE_LENGTH
+    CLOSED = "closed"  # the workshop is closed
+    UNKNOWN_ZONE = "unknown_zone"  # not an IANA time zone
+    NOT_A_USER = "not_a_user"  # /coorganiser without a Telegram id
+    STALE = "stale"  # a skip button of a question no longer asked
+    DUPLICATE = "duplicate"  # the same message again: handled once already
+
+
+@dataclass(frozen=True)
+class Awaited:
+    """The question the organiser's next typed message answers (`users.awaiting`)."""
+
+    question: Question
+    workshop_id: int
+    starts_at: datetime | None = None  # the place's question carries the time answered
+
+    def encode(self) -> str:
+        moment = f":{int(self.starts_at.timestamp())}" if self.starts_at else ""
+        return f"{AWAITED_PREFIX}:{self.question.value}:{self.workshop_id}{moment}"
+
+    @classmethod
+    def decode(cls, raw: str | None) -> Awaited | None:
+        parts = (raw or "").split(":")
+        if len(parts) not in (3, 4) or parts[0] != AWAITED_PREFIX or not parts[2].isdigit():
+            return None
+        try:
+            question = Question(parts[1])
+        except ValueError:
+            return None
+        if len(parts) == 4 and not parts[3].isdigit():
+            return None
+        moment = datetime.fromtimestamp(int(parts[3]), tz=UTC) if len(parts) == 4 else None
+        return cls(question, int(parts[2]), moment)
+
+
+@dataclass(frozen=True)
+class Change:
+    """What an organiser's command or answer did: the workshop as it is now, the session
+    added, the next question asked (None: no more), or why nothing changed."""
+
+    workshop: Workshop
+    session: Session | None = None
+    asking: Question | None = None
+    problem: Problem | None = None
+    changed: bool = True  # False: it was so already (closed twice, added twice)
+    length: int = 0  # of a text too long
+    limit: int = 0
+    zone: tzinfo | None = None  # the zone dates are read and shown in for this user
+
+
+@dataclass(frozen=True)
+class Managed:
+    """One workshop in /workshops: its counts, and its next session."""
+
+    workshop: Workshop
+    joined: int
+    finished: int
+    next_session: Session | None
+    sessions: int
+    zone: tzinfo  # the reader's, for its dates
+
+
+@dataclass(frozen=True)
+class SessionNotice:
+    """What a session's invitation or reminder says, for one reader."""
+
+    session: Session
+    workshop: Workshop
+    zone: tzinfo  # the reader's: the dates they read
+    workshop_zone: tzinfo  # the place's: the calendar file's
+
+
+def _too_long(workshop: Workshop, text: str, asking: Question | None = None) -> Change:
+    length = text_length(text)
+    return Change(workshop, None, asking, Problem.TOO_LONG, False, length, MAX_PLACE_LENGTH)
+
+
+class OrganiserService:
+    """The organisers' use cases over one database."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        organisers: frozenset[int],
+        zone: tzinfo,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.db = db
+        self.organisers = organisers
+        self.zone = zone
+        self.clock = clock
+
+    # -- roles -------------------------------------------------------------------
+
+    def is_listed(self, user_id: int) -> bool:
+        """Named in COOPBOT_ORGANISERS: may create workshops and add co-organisers."""
+        return user_id in self.organisers
+
+    async def managed(self, *, user_id: int, code: str) -> Workshop:
+        """The workshop `code` opens, if `user_id` organises it."""
+        found = await workshops.find_by_code(self.db, code=code) if looks_like_code(code) else None
+        if found is None:
+            raise UnknownWorkshop
+        return await self._checked(user_id, found[0])
+
+    async def managed_by_id(self, *, user_id: int, workshop_id: int) -> Workshop:
+        """The workshop a button names, if `user_id` organises it (checked on every press)."""
+        workshop = await workshops.get(self.db, workshop_id=workshop_id)
+        if workshop is None:
+            raise UnknownWorkshop
+        return await self._checked(user_id, workshop)
+
+    async def _checked(self, user_id: int, workshop: Workshop) -> Workshop:
+        if not await workshops.is_organiser(self.db, workshop_id=workshop.id, user_id=user_id):
+            raise NotAllowed
+        return workshop
+
+    # -- zones -------------------------------------------------------------------
+
+    async def zone_of(self, *, user_id: int) -> tzinfo:
+        """The zone the user reads dates in: their own, else the deployment's."""
+        return zone_named(await users.timezone(self.db, user_id=user_id), self.zone)
+
+    def workshop_zone(self, workshop: Workshop) -> tzinfo:
+        """Where the workshop meets: its own zone, else the deployment's."""
+        return zone_named(workshop.timezone, self.zone)
+
+    async def reader_zone(self, user_id: int, workshop: Workshop) -> tzinfo:
+        """The zone a workshop's dates are shown in to this user: their own, else the
+        workshop's."""
+        return zone_named(
+            await users.timezone(self.db, user_id=user_id), self.workshop_zone(workshop)
+        )
+
+    async def timezone(self, *, user_id: int) -> str | None:
+        """The zone the user chose, if any."""
+        return await users.timezone(self.db, user_id=user_id)
+
+    async def set_timezone(self, *, user_id: int, typed: str) -> str | None:
+        """Set the user's own zone; the IANA name stored, or None when `typed` names none."""
+        name = zone_name(typed)
+        if name is not None:
+            await users.set_timezone(self.db, user_id=user_id, timezone=name, now=self.clock())
+        return name
+
+    # -- /workshops --------------------------------------------------------------
+
+    async def workshops(self, *, user_id: int) -> list[Managed]:
+        """The workshops the user organises (closed ones too), newest first, with their
+        counts and next session."""
+        found = await workshops.organised_by(self.db, user_id=user_id)
+        if not found and not self.is_listed(user_id):
+            raise NotAllowed
+        counts = await workshops.counts(self.db, workshop_ids=[w.id for w in found])
+        now = self.clock()
+        listed = []
+        for workshop in found:
+            planned = await sessions.of_workshop(self.db, workshop_id=workshop.id)
+            coming = [s for s in planned if s.starts_at > now]
+            joined, finished = counts.get(workshop.id, (0, 0))
+            listed.append(
+                Managed(
+                    workshop,
+                    joined,
+                    finished,
+                    coming[0] if coming else None,
+                    len(planned),
+                    await self.reader_zone(user_id, workshop),
+                )
+            )
+        return listed
+
+    async def sessions_of(
+        self, *, user_id: int, workshop_id: int
+    ) -> tuple[Workshop, list[Session], tzinfo]:
+        """A workshop's sessions (not cancelled), and the zone to show them in."""
+        workshop = await self.managed_by_id(user_id=user_id, workshop_id=workshop_id)
+        found = await sessions.of_workshop(self.db, workshop_id=workshop_id)
+        return workshop, found, await self.reader_zone(user_id, workshop)
+
+    # -- the questions after /newsession -------------------------------------------
+
+    async def ask_first(self, *, user_id: int, workshop: Workshop) -> Change:
+        """After /newsession: ask for the first session's date and time."""
+        await self._checked(user_id, workshop)
+        await self._ask(user_id, Awaited(Question.WHEN, workshop.id))
+        return Change(workshop, asking=Question.WHEN, zone=self.workshop_zone(workshop))
+
+    async def awaited(self, *, user_id: int) -> Awaited | None:
+        """The organiser's question the user's next message answers, if one is."""
+        return Awaited.decode(await users.awaiting(self.db, user_id=user_id))
+
+    async def _ask(self, user_id: int, awaited: Awaited | None) -> None:
+        await users.set_awaiting(
+            self.db,
+            user_id=user_id,
+            awaiting=awaited.encode() if awaited else None,
+            now=self.clock(),
+        )
+
+    async def _claim(self, update_id: int | None) -> bool:
+        """The message marked handled (False: it was, before)."""
+        if update_id is None:
+            return True
+        async with self.db.transaction() as conn:
+            return await updates.claim(conn, update_id=update_id, now=self.clock())
+
+    async def answer(
+        self,
+        *,
+        user_id: int,
+        awaited: Awaited,
+        text: str | None,
+        language: str,
+        update_id: int | None = None,
+    ) -> Change:
+        """A typed answer to the question asked (`text` None: skipped with its button).
+        A bad answer keeps the question (the next message tries again; any command gives
+        up). Raises NotAllowed when the user no longer organises the workshop."""
+        try:
+            workshop = await self.managed_by_id(user_id=user_id, workshop_id=awaited.workshop_id)
+        except NotAllowed:
+            await self._ask(user_id, None)
+            raise
+        zone = self.workshop_zone(workshop)
+        shown = await self.reader_zone(user_id, workshop)
+        typed = (text or "").strip()
+        if typed and awaited.question is Question.WHEN:
+            starts_at = parse_when(typed, language=language, now=self.clock(), zone=zone)
+            if starts_at is None:
+                return Change(workshop, asking=awaited.question, problem=Problem.UNREADABLE)
+            if starts_at <= self.clock():
+                return Change(workshop, asking=awaited.question, problem=Problem.PAST)
+            if not await self._claim(update_id):
+                return Change(workshop, problem=Problem.DUPLICATE)
+            await self._ask(user_id, Awaited(Question.PLACE, workshop.id, starts_at))
+            return Change(workshop, asking=Question.PLACE, zone=shown)
+        if typed and text_length(typed) > MAX_PLACE_LENGTH:
+            return _too_long(workshop, typed, awaited.question)
+        if awaited.question is Question.WHEN:  # skipped: no session, so no place either
+            await self._ask(user_id, Awaited(Question.TERRITORY, workshop.id))
+            return Change(workshop, asking=Question.TERRITORY, zone=shown)
+        if awaited.question is Question.PLACE:
+            session = None
+            if awaited.starts_at is not None:
+                session = await self._add_session(
+                    workshop, awaited.starts_at, typed or None, user_id, update_id
+                )
+            if text is not None and not await self._claim(update_id):
+                return Change(workshop, problem=Problem.DUPLICATE)
+            await self._ask(user_id, Awaited(Question.TERRITORY, workshop.id))
+            return Change(workshop, session=session, asking=Question.TERRITORY, zone=shown)
+        if typed:
+            if not await self._claim(update_id):
+                return Change(workshop, problem=Problem.DUPLICATE)
+            await workshops.configure(self.db, workshop_id=workshop.id, territory=typed)
+            workshop = await self.managed_by_id(user_id=user_id, workshop_id=workshop.id)
+        await self._ask(user_id, None)
+        return Change(workshop, changed=bool(typed), zone=shown)
+
+    async def skip(self, *, user_id: int, workshop_id: int, question: Question) -> Change:
+        """The skip button of a question: the next one, if that question is still asked."""
+        awaited = await self.awaited(user_id=user_id)
+        if awaited is None or awaited.workshop_id != workshop_id or awaited.question != question:
+            workshop = await self.managed_by_id(user_id=user_id, workshop_id=workshop_id)
+            return Change(workshop, problem=Problem.STALE, changed=False)
+        return await self.answer(user_id=user_id, awaited=awaited, text=None, language="en")
+
+    # -- /session ----------------------------------------------------------------
+
+    async def session(
+        self,
+        *,
+        user_id: int,
+        code: str | None,
+        words: Sequence[str],
+        language: str,
+        update_id: int | None = None,
+    ) -> Change:
+        """/session <code> <when> [place…] adds a session; /session <code> territory <text>
+        sets the territory; /session <code> timezone <IANA name> the workshop's zone."""
+        if code is None:
+            raise UnknownWorkshop
+        workshop = await self.managed(user_id=user_id, code=code)
+        zone = self.workshop_zone(workshop)
+        shown = await self.reader_zone(user_id, workshop)
+        if not workshop.is_open:
+            return Change(workshop, problem=Problem.CLOSED, changed=False, zone=shown)
+        if not words:
+            return Change(workshop, problem=Problem.USAGE, changed=False, zone=shown)
+        keyword, rest = words[0].lower(), " ".join(words[1:]).strip()
+        if keyword in TERRITORY_WORDS or keyword in ZONE_WORDS:
+            return await self._setting(workshop, keyword, rest)
+        read = split_when(words, language=language, now=self.clock(), zone=zone)
+        if read is None:
+            return Change(workshop, problem=Problem.UNREADABLE, changed=False, zone=shown)
+        starts_at, after = read
+        if starts_at <= self.clock():
+            return Change(workshop, problem=Problem.PAST, changed=False, zone=shown)
+        place = " ".join(after).strip() or None
+        if place is not None and text_length(place) > MAX_PLACE_LENGTH:
+            return _too_long(workshop, place)
+        added = await self._add_session(workshop, starts_at, place, user_id, update_id)
+        return Change(workshop, session=added, zone=shown)
+
+    async def _setting(self, workshop: Workshop, keyword: str, value: str) -> Change:
+        zone = self.workshop_zone(workshop)
+        if not value:
+            return Change(workshop, problem=Problem.USAGE, changed=False, zone=zone)
+        if keyword in ZONE_WORDS:
+            name = zone_name(value)
+            if name is None:
+                return Change(workshop, problem=Problem.UNKNOWN_ZONE, changed=False, zone=zone)
+            changed = await workshops.configure(self.db, workshop_id=workshop.id, timezone=name)
+        else:
+            if text_length(value) > MAX_PLACE_LENGTH:
+                return _too_long(workshop, value)
+            changed = await workshops.configure(self.db, workshop_id=workshop.id, territory=value)
+        now = await self._reread(workshop)
+        return Change(now, changed=changed, zone=self.workshop_zone(now))
+
+    async def _add_session(
+        self,
+        workshop: Workshop,
+        starts_at: datetime,
+        place: str | None,
+        user_id: int,
+        update_id: int | None,
+    ) -> Session:
+        """A session and its three standing mailings: the invitation, the eve's reminder
+        and the hour before's. Asked again by the same update, the same session; a
+        mailing a crash left out is made then."""
+        added = await sessions.add(
+            self.db,
+            workshop_id=workshop.id,
+            starts_at=starts_at,
+            ends_at=None,
+            place=place,
+            created_by=user_id,
+            now=self.clock(),
+            source_update_id=update_id,
+        )
+        made = {
+            (m.kind, m.offset_rule)
+            for m in await outbox.of_workshop(
+                self.db,
+                workshop_id=workshop.id,
+                kinds=(MailingKind.INVITATION, MailingKind.SESSION_REMINDER),
+            )
+            if m.session_id == added.id
+        }
+        for kind, rule in SESSION_MAILINGS:
+            if (kind.value, rule) in made:
+                continue
+            await outbox.create(
+                self.db,
+                workshop_id=workshop.id,
+                kind=kind,
+                due_at=self.clock(),
+                now=self.clock(),
+                session_id=added.id,
+                offset_rule=rule,
+                expires_at=added.starts_at,
+                automatic=True,
+                status=MailingStatus.OPEN,
+                created_by=user_id,
+            )
+        return added
+
+    # -- closing, the facilitator link, co-organisers --------------------------------
+
+    async def close(
+        self, *, user_id: int, code: str | None = None, workshop_id: int | None = None
+    ) -> Change:
+        """Close the workshop (once): it takes no more answers nor joins."""
+        workshop = await self._named(user_id, code, workshop_id)
+        changed = await workshops.close(self.db, workshop_id=workshop.id, now=self.clock())
+        return Change(await self._reread(workshop), changed=changed)
+
+    async def revoke(
+        self, *, user_id: int, code: str | None = None, workshop_id: int | None = None
+    ) -> Change:
+        """A new facilitator code in place of the old one, which then opens nothing.
+        Facilitators who joined keep their role."""
+        workshop = await self._named(user_id, code, workshop_id)
+        changed = await workshops.replace_facilitator_code(
+            self.db, workshop_id=workshop.id, expected=workshop.facilitator_code, code=new_code()
+        )
+        return Change(await self._reread(workshop), changed=changed)
+
+    async def _reread(self, workshop: Workshop) -> Workshop:
+        found = await workshops.get(self.db, workshop_id=workshop.id)
+        assert found is not None
+        return found
+
+    async def _named(self, user_id: int, code: str | None, workshop_id: int | None) -> Workshop:
+        if workshop_id is not None:
+            return await self.managed_by_id(user_id=user_id, workshop_id=workshop_id)
+        if code is None:
+            raise UnknownWorkshop
+        return await self.managed(user_id=user_id, code=code)
+
+    async def add_coorganiser(self, *, user_id: int, code: str | None, typed_id: str) -> Change:
+        """Make the user `typed_id` names an organiser (and a facilitator) of the workshop:
+        only organisers named in the settings, for a workshop they organise."""
+        if code is None:
+            raise UnknownWorkshop
+        workshop = await self.managed(user_id=user_id, code=code)
+        if not self.is_listed(user_id):
+            raise NotListed
+        if not typed_id.isdigit() or int(typed_id) <= 0:
+            return Change(workshop, problem=Problem.NOT_A_USER, changed=False)
+        other, now = int(typed_id), self.clock()
+        added = await workshops.add_organiser(
+            self.db, workshop_id=workshop.id, user_id=other, added_by=user_id, now=now
+        )
+        await workshops.add_facilitator(self.db, workshop_id=workshop.id, user_id=other, now=now)
+        return Change(workshop, changed=added)
+
+    # -- what sessions' messages say -----------------------------------------------
+
+    async def notice(self, *, session_id: int, user_id: int) -> SessionNotice | None:
+        """A session as one reader is told of it; None when it is cancelled or gone, or
+        its workshop closed."""
+        session = await sessions.get(self.db, session_id=session_id)
+        if session is None or session.cancelled_at is not None:
+            return None
+        workshop = await workshops.get(self.db, workshop_id=session.workshop_id)
+        if workshop is None or not workshop.is_open:
+            return None
+        place_zone = self.workshop_zone(workshop)
+        reader = zone_named(await users.timezone(self.db, user_id=user_id), place_zone)
+        return SessionNotice(session, workshop, reader, place_zone)
