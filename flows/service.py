@@ -361,9 +361,11 @@ class WorkshopService:
         )
 
     async def pause(self, *, user_id: int) -> Participant | None:
-        """Mark the participant as pausing (reminders leave them alone); nothing is lost."""
+        """Mark the participant as pausing: nothing automatic (reminders, the décantation)
+        is sent to them until they resume; nothing is lost. At the end of the journey too,
+        so that someone who finished can decline what comes later."""
         participant = await participants.current(self.db, user_id=user_id)
-        if participant is not None and participant.state != DONE:
+        if participant is not None:
             await participants.set_paused(
                 self.db, participant_id=participant.id, paused=True, now=self.clock()
             )

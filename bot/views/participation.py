@@ -110,7 +110,12 @@ async def show_paused(chat: Chat, participant: Participant | None) -> None:
     if participant is None:
         await chat.send(prompts.not_joined_text(chat.language))
     elif participant.finished_at is not None:
-        await chat.send(_("You have answered every question: there is nothing to pause."))
+        await chat.send(
+            _(
+                "Paused: nothing will be sent to you unasked (reminders, the décantation) "
+                "until you send /resume."
+            )
+        )
     else:
         await chat.send(
             _("Paused. Your answers are saved; send /resume whenever you want to continue.")
