@@ -14,7 +14,11 @@ from bot.runtime import RUNTIME_KEY, Runtime, runtime
 from bot.views.board import refresh_live_boards
 from bot.views.review import flush_review_queue
 from bot.views.room import sync_rooms
-from bot.views.syntheses import push_completed_phases, push_synthesis
+from bot.views.syntheses import (
+    push_completed_phases,
+    push_decantation_synthesis,
+    push_synthesis,
+)
 from storage import updates
 from storage.db import utc_now
 
@@ -67,6 +71,8 @@ async def push_completed_everywhere(context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     for workshop_id in await state.facilitation.open_workshop_ids():
         await push_completed_phases(state, context.bot, workshop_id)
+        # The décantation's too, once its silent participants had their time.
+        await push_decantation_synthesis(state, context.bot, workshop_id)
 
 
 async def push_due_syntheses(context: ContextTypes.DEFAULT_TYPE) -> None:

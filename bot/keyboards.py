@@ -49,7 +49,7 @@ def journey_data(participant_id: int, state: str, value: str) -> str:
 def parse_journey_data(data: str) -> JourneyButton | None:
     """The journey button `data` names, or None if it is not one (forged, or too old a format)."""
     parts = data.split(":")
-    if len(parts) != 4 or parts[0] != JOURNEY_PREFIX or not parts[1].isdigit():
+    if len(parts) != 4 or parts[0] != JOURNEY_PREFIX or not parts[1].isdecimal():
         return None
     return JourneyButton(int(parts[1]), parts[2], parts[3])
 
@@ -147,7 +147,7 @@ def vote_keyboard(statement_id: int, language: str, *, current: str | None) -> I
 
 def parse_vote_data(data: str) -> VoteButton | None:
     parts = data.split(":")
-    if len(parts) != 3 or parts[0] != VOTE_PREFIX or not parts[1].isdigit():
+    if len(parts) != 3 or parts[0] != VOTE_PREFIX or not parts[1].isdecimal():
         return None
     value = next((v for v in VoteValue if v[0] == parts[2]), None)
     return VoteButton(int(parts[1]), value) if value else None
@@ -167,7 +167,7 @@ _ACTIONS = ("approve", "reject", "withdraw")
 
 def parse_moderation_data(data: str) -> ModerationButton | None:
     parts = data.split(":")
-    if len(parts) != 3 or parts[0] != MODERATION_PREFIX or not parts[1].isdigit():
+    if len(parts) != 3 or parts[0] != MODERATION_PREFIX or not parts[1].isdecimal():
         return None
     action = next((a for a in _ACTIONS if a[0] == parts[2]), None)
     return ModerationButton(int(parts[1]), action) if action else None
@@ -216,7 +216,7 @@ def caucus_keyboard(statement_id: int, language: str) -> InlineKeyboardMarkup:
 def parse_caucus_data(data: str) -> VoteButton | None:
     """The caucus vote `data` names, or None (forged, or not one)."""
     parts = data.split(":")
-    if len(parts) != 3 or parts[0] != CAUCUS_PREFIX or not parts[1].isdigit():
+    if len(parts) != 3 or parts[0] != CAUCUS_PREFIX or not parts[1].isdecimal():
         return None
     value = next((v for v in VoteValue if v[0] == parts[2]), None)
     return VoteButton(int(parts[1]), value) if value else None
@@ -263,7 +263,7 @@ def room_keyboard(
 
 def parse_room_data(data: str) -> RoomButton | None:
     parts = data.split(":")
-    if len(parts) != 4 or parts[0] != ROOM_PREFIX or not (parts[1] + parts[2]).isdigit():
+    if len(parts) != 4 or parts[0] != ROOM_PREFIX or not (parts[1] + parts[2]).isdecimal():
         return None
     action = _ROOM_ACTIONS.get(parts[3])
     if action is None:
@@ -330,7 +330,7 @@ def carrier_keyboard(
 
 def parse_resolution_data(data: str) -> ResolutionButton | None:
     parts = data.split(":")
-    if len(parts) not in (3, 4) or parts[0] != RESOLUTION_PREFIX or not parts[1].isdigit():
+    if len(parts) not in (3, 4) or parts[0] != RESOLUTION_PREFIX or not parts[1].isdecimal():
         return None
     action = _RESOLUTION_ACTIONS.get(parts[2])
     if action is None or (action == "category") != (len(parts) == 4):
@@ -369,12 +369,12 @@ def review_data(statement_id: int, action: ReviewAction, into_id: int | None = N
 def parse_review_data(data: str) -> ReviewButton | None:
     """The review button `data` names, or None (forged, or not one)."""
     parts = data.split(":")
-    if len(parts) not in (3, 4) or parts[0] != REVIEW_PREFIX or not parts[1].isdigit():
+    if len(parts) not in (3, 4) or parts[0] != REVIEW_PREFIX or not parts[1].isdecimal():
         return None
     action = next((a for a, code in _REVIEW_CODES.items() if code == parts[2]), None)
     if action is None or (action is ReviewAction.INTO) != (len(parts) == 4):
         return None
-    if len(parts) == 4 and not parts[3].isdigit():
+    if len(parts) == 4 and not parts[3].isdecimal():
         return None
     return ReviewButton(int(parts[1]), action, int(parts[3]) if len(parts) == 4 else None)
 

@@ -39,7 +39,7 @@ def mailing_data(action: MailingAction, mailing_id: int, target: Target | None =
 
 def parse_mailing_data(data: str) -> MailingButton | None:
     parts = data.split(":")
-    if len(parts) not in (3, 4) or parts[0] != MAILING_PREFIX or not parts[2].isdigit():
+    if len(parts) not in (3, 4) or parts[0] != MAILING_PREFIX or not parts[2].isdecimal():
         return None
     try:
         action = MailingAction(parts[1])
@@ -47,7 +47,7 @@ def parse_mailing_data(data: str) -> MailingButton | None:
         return None
     target = None
     if len(parts) == 4:
-        if action is not MailingAction.TARGET or not parts[3].isdigit():
+        if action is not MailingAction.TARGET or not parts[3].isdecimal():
             return None
         if int(parts[3]) >= len(MAILING_TARGETS):
             return None
@@ -178,7 +178,7 @@ def organiser_data(action: str, workshop_id: int, question: str | None = None) -
 def parse_organiser_data(data: str) -> OrganiserButton | None:
     """The organiser button `data` names, or None (forged, or not one)."""
     parts = data.split(":")
-    if len(parts) not in (3, 4) or parts[0] != ORGANISER_PREFIX or not parts[2].isdigit():
+    if len(parts) not in (3, 4) or parts[0] != ORGANISER_PREFIX or not parts[2].isdecimal():
         return None
     if parts[1] not in _ORGANISER_ACTIONS or (parts[1] == "skip") != (len(parts) == 4):
         return None

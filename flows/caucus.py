@@ -167,7 +167,7 @@ def read_command(args: Sequence[str]) -> CaucusCommand | None:
     if head in ("on", "off"):
         rest = words[1:]
         command = CaucusCommand(caucus=head == "on")
-    elif head in ("keep", "commitments") and len(words) > 1 and words[1].isdigit():
+    elif head in ("keep", "commitments") and len(words) > 1 and words[1].isdecimal():
         rest = words[2:]
         count = int(words[1])
         command = CaucusCommand(keep=count) if head == "keep" else CaucusCommand(commitments=count)

@@ -178,17 +178,36 @@ def synthesise_decantation(
     return Settling(synthesis, len(sent), sum(1 for p in sent if p.settled_at is not None))
 
 
-def decantation_complete(participants: Sequence[Participant], *, min_group: int) -> bool:
+def decantation_complete(
+    participants: Sequence[Participant],
+    *,
+    min_group: int,
+    now: datetime | None = None,
+    wait: timedelta | None = None,
+) -> bool:
     """Whether the décantation's synthesis is due: at least `min_group` participants
-    answered it, and every one who finished and is not pausing has answered it (someone
-    who never answers holds it back: `/synthesis decantation` then gives it at any time)."""
+    answered it, and every one who finished and is not pausing has answered it, or was
+    sent it at least `wait` ago (its reminder came and went: someone who never answers
+    holds it back only that long; `/synthesis decantation` gives it at any time)."""
     finished = [
         p
         for p in participants
         if p.consented_at is not None and p.finished_at is not None and p.paused_at is None
     ]
     settled = [p for p in finished if p.settled_at is not None]
-    return len(settled) >= max(min_group, 1) and len(settled) == len(finished)
+    if len(settled) < max(min_group, 1):
+        return False
+    silent = [p for p in finished if p.settled_at is None]
+    if not silent:
+        return True
+    return (
+        now is not None
+        and wait is not None
+        and all(
+            p.decantation_sent_at is not None and now - p.decantation_sent_at >= wait
+            for p in silent
+        )
+    )
 
 
 class DecantationService:
@@ -289,7 +308,7 @@ class DecantationService:
             raise Refused(Refusal.USAGE)
         code, typed = words
         workshop = await workshop_managed(self.db, user_id=user_id, code=code)
-        if not typed.isdigit() or int(typed) > MAX_DAYS:
+        if not typed.isdecimal() or int(typed) > MAX_DAYS:
             raise Refused(Refusal.BAD_DAYS, code=code)
         days = int(typed)
         await workshops.configure(self.db, workshop_id=workshop.id, decantation_seconds=days * DAY)
@@ -373,12 +392,15 @@ class DecantationService:
     async def due_push(self, *, workshop_id: int) -> tuple[Workshop, Settling] | None:
         """The décantation's synthesis to push to the facilitators now, once: when at
         least the anonymity threshold answered it and everyone who finished (and is not
-        pausing) has. None otherwise, or when it went out before."""
+        pausing) has, or stayed silent well after its reminder. None otherwise, or when it
+        went out before."""
         workshop = await workshops.get(self.db, workshop_id=workshop_id)
         if workshop is None:
             return None
         found = await participants.of_workshop(self.db, workshop_id=workshop_id)
-        if not decantation_complete(found, min_group=self.min_group):
+        # The silent wait twice the reminder's delay after the décantation (6 days of 10).
+        wait = timedelta(seconds=workshop.decantation_seconds * 2 * DECANTATION_REMINDER_FRACTION)
+        if not decantation_complete(found, min_group=self.min_group, now=self.clock(), wait=wait):
             return None
         if not await pushes.claim(
             self.db, workshop_id=workshop_id, phase=PUSH_KEY, now=self.clock()

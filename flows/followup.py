@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-from flows.engine import text_length
+from flows.engine import DONE, text_length
 from flows.kinds import MailingKind, MailingStatus, StatementKind, StatementStatus
 from storage import answers, outbox, participants, resolutions, statements, users, workshops
 from storage.db import Database, utc_now
@@ -162,7 +162,8 @@ class FollowupService:
     async def awaited(self, *, user_id: int) -> tuple[int, int] | None:
         """The follow-up (mailing id, participant id) the user's next message answers."""
         parts = (await users.awaiting(self.db, user_id=user_id) or "").split(":")
-        if len(parts) != 3 or parts[0] != AWAITED_PREFIX or not all(p.isdigit() for p in parts[1:]):
+        numbers = parts[1:]
+        if len(parts) != 3 or parts[0] != AWAITED_PREFIX or not all(map(str.isdecimal, numbers)):
             return None
         return int(parts[1]), int(parts[2])
 
@@ -185,6 +186,8 @@ class FollowupService:
         )
         if participant is None or workshop is None:
             await users.set_awaiting(self.db, user_id=user_id, awaiting=None, now=self.clock())
+            return None
+        if participant.state != DONE:  # at a question (the décantation's): it answers that
             return None
         typed = text.strip()
         if not typed or text_length(typed) > ANSWER_LIMIT:

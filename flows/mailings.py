@@ -262,9 +262,11 @@ class MailingService:
 
     async def schedule(self, *, user_id: int, mailing_id: int) -> Changed:
         """ "Schedule" on a reminder's preview: the outbox opens it at its time."""
-        _, workshop = await self._own(user_id, mailing_id, MailingKind.REMINDER)
+        mailing, workshop = await self._own(user_id, mailing_id, MailingKind.REMINDER)
         if not workshop.is_open:
             raise Refused(Refusal.CLOSED)
+        if mailing.status == MailingStatus.DRAFT and mailing.due_at <= self.clock():
+            raise Refused(Refusal.PAST)  # a preview left open past its time: not sent late
         changed = await outbox.change_status(
             self.db,
             mailing_id=mailing_id,

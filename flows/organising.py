@@ -87,13 +87,13 @@ class Awaited:
     @classmethod
     def decode(cls, raw: str | None) -> Awaited | None:
         parts = (raw or "").split(":")
-        if len(parts) not in (3, 4) or parts[0] != AWAITED_PREFIX or not parts[2].isdigit():
+        if len(parts) not in (3, 4) or parts[0] != AWAITED_PREFIX or not parts[2].isdecimal():
             return None
         try:
             question = Question(parts[1])
         except ValueError:
             return None
-        if len(parts) == 4 and not parts[3].isdigit():
+        if len(parts) == 4 and not parts[3].isdecimal():
             return None
         moment = datetime.fromtimestamp(int(parts[3]), tz=UTC) if len(parts) == 4 else None
         return cls(question, int(parts[2]), moment)
@@ -475,7 +475,7 @@ class OrganiserService:
         workshop = await self.managed(user_id=user_id, code=code)
         if not self.is_listed(user_id):
             raise NotListed
-        if not typed_id.isdigit() or int(typed_id) <= 0:
+        if not typed_id.isdecimal() or int(typed_id) <= 0:
             return Change(workshop, problem=Problem.NOT_A_USER, changed=False)
         other, now = int(typed_id), self.clock()
         added = await workshops.add_organiser(

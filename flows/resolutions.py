@@ -81,9 +81,9 @@ class Awaited:
     @classmethod
     def decode(cls, raw: str | None) -> Awaited | None:
         parts = (raw or "").split(":")
-        if len(parts) != 4 or parts[0] != "resolution" or not parts[1].isdigit():
+        if len(parts) != 4 or parts[0] != "resolution" or not parts[1].isdecimal():
             return None
-        if parts[2] not in {f.value for f in Field} or not parts[3].isdigit():
+        if parts[2] not in {f.value for f in Field} or not parts[3].isdecimal():
             return None
         return cls(int(parts[1]), Field(parts[2]), int(parts[3]) or None)
 

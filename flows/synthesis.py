@@ -345,7 +345,7 @@ def scales_and_texts(
         if prompt.kind == "scale":
             per_category: defaultdict[str, list[object]] = defaultdict(list)
             for participant, value in given:
-                if value.isdigit():
+                if value.isdecimal():
                     per_category[participant.category or ""].append(int(value))
             grouped = _regroup(per_category, order, min_group)
             synthesis.scales[prompt.id] = {

@@ -356,7 +356,22 @@ async def close(db: Database, *, workshop_id: int, now: datetime) -> bool:
             "UPDATE workshops SET closed_at = ? WHERE id = ? AND closed_at IS NULL",
             (to_text(now), workshop_id),
         )
-        return cursor.rowcount == 1
+        if cursor.rowcount != 1:
+            return False
+        # Its reminders, invitations and décantations stop with it (a broadcast already
+        # confirmed goes on: its sender chose to send it).
+        await conn.execute(
+            "UPDATE mailings SET status = 'cancelled', finished_at = ? WHERE workshop_id = ?"
+            " AND (status IN ('draft', 'scheduled') OR (status = 'open' AND automatic = 1))",
+            (to_text(now), workshop_id),
+        )
+        await conn.execute(
+            "UPDATE deliveries SET status = 'skipped', settled_at = ? WHERE status = 'pending'"
+            " AND mailing_id IN (SELECT id FROM mailings WHERE workshop_id = ?"
+            " AND status = 'cancelled')",
+            (to_text(now), workshop_id),
+        )
+        return True
 
 
 async def replace_facilitator_code(

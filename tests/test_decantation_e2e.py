@@ -302,8 +302,8 @@ async def test_decantation_and_followup_refuse_what_they_must(
     assert rows(settings.database_path, "SELECT id FROM mailings WHERE kind = 'followup'") == []
     # A closed workshop: nothing more is set for it.
     await workshops.close(state.database, workshop_id=workshop_id, now=utc_now())  # type: ignore[arg-type]
-    assert "closed" in await reply(organiser, f"/decantation {code} 5")
-    assert "closed" in await reply(organiser, f"/followup {code} in 6 weeks")
+    assert "clos" in await reply(organiser, f"/decantation {code} 5")  # in French: « clos »
+    assert "clos" in await reply(organiser, f"/followup {code} in 6 weeks")
     assert delay() == 3 * 86400
     assert rows(settings.database_path, "SELECT id FROM mailings WHERE kind = 'followup'") == []
 

@@ -13,6 +13,7 @@ from telegram.ext import Application
 
 from bot.settings import Settings
 from flows.journey import Journey
+from reports.text import translator
 from storage.db import utc_now
 from tests.conftest import ORGANISER_ID, START_LINK, facilitator_code, join_code
 from tests.helpers import onboard
@@ -233,7 +234,9 @@ async def test_a_co_organiser_manages_the_workshop_and_cannot_add_others(
     assert "Telegram id" in await say(emulator, organiser, f"/coorganiser {code} someone")
     await say(emulator, organiser, f"/coorganiser {code} 7301")
     assert "now co-organises" in (organiser.last.text or "")
-    assert "You now co-organise «Shared»" in (helper.last.text or "")
+    # Told unasked, so in the default language (French): they never chose one.
+    told = translator("fr")("You now co-organise «{title}». /workshops shows it.").split("«")[0]
+    assert told.strip() and told.strip() in (helper.last.text or "")
     assert "already organises" in await say(emulator, organiser, f"/coorganiser {code} 7301")
 
     await helper.send("/workshops")

@@ -15,6 +15,7 @@ from telegram.ext import Application
 from bot.runtime import RUNTIME_KEY, Runtime
 from bot.settings import Settings
 from flows.journey import Journey
+from reports.text import translator
 from storage.db import utc_now
 from tests.conftest import ORGANISER_ID, join_code
 from tests.helpers import onboard
@@ -35,6 +36,15 @@ async def until(check: Callable[[], bool]) -> None:
 
 def documents(user: EmulatedUser) -> list[SentMessage]:
     return [m for m in user.messages if m.kind == "document"]
+
+
+EVE = "📅 Tomorrow at {time}: session {number} of «{title}»."
+HOUR_BEFORE = "⏰ In one hour, at {time}: session {number} of «{title}»."
+
+
+def lead(msgid: str, user: EmulatedUser) -> str:
+    """The words a translated reminder starts with, in the user's language."""
+    return translator(user.language_code or "fr")(msgid).split("{time}")[0].strip()
 
 
 def containing(user: EmulatedUser, *words: str) -> list[SentMessage]:
@@ -88,21 +98,28 @@ async def test_invitation_with_a_calendar_file_and_reminders_once_each(
     await until(lambda: bool(documents(late)))
     people = (camille, alex, late)
 
-    # The eve at 18:00, each person once.
-    assert not any(containing(u, "Tomorrow") for u in people)
+    # The eve at 18:00, each person once, in their language.
+    def eve_of(user: EmulatedUser) -> list[SentMessage]:
+        return containing(user, lead(EVE, user))
+
+    def hour_before(user: EmulatedUser) -> list[SentMessage]:
+        return containing(user, lead(HOUR_BEFORE, user))
+
+    assert not any(eve_of(u) for u in people)
     set_clock(bot, datetime.combine(eve, time(18, 0, 1), tzinfo=PARIS))
-    await until(lambda: all(containing(u, "Tomorrow") for u in people))
-    assert "Salle des fêtes" in (containing(alex, "Tomorrow")[0].text or "")
-    assert "10:00\u202fAM" in (containing(alex, "Tomorrow")[0].text or "")
-    assert "10:00" in (containing(camille, "Tomorrow")[0].text or "")
+    await until(lambda: all(eve_of(u) for u in people))
+    assert "Salle des fêtes" in (eve_of(alex)[0].text or "")
+    assert "10:00\u202fAM" in (eve_of(alex)[0].text or "")
+    assert "10:00" in (eve_of(camille)[0].text or "")
+    assert "Demain" in (eve_of(camille)[0].text or "")
 
     # One hour before, each person once.
-    assert not any(containing(u, "In one hour") for u in people)
+    assert not any(hour_before(u) for u in people)
     set_clock(bot, datetime.combine(day, time(9, 0, 1), tzinfo=PARIS))
-    await until(lambda: all(containing(u, "In one hour") for u in people))
+    await until(lambda: all(hour_before(u) for u in people))
     await asyncio.sleep(6)  # past another sweep: nothing comes twice
     await emulator.wait_idle()
     for user in people:
         assert len(documents(user)) == 1
-        assert len(containing(user, "Tomorrow")) == 1
-        assert len(containing(user, "In one hour")) == 1
+        assert len(eve_of(user)) == 1
+        assert len(hour_before(user)) == 1

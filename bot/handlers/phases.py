@@ -131,7 +131,7 @@ async def _decide_by_number(
 ) -> None:
     chat = await chat_of(update, context)
     args = context.args or []
-    if not args or not args[0].isdigit():
+    if not args or not args[0].isdecimal():
         await moderation.show_decision_usage(chat, command)
         return
     try:

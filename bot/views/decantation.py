@@ -115,7 +115,7 @@ async def show_refused(chat: Chat, error: Refused | NotAllowed, command: str) ->
             )
             text += "\n" + examples.get(command, "")
         case Refusal.UNKNOWN_CODE:
-            text = _("No workshop has the code {code}.").format(code=escape(error.code))
+            text = _("No workshop has the code {code}.").format(code=escape(error.code[:64]))
         case Refusal.CLOSED:
             text = _("That workshop is closed: nothing more is sent for it.")
         case Refusal.BAD_DAYS:
@@ -160,24 +160,16 @@ async def show_followup_scheduled(chat: Chat, scheduled: Scheduled) -> None:
     )
 
 
-def _carried_lines(chat: Chat, carried: Carried, *, own: bool = True) -> list[str]:
-    """What a carrier carries: to them (`own`), or to the facilitators, unnamed."""
+def _carried_lines(chat: Chat, carried: Carried) -> list[str]:
+    """What a carrier carries, recalled to them."""
     _ = chat.gettext
     lines: list[str] = []
     if carried.commitments:
-        heading = (
-            _("Your commitments, put to the agora:")
-            if own
-            else _("Their commitments in the agora:")
-        )
+        heading = _("Your commitments, put to the agora:")
         lines += ["", f"<b>{heading}</b>"]
         lines += [f"• {excerpt(text, RECALL_LIMIT)}" for text in carried.commitments]
     if carried.resolutions:
-        heading = (
-            _("The resolutions your group carries:")
-            if own
-            else _("The resolutions their group carries:")
-        )
+        heading = _("The resolutions your group carries:")
         lines += ["", f"<b>{heading}</b>"]
         lines += [f"• {excerpt(text, RECALL_LIMIT)}" for text in carried.resolutions]
     return lines
@@ -221,7 +213,8 @@ async def show_followup_answered(chat: Chat, answered: Answered) -> None:
             "🧭 <b>"
             + _("A follow-up answer for «{title}»").format(title=escape(answered.workshop.title))
             + "</b>",
-            *_carried_lines(reached, answered.carried, own=False),
+            # Not what they carry: a commitment or a group's resolution beside the answer
+            # would point at a group, and a small group at one person.
             "",
             "<b>" + _("Their answer:") + "</b>",
             f"<blockquote>{excerpt(answered.text, ANSWER_SHOWN)}</blockquote>",
