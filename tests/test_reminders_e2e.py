@@ -177,6 +177,27 @@ async def test_a_cancelled_reminder_never_arrives(
     assert statuses == ["cancelled", "scheduled"]
 
 
+async def test_closing_the_workshop_cancels_its_reminders(
+    bot: Application, emulator: BotApiEmulator, settings: Settings, journey: Journey
+) -> None:
+    clock = Clock(MORNING)
+    use_clock(bot, clock)
+    code = await create_workshop(emulator)
+    camille, alex, sam = await people(emulator, journey, code)
+    organiser = emulator.user(ORGANISER_ID)
+    await remind(emulator, organiser, f"/remind {code} 3/6/2030 10:01 Après la fermeture")
+    await organiser.send(f"/close {code}")
+    await emulator.wait_idle()
+
+    clock.set(MORNING + timedelta(minutes=5))  # well past its time
+    await asyncio.sleep(2.5)
+    await emulator.wait_idle()
+    for user in (camille, alex, sam):
+        assert reminders_of(user, "Après la fermeture") == []
+    statuses = [row["status"] for row in mailing_rows(settings.database_path)]
+    assert statuses == ["cancelled"]
+
+
 async def test_a_reminder_due_in_quiet_hours_waits_for_the_morning(
     bot: Application, emulator: BotApiEmulator, settings: Settings, journey: Journey
 ) -> None:
