@@ -184,6 +184,19 @@ class Courier:
         send = partial(self.bot.send_photo, chat_id, photo, caption=caption, parse_mode=HTML)
         return await self._deliver(chat_id, "sendPhoto", send)
 
+    async def document(
+        self, chat_id: int, data: bytes, *, filename: str, caption: str | None = None
+    ) -> Delivered[Message]:
+        send = partial(
+            self.bot.send_document,
+            chat_id,
+            data,
+            filename=filename,
+            caption=caption,
+            parse_mode=HTML,
+        )
+        return await self._deliver(chat_id, "sendDocument", send)
+
     async def edit_text(
         self,
         chat_id: int,

@@ -33,12 +33,20 @@ log = logging.getLogger(__name__)
 
 # Deliveries in flight at once: the most a crash can double.
 SENDS_AT_ONCE = 8
-# Telegram's limit in one chat: about one message a second.
-CHAT_SPACING = 1.0
+# Telegram's limit in one chat: about one message a second (a margin for the network's
+# jitter: a 429 makes python-telegram-bot's rate limiter hold every call for a second).
+CHAT_SPACING = 1.1
 # Standing mailings (invitations, session reminders, décantations) take newcomers this often.
-SWEEP_EVERY = 5.0
-# A sender's progress message is edited at most this often.
-PROGRESS_EVERY = 2.0
+SWEEP_EVERY = 2.0
+# At a clean stop, the sends in flight have this long to be answered and recorded.
+STOP_GRACE = 10.0
+# A sender's progress message is edited at most this often (each edit costs a send).
+PROGRESS_EVERY = 3.0
+# The sender paces itself a little under COOPBOT_MESSAGES_PER_SECOND, evenly: Telegram
+# counts its limit over any second, and python-telegram-bot's limiter, which lets a
+# second's worth through at once after a pause, would otherwise meet a 429 (and then hold
+# every call for a second) at the start of each broadcast.
+PACE_SHARE = 0.97
 
 # Sends one delivery to its recipient's chat (a `Chat` under the delivery policy, in their
 # language) and returns the id of the message shown, or None when nothing was sent (the
@@ -62,19 +70,66 @@ _STATUS = {
 }
 
 
+class Pace:
+    """An even pace of `rate` messages a second. A turn taken late does not push the next
+    ones back, within `slack` seconds (the work between two sends: a claim, a commit),
+    and after a pause `slack` worth of turns may go at once: any n turns in a row span at
+    least n / `rate` - `slack` seconds, which is what keeps them under Telegram's limit
+    over any second."""
+
+    def __init__(self, rate: float, *, slack: float = 0.0) -> None:
+        self.interval = 1.0 / rate
+        self.slack = max(slack, 0.0)
+        self._next = float("-inf")
+
+    @classmethod
+    def under(cls, limit: int) -> Pace:
+        """The pace for a limit of `limit` messages a second, with its margin: a quarter of
+        a turn's catching up, or the margin's worth of turns when that is more."""
+        rate = limit * PACE_SHARE
+        return cls(rate, slack=max(0.25, limit - rate - 1) / rate)
+
+    def _start(self, now: float) -> float:
+        return max(self._next, now - self.slack)
+
+    def available(self, now: float, limit: int) -> int:
+        """How many messages may go now (at most `limit`)."""
+        start = self._start(now)
+        if start > now:
+            return 0
+        return min(limit, int((now - start) / self.interval) + 1)
+
+    def wait(self, now: float) -> float:
+        """Seconds until the next message may go."""
+        return max(self._start(now) - now, 0.0)
+
+    def take(self, now: float, count: int = 1) -> None:
+        self._next = self._start(now) + count * self.interval
+
+    async def slot(self) -> None:
+        """Wait for the next message's turn, and take it."""
+        loop = asyncio.get_running_loop()
+        delay = self.wait(loop.time())
+        if delay > 0:
+            await asyncio.sleep(delay)
+        self.take(loop.time())
+
+
 class Outbox:
-    """The sender's state in this process: its task, the chats' last sends, the reports'
-    last edits."""
+    """The sender's state in this process: its task, its pace, the chats' last sends, the
+    reports' last edits."""
 
     def __init__(self, state: Runtime, bot: Bot, *, at_once: int = SENDS_AT_ONCE) -> None:
         self.state = state
         self.bot = bot
         self.at_once = at_once
+        self.pace = Pace.under(state.settings.messages_per_second)
         self._task: asyncio.Task[None] | None = None
         self._again = False
         self._last_in_chat: dict[int, float] = {}
         self._progress_at: dict[int, float] = {}
         self._swept_at = float("-inf")
+        self._in_flight: set[asyncio.Task[None]] = set()  # sends under way, for a clean stop
 
     @property
     def busy(self) -> bool:
@@ -89,13 +144,20 @@ class Outbox:
         self._task = asyncio.create_task(self._pump(), name="coopbot-outbox")
 
     async def stop(self) -> None:
-        """Stop sending (at shutdown): what is in flight stays claimed, and goes again,
-        marked doubled, at the next start."""
+        """Stop sending (at shutdown): nothing more is claimed, and the calls in flight are
+        given `STOP_GRACE` seconds to be answered and settled, so that a clean stop doubles
+        nothing (one still unanswered then stays claimed, and goes again, marked doubled,
+        at the next start)."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        if self._in_flight:
+            await asyncio.wait(self._in_flight, timeout=STOP_GRACE)
+            for task in self._in_flight:
+                task.cancel()
+            self._in_flight = set()
 
     async def _pump(self) -> None:
         try:
@@ -106,39 +168,68 @@ class Outbox:
             log.exception("the outbox stopped on an error; the next tick starts it again")
 
     async def _run(self) -> None:
+        """Claim deliveries only as the pace lets them go, so that a claimed delivery is
+        one actually on its way (the window a crash can double), and keep the slots full."""
         service = self.state.outbox
         loop = asyncio.get_running_loop()
-        in_flight: set[asyncio.Task[None]] = set()
+        in_flight = self._in_flight
         touched: set[int] = set()
+        look, exhausted = True, False
         while True:
-            self._again = False
-            await service.open_due()
-            if loop.time() - self._swept_at >= SWEEP_EVERY:
-                self._swept_at = loop.time()
-                await service.sweep()
+            if look or self._again:
+                look, self._again, exhausted = False, False, False
+                await service.open_due()
+                if loop.time() - self._swept_at >= SWEEP_EVERY:
+                    self._swept_at = loop.time()
+                    await service.sweep()
             free = self.at_once - len(in_flight)
-            if free > 0:
-                for item in await service.claim(free):
-                    touched.add(item.mailing.id)
+            ready = self.pace.available(loop.time(), free) if free > 0 and not exhausted else 0
+            if ready:
+                batch = await service.claim_batch(ready)
+                exhausted = batch.exhausted
+                if batch.sendable:
+                    self.pace.take(loop.time(), len(batch.sendable))
+                for item in batch.sendable:
+                    self._touch(item, touched)
                     in_flight.add(asyncio.create_task(self._send(item)))
-            if not in_flight:
+            if not in_flight and exhausted:
                 await self._report(touched, final_only=True)
-                if not self._again:
-                    return
-                continue
-            _, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
-            await self._report(touched, final_only=False)
+                if self._again:
+                    continue
+                return
+            waiting = exhausted or len(in_flight) >= self.at_once
+            timeout = None if waiting else max(self.pace.wait(loop.time()), 0.001)
+            if in_flight:
+                done, _ = await asyncio.wait(
+                    in_flight, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+                )
+                in_flight -= done
+                if done:
+                    await self._report(touched, final_only=False)
+            else:
+                await asyncio.sleep(timeout or 0.001)
+
+    def _touch(self, item: Claimed, touched: set[int]) -> None:
+        """A mailing's first delivery: its sender's chat was just written to (the preview
+        edited on confirmation, outside this pace), so that message takes a turn, and the
+        first progress message keeps Telegram's pace in that chat."""
+        mailing = item.mailing
+        if mailing.id in touched:
+            return
+        touched.add(mailing.id)
+        now = asyncio.get_running_loop().time()
+        self._progress_at.setdefault(mailing.id, now)
+        if mailing.report_chat_id is not None:
+            self.pace.take(now)
+            last = self._last_in_chat.get(mailing.report_chat_id, float("-inf"))
+            self._last_in_chat[mailing.report_chat_id] = max(last, now)
 
     async def _send(self, item: Claimed) -> None:
         service = self.state.outbox
         chat_id = item.delivery.user_id
         language = item.participant.language if item.participant else None
         chat = broadcast_chat(self.state, self.bot, chat_id, language)
-        loop = asyncio.get_running_loop()
-        wait = self._last_in_chat.get(chat_id, float("-inf")) + CHAT_SPACING - loop.time()
-        if wait > 0:
-            await asyncio.sleep(wait)
-        self._last_in_chat[chat_id] = loop.time()
+        await self._chat_turn(chat_id)
         sender = SENDERS[MailingKind(item.mailing.kind)]
         try:
             message_id = await sender(chat, item)
@@ -149,21 +240,42 @@ class Outbox:
         status = DeliveryStatus.SKIPPED if chat.outcome is None else _STATUS[chat.outcome]
         await service.settle(item, status, message_id)
 
+    async def _chat_turn(self, chat_id: int) -> None:
+        """Wait until this chat's last message is CHAT_SPACING old, and take the turn."""
+        loop = asyncio.get_running_loop()
+        wait = self._last_in_chat.get(chat_id, float("-inf")) + CHAT_SPACING - loop.time()
+        if wait > 0:
+            self._last_in_chat[chat_id] = loop.time() + wait
+            await asyncio.sleep(wait)
+        self._last_in_chat[chat_id] = loop.time()
+
     async def _report(self, touched: set[int], *, final_only: bool) -> None:
-        """Edit the senders' progress messages (at most every PROGRESS_EVERY seconds each)
-        and send the final reports of the mailings that are done."""
+        """Edit the senders' progress messages (at most every PROGRESS_EVERY seconds each,
+        and never sooner than CHAT_SPACING after the chat's last message) and send the
+        final reports of the mailings that are done. Each takes its turn in the pace."""
         service = self.state.outbox
         loop = asyncio.get_running_loop()
         for mailing in await service.finished():
             touched.discard(mailing.id)
+            self._progress_at.pop(mailing.id, None)
             if mailing.report_chat_id is not None:
+                await self._chat_turn(mailing.report_chat_id)
+                await self.pace.slot()
                 await mailings.show_progress(self.state, self.bot, mailing, final=True)
+            await service.reported(mailing.id)
         if final_only:
             return
         for mailing_id in list(touched):
-            if loop.time() - self._progress_at.get(mailing_id, float("-inf")) < PROGRESS_EVERY:
+            now = loop.time()
+            if now - self._progress_at.get(mailing_id, now) < PROGRESS_EVERY:
                 continue
-            self._progress_at[mailing_id] = loop.time()
             current = await service.mailing(mailing_id)
-            if current is not None and current.report_chat_id is not None:
-                await mailings.show_progress(self.state, self.bot, current, final=False)
+            if current is None or current.report_chat_id is None:
+                continue
+            chat_id = current.report_chat_id
+            if now - self._last_in_chat.get(chat_id, float("-inf")) < CHAT_SPACING:
+                continue
+            self._progress_at[mailing_id] = now
+            self._last_in_chat[chat_id] = now
+            await self.pace.slot()
+            await mailings.show_progress(self.state, self.bot, current, final=False)

@@ -31,7 +31,7 @@ from flows.errors import NotAllowed
 from flows.followup import FollowupService, Scheduled
 from flows.journey import Journey
 from flows.kinds import DeliveryStatus, MailingKind, StatementKind, StatementStatus
-from flows.outbox import DECANTATION_REMINDER_FRACTION, zone_named
+from flows.outbox import decantation_reminder_gap, zone_named
 from flows.synthesis import (
     ALL,
     Funnel,
@@ -334,7 +334,7 @@ class DecantationService:
                 if mailing.kind == MailingKind.DECANTATION and person.finished_at is not None:
                     moves.append((delivery.id, person.finished_at + delay))
                 elif person.decantation_sent_at is not None:
-                    due = person.decantation_sent_at + delay * DECANTATION_REMINDER_FRACTION
+                    due = person.decantation_sent_at + decantation_reminder_gap(delay)
                     moves.append((delivery.id, due))
         await outbox.reschedule(self.db, moves=moves)
         return len(moves)
@@ -399,7 +399,7 @@ class DecantationService:
             return None
         found = await participants.of_workshop(self.db, workshop_id=workshop_id)
         # The silent wait twice the reminder's delay after the décantation (6 days of 10).
-        wait = timedelta(seconds=workshop.decantation_seconds * 2 * DECANTATION_REMINDER_FRACTION)
+        wait = 2 * decantation_reminder_gap(timedelta(seconds=workshop.decantation_seconds))
         if not decantation_complete(found, min_group=self.min_group, now=self.clock(), wait=wait):
             return None
         if not await pushes.claim(

@@ -39,7 +39,7 @@ REMINDER_TARGETS = (
 )
 # /reminders shows the reminders done or cancelled this recently, besides those to come.
 RECENT = timedelta(days=14)
-LISTED = 12  # at most, the latest: the list stays one message
+LISTED = 12  # at most, the soonest to come first: the list stays one message
 CANCELLABLE = (MailingStatus.DRAFT, MailingStatus.SCHEDULED, MailingStatus.OPEN)
 
 
@@ -326,7 +326,12 @@ class MailingService:
             if mailing.status in (MailingStatus.SCHEDULED, MailingStatus.OPEN)
             or (mailing.status != MailingStatus.DRAFT and mailing.due_at >= since)
         ]
-        return ReminderList(workshop, await self.zone_for(user_id, workshop), found[-LISTED:])
+        # The soonest to come first in the count, then the latest gone: in time order.
+        now = self.clock()
+        coming = [m for m in found if m.due_at >= now][:LISTED]
+        room = LISTED - len(coming)
+        gone = [m for m in found if m.due_at < now][-room:] if room else []
+        return ReminderList(workshop, await self.zone_for(user_id, workshop), gone + coming)
 
     async def cancel_listed(self, *, user_id: int, mailing_id: int) -> tuple[ReminderList, bool]:
         """A cancel button of /reminders: the reminder cancelled, and the list as it is now."""

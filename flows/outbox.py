@@ -51,6 +51,15 @@ EVE_AT = time(18, 0)
 # The décantation's one reminder comes this fraction of the workshop's delay after it (3
 # days for the default 10): the same rhythm when a test shortens the delay to seconds.
 DECANTATION_REMINDER_FRACTION = 0.3
+# With no delay at all (the décantation right at the end), its reminder waits this long.
+DECANTATION_REMINDER_AT_LEAST = timedelta(days=3)
+
+
+def decantation_reminder_gap(delay: timedelta) -> timedelta:
+    """How long after the décantation its one reminder comes, for the workshop's delay."""
+    if delay <= timedelta(0):
+        return DECANTATION_REMINDER_AT_LEAST
+    return delay * DECANTATION_REMINDER_FRACTION
 
 
 @dataclass(frozen=True)
@@ -68,6 +77,18 @@ class QuietHours:
             return self.start <= local < self.end
         return local >= self.start or local < self.end
 
+    def before(self, moment: datetime, zone: tzinfo) -> datetime:
+        """`moment`, or, when it falls in quiet hours, the last minute before they began
+        (the eve of a session at 18:00 far west of the workshop would otherwise wait for
+        the workshop's morning, the middle of that person's night)."""
+        if not self.holds(moment, zone):
+            return moment
+        local = moment.astimezone(zone)
+        start = datetime.combine(local.date(), self.start, tzinfo=zone)
+        if start > local:
+            start -= timedelta(days=1)
+        return start - timedelta(minutes=1)
+
     def ends_after(self, moment: datetime, zone: tzinfo) -> datetime:
         """The end of the quiet hours that `moment` falls in (itself when it falls in none)."""
         if not self.holds(moment, zone):
@@ -77,6 +98,14 @@ class QuietHours:
         if end <= local:
             end += timedelta(days=1)
         return end
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Deliveries claimed for sending; `exhausted`: nothing else was due."""
+
+    sendable: list[Claimed]
+    exhausted: bool
 
 
 def zone_named(name: str | None, default: tzinfo) -> tzinfo:
@@ -213,10 +242,12 @@ class OutboxService:
                 due = person.finished_at + delay
             elif kind is MailingKind.DECANTATION_REMINDER:
                 assert person.decantation_sent_at is not None
-                due = person.decantation_sent_at + delay * DECANTATION_REMINDER_FRACTION
+                due = person.decantation_sent_at + decantation_reminder_gap(delay)
             elif kind is MailingKind.SESSION_REMINDER:
                 assert session is not None and mailing.offset_rule is not None
                 due = session_due(mailing.offset_rule, session.starts_at, zone)
+                if mailing.offset_rule == SessionRule.EVE:  # not held into the night there
+                    due = self.quiet.before(due, self.zone_of(workshop))
                 if due < now:  # joined after its time: this reminder is not for them
                     new.append(NewDelivery(person.user_id, person.participant_id, due, skip=True))
                     continue
@@ -241,6 +272,11 @@ class OutboxService:
         """Claim up to `limit` due deliveries, outside the quiet hours of their workshops;
         those that must not go (someone paused or unreachable, for automatic mailings)
         are settled skipped on the way and not returned."""
+        return (await self.claim_batch(limit)).sendable
+
+    async def claim_batch(self, limit: int) -> Batch:
+        """`claim`, also telling whether anything is left due (the sender then asks again
+        at once, else only when woken)."""
         held = await self.held_workshops()
         claimed = await outbox.claim(self.db, now=self.clock(), limit=limit, held=held)
         sendable = []
@@ -249,7 +285,7 @@ class OutboxService:
                 await self.settle(item, DeliveryStatus.SKIPPED)
             else:
                 sendable.append(item)
-        return sendable
+        return Batch(sendable, exhausted=len(claimed) < limit)
 
     async def settle(
         self, item: Claimed, status: DeliveryStatus, message_id: int | None = None
@@ -276,5 +312,12 @@ class OutboxService:
     async def counts(self, mailing_id: int) -> Counts:
         return await outbox.counts(self.db, mailing_id=mailing_id)
 
+    async def reported(self, mailing_id: int) -> None:
+        await outbox.reported(self.db, mailing_id=mailing_id, now=self.clock())
+
     async def mark_reachable(self, *, user_id: int, reachable: bool) -> None:
+        """They blocked the bot, or came back: then what was skipped while they were away
+        (the décantation, an invitation) goes again."""
         await outbox.mark_reachable(self.db, user_id=user_id, reachable=reachable, now=self.clock())
+        if reachable:
+            await outbox.revive(self.db, user_id=user_id)

@@ -31,7 +31,7 @@ from flows.engine import (
 from flows.errors import NotAllowed
 from flows.kinds import StatementStatus
 from flows.personal_data import personal_data
-from storage import answers, participants, statements, updates, users, votes, workshops
+from storage import answers, outbox, participants, statements, updates, users, votes, workshops
 from storage.db import Database, utc_now
 from storage.models import Participant, Statement, Workshop
 from storage.participants import StepChange, StepWrite
@@ -379,6 +379,8 @@ class WorkshopService:
             await participants.set_paused(
                 self.db, participant_id=participant.id, paused=False, now=self.clock()
             )
+            # What was skipped while they paused (the décantation) goes to them now.
+            await outbox.revive(self.db, participant_id=participant.id)
         if participant.state == PEERS_WAIT:  # phase 2 may have opened as they reached the wait
             participant = await self._release_if_open(participant)
         return participant, self.engine.step(participant.state, participant.category)

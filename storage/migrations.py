@@ -303,6 +303,7 @@ MIGRATIONS: tuple[str, ...] = (
         report_chat_id INTEGER,
         report_message_id INTEGER,
         report_language TEXT,
+        reported_at TEXT,
         source_update_id INTEGER UNIQUE
     );
     CREATE INDEX mailings_by_status ON mailings(status, due_at);

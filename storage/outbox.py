@@ -480,7 +480,8 @@ async def claim(
             f"SELECT {qualified(DELIVERY_COLUMNS, 'd')} FROM deliveries d"
             " JOIN mailings m ON m.id = d.mailing_id"
             " WHERE d.status = 'pending' AND d.due_at <= ? AND m.status = 'open'"
-            f" AND NOT (m.automatic = 1 AND m.workshop_id IN ({held_list}))"
+            # IN (NULL) is NULL, not false: without IFNULL no automatic mailing would go.
+            f" AND NOT IFNULL(m.automatic = 1 AND m.workshop_id IN ({held_list}), 0)"
             " ORDER BY d.due_at, d.id LIMIT ?",
             (stamp, *held, limit),
         ) as rows:
@@ -548,13 +549,20 @@ async def settle(
             " WHERE id = ? AND status = 'sending'",
             (status.value, to_text(now), message_id, delivery_id),
         )
-        if status is DeliveryStatus.UNREACHABLE and user_id is not None:
+        settled = cursor.rowcount == 1
+        if settled and status is DeliveryStatus.UNREACHABLE and user_id is not None:
             await conn.execute(
                 "INSERT INTO users (user_id, unreachable_at, updated_at) VALUES (?, ?, ?)"
                 " ON CONFLICT (user_id) DO UPDATE SET unreachable_at = excluded.unreachable_at",
                 (user_id, to_text(now), to_text(now)),
             )
-        return cursor.rowcount == 1
+        elif settled and status is DeliveryStatus.SENT and user_id is not None:
+            await conn.execute(  # it reached them: they are back
+                "UPDATE users SET unreachable_at = NULL WHERE user_id = ?"
+                " AND unreachable_at IS NOT NULL",
+                (user_id,),
+            )
+        return settled
 
 
 async def recover(db: Database) -> int:
@@ -569,23 +577,55 @@ async def recover(db: Database) -> int:
 
 
 async def finish(db: Database, *, now: datetime) -> list[Mailing]:
-    """Close the open one-shot mailings that have nothing left to send; returns them (each
-    once: their final report is due)."""
+    """Close the open one-shot mailings that have nothing left to send, and return every
+    mailing whose final report is due: done (or cancelled after it began), nothing in
+    flight, a sender to tell, not reported yet. A report is due until `reported` is
+    recorded, so that a crash between the two sends it at the next start."""
     kinds = ", ".join("?" * len(ONE_SHOT))
+    idle = (
+        " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.mailing_id = m.id"
+        " AND d.status IN ('pending', 'sending'))"
+    )
     async with db.transaction() as conn:
+        await conn.execute(
+            f"UPDATE mailings SET status = 'done', finished_at = ? WHERE id IN (SELECT m.id"
+            f" FROM mailings m WHERE m.status = 'open' AND m.kind IN ({kinds}){idle})",
+            (to_text(now), *ONE_SHOT),
+        )
         async with conn.execute(
-            f"SELECT {MAILING_COLUMNS} FROM mailings m WHERE status = 'open' AND kind IN ({kinds})"
-            " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.mailing_id = m.id"
-            " AND d.status IN ('pending', 'sending'))",
-            ONE_SHOT,
+            f"SELECT {MAILING_COLUMNS} FROM mailings m WHERE m.status IN ('done', 'cancelled')"
+            " AND m.started_at IS NOT NULL AND m.report_chat_id IS NOT NULL"
+            f" AND m.reported_at IS NULL{idle} ORDER BY m.id",
         ) as rows:
-            found = [mailing_from_row(row) for row in await rows.fetchall()]
-        for mailing in found:
-            await conn.execute(
-                "UPDATE mailings SET status = 'done', finished_at = ? WHERE id = ?",
-                (to_text(now), mailing.id),
-            )
-    return found
+            return [mailing_from_row(row) for row in await rows.fetchall()]
+
+
+async def reported(db: Database, *, mailing_id: int, now: datetime) -> None:
+    """The final report of a mailing went to its sender."""
+    async with db.transaction() as conn:
+        await conn.execute(
+            "UPDATE mailings SET reported_at = ? WHERE id = ?", (to_text(now), mailing_id)
+        )
+
+
+async def revive(
+    db: Database, *, user_id: int | None = None, participant_id: int | None = None
+) -> int:
+    """Someone who was skipped while paused or unreachable is back (resumed, unblocked):
+    their skipped deliveries of the standing mailings still open go again (those whose
+    moment passed expire on the way). Returns how many."""
+    standing = [kind.value for kind in MailingKind if not kind.one_shot]
+    who, value = (
+        ("participant_id", participant_id) if participant_id is not None else ("user_id", user_id)
+    )
+    async with db.transaction() as conn:
+        cursor = await conn.execute(
+            f"UPDATE deliveries SET status = 'pending', settled_at = NULL WHERE {who} = ?"
+            " AND status = 'skipped' AND mailing_id IN (SELECT id FROM mailings WHERE"
+            f" status = 'open' AND kind IN ({', '.join('?' * len(standing))}))",
+            (value, *standing),
+        )
+        return cursor.rowcount
 
 
 @dataclass
@@ -639,3 +679,18 @@ async def mark_reachable(db: Database, *, user_id: int, reachable: bool, now: da
             " updated_at = excluded.updated_at",
             (user_id, None if reachable else to_text(now), to_text(now)),
         )
+
+
+async def set_target(
+    db: Database, *, mailing_id: int, target: str, expected: Collection[MailingStatus]
+) -> bool:
+    """Change whom a mailing is for, while it is in one of the `expected` statuses (a
+    reminder's preview: its recipients are not chosen yet)."""
+    states = [status.value for status in expected]
+    async with db.transaction() as conn:
+        cursor = await conn.execute(
+            "UPDATE mailings SET target = ?"
+            f" WHERE id = ? AND status IN ({', '.join('?' * len(states))})",
+            (target, mailing_id, *states),
+        )
+        return cursor.rowcount == 1

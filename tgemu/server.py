@@ -192,14 +192,23 @@ class BotApiEmulator:
     def _member_update(self, user_id: int, *, old: str, new: str) -> None:
         user = self.user(user_id)
         bot = self.state.bot_user()
+
+        def member(status: str) -> dict[str, Any]:
+            # A banned member ("kicked") always carries until_date (0: for ever).
+            return {
+                "user": bot,
+                "status": status,
+                **({"until_date": 0} if status == "kicked" else {}),
+            }
+
         self.push_update(
             {
                 "my_chat_member": {
                     "chat": user.as_chat(),
                     "from": user.as_user(),
                     "date": int(time.time()),
-                    "old_chat_member": {"user": bot, "status": old},
-                    "new_chat_member": {"user": bot, "status": new, "until_date": 0},
+                    "old_chat_member": member(old),
+                    "new_chat_member": member(new),
                 }
             }
         )

@@ -61,7 +61,7 @@ def progress_text(
         )
     if counts.late:
         lines.append(
-            _("{count} sent late (the bot was stopped at the time).").format(
+            _("{count} sent after their time (quiet hours, or the bot was stopped).").format(
                 count=number(counts.late, language)
             )
         )
