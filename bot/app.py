@@ -67,6 +67,7 @@ from flows.engine import JourneyEngine
 from flows.facilitation import FacilitationService
 from flows.journey_file import default_journey
 from flows.mailings import MailingService
+from flows.newsession import CreationQuestions
 from flows.organising import OrganiserService
 from flows.outbox import OutboxService
 from flows.resolutions import ResolutionService
@@ -275,6 +276,7 @@ async def open_services(application: Application) -> None:
         zone=state.settings.timezone,
         clock=lambda: state.clock(),
     )
+    state.creation_ = CreationQuestions(state.organising_)
     state.mailings_ = MailingService(
         state.database, state.outbox_, zone=state.settings.timezone, clock=lambda: state.clock()
     )
@@ -310,6 +312,7 @@ async def close_services(application: Application) -> None:
         state.review_ = None
         state.room_ = state.resolutions_ = None
         state.outbox_ = None
+        state.organising_ = state.creation_ = None
 
 
 def is_handling_updates(application: Application) -> bool:

@@ -49,8 +49,9 @@ _VOTES = {
     "fr": ("👍 D'accord", "👎 Pas d'accord", "🤷 Je passe"),
     "en": ("👍 Agree", "👎 Disagree", "🤷 Pass"),
 }
-# The first session (asked after /newsession): when, where, and the territory.
-_SESSION = ("demain 9h", "Salle du conseil, mairie de Saint-Denis", "Plaine Commune")
+# Asked after /newsession: the first session's time and place, the territory, and the
+# days before the décantation.
+_SESSION = ("demain 9h", "Salle du conseil, mairie de Saint-Denis", "Plaine Commune", "7")
 _BROADCAST = "Merci pour cet atelier ! Le relevé de conclusions suit dans la semaine."
 _VOTE_DATA = re.compile(r"^v:\d+:")
 _STATEMENTS = {
@@ -127,8 +128,9 @@ async def _rehearse(settings: Settings, out: TextIO) -> int:
             await emulator.wait_idle(quiet=QUIET)
             links = [m.text or "" for m in organiser.messages if "start=" in (m.text or "")]
             join_code, facilitator_code = (_LINK.findall(text)[0] for text in links[:2])
-            # The bot asks when and where the first session is, and for which territory:
-            # the participants who join get its invitation, with a calendar file.
+            # The bot asks when and where the first session is, for which territory, and
+            # when the décantation comes: the participants who join get the session's
+            # invitation, with a calendar file.
             for answer in _SESSION:
                 await organiser.send(answer)
                 await emulator.wait_idle(quiet=QUIET)

@@ -18,6 +18,7 @@ from flows.engine import JourneyEngine
 from flows.facilitation import FacilitationService
 from flows.journey import Journey
 from flows.mailings import MailingService
+from flows.newsession import CreationQuestions
 from flows.organising import OrganiserService
 from flows.outbox import OutboxService
 from flows.resolutions import ResolutionService
@@ -95,6 +96,7 @@ class Runtime:
     # The outbox's sender (`bot.outbox.Outbox`), once started.
     sender: Any = field(default=None, repr=False)
     organising_: OrganiserService | None = field(default=None, repr=False)
+    creation_: CreationQuestions | None = field(default=None, repr=False)
     decantation_: DecantationService | None = field(default=None, repr=False)
 
     mailings_: MailingService | None = field(default=None, repr=False)
@@ -151,6 +153,12 @@ class Runtime:
         if self.decantation_ is None:
             raise RuntimeError("the application was not started with open_services()")
         return self.decantation_
+
+    @property
+    def creation(self) -> CreationQuestions:
+        if self.creation_ is None:
+            raise RuntimeError("the application was not started with open_services()")
+        return self.creation_
 
     @property
     def organising(self) -> OrganiserService:

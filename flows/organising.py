@@ -1,4 +1,4 @@
-"""Organisers manage their workshops: the questions after /newsession, dated sessions (each
+"""Organisers manage their workshops: dated sessions (each
 with its invitation and automatic reminders), closing, a new facilitator link,
 co-organisers; and anyone's own time zone.
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import datetime, tzinfo
 from enum import StrEnum
 
 from flows.codes import looks_like_code, new_code
@@ -21,9 +21,9 @@ from flows.engine import text_length
 from flows.errors import NotAllowed
 from flows.kinds import MailingKind, MailingStatus
 from flows.outbox import SessionRule, zone_named
-from flows.when import parse_when, split_when
+from flows.when import split_when
 from flows.zones import zone_name
-from storage import outbox, sessions, updates, users, workshops
+from storage import outbox, sessions, users, workshops
 from storage.db import Database, utc_now
 from storage.models import Session, Workshop
 
@@ -39,7 +39,6 @@ SESSION_MAILINGS: tuple[tuple[MailingKind, str | None], ...] = (
     (MailingKind.SESSION_REMINDER, SessionRule.EVE),
     (MailingKind.SESSION_REMINDER, SessionRule.HOUR_BEFORE),
 )
-AWAITED_PREFIX = "organise"
 
 
 class UnknownWorkshop(NotAllowed):
@@ -51,11 +50,12 @@ class NotListed(NotAllowed):
 
 
 class Question(StrEnum):
-    """What /newsession asks after the links, one after the other."""
+    """What /newsession asks after the links, one after the other (`flows/newsession.py`)."""
 
     WHEN = "when"
     PLACE = "place"
     TERRITORY = "territory"
+    DECANTATION = "decantation"
 
 
 class Problem(StrEnum):
@@ -68,35 +68,9 @@ class Problem(StrEnum):
     CLOSED = "closed"  # the workshop is closed
     UNKNOWN_ZONE = "unknown_zone"  # not an IANA time zone
     NOT_A_USER = "not_a_user"  # /coorganiser without a Telegram id
+    NOT_DAYS = "not_days"  # the décantation's delay is not a number of days from 0 to 90
     STALE = "stale"  # a skip button of a question no longer asked
     DUPLICATE = "duplicate"  # the same message again: handled once already
-
-
-@dataclass(frozen=True)
-class Awaited:
-    """The question the organiser's next typed message answers (`users.awaiting`)."""
-
-    question: Question
-    workshop_id: int
-    starts_at: datetime | None = None  # the place's question carries the time answered
-
-    def encode(self) -> str:
-        moment = f":{int(self.starts_at.timestamp())}" if self.starts_at else ""
-        return f"{AWAITED_PREFIX}:{self.question.value}:{self.workshop_id}{moment}"
-
-    @classmethod
-    def decode(cls, raw: str | None) -> Awaited | None:
-        parts = (raw or "").split(":")
-        if len(parts) not in (3, 4) or parts[0] != AWAITED_PREFIX or not parts[2].isdecimal():
-            return None
-        try:
-            question = Question(parts[1])
-        except ValueError:
-            return None
-        if len(parts) == 4 and not parts[3].isdecimal():
-            return None
-        moment = datetime.fromtimestamp(int(parts[3]), tz=UTC) if len(parts) == 4 else None
-        return cls(question, int(parts[2]), moment)
 
 
 @dataclass(frozen=True)
@@ -136,7 +110,7 @@ class SessionNotice:
     workshop_zone: tzinfo  # the place's: the calendar file's
 
 
-def _too_long(workshop: Workshop, text: str, asking: Question | None = None) -> Change:
+def too_long(workshop: Workshop, text: str, asking: Question | None = None) -> Change:
     length = text_length(text)
     return Change(workshop, None, asking, Problem.TOO_LONG, False, length, MAX_PLACE_LENGTH)
 
@@ -245,94 +219,6 @@ class OrganiserService:
         found = await sessions.of_workshop(self.db, workshop_id=workshop_id)
         return workshop, found, await self.reader_zone(user_id, workshop)
 
-    # -- the questions after /newsession -------------------------------------------
-
-    async def ask_first(self, *, user_id: int, workshop: Workshop) -> Change:
-        """After /newsession: ask for the first session's date and time."""
-        await self._checked(user_id, workshop)
-        await self._ask(user_id, Awaited(Question.WHEN, workshop.id))
-        return Change(workshop, asking=Question.WHEN, zone=self.workshop_zone(workshop))
-
-    async def awaited(self, *, user_id: int) -> Awaited | None:
-        """The organiser's question the user's next message answers, if one is."""
-        return Awaited.decode(await users.awaiting(self.db, user_id=user_id))
-
-    async def _ask(self, user_id: int, awaited: Awaited | None) -> None:
-        await users.set_awaiting(
-            self.db,
-            user_id=user_id,
-            awaiting=awaited.encode() if awaited else None,
-            now=self.clock(),
-        )
-
-    async def _claim(self, update_id: int | None) -> bool:
-        """The message marked handled (False: it was, before)."""
-        if update_id is None:
-            return True
-        async with self.db.transaction() as conn:
-            return await updates.claim(conn, update_id=update_id, now=self.clock())
-
-    async def answer(
-        self,
-        *,
-        user_id: int,
-        awaited: Awaited,
-        text: str | None,
-        language: str,
-        update_id: int | None = None,
-    ) -> Change:
-        """A typed answer to the question asked (`text` None: skipped with its button).
-        A bad answer keeps the question (the next message tries again; any command gives
-        up). Raises NotAllowed when the user no longer organises the workshop."""
-        try:
-            workshop = await self.managed_by_id(user_id=user_id, workshop_id=awaited.workshop_id)
-        except NotAllowed:
-            await self._ask(user_id, None)
-            raise
-        zone = self.workshop_zone(workshop)
-        shown = await self.reader_zone(user_id, workshop)
-        typed = (text or "").strip()
-        if typed and awaited.question is Question.WHEN:
-            starts_at = parse_when(typed, language=language, now=self.clock(), zone=zone)
-            if starts_at is None:
-                return Change(workshop, asking=awaited.question, problem=Problem.UNREADABLE)
-            if starts_at <= self.clock():
-                return Change(workshop, asking=awaited.question, problem=Problem.PAST)
-            if not await self._claim(update_id):
-                return Change(workshop, problem=Problem.DUPLICATE)
-            await self._ask(user_id, Awaited(Question.PLACE, workshop.id, starts_at))
-            return Change(workshop, asking=Question.PLACE, zone=shown)
-        if typed and text_length(typed) > MAX_PLACE_LENGTH:
-            return _too_long(workshop, typed, awaited.question)
-        if awaited.question is Question.WHEN:  # skipped: no session, so no place either
-            await self._ask(user_id, Awaited(Question.TERRITORY, workshop.id))
-            return Change(workshop, asking=Question.TERRITORY, zone=shown)
-        if awaited.question is Question.PLACE:
-            session = None
-            if awaited.starts_at is not None:
-                session = await self._add_session(
-                    workshop, awaited.starts_at, typed or None, user_id, update_id
-                )
-            if text is not None and not await self._claim(update_id):
-                return Change(workshop, problem=Problem.DUPLICATE)
-            await self._ask(user_id, Awaited(Question.TERRITORY, workshop.id))
-            return Change(workshop, session=session, asking=Question.TERRITORY, zone=shown)
-        if typed:
-            if not await self._claim(update_id):
-                return Change(workshop, problem=Problem.DUPLICATE)
-            await workshops.configure(self.db, workshop_id=workshop.id, territory=typed)
-            workshop = await self.managed_by_id(user_id=user_id, workshop_id=workshop.id)
-        await self._ask(user_id, None)
-        return Change(workshop, changed=bool(typed), zone=shown)
-
-    async def skip(self, *, user_id: int, workshop_id: int, question: Question) -> Change:
-        """The skip button of a question: the next one, if that question is still asked."""
-        awaited = await self.awaited(user_id=user_id)
-        if awaited is None or awaited.workshop_id != workshop_id or awaited.question != question:
-            workshop = await self.managed_by_id(user_id=user_id, workshop_id=workshop_id)
-            return Change(workshop, problem=Problem.STALE, changed=False)
-        return await self.answer(user_id=user_id, awaited=awaited, text=None, language="en")
-
     # -- /session ----------------------------------------------------------------
 
     async def session(
@@ -366,8 +252,8 @@ class OrganiserService:
             return Change(workshop, problem=Problem.PAST, changed=False, zone=shown)
         place = " ".join(after).strip() or None
         if place is not None and text_length(place) > MAX_PLACE_LENGTH:
-            return _too_long(workshop, place)
-        added = await self._add_session(workshop, starts_at, place, user_id, update_id)
+            return too_long(workshop, place)
+        added = await self.add_session(workshop, starts_at, place, user_id, update_id)
         return Change(workshop, session=added, zone=shown)
 
     async def _setting(self, workshop: Workshop, keyword: str, value: str) -> Change:
@@ -381,12 +267,12 @@ class OrganiserService:
             changed = await workshops.configure(self.db, workshop_id=workshop.id, timezone=name)
         else:
             if text_length(value) > MAX_PLACE_LENGTH:
-                return _too_long(workshop, value)
+                return too_long(workshop, value)
             changed = await workshops.configure(self.db, workshop_id=workshop.id, territory=value)
         now = await self._reread(workshop)
         return Change(now, changed=changed, zone=self.workshop_zone(now))
 
-    async def _add_session(
+    async def add_session(
         self,
         workshop: Workshop,
         starts_at: datetime,

@@ -82,14 +82,25 @@ async def test_newsession_asks_the_date_the_place_and_the_territory(
     assert "Which territory" in (organiser.last.text or "")
     await organiser.press("⏭ Skip")
     await emulator.wait_idle()
-    assert "is ready" in (organiser.last.text or "")
+    assert "After how many days" in (organiser.last.text or "")
+    assert "number of days" in await say(emulator, organiser, "soon")
+    assert "91" not in await say(emulator, organiser, "91")  # refused, the question stays
+    await organiser.send("14 days")
+    await emulator.wait_idle()
+    ready = organiser.last.text or ""
+    assert "is ready" in ready and "14 days after they finish" in ready
+    assert f"/decantation {code} <days>" in ready
 
     database = settings.database_path
     workshop = workshop_row(database, code)
     assert workshop["territory"] is None
+    assert workshop["decantation_seconds"] == 14 * 86400
     session = row(database, "SELECT * FROM sessions WHERE workshop_id = ?", workshop["id"])
     assert session is not None and session["place"] == "Town hall <b> & co"
-    mailings = rows(database, "SELECT kind, offset_rule, status, expires_at FROM mailings")
+    mailings = rows(
+        database,
+        "SELECT kind, offset_rule, status, expires_at FROM mailings WHERE session_id IS NOT NULL",
+    )
     assert sorted((m["kind"], m["offset_rule"]) for m in mailings) == [
         ("invitation", None),
         ("session_reminder", "eve_18"),
@@ -112,8 +123,13 @@ async def test_the_territory_is_asked_after_a_skipped_date_and_stored(
     await emulator.wait_idle()
     assert "Which territory" in (organiser.last.text or "")
     await say(emulator, organiser, "Haute <vallée>")
+    assert "After how many days" in (organiser.last.text or "")
+    await organiser.press("⏭ Skip")
+    await emulator.wait_idle()
+    assert "10 days after they finish" in (organiser.last.text or "")  # the default kept
     code = join_code(organiser)
     assert workshop_row(settings.database_path, code)["territory"] == "Haute <vallée>"
+    assert workshop_row(settings.database_path, code)["decantation_seconds"] == 10 * 86400
     assert rows(settings.database_path, "SELECT * FROM sessions") == []
     # The same skip button pressed again changes nothing.
     await organiser.press_data("org:skip:1:when")

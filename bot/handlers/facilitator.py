@@ -28,7 +28,7 @@ async def on_newsession(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         organiser_id=chat.user_id, title=title, update_id=update.update_id
     )
     await board.show_created(chat, workshop)
-    change = await chat.runtime.organising.ask_first(user_id=chat.user_id, workshop=workshop)
+    change = await chat.runtime.creation.ask_first(user_id=chat.user_id, workshop=workshop)
     await organiser.ask(chat, change)  # the first session's date, its place, the territory
 
 

@@ -127,7 +127,7 @@ async def _press(chat: Chat, action: str, workshop_id: int, question: str | None
         if question not in QUESTIONS:
             await show_stale_button(chat)
             return
-        change = await service.skip(
+        change = await chat.runtime.creation.skip(
             user_id=user_id, workshop_id=workshop_id, question=Question(question)
         )
         await organiser.show_answer(chat, change)
@@ -164,7 +164,7 @@ async def answer_awaited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     """A typed message that answers a question of /newsession (the first session's date
     and time, its place, the territory); False when none is asked."""
     user, message = update.effective_user, update.effective_message
-    service = runtime(context).organising
+    service = runtime(context).creation
     awaited = await service.awaited(user_id=user.id) if user is not None else None
     if awaited is None or message is None or message.text is None:
         return False

@@ -16,6 +16,7 @@ from bot.views import board
 from bot.views.chat import Chat, broadcast_chat
 from bot.views.sessions import session_line
 from flows.errors import NotAllowed
+from flows.newsession import DAY
 from flows.organising import (
     Change,
     Managed,
@@ -81,6 +82,13 @@ async def ask(chat: Chat, change: Change) -> None:
         text = _("Where does it take place? Write the place (an address, a room).")
     elif question is Question.TERRITORY:
         text = _("Which territory does the workshop bring together (a town, a valley, a region)?")
+    elif question is Question.DECANTATION:
+        days = change.workshop.decantation_seconds // DAY
+        text = _(
+            "Some days after finishing, each participant receives the ninth moment, the "
+            "décantation, with their commitments recalled. After how many days (0 to 90)? "
+            "Skip to keep {days}."
+        ).format(days=number(days, chat.language))
     else:
         return
     keyboard = skip_keyboard(change.workshop.id, question.value, chat.language)
@@ -103,6 +111,8 @@ def _problem_text(change: Change, language: str) -> str:
         )
     if change.problem is Problem.CLOSED:
         return _("The workshop «{title}» is closed.").format(title=escape(change.workshop.title))
+    if change.problem is Problem.NOT_DAYS:
+        return _("Write a number of days from 0 to 90, for example 10.")
     if change.problem is Problem.UNKNOWN_ZONE:
         return _("That is not a time zone I know; write it like Europe/Paris.")
     if change.problem is Problem.NOT_A_USER:
@@ -162,10 +172,21 @@ async def show_answer(chat: Chat, change: Change) -> None:
     if change.asking is not None:
         await ask(chat, change)
         return
+    days = change.workshop.decantation_seconds // DAY
     await chat.send(
         _("«{title}» is ready. /workshops shows your workshops and their links.").format(
             title=escape(change.workshop.title)
         )
+        + "\n"
+        + escape(  # the template holds "<days>"
+            chat.ngettext(
+                "The décantation reaches each participant {count} day after they finish "
+                "(/decantation {code} <days> changes it).",
+                "The décantation reaches each participant {count} days after they finish "
+                "(/decantation {code} <days> changes it).",
+                days,
+            )
+        ).format(count=number(days, chat.language), code=escape(change.workshop.code))
     )
 
 
