@@ -4,7 +4,7 @@ their language and time zone)."""
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 
 from babel.dates import format_date, format_time, get_timezone_location
 
@@ -108,8 +108,15 @@ async def send_session_reminder(chat: Chat, item: Claimed) -> int | None:
     session = notice.session
     time = format_time(session.starts_at, "short", tzinfo=notice.zone, locale=chat.language)
     title = f"<b>{excerpt(notice.workshop.title, 200)}</b>"
-    if item.mailing.offset_rule == SessionRule.HOUR_BEFORE:
+    # Worded from the moment it goes: one sent late (after a restart) still says the truth.
+    now = chat.runtime.clock().astimezone(notice.zone)
+    left = session.starts_at - now
+    if item.mailing.offset_rule == SessionRule.HOUR_BEFORE and left >= timedelta(minutes=50):
         text = _("⏰ In one hour, at {time}: session {number} of «{title}».")
+    elif item.mailing.offset_rule == SessionRule.HOUR_BEFORE or (
+        session.starts_at.astimezone(notice.zone).date() == now.date()
+    ):
+        text = _("📅 Today at {time}: session {number} of «{title}».")
     else:
         text = _("📅 Tomorrow at {time}: session {number} of «{title}».")
     text = text.format(time=time, number=session.number, title=title)
