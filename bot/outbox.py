@@ -21,6 +21,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from telegram import Bot
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot.delivery import Status
 from bot.runtime import Runtime
@@ -238,6 +239,10 @@ class Outbox:
             await service.settle(item, DeliveryStatus.FAILED)
             return
         status = DeliveryStatus.SKIPPED if chat.outcome is None else _STATUS[chat.outcome]
+        # The network or the flood control, not a refusal: once more, a while later.
+        passing = status is DeliveryStatus.FAILED and _passing(chat.error)
+        if passing and await service.postpone(item, maybe_shown=isinstance(chat.error, TimedOut)):
+            return
         await service.settle(item, status, message_id)
 
     async def _chat_turn(self, chat_id: int) -> None:
@@ -279,3 +284,9 @@ class Outbox:
             self._last_in_chat[chat_id] = now
             await self.pace.slot()
             await mailings.show_progress(self.state, self.bot, current, final=False)
+
+
+def _passing(error: TelegramError | None) -> bool:
+    """Whether a failure may pass: a network error or a flood limit, not a refusal (a
+    `BadRequest` is one, though python-telegram-bot makes it a `NetworkError`)."""
+    return isinstance(error, NetworkError | RetryAfter) and not isinstance(error, BadRequest)

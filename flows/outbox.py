@@ -48,6 +48,10 @@ class SessionRule(StrEnum):
 
 
 EVE_AT = time(18, 0)
+# A delivery the network kept from going (after `bot.delivery`'s own quick retries) is
+# tried again this much later, then this much, then given up: a short outage loses nobody
+# their reminder.
+RETRY_DELAYS = (timedelta(seconds=30), timedelta(minutes=5), timedelta(minutes=30))
 # The décantation's one reminder comes this fraction of the workshop's delay after it (3
 # days for the default 10): the same rhythm when a test shortens the delay to seconds.
 DECANTATION_REMINDER_FRACTION = 0.3
@@ -297,6 +301,20 @@ class OutboxService:
             now=self.clock(),
             message_id=message_id,
             user_id=item.delivery.user_id,
+        )
+
+    async def postpone(self, item: Claimed, *, maybe_shown: bool) -> bool:
+        """Try a delivery again later (a network failure, Telegram's flood control): after
+        `RETRY_DELAYS[n]` for the n-th time, then no more (False: settle it failed)."""
+        attempt = item.delivery.attempts
+        if attempt >= len(RETRY_DELAYS):
+            return False
+        return await outbox.postpone(
+            self.db,
+            delivery_id=item.delivery.id,
+            due_at=self.clock() + RETRY_DELAYS[attempt],
+            maybe_shown=maybe_shown,
+            limit=len(RETRY_DELAYS),
         )
 
     async def finished(self) -> list[Mailing]:

@@ -318,6 +318,7 @@ MIGRATIONS: tuple[str, ...] = (
             'sent', 'unreachable', 'failed', 'skipped', 'expired')),
         late INTEGER NOT NULL DEFAULT 0,
         doubled INTEGER NOT NULL DEFAULT 0,
+        attempts INTEGER NOT NULL DEFAULT 0,
         claimed_at TEXT,
         settled_at TEXT,
         message_id INTEGER,

@@ -184,6 +184,7 @@ class Delivery:
     status: str  # DeliveryStatus
     late: bool = False  # sent well after its time (the bot was down, or quiet hours)
     doubled: bool = False  # claimed again after a crash: the first call may have gone out
+    attempts: int = 0  # times put back after a network failure
     claimed_at: datetime | None = None
     settled_at: datetime | None = None
     message_id: int | None = None

@@ -27,7 +27,7 @@ MAILING_COLUMNS = (
 )
 DELIVERY_COLUMNS = (
     "id, mailing_id, user_id, participant_id, due_at, status, late, doubled, claimed_at,"
-    " settled_at, message_id"
+    " settled_at, message_id, attempts"
 )
 ONE_SHOT = tuple(kind.value for kind in MailingKind if kind.one_shot)
 
@@ -68,6 +68,7 @@ def delivery_from_row(row: aiosqlite.Row) -> Delivery:
         claimed_at=from_text(row["claimed_at"]),
         settled_at=from_text(row["settled_at"]),
         message_id=row["message_id"],
+        attempts=row["attempts"],
     )
 
 
@@ -563,6 +564,23 @@ async def settle(
                 (user_id,),
             )
         return settled
+
+
+async def postpone(
+    db: Database, *, delivery_id: int, due_at: datetime, maybe_shown: bool, limit: int
+) -> bool:
+    """A claimed delivery the network or Telegram's flood control kept from going: pending
+    again at `due_at`, its attempts counted (`maybe_shown`: the call timed out, so it may
+    have been shown; it then counts as possibly doubled). False, and nothing changed,
+    after `limit` attempts: then it is settled failed by the caller."""
+    async with db.transaction() as conn:
+        cursor = await conn.execute(
+            "UPDATE deliveries SET status = 'pending', due_at = ?, claimed_at = NULL,"
+            " attempts = attempts + 1, doubled = MAX(doubled, ?)"
+            " WHERE id = ? AND status = 'sending' AND attempts < ?",
+            (to_text(due_at), int(maybe_shown), delivery_id, limit),
+        )
+        return cursor.rowcount == 1
 
 
 async def recover(db: Database) -> int:

@@ -18,6 +18,7 @@ from flows.engine import JourneyEngine
 from flows.journey_file import default_journey
 from flows.kinds import DeliveryStatus, MailingKind, MailingStatus
 from flows.outbox import (
+    RETRY_DELAYS,
     OutboxService,
     QuietHours,
     SessionRule,
@@ -244,3 +245,17 @@ def test_the_pace_keeps_any_second_under_the_limit(limit: int) -> None:
     assert all(turns[i + limit] - turns[i] > 1.0 for i in range(len(turns) - limit))
     # And the pace is not much slower than the limit.
     assert (len(turns) - 1) / (turns[-1] - turns[0]) > limit * 0.9
+
+
+async def test_a_delivery_the_network_kept_goes_again_three_times_at_most(db: Database) -> None:
+    await mailing(db, MailingKind.REMINDER, NOON, people=PEOPLE[:1])
+    now = NOON
+    for attempt, delay in enumerate(RETRY_DELAYS):
+        (item,) = await service(db, now).claim(8)
+        assert item.delivery.attempts == attempt
+        assert await service(db, now).postpone(item, maybe_shown=attempt == 1)
+        assert await outbox.claim(db, now=now + delay - timedelta(seconds=1), limit=8) == []
+        now += delay
+    (item,) = await service(db, now).claim(8)
+    assert item.delivery.doubled  # the second call timed out: it may have been shown
+    assert not await service(db, now).postpone(item, maybe_shown=False)  # given up: failed

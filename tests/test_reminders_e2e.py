@@ -292,3 +292,43 @@ async def test_every_refusal_is_clear_and_changes_nothing(
     closed = FR("This workshop is closed: nothing more is sent to its participants.")
     await refused(organiser, f"/remind {code} demain 9h Bonjour", closed)
     await refused(organiser, f"/reminders {code}", closed)
+
+
+async def test_a_reminder_the_network_kept_from_someone_goes_again_later(
+    tmp_path: Path, journey: Journey
+) -> None:
+    """Camille's chat fails three calls in a row (the network, past `bot.delivery`'s quick
+    retries): her reminder is not lost but put back, and goes 30 s later; the others get
+    theirs on time, and nobody gets two."""
+    async with BotApiEmulator(max_hold=0.3) as emulator:
+        settings = Settings(
+            token=emulator.token,
+            api_base_url=emulator.base_url,
+            database_path=tmp_path / "coopbot.sqlite3",
+            organisers=frozenset({ORGANISER_ID}),
+        )
+        async with bot_running(settings, emulator) as bot:
+            clock = Clock(MORNING)
+            use_clock(bot, clock)
+            code = await create_workshop(emulator)
+            camille, alex, sam = await people(emulator, journey, code)
+            organiser = emulator.user(ORGANISER_ID)
+            emulator.time_out(camille.id, times=3)
+            await remind(emulator, organiser, f"/remind {code} 3/6/2030 10:01 Coupure réseau")
+            clock.set(MORNING + timedelta(minutes=1, seconds=1))
+            await arrives(alex, 1 + len(alex.messages))
+            await asyncio.sleep(4)  # the three calls held and closed, then put back
+            await emulator.wait_idle()
+            assert reminders_of(camille, "Coupure réseau") == []
+            assert len(emulator.timed_out) == 3
+            with sqlite3.connect(settings.database_path) as conn:
+                status, attempts = conn.execute(
+                    "SELECT status, attempts FROM deliveries WHERE user_id = ?", (camille.id,)
+                ).fetchone()
+            assert (status, attempts) == ("pending", 1)
+
+            clock.set(MORNING + timedelta(minutes=1, seconds=40))  # past the 30 s
+            await asyncio.sleep(2.5)
+            await emulator.wait_idle()
+            for user in (camille, alex, sam):
+                assert len(reminders_of(user, "Coupure réseau")) == 1

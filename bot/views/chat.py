@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.delivery import Courier, Delivered, Status, Tally
@@ -36,6 +36,7 @@ class Chat:
     message: Message | None = None
     courier: Courier | None = None  # set: a broadcast, sent under the delivery policy
     outcome: Status | None = None  # a broadcast's worst outcome so far (None: nothing sent)
+    error: TelegramError | None = None  # what Telegram or the network answered to that
 
     @property
     def gettext(self) -> Callable[[str], str]:
@@ -174,6 +175,7 @@ class Chat:
         order = (Status.SENT, Status.FAILED, Status.UNREACHABLE)
         if self.outcome is None or order.index(delivered.status) > order.index(self.outcome):
             self.outcome = delivered.status
+            self.error = delivered.error
         return delivered.result
 
 
