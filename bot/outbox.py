@@ -47,7 +47,7 @@ PROGRESS_EVERY = 3.0
 # counts its limit over any second, and python-telegram-bot's limiter, which lets a
 # second's worth through at once after a pause, would otherwise meet a 429 (and then hold
 # every call for a second) at the start of each broadcast.
-PACE_SHARE = 0.97
+PACE_SHARE = 0.96
 
 # Sends one delivery to its recipient's chat (a `Chat` under the delivery policy, in their
 # language) and returns the id of the message shown, or None when nothing was sent (the
