@@ -167,7 +167,7 @@ class OrganiserButton:
 
     action: str
     workshop_id: int
-    question: str | None = None  # the question a skip button skips
+    question: str | None = None  # the question a skip button skips; what revoke replaces
 
 
 def organiser_data(action: str, workshop_id: int, question: str | None = None) -> str:
@@ -180,17 +180,26 @@ def parse_organiser_data(data: str) -> OrganiserButton | None:
     parts = data.split(":")
     if len(parts) not in (3, 4) or parts[0] != ORGANISER_PREFIX or not parts[2].isdecimal():
         return None
-    if parts[1] not in _ORGANISER_ACTIONS or (parts[1] == "skip") != (len(parts) == 4):
+    # A skip names its question; "new facilitator link" the start of the code it replaces,
+    # so that a double tap replaces it once.
+    if parts[1] not in _ORGANISER_ACTIONS or (parts[1] in ("skip", "revoke")) != (len(parts) == 4):
         return None
     return OrganiserButton(parts[1], int(parts[2]), parts[3] if len(parts) == 4 else None)
 
 
-def workshop_keyboard(workshop_id: int, *, is_open: bool, language: str) -> InlineKeyboardMarkup:
+REPLACED_SHOWN = 8  # characters of the facilitator code a "new link" button carries
+
+
+def workshop_keyboard(
+    workshop_id: int, *, is_open: bool, language: str, facilitator_code: str
+) -> InlineKeyboardMarkup:
     """A workshop's buttons in /workshops."""
     gettext = translator(language)
 
     def button(label: str, action: str) -> InlineKeyboardButton:
-        return InlineKeyboardButton(label, callback_data=organiser_data(action, workshop_id))
+        replaced = facilitator_code[:REPLACED_SHOWN] if action == "revoke" else None
+        data = organiser_data(action, workshop_id, replaced)
+        return InlineKeyboardButton(label, callback_data=data)
 
     rows = [
         [

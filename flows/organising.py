@@ -331,13 +331,28 @@ class OrganiserService:
         return Change(await self._reread(workshop), changed=changed)
 
     async def revoke(
-        self, *, user_id: int, code: str | None = None, workshop_id: int | None = None
+        self,
+        *,
+        user_id: int,
+        code: str | None = None,
+        workshop_id: int | None = None,
+        update_id: int | None = None,
+        replacing: str | None = None,
     ) -> Change:
-        """A new facilitator code in place of the old one, which then opens nothing.
-        Facilitators who joined keep their role."""
+        """A new facilitator code in place of the old one, which then opens nothing. Once:
+        a redelivered /revoke (`update_id`) or a second tap on a button made for the code
+        it replaced (`replacing`, its first characters) changes nothing. Facilitators who
+        joined keep their role."""
         workshop = await self._named(user_id, code, workshop_id)
+        if replacing is not None and not workshop.facilitator_code.startswith(replacing):
+            return Change(workshop, changed=False)
         changed = await workshops.replace_facilitator_code(
-            self.db, workshop_id=workshop.id, expected=workshop.facilitator_code, code=new_code()
+            self.db,
+            workshop_id=workshop.id,
+            expected=workshop.facilitator_code,
+            code=new_code(),
+            update_id=update_id,
+            now=self.clock(),
         )
         return Change(await self._reread(workshop), changed=changed)
 

@@ -7,6 +7,7 @@ from datetime import datetime
 
 import aiosqlite
 
+from storage import updates
 from storage.db import Database, from_required_text, from_text, qualified, to_text
 from storage.models import Workshop
 
@@ -375,11 +376,26 @@ async def close(db: Database, *, workshop_id: int, now: datetime) -> bool:
 
 
 async def replace_facilitator_code(
-    db: Database, *, workshop_id: int, expected: str, code: str
+    db: Database,
+    *,
+    workshop_id: int,
+    expected: str,
+    code: str,
+    update_id: int | None = None,
+    now: datetime | None = None,
 ) -> bool:
     """Issue a new facilitator code in place of `expected` (the old link stops working);
-    False if it was replaced meanwhile. Facilitators who joined keep their role."""
+    False if it was replaced meanwhile, or if `update_id` (the /revoke or the pressed
+    button) was handled before: a redelivery or a double tap issues one code, not two.
+    Facilitators who joined keep their role."""
     async with db.transaction() as conn:
+        claimed = (
+            update_id is None
+            or now is None
+            or await updates.claim(conn, update_id=update_id, now=now)
+        )
+        if not claimed:
+            return False
         cursor = await conn.execute(
             "UPDATE workshops SET facilitator_code = ? WHERE id = ? AND facilitator_code = ?",
             (code, workshop_id, expected),

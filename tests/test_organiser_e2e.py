@@ -220,7 +220,7 @@ async def test_revoke_issues_a_new_facilitator_link_and_the_old_one_stops(
     code = await new_workshop(emulator, "Revoked")
     organiser = emulator.user(ORGANISER_ID)
     old = facilitator_code(organiser)
-    await organiser.send(f"/revoke {code}")
+    revoking = await organiser.send(f"/revoke {code}")
     await emulator.wait_idle()
     assert "New facilitator link" in (organiser.last.text or "")
     new = START_LINK.findall(organiser.last.text or "")[0]
@@ -229,14 +229,27 @@ async def test_revoke_issues_a_new_facilitator_link_and_the_old_one_stops(
     assert "does not open any workshop" in await say(emulator, latecomer, f"/start {old}")
     assert "does not open any workshop" in await say(emulator, organiser, f"/close {old}")
     assert "You are now a facilitator" in await say(emulator, latecomer, f"/start {new}")
-    # From /workshops too: again a new one.
+    # A redelivered /revoke issues nothing more.
+    emulator.redeliver(revoking)
+    await emulator.wait_idle()
+    assert workshop_row(settings.database_path, code)["facilitator_code"] == new
+    # From /workshops too: again a new one, once however often the button is tapped.
     await organiser.send("/workshops")
     await emulator.wait_idle()
-    await organiser.press("🔑 New facilitator link")
+    listing = organiser.last
+    await organiser.press("🔑 New facilitator link", message=listing)
     await emulator.wait_idle()
     newer = START_LINK.findall(organiser.last.text or "")[0]
     assert newer not in (old, new)
+    await organiser.press("🔑 New facilitator link", message=listing)  # the old buttons
+    await emulator.wait_idle()
+    assert START_LINK.findall(organiser.last.text or "")[0] == newer  # the same link again
     assert workshop_row(settings.database_path, code)["facilitator_code"] == newer
+    # The listing's buttons now replace the newer code: pressed, they issue another.
+    refreshed = next(m for m in organiser.messages if m.message_id == listing.message_id)
+    await organiser.press("🔑 New facilitator link", message=refreshed)
+    await emulator.wait_idle()
+    assert workshop_row(settings.database_path, code)["facilitator_code"] not in (old, new, newer)
 
 
 async def test_a_co_organiser_manages_the_workshop_and_cannot_add_others(

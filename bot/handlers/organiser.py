@@ -71,7 +71,9 @@ async def on_revoke(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await organiser.show_usage(chat, "revoke")
         return
     try:
-        change = await chat.runtime.organising.revoke(user_id=chat.user_id, code=context.args[0])
+        change = await chat.runtime.organising.revoke(
+            user_id=chat.user_id, code=context.args[0], update_id=update.update_id
+        )
     except NotAllowed as error:
         await organiser.show_refused(chat, error)
         return
@@ -132,12 +134,15 @@ async def _press(chat: Chat, action: str, workshop_id: int, question: str | None
         )
         await organiser.show_answer(chat, change)
         chat.runtime.wake_outbox()
-    elif action in ("closeyes", "revoke"):
-        done = service.close if action == "closeyes" else service.revoke
-        change = await done(user_id=user_id, workshop_id=workshop_id)
-        await (organiser.show_closed if action == "closeyes" else organiser.show_revoked)(
-            chat, change
+    elif action == "closeyes":
+        await organiser.show_closed(
+            chat, await service.close(user_id=user_id, workshop_id=workshop_id)
         )
+    elif action == "revoke":
+        change = await service.revoke(
+            user_id=user_id, workshop_id=workshop_id, replacing=question or ""
+        )
+        await organiser.show_revoked(chat, change)
     elif action == "sessions":
         await organiser.show_sessions(
             chat, *await service.sessions_of(user_id=user_id, workshop_id=workshop_id)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import tzinfo
 
+from telegram import InlineKeyboardMarkup
+
 from bot.organising_keyboards import (
     close_keyboard,
     skip_keyboard,
@@ -240,10 +242,8 @@ async def show_workshops(chat: Chat, managed: list[Managed]) -> None:
         await chat.send(escape(_("You organise no workshop yet: /newsession <title> creates one.")))
         return
     for one in managed:
-        keyboard = workshop_keyboard(
-            one.workshop.id, is_open=one.workshop.is_open, language=chat.language
-        )
-        await chat.send(_workshop_text(one, chat.language), reply_markup=keyboard)
+        text = _workshop_text(one, chat.language)
+        await chat.send(text, reply_markup=_buttons(chat, one.workshop))
 
 
 async def show_close_confirmation(chat: Chat, workshop: Workshop) -> None:
@@ -259,8 +259,7 @@ async def show_kept(chat: Chat, workshop: Workshop) -> None:
     await chat.note()
     pressed = chat.pressed_message_id()
     if pressed is not None:
-        keyboard = workshop_keyboard(workshop.id, is_open=workshop.is_open, language=chat.language)
-        await chat.set_buttons(pressed, keyboard)
+        await chat.set_buttons(pressed, _buttons(chat, workshop))
 
 
 async def show_closed(chat: Chat, change: Change) -> None:
@@ -269,8 +268,7 @@ async def show_closed(chat: Chat, change: Change) -> None:
     await chat.note()
     pressed = chat.pressed_message_id()
     if pressed is not None:
-        keyboard = workshop_keyboard(change.workshop.id, is_open=False, language=chat.language)
-        await chat.set_buttons(pressed, keyboard)
+        await chat.set_buttons(pressed, _buttons(chat, change.workshop))
     title = escape(change.workshop.title)
     if not change.changed:
         await chat.send(_("The workshop «{title}» was already closed.").format(title=title))
@@ -283,8 +281,22 @@ async def show_closed(chat: Chat, change: Change) -> None:
     )
 
 
+def _buttons(chat: Chat, workshop: Workshop) -> InlineKeyboardMarkup:
+    return workshop_keyboard(
+        workshop.id,
+        is_open=workshop.is_open,
+        language=chat.language,
+        facilitator_code=workshop.facilitator_code,
+    )
+
+
 async def show_revoked(chat: Chat, change: Change) -> None:
+    """The facilitator link as it is now: the new one (or, pressed twice, the same one
+    again); the pressed /workshops message's buttons now replace that one."""
     await chat.note()
+    pressed = chat.pressed_message_id()
+    if change.changed and pressed is not None:
+        await chat.set_buttons(pressed, _buttons(chat, change.workshop))
     await board.show_facilitator_link(chat, change.workshop)
 
 
