@@ -189,6 +189,9 @@ class FollowupService:
             return None
         if participant.state != DONE:  # at a question (the décantation's): it answers that
             return None
+        current = await participants.current(self.db, user_id=user_id)
+        if current is None or current.id != participant_id:  # busy with another workshop
+            return None
         typed = text.strip()
         if not typed or text_length(typed) > ANSWER_LIMIT:
             raise FollowupProblem(text_length(typed))

@@ -376,7 +376,7 @@ class OrganiserService:
         workshop = await self.managed(user_id=user_id, code=code)
         if not self.is_listed(user_id):
             raise NotListed
-        if not typed_id.isdecimal() or int(typed_id) <= 0:
+        if not typed_id.isdecimal() or not 0 < int(typed_id) < 2**52:  # Telegram's ids
             return Change(workshop, problem=Problem.NOT_A_USER, changed=False)
         other, now = int(typed_id), self.clock()
         added = await workshops.add_organiser(

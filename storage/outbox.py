@@ -605,6 +605,12 @@ async def finish(db: Database, *, now: datetime) -> list[Mailing]:
         " AND d.status IN ('pending', 'sending'))"
     )
     async with db.transaction() as conn:
+        # Put back (a crash, the network) after its mailing was cancelled: not to be sent.
+        await conn.execute(
+            "UPDATE deliveries SET status = 'skipped', settled_at = ? WHERE status = 'pending'"
+            " AND mailing_id IN (SELECT id FROM mailings WHERE status = 'cancelled')",
+            (to_text(now),),
+        )
         await conn.execute(
             f"UPDATE mailings SET status = 'done', finished_at = ? WHERE id IN (SELECT m.id"
             f" FROM mailings m WHERE m.status = 'open' AND m.kind IN ({kinds}){idle})",
@@ -630,8 +636,8 @@ async def revive(
     db: Database, *, user_id: int | None = None, participant_id: int | None = None
 ) -> int:
     """Someone who was skipped while paused or unreachable is back (resumed, unblocked):
-    their skipped deliveries of the standing mailings still open go again (those whose
-    moment passed expire on the way). Returns how many."""
+    their skipped or unreachable deliveries of the standing mailings still open go again
+    (those whose moment passed expire on the way). Returns how many."""
     standing = [kind.value for kind in MailingKind if not kind.one_shot]
     who, value = (
         ("participant_id", participant_id) if participant_id is not None else ("user_id", user_id)
@@ -639,8 +645,8 @@ async def revive(
     async with db.transaction() as conn:
         cursor = await conn.execute(
             f"UPDATE deliveries SET status = 'pending', settled_at = NULL WHERE {who} = ?"
-            " AND status = 'skipped' AND mailing_id IN (SELECT id FROM mailings WHERE"
-            f" status = 'open' AND kind IN ({', '.join('?' * len(standing))}))",
+            " AND status IN ('skipped', 'unreachable') AND mailing_id IN (SELECT id FROM"
+            f" mailings WHERE status = 'open' AND kind IN ({', '.join('?' * len(standing))}))",
             (value, *standing),
         )
         return cursor.rowcount

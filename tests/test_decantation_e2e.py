@@ -25,6 +25,7 @@ from bot.runtime import RUNTIME_KEY, Runtime
 from bot.settings import Settings
 from flows.journey import Journey
 from flows.outbox import QuietHours
+from reports.text import translator
 from reports.wording import too_few
 from storage import workshops
 from storage.db import utc_now
@@ -347,3 +348,54 @@ async def test_a_followup_reaches_the_author_of_a_commitment_in_the_agora(
     )
     assert awaiting[0]["awaiting"].startswith("followup:")
     assert datetime.now(UTC) < clock.now
+
+
+async def test_a_decantation_the_network_kept_back_still_comes(
+    tmp_path: Path, journey: Journey
+) -> None:
+    """Its first send fails three calls in a row (the connection closed, past the quick
+    retries): the participant was already moved to the ninth moment, and the retry 30 s
+    later shows them the question they are at, once."""
+    async with BotApiEmulator(max_hold=0.3) as emulator:
+        settings = Settings(
+            token=emulator.token,
+            api_base_url=emulator.base_url,
+            database_path=tmp_path / "coopbot.sqlite3",
+            organisers=frozenset({ORGANISER_ID}),
+            quiet_hours=QuietHours(time(0, 0), time(0, 0)),
+        )
+        async with bot_running(settings, emulator) as app:
+            state: Runtime = app.bot_data[RUNTIME_KEY]
+            clock = Clock(state)
+            code = await create_workshop(emulator)
+            found = await workshops.find_by_code(state.database, code=code)  # type: ignore[arg-type]
+            assert found is not None
+            await workshops.configure(
+                state.database,  # type: ignore[arg-type]
+                workshop_id=found[0].id,
+                decantation_seconds=3,
+            )
+            (plan,) = await finished_participants(emulator, journey, code, [(4201, "elu", "fr")])
+            user = plan.user
+            seen = len(user.messages)
+            emulator.time_out(user.id, times=3)
+            clock.move_to(utc_now() + timedelta(seconds=4))
+            await until(lambda: len(emulator.timed_out) == 3)
+            await asyncio.sleep(2)
+            await emulator.wait_idle()
+            assert len(user.messages) == seen  # nothing reached them
+            row = participant_row(settings.database_path, user.id)
+            assert row is not None and row["state"] == "m9_stays"  # moved all the same
+            assert deliveries(settings.database_path, "decantation", user.id) == ["pending"]
+
+            clock.move_to(utc_now() + timedelta(seconds=40))  # past the retry's 30 s
+            stays = journey.prompt("m9_stays")
+            assert stays is not None
+            await until(lambda: stays.text["fr"] in (user.last.text or ""))
+            await asyncio.sleep(1)
+            await emulator.wait_idle()
+            intro = translator("fr")(
+                "Here is its last moment, settling: a few questions, at your own pace."
+            )
+            assert len([t for t in shown(user, seen) if intro in t]) == 1  # the décantation, once
+            assert deliveries(settings.database_path, "decantation", user.id) == ["sent"]

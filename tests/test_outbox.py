@@ -166,6 +166,31 @@ async def test_someone_back_gets_what_was_skipped_while_away(db: Database) -> No
     assert await outbox.revive(db, user_id=PEOPLE[0]) == 1
     assert delivery_statuses(db, standing.id)[PEOPLE[0]] == "pending"
     assert delivery_statuses(db, once.id)[PEOPLE[0]] == "skipped"  # a one-shot stays so
+    # Blocked when it was sent (403), then back: it goes again too.
+    (item,) = await outbox.claim(db, now=NOON, limit=8)
+    away = DeliveryStatus.UNREACHABLE
+    await outbox.settle(db, delivery_id=item.delivery.id, status=away, now=NOON)
+    assert await outbox.revive(db, user_id=PEOPLE[0]) == 1
+    assert delivery_statuses(db, standing.id)[PEOPLE[0]] == "pending"
+
+
+async def test_a_mailing_cancelled_while_sending_still_ends_and_reports(db: Database) -> None:
+    """A reminder cancelled while one of its deliveries was in flight, which a crash then
+    put back: that one is not sent, and the mailing ends with its report."""
+    sent = await mailing(db, MailingKind.REMINDER, NOON, people=PEOPLE[:2], report_chat_id=9)
+    first, _in_flight = await outbox.claim(db, now=NOON, limit=2)
+    await outbox.settle(db, delivery_id=first.delivery.id, status=DeliveryStatus.SENT, now=NOON)
+    assert await outbox.change_status(
+        db,
+        mailing_id=sent.id,
+        to=MailingStatus.CANCELLED,
+        expected=(MailingStatus.OPEN,),
+        now=NOON,
+    )
+    assert await outbox.recover(db) == 1  # the second was in flight: pending again
+    assert await outbox.claim(db, now=NOON, limit=8) == []  # never sent
+    assert [m.id for m in await outbox.finish(db, now=NOON)] == [sent.id]
+    assert delivery_statuses(db, sent.id) == {PEOPLE[0]: "sent", PEOPLE[1]: "skipped"}
 
 
 async def test_quiet_hours_hold_automatic_mailings_not_broadcasts(db: Database) -> None:

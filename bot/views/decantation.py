@@ -8,11 +8,11 @@ from babel.dates import format_datetime
 
 from bot.views.answers import present
 from bot.views.chat import Chat, broadcast_chat
-from bot.views.prompts import recalled_text
+from bot.views.prompts import RECALL_UNITS, recalled_text
 from flows.decantation import MAX_DAYS, Delay, Refusal, Refused, Sent
 from flows.errors import NotAllowed
 from flows.followup import Answered, Carried, FollowupProblem, Scheduled
-from reports.text import escape, excerpt, number
+from reports.text import escape, excerpt, number, units
 from storage.outbox import Claimed
 
 # A recalled commitment or resolution in a follow-up, and an answer passed on: cut short.
@@ -28,7 +28,9 @@ async def send_decantation(chat: Chat, item: Claimed) -> int | None:
         return None
     service = chat.runtime.decantation
     sent = await service.start(participant_id=item.participant.id)
-    if sent is None and item.delivery.doubled:
+    if sent is None and (item.delivery.doubled or item.delivery.attempts):
+        # Moved there by an attempt that did not reach them (a crash, the network): the
+        # question they are at, shown now.
         sent = await service.unanswered(participant_id=item.participant.id)
     if sent is None:
         return None
@@ -164,14 +166,19 @@ def _carried_lines(chat: Chat, carried: Carried) -> list[str]:
     """What a carrier carries, recalled to them."""
     _ = chat.gettext
     lines: list[str] = []
-    if carried.commitments:
-        heading = _("Your commitments, put to the agora:")
+    for heading, texts in (
+        (_("Your commitments, put to the agora:"), carried.commitments),
+        (_("The resolutions your group carries:"), carried.resolutions),
+    ):
+        if not texts:
+            continue
         lines += ["", f"<b>{heading}</b>"]
-        lines += [f"• {excerpt(text, RECALL_LIMIT)}" for text in carried.commitments]
-    if carried.resolutions:
-        heading = _("The resolutions your group carries:")
-        lines += ["", f"<b>{heading}</b>"]
-        lines += [f"• {excerpt(text, RECALL_LIMIT)}" for text in carried.resolutions]
+        for text in texts:  # as many as fit in one message beside the question
+            line = f"• {excerpt(text, RECALL_LIMIT)}"
+            if units("\n".join([*lines, line])) > RECALL_UNITS:
+                lines.append("• …")
+                break
+            lines.append(line)
     return lines
 
 

@@ -305,13 +305,20 @@ async def show_join_link(chat: Chat, workshop: Workshop) -> None:
     await board.show_join_link(chat, workshop)
 
 
+SESSIONS_SHOWN = 12
+
+
 async def show_sessions(
     chat: Chat, workshop: Workshop, sessions: list[Session], zone: tzinfo
 ) -> None:
     _ = chat.gettext
     await chat.note()
     lines = [f"📅 <b>{escape(workshop.title)}</b>"]
-    lines += [session_line(session, zone, chat.language) for session in sessions]
+    # The latest ones, as many as one message holds (a weekly meeting over a year).
+    shown = [session_line(session, zone, chat.language) for session in sessions][-SESSIONS_SHOWN:]
+    if len(sessions) > len(shown):
+        lines.append("…")
+    lines += shown
     if not sessions:
         lines.append(_("No session yet."))
     lines.append(

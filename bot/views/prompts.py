@@ -12,7 +12,7 @@ from flows.journey import Journey, Moment, Prompt
 from flows.kinds import AgoraState
 from flows.service import StepView
 from reports.labels import filled, group_name, language_name
-from reports.text import escape, excerpt, local, ngettext_for, number, translator
+from reports.text import escape, excerpt, local, ngettext_for, number, translator, units
 from storage.models import Workshop
 
 BAR_WIDTH = 10
@@ -94,6 +94,10 @@ def prompt_text(
     return "\n".join(lines)
 
 
+# The most a recall of commitments takes of a message (whose limit is 4,096 units).
+RECALL_UNITS = 1500
+
+
 def recalled_text(commitments: Sequence[str], language: str) -> str:
     """A participant's own commitments, recalled to them (escaped, each cut short)."""
     ngettext = ngettext_for(language)
@@ -102,7 +106,14 @@ def recalled_text(commitments: Sequence[str], language: str) -> str:
         "The commitments you wrote during the workshop:",
         len(commitments),
     )
-    return "\n".join([f"<b>{heading}</b>", *(f"• {excerpt(text, 300)}" for text in commitments)])
+    lines = [f"<b>{heading}</b>"]
+    for text in commitments:  # as many as fit beside the question, in Telegram's units
+        line = f"• {excerpt(text, 300)}"
+        if units("\n".join([*lines, line])) > RECALL_UNITS:
+            lines.append("• …")
+            break
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def settled_text(language: str) -> str:
