@@ -261,6 +261,8 @@ async def test_a_co_organiser_manages_the_workshop_and_cannot_add_others(
     await say(emulator, helper, "/start")
     assert "Only the organisers of that workshop" in await say(emulator, helper, f"/close {code}")
     assert "Telegram id" in await say(emulator, organiser, f"/coorganiser {code} someone")
+    too_big = "99999999999999999999"  # no Telegram id, and more than SQLite's integers
+    assert "Telegram id" in await say(emulator, organiser, f"/coorganiser {code} {too_big}")
     await say(emulator, organiser, f"/coorganiser {code} 7301")
     assert "now co-organises" in (organiser.last.text or "")
     # Told unasked, so in the default language (French): they never chose one.
