@@ -1,6 +1,7 @@
 """What in a statement seems to point at a person: a name, an @handle, an e-mail address,
 a phone number or a link. The review queue flags it so that the facilitator looks twice
-before everyone reads it; nothing is refused on these guesses alone.
+before everyone reads it; nothing is refused on these guesses alone. `mask` hides, in
+what others read, the author's own names and every handle, address, number and link.
 
 Pure and cautious: a flag is a question to a human, so a few false alarms are fine, but
 the common places and institutions of a workshop ("Saint-Denis", "Pôle Emploi", "Conseil
@@ -10,6 +11,8 @@ Départemental") must not drown the real ones.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from itertools import pairwise
 
@@ -128,3 +131,46 @@ def _opens_sentence(before: str) -> bool:
 
 def _is_common(word: str) -> bool:
     return any(part.lower() in COMMON_WORDS for part in _PARTS.split(word) if part)
+
+
+# What stands in the place of a detail that others must not read.
+MASK = "[…]"
+_JOINED = "\\w'’-"  # a name inside a longer word ("Saint-Denis" for Denis) is not it
+
+
+@dataclass(frozen=True)
+class Masked:
+    """A text as others may read it, and the kinds of details taken out of it."""
+
+    text: str
+    kinds: tuple[Identifying, ...] = ()
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.kinds)
+
+
+def mask(text: str, names: Sequence[str | None] = ()) -> Masked:
+    """`text` with the author's own `names` (first name, last name, username, as Telegram
+    gives them with the message) and every e-mail address, link, @handle and phone number
+    replaced by MASK. Place names and other capitalised words stay: only the author's
+    names are known to be theirs. A name matches as a whole word, whatever its case."""
+    found: set[Identifying] = set()
+    masked = text
+    for kind, pattern in (
+        (Identifying.EMAIL, _EMAIL),
+        (Identifying.LINK, _LINK),
+        (Identifying.HANDLE, _HANDLE),
+        (Identifying.PHONE, _PHONE),
+    ):
+        masked, count = pattern.subn(MASK, masked)
+        if count:
+            found.add(kind)
+    for name in sorted({n.strip().lstrip("@") for n in names if n and n.strip()}, key=len)[::-1]:
+        if len(name) < 2:
+            continue
+        own = re.compile(rf"(?<![{_JOINED}]){re.escape(name)}(?![{_JOINED}])", re.IGNORECASE)
+        masked, count = own.subn(MASK, masked)
+        if count:
+            found.add(Identifying.NAME)
+    return Masked(masked, tuple(kind for kind in Identifying if kind in found))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from flows.identifying import Identifying, identifying
+from flows.identifying import MASK, Identifying, identifying, mask
 
 NAME, HANDLE, EMAIL, PHONE, LINK = (
     Identifying.NAME,
@@ -80,3 +80,37 @@ def test_several_kinds_are_reported_once_each_in_order() -> None:
 def test_an_email_is_neither_a_handle_nor_a_link() -> None:
     assert identifying("jean@mairie.fr") == (EMAIL,)
     assert Identifying.LINK not in identifying("écrire à contact@coop-vallee.fr")
+
+
+def test_mask_hides_the_authors_names_and_every_handle_address_number_and_link() -> None:
+    said = (
+        "Je suis Camille MARTIN, écrivez-moi à @camille_m ou camille.martin@example.org, "
+        "au 06 12 34 56 78 ou au +33 6 12 34 56 78, et voyez https://exemple.fr/page"
+    )
+    masked = mask(said, ["Camille", "Martin", "camille_m"])
+    assert masked.text == (
+        f"Je suis {MASK} {MASK}, écrivez-moi à {MASK} ou {MASK}, "
+        f"au {MASK} ou au {MASK}, et voyez {MASK}"
+    )
+    assert masked.kinds == tuple(Identifying)
+    assert masked.changed
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "La mairie de Saint-Denis finance le tiers-lieu.",  # the author is called Denis
+        "Nous portons ce projet avec la Mission Locale du Val-de-Marne.",
+        "Rencontre le 3/12 à 9h, 12 participants, budget 40 000 €.",
+    ],
+)
+def test_mask_keeps_places_common_words_and_figures(text: str) -> None:
+    masked = mask(text, ["Denis", "Dupont", None])
+    assert masked.text == text and not masked.changed
+
+
+def test_mask_takes_a_name_in_any_case_but_never_inside_a_longer_word() -> None:
+    assert mask("camille et CAMILLE, pas Camilleri", ["Camille"]).text == (
+        f"{MASK} et {MASK}, pas Camilleri"
+    )
+    assert mask("Jo a dit", ["J"]).text == "Jo a dit"  # a one-letter name masks nothing
