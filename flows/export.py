@@ -9,7 +9,9 @@
 
 `workshop` is its title (not its join code, which would let whoever reads the file join
 it); `participant` is a pseudonym, stable for a participant within the workshop and
-unrelated to any Telegram id or name.
+unrelated to any Telegram id or name. What the consent screen promises holds in
+answers.csv: a category fewer than `min_group` of its participants share is written as
+the "others" label (its group name in the questions too), and times are to the minute.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
 
 from flows.engine import OTHER_SUFFIX
 from flows.journey import GROUP, OWN, Journey, Prompt
@@ -73,8 +77,21 @@ def pseudonym(workshop: Workshop, participant_id: int) -> str:
     return "p-" + digest.hexdigest()
 
 
-def question_text(journey: Journey, prompt: Prompt, language: str, category: str | None) -> str:
-    """A prompt's text as asked, placeholders filled with the categories' group names."""
+def minute(when: datetime) -> str:
+    """A time as exported: ISO text rounded down to the minute, its offset kept."""
+    return when.replace(second=0, microsecond=0).isoformat(timespec="minutes")
+
+
+def question_text(
+    journey: Journey,
+    prompt: Prompt,
+    language: str,
+    category: str | None,
+    *,
+    own: str | None = None,
+) -> str:
+    """A prompt's text as asked, placeholders filled with the categories' group names
+    (the participant's own group name replaced with `own` when given)."""
     text = prompt.text.get(language) or prompt.text["fr"]
     if prompt.phase == 1:
         return text
@@ -83,7 +100,8 @@ def question_text(journey: Journey, prompt: Prompt, language: str, category: str
         found = journey.category(category_id or "")
         return (found.group.get(language) or found.group["fr"]) if found else ""
 
-    return text.format(**{OWN: group(category), GROUP: group(prompt.about)})
+    mine = group(category) if own is None else own
+    return text.format(**{OWN: mine, GROUP: group(prompt.about)})
 
 
 def phase_of(journey: Journey, question_id: str) -> str:
@@ -110,8 +128,49 @@ def rows(
     *,
     caucus_votes: Sequence[Vote] = (),
     language: str,
+    min_group: int = 1,
+    others: str = "Others",
 ) -> Iterator[tuple[str, ...]]:
-    """The table's rows, after its header `COLUMNS`."""
+    """The table's rows, after its header `COLUMNS`. A category fewer than `min_group`
+    of the participants in the table share is written as `others` (the label in the
+    facilitator's language), and its group name in a question too; times are to the
+    minute."""
+    entries = list(
+        _entries(journey, participants, answers, statements, votes, caucus_votes=caucus_votes)
+    )
+    present = {entry[0].id: entry[0].category or "" for entry in entries}
+    counts = Counter(present.values())
+    for participant, phase, step, asked, answer, when in entries:
+        category = participant.category or ""
+        folded = bool(category) and counts[category] < min_group
+        if isinstance(asked, Prompt):
+            own = others if folded else None
+            question = question_text(journey, asked, language, category, own=own)
+        else:
+            question = asked
+        yield (
+            workshop.title,
+            pseudonym(workshop, participant.id),
+            others if folded else category,
+            phase,
+            step,
+            question,
+            answer,
+            minute(when),
+        )
+
+
+def _entries(
+    journey: Journey,
+    participants: Sequence[Participant],
+    answers: Sequence[Answer],
+    statements: Sequence[Statement],
+    votes: Sequence[Vote],
+    *,
+    caucus_votes: Sequence[Vote],
+) -> Iterator[tuple[Participant, str, str, Prompt | str, str, datetime]]:
+    """answers.csv's rows before they are written: who, the phase, the step, the prompt
+    asked (or the question's text), the answer and when it was given."""
     who = {p.id: p for p in participants}
     by_id = {s.id: s for s in statements}
     for answer in answers:
@@ -120,16 +179,13 @@ def rows(
             continue
         question_id = answer.question_id.removesuffix(OTHER_SUFFIX)
         prompt = journey.prompt(question_id)
-        question = question_text(journey, prompt, language, participant.category) if prompt else ""
         yield (
-            workshop.title,
-            pseudonym(workshop, participant.id),
-            participant.category or "",
+            participant,
             phase_of(journey, answer.question_id),
             answer.question_id,
-            question,
+            prompt if prompt is not None else "",
             answer.value,
-            (answer.edited_at or answer.answered_at).isoformat(),
+            answer.edited_at or answer.answered_at,
         )
     for statement in statements:
         participant = who.get(statement.participant_id or 0)
@@ -137,20 +193,10 @@ def rows(
             continue
         prompt = journey.prompt(statement.question_id or "")
         if prompt is not None:  # a request or a commitment, written in phase 2
-            phase, step = Phase.PEERS, prompt.id
-            question = question_text(journey, prompt, language, participant.category)
+            yield participant, Phase.PEERS, prompt.id, prompt, statement.text, statement.created_at
         else:  # a statement proposed during the agora
-            phase, step, question = Phase.AGORA, str(statement.number), StatementKind.PROPOSAL
-        yield (
-            workshop.title,
-            pseudonym(workshop, participant.id),
-            participant.category or "",
-            phase,
-            step,
-            question,
-            statement.text,
-            statement.created_at.isoformat(),
-        )
+            step, question = str(statement.number), StatementKind.PROPOSAL
+            yield participant, Phase.AGORA, step, question, statement.text, statement.created_at
     votes_of: list[tuple[str, Vote]] = [(CAUCUS, vote) for vote in caucus_votes]
     votes_of += [(Phase.AGORA, vote) for vote in votes]
     for phase_of_vote, vote in votes_of:
@@ -159,14 +205,12 @@ def rows(
         if participant is None or voted_on is None:
             continue
         yield (
-            workshop.title,
-            pseudonym(workshop, participant.id),
-            participant.category or "",
+            participant,
             phase_of_vote,
             str(voted_on.number),
             voted_on.text,
             vote.value,
-            (vote.changed_at or vote.voted_at).isoformat(),
+            vote.changed_at or vote.voted_at,
         )
 
 
@@ -199,7 +243,7 @@ def statement_rows(
             statement.status,
             "yes" if statement.in_agora_at is not None else "no",
             "" if merged_into is None else str(merged_into),
-            statement.created_at.isoformat(),
+            minute(statement.created_at),
         )
 
 

@@ -19,6 +19,7 @@ from flows.facilitation import Report
 from flows.journey import Journey
 from reports import charts
 from reports.markdown import markdown_report
+from reports.text import translator
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,9 @@ def export_files(journey: Journey, found: Report, language: str) -> list[ExportF
         stored.votes,
         caucus_votes=stored.caucus_votes,
         language=language,
+        # The consent's promise: a category too small to stay anonymous is not named.
+        min_group=found.synthesis.min_group,
+        others=translator(language)("Others"),
     )
     statements = statement_rows(workshop, stored.participants, stored.statements)
     resolutions = resolution_rows(

@@ -5,10 +5,22 @@ from __future__ import annotations
 from telegram.ext import Application
 
 from bot.settings import Settings
+from bot.views.prompts import consent_text
 from flows.journey import Journey
 from tests.conftest import bot_running, create_workshop, participant_row, stored_answers
 from tests.helpers import answer_prompts, onboard
 from tgemu import BotApiEmulator
+
+
+def test_the_consent_says_what_a_facilitator_can_download() -> None:
+    """What /export gives (tests/test_report.py checks it keeps this promise): answers
+    under a pseudonym, the category only if the configured number share it, times to the
+    minute."""
+    text = consent_text("Atelier", "en", min_group=5)
+    assert "under a pseudonym" in text
+    assert "only if at least 5 people share it" in text
+    assert "times to the minute" in text
+    assert "only anonymous" not in text  # the answers themselves are downloadable
 
 
 async def test_a_participant_walks_the_eight_moments_in_french(

@@ -13,7 +13,7 @@ from html.parser import HTMLParser
 import pytest
 
 from flows.engine import OTHER_SUFFIX
-from flows.export import RESOLUTION_COLUMNS, STATEMENT_COLUMNS
+from flows.export import COLUMNS, RESOLUTION_COLUMNS, STATEMENT_COLUMNS
 from flows.facilitation import Report
 from flows.journey import Journey
 from flows.journey_file import default_journey
@@ -418,3 +418,39 @@ def test_the_export_says_which_statements_reached_the_agora_and_the_resolutions(
         ("2", "Un guichet", "Camille", "", "", ""),
     ]
     assert list(files)[:4] == ["answers.csv", "statements.csv", "resolutions.csv", "synthesis.md"]
+
+
+@pytest.mark.parametrize(("language", "others"), [("en", "Others"), ("fr", "Autres")])
+def test_the_export_names_only_categories_enough_people_share_and_times_to_the_minute(
+    journey: Journey, language: str, others: str
+) -> None:
+    """The consent's promise: three officers keep their category; two elected officials
+    and one State officer are written as the facilitator's "Others" (their group's name
+    in the questions too), and no time has seconds."""
+    people = [participant(pid, "agent") for pid in (1, 2, 3)]
+    people += [participant(4, "elu"), participant(5, "elu"), participant(6, "etat")]
+    when = T0 + timedelta(seconds=17, microseconds=345_000)
+    answers = [Answer(p.id, "m1_present", "3", when, None) for p in people]
+    answers += [Answer(p.id, "p2_role", "Un rôle", when, None) for p in people]
+    written = [statement(1, people[3], "request", "Des dossiers simples", "agent")]
+    written = [replace(written[0], created_at=when)]
+    rows = WorkshopRows(people, answers, written, authors_agree(written))
+    workshop = Workshop(1, "C" * 16, "F" * 16, "Atelier", journey.id, 500, T0, None)
+    synthesis = synthesise(journey, people, answers, written, rows.votes, min_group=3)
+    report = Report(workshop, synthesis, rows)
+    files = {f.name: f.data for f in export_files(journey, report, language)}
+    table = list(csv.DictReader(io.StringIO(files["answers.csv"].decode("utf-8-sig"))))
+
+    assert tuple(table[0]) == COLUMNS
+    named = {row["participant"]: row["category"] for row in table}
+    assert sorted(named.values(), key=lambda name: name != "agent") == ["agent"] * 3 + [others] * 3
+    assert {row["category"] for row in table if row["step"] == "1"} == {others}  # the request
+    minute = (T0 + timedelta(seconds=17)).replace(second=0).isoformat(timespec="minutes")
+    assert {row["answered_at"] for row in table} == {minute}  # "2026-11-27T09:00+00:00"
+    groups = {category.id: category.group[language] for category in journey.categories}
+    asked = {(row["category"], row["question"]) for row in table if row["step"] == "p2_role"}
+    assert len(asked) == 2  # the officers' question names them; the others' names no one
+    assert all((groups["agent"] in text) == (category == "agent") for category, text in asked)
+    assert not any(groups[c] in question for _, question in asked for c in ("elu", "etat"))
+    listed = list(csv.DictReader(io.StringIO(files["statements.csv"].decode("utf-8-sig"))))
+    assert [row["created_at"] for row in listed] == [minute]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import re
 import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -160,6 +161,8 @@ async def test_twelve_participants_and_their_synthesis(
     assert {row[3] for row in table[1:]} == {"1", "2", "caucus", "agora"}
     assert {row[6] for row in table[1:] if row[3] == "agora"} <= {"agree", "disagree", "pass"}
     assert all("+" in row[7] or row[7].endswith("+00:00") for row in table[1:])
+    # To the minute, as the consent screen promises: never the seconds.
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d[+-]\d\d:\d\d", row[7]) for row in table[1:])
     # One row per statement, each put to the agora (no caucus), none merged.
     written = list(csv.DictReader(io.StringIO(documents["statements.csv"].decode("utf-8-sig"))))
     assert tuple(written[0]) == STATEMENT_COLUMNS and len(written) == 24

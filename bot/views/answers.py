@@ -35,7 +35,8 @@ async def step_text(
     if step.kind in ("consent", "done"):
         workshop = await state.service.workshop(workshop_id=participant.workshop_id)
         if step.kind == "consent":
-            return prompts.consent_text(workshop.title if workshop else "", language)
+            title = workshop.title if workshop else ""
+            return prompts.consent_text(title, language, min_group=state.settings.min_group)
         if participant.settled_at is not None:  # back at the end after the ninth moment
             return prompts.settled_text(language)
         return prompts.finished_text(state.journey, language, agora=agora_state(workshop))

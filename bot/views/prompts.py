@@ -256,8 +256,11 @@ def with_skip(text: str, language: str) -> str:
     return f"{text}\n\n⏭️ " + gettext("Skipped")
 
 
-def consent_text(workshop_title: str, language: str) -> str:
+def consent_text(workshop_title: str, language: str, *, min_group: int = 3) -> str:
+    """The consent screen: what is stored, and exactly what facilitators see and can
+    download (`reports.files.export_files` keeps this promise, `min_group` its number)."""
     gettext = translator(language)
+    ngettext = ngettext_for(language)
     return "\n".join(
         [
             gettext("Welcome to the workshop «{title}».").format(title=escape(workshop_title)),
@@ -274,9 +277,16 @@ def consent_text(workshop_title: str, language: str) -> str:
             ),
             "<b>" + gettext("Who sees it") + "</b>",
             gettext(
-                "The facilitators see only anonymous, grouped results, never your name; "
-                "results of a group too small to stay anonymous are not shown."
+                "The facilitators see grouped results, never your name; results of a group "
+                "too small to stay anonymous are not shown."
             ),
+            ngettext(
+                "They can also download your answers under a pseudonym, with your category "
+                "only if at least {count} person shares it, and times to the minute.",
+                "They can also download your answers under a pseudonym, with your category "
+                "only if at least {count} people share it, and times to the minute.",
+                min_group,
+            ).format(count=number(min_group, language)),
             gettext(
                 "In the agora, your requests and commitments are shown to the other "
                 "participants without your name, so that everyone can react to them."
