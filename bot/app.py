@@ -21,6 +21,7 @@ from telegram.ext import (
     CommandHandler,
     Defaults,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 from telegram.request import BaseRequest
@@ -32,6 +33,7 @@ from bot.handlers import (
     common,
     decantation,
     facilitator,
+    flood,
     mailings,
     organiser,
     participant,
@@ -124,6 +126,9 @@ def build_application(
 def route(application: Application) -> None:
     """Which update goes to which handler."""
     private = filters.ChatType.PRIVATE
+    # Before anything else: a user sending too much at once is asked to slow down, and
+    # the rest of their burst goes no further.
+    application.add_handler(TypeHandler(Update, flood.on_any_update), group=-2)
     # Commands act once, when sent: an edited message is never re-run as a command.
     new_private = private & filters.UpdateType.MESSAGE
     commands = {

@@ -44,6 +44,12 @@ class Settings:
     # Nothing automatic (reminders, invitations, the décantation) is sent between these
     # hours of the workshop's time zone: it waits for the morning.
     quiet_hours: QuietHours = field(default_factory=QuietHours)
+    # Flood control: more than `flood_limit` updates from one user in `flood_period`
+    # seconds get one "slow down" reply, and the rest of the burst is dropped. 0: none.
+    # `from_env` sets 20 in 10 s; built in code (the tests, the benchmarks, whose scripted
+    # users answer faster than any person) it is off unless asked for.
+    flood_limit: int = 0
+    flood_period: float = 10.0
 
     @property
     def api_base_file_url(self) -> str:
@@ -67,6 +73,7 @@ class Settings:
             raise SettingsError(
                 f"TELEGRAM_API_BASE_URL must start with http:// or https:// (got {base_url!r})."
             )
+        flood_limit, flood_period = _parse_flood(env.get("COOPBOT_FLOOD_LIMIT", "").strip())
         return cls(
             token=token,
             api_base_url=base_url,
@@ -78,7 +85,29 @@ class Settings:
             min_group=_parse_min_group(env.get("COOPBOT_MIN_GROUP", "").strip()),
             review_delay=_parse_review_delay(env.get("COOPBOT_REVIEW_DELAY", "").strip()),
             quiet_hours=_parse_quiet_hours(env.get("COOPBOT_QUIET_HOURS", "").strip()),
+            flood_limit=flood_limit,
+            flood_period=flood_period,
         )
+
+
+def _parse_flood(raw: str) -> tuple[int, float]:
+    """`20/10`: at most 20 updates per user in 10 seconds (the default); `off`: none."""
+    if not raw:
+        return 20, 10.0
+    if raw.lower() in ("off", "none", "0"):
+        return 0, 10.0
+    count, _, seconds = raw.partition("/")
+    try:
+        limit, period = int(count.strip()), float(seconds.strip())
+    except ValueError:
+        limit, period = 0, 0.0
+    if not (1 <= limit <= 10_000 and 0 < period <= 3600):
+        raise SettingsError(
+            f"COOPBOT_FLOOD_LIMIT must be updates/seconds such as 20/10, or off (got {raw!r}): "
+            "the most updates one user may send in that many seconds before being asked to "
+            "slow down."
+        )
+    return limit, period
 
 
 def _parse_quiet_hours(raw: str) -> QuietHours:

@@ -6,6 +6,7 @@ it returns plain results that the Telegram adapter renders. Nothing here knows T
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,11 +32,14 @@ from flows.engine import (
 from flows.errors import NotAllowed
 from flows.kinds import StatementStatus
 from flows.personal_data import personal_data
+from flows.throttle import SlidingWindow
 from storage import answers, outbox, participants, statements, updates, users, votes, workshops
 from storage.db import Database, utc_now
 from storage.models import Participant, Statement, Workshop
 from storage.participants import StepChange, StepWrite
 from storage.statements import NewStatement
+
+WRONG_CODES_PER_HOUR = 10  # wrong join codes one user may send in an hour
 
 
 class JoinResult(Enum):
@@ -45,6 +49,7 @@ class JoinResult(Enum):
     ALREADY_FACILITATOR = "already_facilitator"
     UNKNOWN_CODE = "unknown_code"
     CLOSED = "closed"
+    TOO_MANY_CODES = "too_many_codes"  # too many wrong codes lately: not even looked up
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,7 @@ class Joined:
     participant: Participant | None = None
     step: Step | None = None
     left_behind: Participant | None = None  # the participation the user was in until now
+    wait_minutes: int = 0  # TOO_MANY_CODES: how long until a code is looked up again
 
 
 class Outcome(Enum):
@@ -130,6 +136,9 @@ class WorkshopService:
         self.engine = engine
         self.organisers = organisers
         self.clock = clock
+        # Wrong join codes per user in the last hour, in memory: the bot is one process,
+        # and a restart forgetting them only gives a guesser a fresh hour.
+        self.wrong_codes = SlidingWindow(limit=WRONG_CODES_PER_HOUR, period=3600)
 
     # -- organisers --------------------------------------------------------------
 
@@ -157,9 +166,16 @@ class WorkshopService:
     # -- joining -----------------------------------------------------------------
 
     async def join(self, *, user_id: int, code: str, language: str) -> Joined:
-        """Open a join link or a facilitator link."""
+        """Open a join link or a facilitator link. After `WRONG_CODES_PER_HOUR` wrong codes
+        within the hour, no code (not even the right one) is looked up until the oldest of
+        them is an hour old: guessing codes stays hopeless."""
+        now = self.clock().timestamp()
+        if self.wrong_codes.full(user_id, now):
+            wait = self.wrong_codes.retry_after(user_id, now)
+            return Joined(JoinResult.TOO_MANY_CODES, wait_minutes=max(1, math.ceil(wait / 60)))
         found = await workshops.find_by_code(self.db, code=code) if looks_like_code(code) else None
         if found is None:
+            self.wrong_codes.hit(user_id, now)
             return Joined(JoinResult.UNKNOWN_CODE)
         workshop, is_facilitator_code = found
         if not workshop.is_open:

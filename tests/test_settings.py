@@ -21,6 +21,15 @@ def test_defaults() -> None:
     assert settings.timezone.key == "Europe/Paris"
     assert settings.default_language == "fr"
     assert settings.messages_per_second == 30
+    assert (settings.flood_limit, settings.flood_period) == (20, 10.0)
+
+
+def test_flood_control_is_read_and_can_be_turned_off() -> None:
+    settings = Settings.from_env({"COOPBOT_FLOOD_LIMIT": "40/15"})
+    assert (settings.flood_limit, settings.flood_period) == (40, 15.0)
+    assert Settings.from_env({"COOPBOT_FLOOD_LIMIT": "off"}).flood_limit == 0
+    # Built in code (tests, benchmarks): off unless asked for.
+    assert Settings().flood_limit == 0
 
 
 def test_values_are_read() -> None:
@@ -53,6 +62,9 @@ def test_values_are_read() -> None:
         ("COOPBOT_DEFAULT_LANGUAGE", "de", "COOPBOT_DEFAULT_LANGUAGE 'de' is not supported"),
         ("COOPBOT_MESSAGES_PER_SECOND", "0", "COOPBOT_MESSAGES_PER_SECOND must be a whole"),
         ("COOPBOT_MESSAGES_PER_SECOND", "fast", "COOPBOT_MESSAGES_PER_SECOND must be a whole"),
+        ("COOPBOT_FLOOD_LIMIT", "20", "COOPBOT_FLOOD_LIMIT must be updates/seconds"),
+        ("COOPBOT_FLOOD_LIMIT", "0/10", "COOPBOT_FLOOD_LIMIT must be updates/seconds"),
+        ("COOPBOT_FLOOD_LIMIT", "20/x", "COOPBOT_FLOOD_LIMIT must be updates/seconds"),
     ],
 )
 def test_a_bad_value_is_named(name: str, value: str, says: str) -> None:

@@ -113,6 +113,17 @@ async def show_edit_ignored(chat: Chat) -> None:
     )
 
 
+async def show_slow_down(chat: Chat) -> None:
+    """Too many messages or taps at once: the rest of the burst is ignored."""
+    _ = chat.gettext
+    await chat.send(
+        _(
+            "You are sending messages very fast: slow down, please. I am ignoring the "
+            "last ones; wait a few seconds, then carry on."
+        )
+    )
+
+
 async def show_private_only(chat: Chat) -> None:
     """Commands in a group: the workshop happens in private chats, so answers stay private."""
     _ = chat.gettext

@@ -26,6 +26,15 @@ async def show_joined(chat: Chat, joined: Joined) -> None:
             )
         )
         return
+    if joined.result is JoinResult.TOO_MANY_CODES:
+        await chat.send(
+            chat.ngettext(
+                "Too many wrong codes: try again in {minutes} minute.",
+                "Too many wrong codes: try again in {minutes} minutes.",
+                joined.wait_minutes,
+            ).format(minutes=joined.wait_minutes)
+        )
+        return
     assert joined.workshop is not None
     title = escape(joined.workshop.title)
     if joined.result is JoinResult.CLOSED:
