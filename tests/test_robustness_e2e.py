@@ -8,6 +8,7 @@ from telegram.ext import Application
 
 from bot.settings import Settings
 from flows.journey import Journey
+from reports.text import translator
 from tests.conftest import (
     ORGANISER_ID,
     bot_running,
@@ -148,18 +149,24 @@ async def test_bad_inputs_each_get_a_clear_reply(
     await user.press("3")
     await emulator.wait_idle()
     before = stored_answers(settings.database_path, 2005)
-    replies = {
-        "sticker": user.send_sticker,
-        "photo": user.send_photo,
-        "voice": user.send_voice,
-        "document": user.send_document,
+    fr = translator("fr")
+    replies = {  # each kind its own words, then the same advice
+        user.send_sticker: fr("Thank you for the sticker! I can only read words, though."),
+        user.send_photo: fr("I cannot look at photos: nothing was saved."),
+        user.send_voice: fr("I cannot listen to voice or audio messages: nothing was saved."),
+        user.send_document: fr("I do not open files: nothing was saved."),
+        user.send_location: fr("No location is needed here: nothing was saved."),
+        user.send_contact: fr(
+            "Please share no contact here: nothing was saved, and other people's details "
+            "stay private."
+        ),
     }
-    for send in replies.values():
+    for send, own in replies.items():
         count = len(user.messages)
         await send()
         await emulator.wait_idle()
         assert len(user.messages) == count + 1
-        assert "que les messages texte" in (user.last.text or "")
+        assert own in (user.last.text or "") and "que les messages texte" in (user.last.text or "")
     await user.send("x" * 3000)
     await emulator.wait_idle()
     assert "3\u202f000" in (user.last.text or "") and "2\u202f000" in (user.last.text or "")

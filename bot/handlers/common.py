@@ -13,6 +13,7 @@ from bot.keyboards import parse_language_data
 from bot.runtime import runtime
 from bot.views import common
 from bot.views.chat import chat_of
+from bot.views.common import Unsupported
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +66,23 @@ async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
 
 
 async def on_unsupported_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Stickers, photos, voice notes, files, locations…: not answers."""
-    await common.show_unsupported(await chat_of(update, context))
+    """Stickers, photos, voice notes, files, locations, contacts: not answers."""
+    message = update.effective_message
+    kinds = (
+        ("sticker", Unsupported.STICKER),
+        ("photo", Unsupported.PHOTO),
+        ("voice", Unsupported.VOICE),
+        ("audio", Unsupported.VOICE),
+        ("video_note", Unsupported.VOICE),
+        ("video", Unsupported.VIDEO),
+        ("animation", Unsupported.VIDEO),
+        ("document", Unsupported.DOCUMENT),
+        ("venue", Unsupported.LOCATION),
+        ("location", Unsupported.LOCATION),
+        ("contact", Unsupported.CONTACT),
+    )
+    kind = next((k for field, k in kinds if getattr(message, field, None)), Unsupported.OTHER)
+    await common.show_unsupported(await chat_of(update, context), kind)
 
 
 async def on_edited_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -3,6 +3,8 @@ commands and buttons, and the apology after an error."""
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from bot.keyboards import language_keyboard
 from bot.menus import (
     facilitation_commands,
@@ -92,15 +94,40 @@ async def show_unknown_command(chat: Chat, command: str) -> None:
     )
 
 
-async def show_unsupported(chat: Chat) -> None:
-    """Stickers, photos, voice notes, files, locations…: not answers."""
+class Unsupported(StrEnum):
+    """What was sent instead of words or a button."""
+
+    STICKER = "sticker"
+    PHOTO = "photo"
+    VOICE = "voice"  # a voice note, an audio file, a round video
+    VIDEO = "video"
+    DOCUMENT = "document"
+    LOCATION = "location"  # a location or a venue
+    CONTACT = "contact"
+    OTHER = "other"  # a poll, a dice, a game...
+
+
+async def show_unsupported(chat: Chat, kind: Unsupported = Unsupported.OTHER) -> None:
+    """Stickers, photos, voice notes, files, locations, contacts: not answers, each told
+    so in its own words; nothing is stored."""
     _ = chat.gettext
-    await chat.send(
-        _(
-            "I can only read text messages and buttons. Please write your answer as a "
-            "message, or use the buttons under the question."
-        )
+    said = {
+        Unsupported.STICKER: _("Thank you for the sticker! I can only read words, though."),
+        Unsupported.PHOTO: _("I cannot look at photos: nothing was saved."),
+        Unsupported.VOICE: _("I cannot listen to voice or audio messages: nothing was saved."),
+        Unsupported.VIDEO: _("I cannot watch videos: nothing was saved."),
+        Unsupported.DOCUMENT: _("I do not open files: nothing was saved."),
+        Unsupported.LOCATION: _("No location is needed here: nothing was saved."),
+        Unsupported.CONTACT: _(
+            "Please share no contact here: nothing was saved, and other people's details "
+            "stay private."
+        ),
+    }.get(kind)
+    advice = _(
+        "I can only read text messages and buttons. Please write your answer as a "
+        "message, or use the buttons under the question."
     )
+    await chat.send(advice if said is None else f"{said} {advice}")
 
 
 async def show_edit_ignored(chat: Chat) -> None:
