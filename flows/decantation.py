@@ -31,7 +31,7 @@ from flows.errors import NotAllowed
 from flows.followup import FollowupService, Scheduled
 from flows.journey import Journey
 from flows.kinds import DeliveryStatus, MailingKind, StatementKind, StatementStatus
-from flows.outbox import decantation_reminder_gap, zone_named
+from flows.outbox import decantation_reminder_gap, reader_zone
 from flows.synthesis import (
     ALL,
     Funnel,
@@ -103,18 +103,18 @@ async def carried_commitments(db: Database, *, participant_id: int) -> list[str]
     ]
 
 
-async def workshop_managed(db: Database, *, user_id: int, code: str) -> Workshop:
-    """The open workshop `code` names, if the user organises or facilitates it."""
+async def workshop_managed(
+    db: Database, *, user_id: int, code: str, open_only: bool = True
+) -> Workshop:
+    """The workshop `code` names (an open one, unless not `open_only`), if the user
+    organises or facilitates it."""
     found = await workshops.find_by_code(db, code=code) if looks_like_code(code) else None
     if found is None:
         raise Refused(Refusal.UNKNOWN_CODE, code=code)
     workshop = found[0]
-    if not (
-        await workshops.is_organiser(db, workshop_id=workshop.id, user_id=user_id)
-        or await workshops.is_facilitator(db, workshop_id=workshop.id, user_id=user_id)
-    ):
+    if not await workshops.manages(db, workshop_id=workshop.id, user_id=user_id):
         raise NotAllowed
-    if not workshop.is_open:
+    if open_only and not workshop.is_open:
         raise Refused(Refusal.CLOSED, code=code)
     return workshop
 
@@ -350,9 +350,7 @@ class DecantationService:
         if len(words) < 2:
             raise Refused(Refusal.USAGE)
         workshop = await workshop_managed(self.db, user_id=user_id, code=words[0])
-        zone = zone_named(
-            await users.timezone(self.db, user_id=user_id), zone_named(workshop.timezone, self.zone)
-        )
+        zone = await reader_zone(self.db, user_id=user_id, workshop=workshop, default=self.zone)
         now = self.clock()
         when = parse_when(" ".join(words[1:]), language=language, now=now, zone=zone)
         if when is None:
@@ -378,15 +376,7 @@ class DecantationService:
 
     async def report(self, *, user_id: int, code: str) -> tuple[Workshop, Settling]:
         """/synthesis decantation <code>: for the workshop's facilitators and organisers."""
-        found = await workshops.find_by_code(self.db, code=code) if looks_like_code(code) else None
-        if found is None:
-            raise Refused(Refusal.UNKNOWN_CODE, code=code)
-        workshop = found[0]
-        if not (
-            await workshops.is_organiser(self.db, workshop_id=workshop.id, user_id=user_id)
-            or await workshops.is_facilitator(self.db, workshop_id=workshop.id, user_id=user_id)
-        ):
-            raise NotAllowed
+        workshop = await workshop_managed(self.db, user_id=user_id, code=code, open_only=False)
         return workshop, await self.settling(workshop)
 
     async def due_push(self, *, workshop_id: int) -> tuple[Workshop, Settling] | None:

@@ -19,9 +19,9 @@ from flows.codes import looks_like_code
 from flows.engine import text_length
 from flows.errors import NotAllowed
 from flows.kinds import MailingKind, MailingStatus
-from flows.outbox import OutboxService, Target, zone_named
+from flows.outbox import OutboxService, Target, reader_zone
 from flows.when import split_when
-from storage import outbox, users, workshops
+from storage import outbox, workshops
 from storage.db import Database, utc_now
 from storage.models import Mailing, Workshop
 from storage.outbox import NewDelivery
@@ -144,16 +144,12 @@ class MailingService:
         return workshop
 
     async def _check_role(self, user_id: int, workshop: Workshop) -> None:
-        if not (
-            await workshops.is_organiser(self.db, workshop_id=workshop.id, user_id=user_id)
-            or await workshops.is_facilitator(self.db, workshop_id=workshop.id, user_id=user_id)
-        ):
+        if not await workshops.manages(self.db, workshop_id=workshop.id, user_id=user_id):
             raise NotAllowed
 
     async def zone_for(self, user_id: int, workshop: Workshop | None) -> tzinfo:
         """A person's time zone: their own, else the workshop's, else the deployment's."""
-        workshop_zone = zone_named(workshop.timezone if workshop else None, self.zone)
-        return zone_named(await users.timezone(self.db, user_id=user_id), workshop_zone)
+        return await reader_zone(self.db, user_id=user_id, workshop=workshop, default=self.zone)
 
     async def workshop(self, workshop_id: int) -> Workshop | None:
         return await workshops.get(self.db, workshop_id=workshop_id)
@@ -188,20 +184,8 @@ class MailingService:
             raise Refused(Refusal.PAST, code=words[0], when=when)
         words_taken = len(words) - len(rest)
         body = self._check_text(_after_words(text, words_taken), words[0])
-        mailing = await outbox.create(
-            self.db,
-            workshop_id=workshop.id,
-            kind=MailingKind.REMINDER,
-            due_at=when.astimezone(UTC),  # stored times compare as text: all in UTC
-            now=now,
-            target=Target.ALL.value,
-            text=body,
-            automatic=True,
-            status=MailingStatus.DRAFT,
-            created_by=user_id,
-            report_chat_id=user_id,
-            report_language=language,
-            source_update_id=update_id,
+        mailing = await self._create(
+            workshop, MailingKind.REMINDER, when.astimezone(UTC), body, user_id, language, update_id
         )
         return await self._draft(user_id, mailing, workshop)
 
@@ -215,22 +199,38 @@ class MailingService:
         workshop = await self._workshop(user_id, words[0])
         body = self._check_text(_after_words(text, 1), words[0])
         now = self.clock()
-        mailing = await outbox.create(
+        mailing = await self._create(
+            workshop, MailingKind.BROADCAST, now, body, user_id, language, update_id
+        )
+        return await self._draft(user_id, mailing, workshop)
+
+    async def _create(
+        self,
+        workshop: Workshop,
+        kind: MailingKind,
+        due_at: datetime,
+        text: str,
+        user_id: int,
+        language: str,
+        update_id: int | None,
+    ) -> Mailing:
+        """A draft for everyone, reported to its sender; a reminder waits out quiet hours
+        (automatic), a broadcast does not. A redelivered command finds its draft again."""
+        return await outbox.create(
             self.db,
             workshop_id=workshop.id,
-            kind=MailingKind.BROADCAST,
-            due_at=now,
-            now=now,
+            kind=kind,
+            due_at=due_at,  # stored times compare as text: all in UTC
+            now=self.clock(),
             target=Target.ALL.value,
-            text=body,
-            automatic=False,
+            text=text,
+            automatic=kind is MailingKind.REMINDER,
             status=MailingStatus.DRAFT,
             created_by=user_id,
             report_chat_id=user_id,
             report_language=language,
             source_update_id=update_id,
         )
-        return await self._draft(user_id, mailing, workshop)
 
     async def _own(
         self, user_id: int, mailing_id: int, kind: MailingKind

@@ -20,7 +20,7 @@ from flows.codes import looks_like_code, new_code
 from flows.engine import text_length
 from flows.errors import NotAllowed
 from flows.kinds import MailingKind, MailingStatus
-from flows.outbox import SessionRule, zone_named
+from flows.outbox import SessionRule, reader_zone, zone_named
 from flows.when import split_when
 from flows.zones import zone_name
 from storage import outbox, sessions, users, workshops
@@ -169,9 +169,7 @@ class OrganiserService:
     async def reader_zone(self, user_id: int, workshop: Workshop) -> tzinfo:
         """The zone a workshop's dates are shown in to this user: their own, else the
         workshop's."""
-        return zone_named(
-            await users.timezone(self.db, user_id=user_id), self.workshop_zone(workshop)
-        )
+        return await reader_zone(self.db, user_id=user_id, workshop=workshop, default=self.zone)
 
     async def timezone(self, *, user_id: int) -> str | None:
         """The zone the user chose, if any."""
@@ -396,6 +394,5 @@ class OrganiserService:
         workshop = await workshops.get(self.db, workshop_id=session.workshop_id)
         if workshop is None or not workshop.is_open:
             return None
-        place_zone = self.workshop_zone(workshop)
-        reader = zone_named(await users.timezone(self.db, user_id=user_id), place_zone)
-        return SessionNotice(session, workshop, reader, place_zone)
+        reader = await self.reader_zone(user_id, workshop)
+        return SessionNotice(session, workshop, reader, self.workshop_zone(workshop))

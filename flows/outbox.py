@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flows import followup
 from flows.engine import DONE, PEERS_WAIT, JourneyEngine
 from flows.kinds import DeliveryStatus, MailingKind, MailingStatus
-from storage import outbox, sessions, workshops
+from storage import outbox, sessions, users, workshops
 from storage.db import Database, utc_now
 from storage.models import Mailing, Recipient, Workshop
 from storage.outbox import Claimed, Counts, NewDelivery
@@ -120,6 +120,15 @@ def zone_named(name: str | None, default: tzinfo) -> tzinfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         return default
+
+
+async def reader_zone(
+    db: Database, *, user_id: int, workshop: Workshop | None, default: tzinfo
+) -> tzinfo:
+    """A person's time zone for a workshop: their own (/timezone), else the workshop's,
+    else the deployment's (`default`)."""
+    workshop_zone = zone_named(workshop.timezone if workshop else None, default)
+    return zone_named(await users.timezone(db, user_id=user_id), workshop_zone)
 
 
 def session_due(rule: str, starts_at: datetime, zone: tzinfo) -> datetime:

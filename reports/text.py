@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from datetime import date
+from datetime import date, datetime, tzinfo
 from html import escape, unescape
 
-from babel.dates import format_date
+from babel.dates import format_date, format_time, get_timezone_location
 from babel.numbers import format_decimal, format_percent
 
 from flows.engine import text_length
@@ -36,6 +36,7 @@ __all__ = [
     "strip_tags",
     "translator",
     "units",
+    "when_text",
 ]
 
 MESSAGE_LIMIT = 4096  # Telegram's limit for a message, in UTF-16 code units
@@ -150,3 +151,16 @@ def messages_of(paragraphs: Iterable[list[str]], *, limit: int = MESSAGE_LIMIT) 
         if current:
             blocks.append("\n".join(current))
     return split_message(blocks, limit=limit)
+
+
+def when_text(moment: datetime, zone: tzinfo, language: str, *, with_zone: bool = False) -> str:
+    """A moment as the reader's language writes it, in their time zone ("Thursday 3
+    December 2026 at 09:00"), with the zone's name after it if `with_zone`."""
+    local = moment.astimezone(zone)
+    text = translator(language)("{date} at {time}").format(
+        date=format_date(local.date(), "full", locale=language),
+        time=format_time(local, "short", tzinfo=zone, locale=language),
+    )
+    if with_zone:
+        text += f" ({get_timezone_location(zone, locale=language)})"
+    return text

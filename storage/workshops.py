@@ -321,6 +321,20 @@ async def is_organiser(db: Database, *, workshop_id: int, user_id: int) -> bool:
         return await rows.fetchone() is not None
 
 
+async def manages(db: Database, *, workshop_id: int, user_id: int) -> bool:
+    """Whether the user organises or facilitates the workshop (reminders, broadcasts,
+    the décantation are theirs to set)."""
+    async with (
+        db.reading() as conn,
+        conn.execute(
+            "SELECT 1 FROM organisers WHERE workshop_id = ? AND user_id = ?"
+            " UNION SELECT 1 FROM facilitators WHERE workshop_id = ? AND user_id = ?",
+            (workshop_id, user_id, workshop_id, user_id),
+        ) as rows,
+    ):
+        return await rows.fetchone() is not None
+
+
 async def organisers(db: Database, *, workshop_id: int) -> list[int]:
     """The user ids of the workshop's organisers, its creator first."""
     async with (

@@ -12,7 +12,7 @@ from bot.views.chat import Chat, broadcast_chat
 from flows.errors import NotAllowed
 from flows.kinds import DeliveryStatus, MailingKind
 from flows.mailings import Changed, Refusal, Refused
-from reports.text import escape, excerpt, number, translator
+from reports.text import escape, excerpt, number, translator, when_text
 from storage.models import Mailing, Workshop
 from storage.outbox import Counts
 
@@ -116,7 +116,7 @@ def refusal_text(error: NotAllowed | Refused, command: str, language: str) -> st
             "I could not read when to send it (a date and time, or a delay) after the code."
         ),
         Refusal.PAST: _("That moment has passed: {when}. Choose a moment to come.").format(
-            when=reminders.when_text(error.when, error.when.tzinfo, language)
+            when=when_text(error.when, error.when.tzinfo, language)
             if error.when and error.when.tzinfo
             else ""
         ),

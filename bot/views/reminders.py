@@ -3,10 +3,6 @@ facilitators see when they set, list and cancel them."""
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
-
-from babel.dates import format_date, format_time
-
 from bot.organising_keyboards import (
     reminder_keyboard,
     reminders_keyboard,
@@ -16,23 +12,12 @@ from bot.organising_keyboards import (
 from bot.views.chat import Chat
 from flows.kinds import MailingStatus
 from flows.mailings import CANCELLABLE, Changed, Draft, ReminderList
-from reports.text import escape, excerpt, number, translator
+from reports.text import escape, excerpt, number, translator, when_text
 from storage.models import Mailing, Workshop
 from storage.outbox import Claimed
 
 # A workshop's title in a header: long titles are cut, so that a message stays under 4096.
 TITLE_LIMIT = 100
-
-
-def when_text(moment: datetime, zone: tzinfo, language: str) -> str:
-    """A moment as the reader's language writes it, in their time zone ("Thursday 3
-    December 2026 at 09:00")."""
-    _ = translator(language)
-    local = moment.astimezone(zone)
-    return _("{date} at {time}").format(
-        date=format_date(local.date(), format="full", locale=language),
-        time=format_time(local, format="short", tzinfo=zone, locale=language),
-    )
 
 
 def title_of(workshop: Workshop | None) -> str:

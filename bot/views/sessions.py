@@ -4,15 +4,15 @@ their language and time zone)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, tzinfo
+from datetime import timedelta, tzinfo
 
-from babel.dates import format_date, format_time, get_timezone_location
+from babel.dates import format_time
 
 from bot.views.chat import Chat
 from flows.organising import SessionNotice
 from flows.outbox import SessionRule
 from reports.calendar import session_ics
-from reports.text import excerpt, translator
+from reports.text import excerpt, translator, when_text
 from storage.models import Session
 from storage.outbox import Claimed
 
@@ -20,25 +20,11 @@ CAPTION_LIMIT = 1024  # Telegram's, for a document's caption
 CALENDAR_DOMAIN = "coopbot"  # the calendar events' UIDs end with it
 
 
-def when_text(moment: datetime, zone: tzinfo, language: str, *, with_zone: bool = True) -> str:
-    """ "Thursday, December 3, 2026 at 10:00 AM (France Time)", in the reader's language
-    and zone."""
-    _ = translator(language)
-    local = moment.astimezone(zone)
-    text = _("{date} at {time}").format(
-        date=format_date(local.date(), "full", locale=language),
-        time=format_time(local, "short", tzinfo=zone, locale=language),
-    )
-    if with_zone:
-        text += f" ({get_timezone_location(zone, locale=language)})"
-    return text
-
-
 def session_line(session: Session, zone: tzinfo, language: str) -> str:
     """One session in a list: its number, when, and where."""
     _ = translator(language)
     line = _("Session {number}: {when}").format(
-        number=session.number, when=when_text(session.starts_at, zone, language)
+        number=session.number, when=when_text(session.starts_at, zone, language, with_zone=True)
     )
     if session.place:
         line += " · " + excerpt(session.place, 80)
@@ -54,7 +40,9 @@ def invitation_caption(notice: SessionNotice, language: str) -> str:
         + _("You are invited to session {number} of «{title}».").format(
             number=session.number, title=f"<b>{excerpt(workshop.title, 200)}</b>"
         ),
-        _("When: {when}").format(when=when_text(session.starts_at, notice.zone, language)),
+        _("When: {when}").format(
+            when=when_text(session.starts_at, notice.zone, language, with_zone=True)
+        ),
     ]
     if session.place:
         lines.append(_("Where: {place}").format(place=excerpt(session.place, 250)))
