@@ -638,7 +638,12 @@ async def revive(
     """Someone who was skipped while paused or unreachable is back (resumed, unblocked):
     their skipped or unreachable deliveries of the standing mailings still open go again
     (those whose moment passed expire on the way). Returns how many."""
-    standing = [kind.value for kind in MailingKind if not kind.one_shot]
+    # Not the décantation's reminder: whoever comes back is shown where they are anyway.
+    standing = [
+        kind.value
+        for kind in MailingKind
+        if not kind.one_shot and kind is not MailingKind.DECANTATION_REMINDER
+    ]
     who, value = (
         ("participant_id", participant_id) if participant_id is not None else ("user_id", user_id)
     )
