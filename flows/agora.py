@@ -14,6 +14,7 @@ from datetime import datetime
 from enum import Enum
 
 from flows.engine import DONE, JourneyEngine, text_length
+from flows.identifying import mask
 from flows.kinds import AgoraMode, StatementStatus, VoteValue
 from storage import participants, statements, votes, workshops
 from storage.db import Database, utc_now
@@ -83,6 +84,7 @@ class Proposed:
     statement: Statement | None = None
     workshop: Workshop | None = None
     limit: int = 0
+    masked: bool = False  # the author's first text whose identifying details were masked
 
 
 class AgoraService:
@@ -213,24 +215,35 @@ class AgoraService:
         return Voted(outcome, current, statement, stored, was_offer, room)
 
     async def propose(
-        self, *, participant: Participant, update_id: int | None, text: str
+        self,
+        *,
+        participant: Participant,
+        update_id: int | None,
+        text: str,
+        names: Sequence[str | None] = (),
     ) -> Proposed:
         """A statement of the participant's own, put to the review queue (or to everyone at
-        once when the workshop does not review statements)."""
+        once when the workshop does not review statements). Everyone reads it with the
+        author's `names` (as Telegram gives them) and other identifying details masked."""
         text = text.strip()
         if not text:
             return Proposed(ProposalOutcome.EMPTY)
         if text_length(text) > self.max_text_length:
             return Proposed(ProposalOutcome.TOO_LONG, limit=self.max_text_length)
         workshop = await workshops.get(self.db, workshop_id=participant.workshop_id)
+        masked = mask(text, names)
         statement = await statements.propose(
             self.db,
             update_id=update_id,
             participant_id=participant.id,
-            text=text,
+            text=masked.text,
+            written=text if masked.changed else None,
             now=self.clock(),
             reviewed=workshop is None or workshop.review,
         )
         if statement is None:
             return Proposed(ProposalOutcome.DUPLICATE)
-        return Proposed(ProposalOutcome.PROPOSED, statement, workshop)
+        told = masked.changed and await participants.tell_masking(
+            self.db, participant_id=participant.id, now=self.clock()
+        )
+        return Proposed(ProposalOutcome.PROPOSED, statement, workshop, masked=told)

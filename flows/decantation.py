@@ -173,7 +173,7 @@ def synthesise_decantation(
     for answer in answers:
         participant = who.get(answer.participant_id)
         if participant is not None and answer.question_id in asked:
-            by_prompt[answer.question_id].append((participant, answer.value))
+            by_prompt[answer.question_id].append((participant, answer.for_others))
     scales_and_texts(journey, journey.deferred_prompts(), synthesis, by_prompt, min_group)
     return Settling(synthesis, len(sent), sum(1 for p in sent if p.settled_at is not None))
 

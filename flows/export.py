@@ -20,7 +20,7 @@ import csv
 import hashlib
 import io
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import datetime
 
 from flows.engine import OTHER_SUFFIX
@@ -75,6 +75,22 @@ def pseudonym(workshop: Workshop, participant_id: int) -> str:
         str(participant_id).encode(), digest_size=4, key=workshop.facilitator_code.encode()
     )
     return "p-" + digest.hexdigest()
+
+
+def group_pseudonym(workshop: Workshop, participant_id: int) -> str:
+    """A second pseudonym for a participant whose category is too small to be named, on
+    the rows that speak for their group (phase 2, its statements, the caucus): those rows
+    give the group away, so they must not lead back to the same person's phase 1."""
+    digest = hashlib.blake2b(
+        str(participant_id).encode(),
+        digest_size=4,
+        key=(workshop.facilitator_code + ":group").encode(),
+    )
+    return "p-" + digest.hexdigest()
+
+
+# The rows that speak for a participant's group, whatever category the table shows.
+GROUP_PHASES = frozenset({str(Phase.PEERS), CAUCUS})
 
 
 def minute(when: datetime) -> str:
@@ -138,19 +154,19 @@ def rows(
     entries = list(
         _entries(journey, participants, answers, statements, votes, caucus_votes=caucus_votes)
     )
-    present = {entry[0].id: entry[0].category or "" for entry in entries}
-    counts = Counter(present.values())
+    small = _small(entries, min_group)
     for participant, phase, step, asked, answer, when in entries:
         category = participant.category or ""
-        folded = bool(category) and counts[category] < min_group
+        folded = category in small
         if isinstance(asked, Prompt):
             own = others if folded else None
             question = question_text(journey, asked, language, category, own=own)
         else:
             question = asked
+        who = group_pseudonym if folded and phase in GROUP_PHASES else pseudonym
         yield (
             workshop.title,
-            pseudonym(workshop, participant.id),
+            who(workshop, participant.id),
             others if folded else category,
             phase,
             step,
@@ -158,6 +174,30 @@ def rows(
             answer,
             minute(when),
         )
+
+
+def folded_categories(
+    journey: Journey,
+    participants: Sequence[Participant],
+    answers: Sequence[Answer],
+    statements: Sequence[Statement],
+    votes: Sequence[Vote],
+    *,
+    caucus_votes: Sequence[Vote] = (),
+    min_group: int = 1,
+) -> frozenset[str]:
+    """The categories that fewer than `min_group` of answers.csv's participants share:
+    named as "others" there, and in statements.csv too."""
+    entries = _entries(journey, participants, answers, statements, votes, caucus_votes=caucus_votes)
+    return _small(list(entries), min_group)
+
+
+def _small(
+    entries: Sequence[tuple[Participant, str, str, Prompt | str, str, datetime]], min_group: int
+) -> frozenset[str]:
+    present = {entry[0].id: entry[0].category or "" for entry in entries}
+    counts = Counter(present.values())
+    return frozenset(c for c, n in counts.items() if c and n < min_group)
 
 
 def _entries(
@@ -192,11 +232,13 @@ def _entries(
         if participant is None or statement.status == StatementStatus.REJECTED:
             continue
         prompt = journey.prompt(statement.question_id or "")
+        # The author's own words: the answer column is where they are the point.
+        words = statement.own_words
         if prompt is not None:  # a request or a commitment, written in phase 2
-            yield participant, Phase.PEERS, prompt.id, prompt, statement.text, statement.created_at
+            yield participant, Phase.PEERS, prompt.id, prompt, words, statement.created_at
         else:  # a statement proposed during the agora
             step, question = str(statement.number), StatementKind.PROPOSAL
-            yield participant, Phase.AGORA, step, question, statement.text, statement.created_at
+            yield participant, Phase.AGORA, step, question, words, statement.created_at
     votes_of: list[tuple[str, Vote]] = [(CAUCUS, vote) for vote in caucus_votes]
     votes_of += [(Phase.AGORA, vote) for vote in votes]
     for phase_of_vote, vote in votes_of:
@@ -221,10 +263,17 @@ def _inert(cell: str) -> str:
 
 
 def statement_rows(
-    workshop: Workshop, participants: Sequence[Participant], statements: Sequence[Statement]
+    workshop: Workshop,
+    participants: Sequence[Participant],
+    statements: Sequence[Statement],
+    *,
+    folded: Collection[str] = (),
+    others: str = "Others",
 ) -> Iterator[tuple[str, ...]]:
     """statements.csv's rows, after `STATEMENT_COLUMNS`: every statement but the rejected,
-    those the caucus did not keep and those merged into another included."""
+    those the caucus did not keep and those merged into another included. Texts as
+    everyone read them (identifying details masked); a `folded` category is written as
+    `others`, and its authors under their group pseudonym, as in answers.csv."""
     who = {p.id: p for p in participants}
     numbers = {s.id: s.number for s in statements}
     for statement in statements:
@@ -232,11 +281,14 @@ def statement_rows(
             continue
         author = who.get(statement.participant_id or 0)
         merged_into = numbers.get(statement.merged_into or 0)
+        small = statement.source_category in folded
+        # As on its row in answers.csv: written in phase 2, it speaks for the group.
+        named = group_pseudonym if small and statement.question_id else pseudonym
         yield (
             workshop.title,
             str(statement.number),
-            pseudonym(workshop, author.id) if author else "",
-            statement.source_category,
+            named(workshop, author.id) if author else "",
+            others if small else statement.source_category,
             statement.kind,
             statement.target_category or "",
             statement.text,

@@ -13,11 +13,12 @@ comes, with what it is about and without its author.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
 from flows.engine import DONE, text_length
+from flows.identifying import mask
 from flows.kinds import MailingKind, MailingStatus, StatementKind, StatementStatus
 from storage import answers, outbox, participants, resolutions, statements, users, workshops
 from storage.db import Database, utc_now
@@ -168,7 +169,12 @@ class FollowupService:
         return int(parts[1]), int(parts[2])
 
     async def answer(
-        self, *, user_id: int, text: str, update_id: int | None = None
+        self,
+        *,
+        user_id: int,
+        text: str,
+        update_id: int | None = None,
+        names: Sequence[str | None] = (),
     ) -> Answered | None:
         """A typed message answering a follow-up: stored (once per update) as the
         participant's answer `followup_<mailing id>`; the question is then no longer
@@ -195,11 +201,14 @@ class FollowupService:
         typed = text.strip()
         if not typed or text_length(typed) > ANSWER_LIMIT:
             raise FollowupProblem(text_length(typed))
+        # The facilitators read it: the author's names and other details masked.
+        shown = mask(typed, names)
         first = await answers.record(
             self.db,
             participant_id=participant_id,
             question_id=question_id(mailing_id),
             value=typed,
+            shown=shown.text if shown.changed else None,
             now=self.clock(),
             update_id=update_id,
         )
@@ -210,7 +219,7 @@ class FollowupService:
         ]
         return Answered(
             workshop,
-            typed,
+            shown.text,
             await self.carried(participant_id=participant_id),
             facilitators,
             first,

@@ -30,7 +30,8 @@ class Identifying(StrEnum):
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _TLDS = "fr|com|org|net|eu|io|info|be|ch|ca|de|uk|es|it|app|dev|me|co|coop|bzh|paris"
 _LINK = re.compile(
-    r"(?i)(?:\bhttps?://|\bwww\.|\bt\.me/)\S+"
+    # A link's last character is not the punctuation that follows it in a sentence.
+    r"(?i)(?:\bhttps?://|\bwww\.|\bt\.me/)\S*[^\s.,;:!?)\]»\"'’]"
     rf"|(?<![\w@.-])[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:{_TLDS})\b(?:/\S*)?"
 )
 _HANDLE = re.compile(r"(?<![\w@.])@[A-Za-z][A-Za-z0-9_]{2,31}\b")

@@ -47,7 +47,7 @@ async def personal_data(db: Database, *, user_id: int) -> dict[str, object]:
                 "statements": [
                     {
                         "kind": statement.kind,
-                        "text": statement.text,
+                        "text": statement.own_words,
                         "status": statement.status,
                         "put_to_everyone_at": _iso(statement.in_agora_at),
                         "created_at": statement.created_at.isoformat(),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
@@ -30,6 +30,7 @@ from flows.engine import (
     Step,
 )
 from flows.errors import NotAllowed
+from flows.identifying import mask
 from flows.kinds import StatementStatus
 from flows.personal_data import personal_data
 from flows.throttle import SlidingWindow
@@ -84,6 +85,7 @@ class Response:
     rejection: Rejection | None = None
     other_participation: bool = False  # a stale button from another workshop
     made: Statement | None = None  # the statement the input wrote: to review, or to offer
+    masked: bool = False  # the first text of theirs whose identifying details were masked
 
 
 @dataclass(frozen=True)
@@ -245,7 +247,7 @@ class WorkshopService:
             made = await statements.of_step(
                 self.db, participant_id=participant.id, question_id=step.prompt.id
             )
-            return StepView(statements=tuple(s.text for s in made))
+            return StepView(statements=tuple(s.own_words for s in made))
         ticked = await answers.value_of(
             self.db, participant_id=participant.id, question_id=step.prompt.id
         )
@@ -266,12 +268,15 @@ class WorkshopService:
         navigation: bool = False,
         participant_id: int | None = None,
         seen_state: str | None = None,
+        names: Sequence[str | None] = (),
     ) -> Response:
         """Take an input for the participant's current step.
 
         An update handled before is recognised first. A button carries the participation
         and the state it was shown for; if either is not the current one, the button is
-        stale and nothing changes. `navigation` marks /back and /skip.
+        stale and nothing changes. `navigation` marks /back and /skip. `names` are the
+        author's names as Telegram gives them with the message: a typed text is stored
+        with them (and any handle, address, number or link) masked for others to read.
         """
         participant = await participants.current(self.db, user_id=user_id)
         if participant is None:
@@ -303,6 +308,8 @@ class WorkshopService:
         if decision.declined:
             await participants.leave(self.db, participant_id=participant.id)
             return Response(Outcome.DECLINED, None, None, step, decision)
+        shown = self._shown(step, decision, names)
+        statement = self._statement(step, decision, workshop, self.clock(), names)
         written, stored = await participants.record_step(
             self.db,
             participant_id=participant.id,
@@ -311,7 +318,8 @@ class WorkshopService:
                 expected_state=participant.state,
                 new_state=decision.to_state,
                 answer=decision.answer,
-                statement=self._statement(step, decision, workshop, self.clock()),
+                shown=shown,
+                statement=statement,
                 category=decision.category,
                 language=decision.language,
                 consented=decision.consented,
@@ -335,7 +343,23 @@ class WorkshopService:
                 self.db, participant_id=stored.id, question_id=step.prompt.id
             )
             made = of_step[-1] if of_step else None
-        return Response(Outcome.MOVED, stored, now_step, step, decision, made=made)
+        masked = shown is not None or (statement is not None and statement.written is not None)
+        told = masked and await participants.tell_masking(
+            self.db, participant_id=stored.id, now=self.clock()
+        )
+        return Response(Outcome.MOVED, stored, now_step, step, decision, made=made, masked=told)
+
+    @staticmethod
+    def _shown(step: Step, move: Move, names: Sequence[str | None]) -> str | None:
+        """A typed answer as others read it, when masking changes it (else None: the same).
+        Only free text is masked: an option's id or a scale's number is never a detail."""
+        if move.answer is None or step.prompt is None:
+            return None
+        question_id, value = move.answer
+        if not value or not (step.prompt.kind == "text" or question_id.endswith(OTHER_SUFFIX)):
+            return None
+        masked = mask(value, names)
+        return masked.text if masked.changed else None
 
     async def _release_if_open(self, participant: Participant) -> Participant:
         """Move a participant waiting for phase 2 into it if it is open by now."""
@@ -350,7 +374,11 @@ class WorkshopService:
 
     @staticmethod
     def _statement(
-        step: Step, move: Move, workshop: Workshop | None, now: datetime
+        step: Step,
+        move: Move,
+        workshop: Workshop | None,
+        now: datetime,
+        names: Sequence[str | None] = (),
     ) -> NewStatement | None:
         """The statement a list step's message makes (a request names whom it is for). It
         waits for review when the workshop reviews statements; once approved, it goes to
@@ -358,9 +386,11 @@ class WorkshopService:
         if move.statement is None or step.prompt is None or step.prompt.statement is None:
             return None
         reviewed = workshop is None or workshop.review
+        masked = mask(move.statement, names)
         return NewStatement(
             kind=step.prompt.statement,
-            text=move.statement,
+            text=masked.text,
+            written=move.statement if masked.changed else None,
             target_category=step.prompt.about,
             question_id=step.prompt.id,
             status=StatementStatus.PENDING if reviewed else StatementStatus.APPROVED,

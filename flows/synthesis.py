@@ -252,7 +252,7 @@ def synthesise(
     for answer in answers:
         participant = who.get(answer.participant_id)
         if participant is not None:
-            by_prompt[answer.question_id].append((participant, answer.value))
+            by_prompt[answer.question_id].append((participant, answer.for_others))
     scales_and_texts(journey, journey.live_prompts(), synthesis, by_prompt, min_group)
     _peers(journey, synthesis, by_prompt, statements, who, min_group)
     _agora(synthesis, statements, votes, who, min_group)

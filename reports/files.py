@@ -10,6 +10,7 @@ from flows.export import (
     RESOLUTION_COLUMNS,
     STATEMENT_COLUMNS,
     answers_csv,
+    folded_categories,
     resolution_rows,
     rows,
     statement_rows,
@@ -58,7 +59,22 @@ def export_files(journey: Journey, found: Report, language: str) -> list[ExportF
         min_group=found.synthesis.min_group,
         others=translator(language)("Others"),
     )
-    statements = statement_rows(workshop, stored.participants, stored.statements)
+    folded = folded_categories(
+        journey,
+        stored.participants,
+        stored.answers,
+        stored.statements,
+        stored.votes,
+        caucus_votes=stored.caucus_votes,
+        min_group=found.synthesis.min_group,
+    )
+    statements = statement_rows(
+        workshop,
+        stored.participants,
+        stored.statements,
+        folded=folded,
+        others=translator(language)("Others"),
+    )
     resolutions = resolution_rows(
         journey, workshop, stored.statements, stored.resolutions, language=language
     )

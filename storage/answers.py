@@ -10,7 +10,7 @@ from storage import updates
 from storage.db import Database, from_required_text, from_text, to_text
 from storage.models import Answer
 
-COLUMNS = "participant_id, question_id, value, answered_at, edited_at"
+COLUMNS = "participant_id, question_id, value, answered_at, edited_at, shown"
 
 
 def from_row(row: aiosqlite.Row) -> Answer:
@@ -20,14 +20,22 @@ def from_row(row: aiosqlite.Row) -> Answer:
         value=row["value"],
         answered_at=from_required_text(row["answered_at"]),
         edited_at=from_text(row["edited_at"]),
+        shown=row["shown"],
     )
 
 
 async def save(
-    conn: aiosqlite.Connection, *, participant_id: int, question_id: str, value: str, now: datetime
+    conn: aiosqlite.Connection,
+    *,
+    participant_id: int,
+    question_id: str,
+    value: str,
+    now: datetime,
+    shown: str | None = None,
 ) -> None:
     """Store or replace an answer inside the caller's transaction (an edit keeps the first
-    time); an empty value removes it (a multiple choice with every option unticked)."""
+    time); an empty value removes it (a multiple choice with every option unticked).
+    `shown` is the value as others read it, when masking changed it."""
     if not value:
         await conn.execute(
             "DELETE FROM answers WHERE participant_id = ? AND question_id = ?",
@@ -35,11 +43,11 @@ async def save(
         )
         return
     await conn.execute(
-        "INSERT INTO answers (participant_id, question_id, value, answered_at)"
-        " VALUES (?, ?, ?, ?)"
+        "INSERT INTO answers (participant_id, question_id, value, shown, answered_at)"
+        " VALUES (?, ?, ?, ?, ?)"
         " ON CONFLICT (participant_id, question_id) DO UPDATE SET value = excluded.value,"
-        " edited_at = excluded.answered_at",
-        (participant_id, question_id, value, to_text(now)),
+        " shown = excluded.shown, edited_at = excluded.answered_at",
+        (participant_id, question_id, value, shown, to_text(now)),
     )
 
 
@@ -48,8 +56,7 @@ async def for_participant(db: Database, *, participant_id: int) -> list[Answer]:
     async with (
         db.reading() as conn,
         conn.execute(
-            "SELECT participant_id, question_id, value, answered_at, edited_at FROM answers"
-            " WHERE participant_id = ? ORDER BY answered_at, rowid",
+            f"SELECT {COLUMNS} FROM answers WHERE participant_id = ? ORDER BY answered_at, rowid",
             (participant_id,),
         ) as rows,
     ):
@@ -92,6 +99,7 @@ async def record(
     value: str,
     now: datetime,
     update_id: int | None = None,
+    shown: str | None = None,
 ) -> bool:
     """Store an answer given outside the journey's steps (a follow-up's), once per update:
     False if the update was handled before."""
@@ -99,6 +107,11 @@ async def record(
         if update_id is not None and not await updates.claim(conn, update_id=update_id, now=now):
             return False
         await save(
-            conn, participant_id=participant_id, question_id=question_id, value=value, now=now
+            conn,
+            participant_id=participant_id,
+            question_id=question_id,
+            value=value,
+            now=now,
+            shown=shown,
         )
         return True

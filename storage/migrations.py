@@ -333,6 +333,18 @@ MIGRATIONS: tuple[str, ...] = (
     -- reminders and broadcasts
     -- décantation and follow-up
     """,
+    # 8: what others read of what a participant wrote. Their own names, handles, e-mail
+    # addresses, phone numbers and links are masked in every text someone else reads; the
+    # words as written stay for the author (/mydata) and the answers' export.
+    # - answers.shown: the value as others read it, when masking changed it (else NULL);
+    # - statements.text is what everyone reads; statements.written keeps the author's own
+    #   words when masking changed them (else NULL);
+    # - participants.masking_told_at: they were told, once, that quotes are anonymised.
+    """
+    ALTER TABLE answers ADD COLUMN shown TEXT;
+    ALTER TABLE statements ADD COLUMN written TEXT;
+    ALTER TABLE participants ADD COLUMN masking_told_at TEXT;
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

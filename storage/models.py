@@ -78,6 +78,12 @@ class Answer:
     value: str
     answered_at: datetime
     edited_at: datetime | None
+    shown: str | None = None  # the value as others read it, when masking changed it
+
+    @property
+    def for_others(self) -> str:
+        """What a synthesis may quote: the author's identifying details masked."""
+        return self.value if self.shown is None else self.shown
 
 
 @dataclass(frozen=True)
@@ -99,6 +105,12 @@ class Statement:
     decided_by: int | None = None
     in_agora_at: datetime | None = None  # put to everyone from then on
     merged_into: int | None = None  # the statement it was merged into
+    written: str | None = None  # the author's own words, when masking changed `text`
+
+    @property
+    def own_words(self) -> str:
+        """The text as its author wrote it, for them alone (and the answers' export)."""
+        return self.text if self.written is None else self.written
 
     @property
     def in_agora(self) -> bool:

@@ -133,6 +133,7 @@ class StepChange:
     expected_state: str
     new_state: str
     answer: tuple[str, str] | None = None  # (question_id, value); an empty value clears it
+    shown: str | None = None  # the answer's value as others read it, when masking changed it
     statement: statements.NewStatement | None = None
     category: str | None = None
     language: str | None = None
@@ -217,6 +218,7 @@ async def record_step(
                     question_id=question_id,
                     value=value,
                     now=now,
+                    shown=change.shown,
                 )
             if change.statement is not None:
                 await statements.insert(
@@ -225,6 +227,17 @@ async def record_step(
             return StepWrite.APPLIED, await _fetch(conn, participant_id)
     except _LostRace:
         return StepWrite.STALE, await get(db, participant_id=participant_id)
+
+
+async def tell_masking(db: Database, *, participant_id: int, now: datetime) -> bool:
+    """Record that the participant was told that quotes are anonymised: True the first
+    time only, so that they are told once."""
+    async with db.transaction() as conn:
+        cursor = await conn.execute(
+            "UPDATE participants SET masking_told_at = ? WHERE id = ? AND masking_told_at IS NULL",
+            (to_text(now), participant_id),
+        )
+        return cursor.rowcount == 1
 
 
 async def set_prompt_message(db: Database, *, participant_id: int, message_id: int | None) -> None:

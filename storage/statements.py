@@ -16,7 +16,8 @@ from storage.models import Statement
 
 COLUMNS = (
     "id, workshop_id, number, participant_id, kind, source_category, target_category,"
-    " question_id, text, status, created_at, decided_at, decided_by, in_agora_at, merged_into"
+    " question_id, text, status, created_at, decided_at, decided_by, in_agora_at, merged_into,"
+    " written"
 )
 
 
@@ -37,6 +38,7 @@ def from_row(row: aiosqlite.Row) -> Statement:
         decided_by=row["decided_by"],
         in_agora_at=from_text(row["in_agora_at"]),
         merged_into=row["merged_into"],
+        written=row["written"],
     )
 
 
@@ -45,11 +47,12 @@ class NewStatement:
     """A statement to store, inside the transaction of the step or proposal that makes it."""
 
     kind: str
-    text: str
+    text: str  # as everyone reads it
     target_category: str | None = None
     question_id: str | None = None
     status: str = StatementStatus.APPROVED
     in_agora: bool = False  # put to everyone at once (approved, needing no group's choice)
+    written: str | None = None  # the author's own words, when masking changed `text`
 
 
 async def insert(
@@ -68,15 +71,16 @@ async def insert(
     )
     cursor = await conn.execute(
         "INSERT INTO statements (workshop_id, number, participant_id, kind, source_category,"
-        " target_category, question_id, text, status, created_at)"
+        " target_category, question_id, text, written, status, created_at)"
         " SELECT p.workshop_id, w.statements_made,"
-        " p.id, ?, p.category, ?, ?, ?, ?, ? FROM participants p"
+        " p.id, ?, p.category, ?, ?, ?, ?, ?, ? FROM participants p"
         " JOIN workshops w ON w.id = p.workshop_id WHERE p.id = ?",
         (
             new.kind,
             new.target_category,
             new.question_id,
             new.text,
+            new.written,
             new.status,
             to_text(now),
             participant_id,
@@ -259,9 +263,11 @@ async def propose(
     text: str,
     now: datetime,
     reviewed: bool = True,
+    written: str | None = None,
 ) -> Statement | None:
     """A participant's new statement during the agora: waiting for review, or (`reviewed`
-    False) put to everyone at once; once per update (None if handled before)."""
+    False) put to everyone at once; once per update (None if handled before). `text` is
+    what everyone reads, `written` the author's words when they differ."""
     async with db.transaction() as conn:
         if update_id is not None and not await updates.claim(conn, update_id=update_id, now=now):
             return None
@@ -273,6 +279,7 @@ async def propose(
                 text=text,
                 status=StatementStatus.PENDING if reviewed else StatementStatus.APPROVED,
                 in_agora=not reviewed,
+                written=written,
             ),
             now=now,
         )

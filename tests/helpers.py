@@ -111,7 +111,11 @@ def plan_onboarding(plan: Plan, journey: Journey, code: str) -> None:
     ]
 
 
-def plan_phase_one(plan: Plan, journey: Journey) -> None:
+def plan_phase_one(
+    plan: Plan, journey: Journey, *, write: Callable[[Prompt], str] | None = None
+) -> None:
+    """Answer phase 1: scales and choices by button, reflections typed (`write` gives
+    their text, `reflection` by default)."""
     user, language = plan.user, plan.language
     for index, prompt in enumerate(journey.live_prompts()):
         if prompt.kind == "scale":
@@ -122,7 +126,7 @@ def plan_phase_one(plan: Plan, journey: Journey) -> None:
             value = option.id
             action = partial(user.press, option.label[language])
         else:
-            value = reflection(prompt, language)
+            value = write(prompt) if write else reflection(prompt, language)
             action = partial(user.send, value)
         plan.answers[prompt.id] = value
         plan.steps.append(_shown(plan, prompt.text[language], action))
@@ -141,9 +145,16 @@ def peer_prompt_text(journey: Journey, prompt: Prompt, category: str, language: 
     )
 
 
-def plan_phase_two(plan: Plan, journey: Journey, *, requests: int = 1) -> None:
+def plan_phase_two(
+    plan: Plan,
+    journey: Journey,
+    *,
+    requests: int = 1,
+    write: Callable[[str, int], str] | None = None,
+) -> None:
     """Answer phase 2: texts, a relation, ticks (and an other answer), requests to the
-    first other category only, and one commitment."""
+    first other category only, and one commitment (`write` gives a statement's text from
+    its kind and number)."""
     user, language = plan.user, plan.language
     others = [c.id for c in journey.categories if c.id != plan.category]
     for index, prompt in enumerate(journey.peer_prompts(plan.category)):
@@ -174,6 +185,8 @@ def plan_phase_two(plan: Plan, journey: Journey, *, requests: int = 1) -> None:
             for number in range(count):
                 # Unique per participant, without anything that names them.
                 text = f"{prompt.statement} {number + 1} n°{user.id * 37 % 9973} <b>&"
+                if write is not None:
+                    text = write(prompt.statement, number)
                 plan.statements.append((prompt.statement, prompt.about, text))
                 actions.append(partial(user.send, text))
             actions.append(partial(user.press, DONE_LABEL[language]))

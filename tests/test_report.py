@@ -433,7 +433,7 @@ def test_the_export_names_only_categories_enough_people_share_and_times_to_the_m
     answers = [Answer(p.id, "m1_present", "3", when, None) for p in people]
     answers += [Answer(p.id, "p2_role", "Un rôle", when, None) for p in people]
     written = [statement(1, people[3], "request", "Des dossiers simples", "agent")]
-    written = [replace(written[0], created_at=when)]
+    written = [replace(written[0], created_at=when, question_id="req_agent")]
     rows = WorkshopRows(people, answers, written, authors_agree(written))
     workshop = Workshop(1, "C" * 16, "F" * 16, "Atelier", journey.id, 500, T0, None)
     synthesis = synthesise(journey, people, answers, written, rows.votes, min_group=3)
@@ -442,9 +442,17 @@ def test_the_export_names_only_categories_enough_people_share_and_times_to_the_m
     table = list(csv.DictReader(io.StringIO(files["answers.csv"].decode("utf-8-sig"))))
 
     assert tuple(table[0]) == COLUMNS
-    named = {row["participant"]: row["category"] for row in table}
-    assert sorted(named.values(), key=lambda name: name != "agent") == ["agent"] * 3 + [others] * 3
-    assert {row["category"] for row in table if row["step"] == "1"} == {others}  # the request
+    first = {row["participant"]: row["category"] for row in table if row["phase"] == "1"}
+    assert sorted(first.values(), key=lambda name: name != "agent") == ["agent"] * 3 + [others] * 3
+    # Phase 2 gives a group away (its questions are about the other groups): a folded
+    # participant's phase 2 rows go under another pseudonym, not leading to their phase 1.
+    second = {row["participant"]: row["category"] for row in table if row["phase"] == "2"}
+    assert {p for p, c in first.items() if c == "agent"} == {
+        p for p, c in second.items() if c == "agent"
+    }
+    assert not {p for p, c in second.items() if c == others} & set(first)
+    assert len([c for c in second.values() if c == others]) == 3
+    assert {row["category"] for row in table if row["step"] == "req_agent"} == {others}
     minute = (T0 + timedelta(seconds=17)).replace(second=0).isoformat(timespec="minutes")
     assert {row["answered_at"] for row in table} == {minute}  # "2026-11-27T09:00+00:00"
     groups = {category.id: category.group[language] for category in journey.categories}
@@ -454,3 +462,10 @@ def test_the_export_names_only_categories_enough_people_share_and_times_to_the_m
     assert not any(groups[c] in question for _, question in asked for c in ("elu", "etat"))
     listed = list(csv.DictReader(io.StringIO(files["statements.csv"].decode("utf-8-sig"))))
     assert [row["created_at"] for row in listed] == [minute]
+    # The same promise in statements.csv: the elected official's request, under « Others »
+    # and the pseudonym of their phase 2 rows.
+    request = next(row for row in table if row["step"] == "req_agent")
+    assert [(row["category"], row["participant"]) for row in listed] == [
+        (others, request["participant"])
+    ]
+    assert request["participant"] in second

@@ -123,8 +123,8 @@ def texts_sent_to(emulator: BotApiEmulator, chat_id: int) -> list[tuple[float, s
 
 
 A1 = "Ouvrir les salles de la mairie le samedi"
-A2 = "Écrire à jean.dupont@example.org pour réserver le local"
-B1 = "Call @marie_b or +33 6 12 34 56 78 for the hall"
+A2 = "Écrire à Jean Dupont pour réserver le local"
+B1 = "Call Marie Bernard about the hall"
 B2 = "Open the town hall rooms on saturdays too"
 B3 = "Lend our van twice a month"
 C1 = "Un guichet commun à Saint-Denis"
@@ -173,11 +173,12 @@ async def test_statements_wait_for_review_in_batches(
     assert len(batches_of(organiser)) == len(shown)
     for text in written:
         assert sum(text in (m.text or "") for m in shown) == 1
-    # What may identify someone is flagged, and only that.
+    # What may identify someone is flagged, and only that (handles, addresses, numbers and
+    # links are masked before anyone reads them: tests/test_masking_e2e.py).
     assert "⚠️" in block_of(batch_with(facilitator, A2), A2)
-    assert FR("an e-mail address") in block_of(batch_with(facilitator, A2), A2)
+    assert FR("a name") in block_of(batch_with(facilitator, A2), A2)
     flagged = block_of(batch_with(facilitator, B1), B1)
-    assert FR("an @handle") in flagged and FR("a phone number") in flagged
+    assert FR("a name") in flagged
     assert "⚠️" not in block_of(batch_with(facilitator, C1), C1)
     assert "⚠️" not in block_of(batch_with(facilitator, A1), A1)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
+from bot.handlers.participant import author_names
 from bot.runtime import runtime
 from bot.views import decantation, syntheses
 from bot.views.chat import chat_of
@@ -70,7 +71,10 @@ async def on_followup_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     chat = await chat_of(update, context)
     try:
         answered = await service.answer(
-            user_id=chat.user_id, text=message.text, update_id=update.update_id
+            user_id=chat.user_id,
+            text=message.text,
+            update_id=update.update_id,
+            names=author_names(update),
         )
     except FollowupProblem as problem:
         await decantation.show_followup_problem(chat, problem)

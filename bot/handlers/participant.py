@@ -15,6 +15,13 @@ from bot.views.moderation import statement_written
 from flows.engine import BACK, SKIP, text_length
 
 
+def author_names(update: Update) -> tuple[str | None, ...]:
+    """The sender's names as Telegram gives them with this message: what is masked in
+    their text wherever others read it (compared now, never stored)."""
+    user = update.effective_user
+    return (user.first_name, user.last_name, user.username) if user else ()
+
+
 async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/start, with a join or facilitator code from a deep link, or alone to resume."""
     chat = await chat_of(update, context)
@@ -54,14 +61,18 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     seat = await chat.runtime.agora.seat(user_id=chat.user_id)
     if seat is not None:
         proposed = await chat.runtime.agora.propose(
-            participant=seat[0], update_id=update.update_id, text=text
+            participant=seat[0], update_id=update.update_id, text=text, names=author_names(update)
         )
         if await show_proposal(chat, proposed, text):
             assert proposed.statement is not None
             await statement_written(chat, proposed.statement)
         return
     response = await chat.runtime.service.respond(
-        user_id=chat.user_id, update_id=update.update_id, value=text, from_button=False
+        user_id=chat.user_id,
+        update_id=update.update_id,
+        value=text,
+        from_button=False,
+        names=author_names(update),
     )
     await show_outcome(chat, response, typed_length=text_length(text))
 

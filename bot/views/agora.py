@@ -8,6 +8,7 @@ from telegram import Bot, Message
 from bot.keyboards import VOTE_PREFIX, vote_keyboard
 from bot.runtime import Runtime
 from bot.views.chat import Chat, broadcast_chat
+from bot.views.prompts import masking_text
 from flows import audiences
 from flows.agora import ProposalOutcome, Proposed, Voted, VoteOutcome
 from flows.engine import text_length
@@ -367,4 +368,6 @@ async def show_proposal(chat: Chat, proposed: Proposed, text: str) -> bool:
         return False
     reviewed = proposed.statement is None or proposed.statement.status == StatementStatus.PENDING
     await chat.send(proposal_received_text(chat.language, reviewed=reviewed))
+    if proposed.masked:
+        await chat.send(masking_text(chat.language))
     return proposed.outcome is ProposalOutcome.PROPOSED and proposed.statement is not None

@@ -102,6 +102,8 @@ async def show_outcome(chat: Chat, response: Response, *, typed_length: int = 0)
     their group's caucus or an open agora (also after a redelivery, in case the first
     handling stopped short of it),
     the last one through a phase brings its synthesis to the facilitators."""
+    if response.masked:  # before the next question, which stays the last message
+        await chat.send(prompts.masking_text(chat.language))
     await show_response(chat, response, typed_length=typed_length)
     participant = response.participant
     if participant is None or response.step is None:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from tqdm import tqdm
 
 from flows.engine import Problem, Progress, Rejection, Step
+from flows.identifying import MASK
 from flows.journey import Journey, Moment, Prompt
 from flows.kinds import AgoraState
 from flows.service import StepView
@@ -256,6 +257,16 @@ def with_skip(text: str, language: str) -> str:
     return f"{text}\n\n⏭️ " + gettext("Skipped")
 
 
+def masking_text(language: str) -> str:
+    """Said once, the first time a text of theirs is masked: why, and what they can do."""
+    gettext = translator(language)
+    return "🔒 " + gettext(
+        "Quotes are anonymised: wherever others read your words, your name, @handle, e-mail "
+        "address, phone number and links are replaced by «{mask}». Your own data (/mydata) "
+        "keeps what you wrote. If you prefer, rephrase it in your next message."
+    ).format(mask=MASK)
+
+
 def consent_text(workshop_title: str, language: str, *, min_group: int = 3) -> str:
     """The consent screen: what is stored, and exactly what facilitators see and can
     download (`reports.files.export_files` keeps this promise, `min_group` its number)."""
@@ -290,6 +301,10 @@ def consent_text(workshop_title: str, language: str, *, min_group: int = 3) -> s
             gettext(
                 "In the agora, your requests and commitments are shown to the other "
                 "participants without your name, so that everyone can react to them."
+            ),
+            gettext(
+                "Wherever others read your words, your name, @handle, e-mail address, phone "
+                "number and links are masked."
             ),
             "",
             gettext("Do you agree to take part on these terms?"),
