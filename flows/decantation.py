@@ -96,7 +96,7 @@ async def carried_commitments(db: Database, *, participant_id: int) -> list[str]
     """The texts of the commitments the participant wrote that were not rejected, in the
     order written (see the module's docstring for why these)."""
     return [
-        statement.text
+        statement.own_words  # recalled to their author: in their own words
         for statement in await statements.of_participant(db, participant_id=participant_id)
         if statement.kind == StatementKind.COMMITMENT
         and statement.status != StatementStatus.REJECTED

@@ -128,7 +128,7 @@ class FollowupService:
         if participant is None:
             return Carried([], [])
         entered = [
-            s.text
+            s.own_words  # recalled to their author: in their own words
             for s in await statements.of_participant(self.db, participant_id=participant_id)
             if s.kind == StatementKind.COMMITMENT
             and s.in_agora_at is not None

@@ -19,7 +19,8 @@ QUOTES = 3
 _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b")
 _HANDLE = re.compile(r"(?<!\w)@\w{3,}")
-_URL = re.compile(r"\bhttps?://\S+|\bwww\.\S+|\bt\.me/\S+", re.IGNORECASE)
+# A link's last character is not the punctuation that ends the sentence around it.
+_URL = re.compile(r"(?:\bhttps?://|\bwww\.|\bt\.me/)\S*[^\s.,;:!?)\]»\"'’]", re.IGNORECASE)
 _PHONE = re.compile(r"(?<!\w)(?:\+\d{1,3}[\s./-]?)?(?:\(?\d\)?[\s./-]?){8,}\d(?!\w)")
 # A person's name as people write it: a title and a capitalised word, or two capitalised
 # words in a row that do not start the sentence ("Marie Dupont", "Mme Durand").
