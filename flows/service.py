@@ -7,19 +7,17 @@ it returns plain results that the Telegram adapter renders. Nothing here knows T
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
+from flows.board import Board, board_of
 from flows.caucus import enters_directly
 from flows.codes import looks_like_code, new_code
 from flows.engine import (
     CONSENT,
-    DONE,
     LANGUAGE,
-    ONBOARDING,
     OTHER_SUFFIX,
     PEERS_WAIT,
     JourneyEngine,
@@ -105,22 +103,6 @@ class ParticipantProgress:
     progress: Progress
     votes: int = 0  # agora statements the participant reacted to
     to_vote: int = 0  # agora statements still waiting for their reaction
-
-
-@dataclass
-class Board:
-    """How many participants stand where, per category; `joining` before the first prompt."""
-
-    workshop: Workshop
-    total: int = 0
-    by_category: dict[str | None, Counter[str]] = field(default_factory=dict)
-    statements: Counter[str] = field(default_factory=Counter)  # per status
-    votes: int = 0
-
-    JOINING = "joining"
-    PEERS = "peers"  # answering phase 2
-    WAITING = "waiting"  # phase 1 done, waiting for phase 2 to open
-    FINISHED = "finished"
 
 
 class WorkshopService:
@@ -503,21 +485,6 @@ class WorkshopService:
         return await self._board(workshop) if workshop is not None else None
 
     async def _board(self, workshop: Workshop) -> Board:
-        board = Board(workshop)
-        board.statements, board.votes = await statements.tally(self.db, workshop_id=workshop.id)
+        tally = await statements.tally(self.db, workshop_id=workshop.id)
         rows = await participants.states_by_category(self.db, workshop_id=workshop.id)
-        for category, state, count in rows:
-            step = self.engine.step(state, category)
-            if state == DONE:
-                column = Board.FINISHED
-            elif state == PEERS_WAIT:
-                column = Board.WAITING
-            elif state in ONBOARDING or step.prompt is None:
-                column = Board.JOINING
-            elif step.phase == 2:
-                column = Board.PEERS
-            else:
-                column = str(step.prompt.moment_number)
-            board.by_category.setdefault(category, Counter())[column] += count
-            board.total += count
-        return board
+        return board_of(self.engine, workshop, tally, rows)

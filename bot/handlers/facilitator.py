@@ -8,8 +8,8 @@ from telegram.ext import ContextTypes
 
 from bot.views import board, organiser
 from bot.views.chat import chat_of
+from flows.board import Board
 from flows.errors import NotAllowed
-from flows.service import Board
 
 
 async def on_newsession(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
