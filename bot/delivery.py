@@ -21,7 +21,9 @@ call made on behalf of a person goes through `deliver`, under this policy:
 - Any other `TelegramError`: logged at WARNING with its traceback; FAILED.
 
 Nothing here logs at ERROR, and nothing raises a `TelegramError`: one chat's trouble never
-stops a loop over many chats. `Tally` counts the outcomes for the caller to report.
+stops a loop over many chats. `Tally` counts the outcomes for the caller to report. A call
+that failed after its retries (time-outs, 5xx, flood control) is also counted in the
+bot's record of faults (`bot.faults`), when one is given.
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning
+
+from bot.faults import Faults, delivery_kind
 
 log = logging.getLogger(__name__)
 
@@ -124,9 +128,20 @@ async def deliver(
     *,
     policy: Policy = DEFAULT_POLICY,
     sleep: Sleep = asyncio.sleep,
+    faults: Faults | None = None,
 ) -> Delivered[T]:
     """Make one Bot API call (call() is invoked again for each retry) under the policy;
-    `method`, the Bot API method's name, is for the log."""
+    `method`, the Bot API method's name, is for the log (and `faults`, if given)."""
+    delivered = await _deliver(chat_id, method, call, policy, sleep)
+    kind = delivery_kind(delivered.error) if delivered.status is Status.FAILED else None
+    if faults is not None and kind is not None and delivered.error is not None:
+        faults.count(kind, where=method, error=delivered.error, user_id=chat_id)
+    return delivered
+
+
+async def _deliver(
+    chat_id: int, method: str, call: Callable[[], Awaitable[T]], policy: Policy, sleep: Sleep
+) -> Delivered[T]:
     timeouts = floods = 0
     while True:
         try:
@@ -159,16 +174,24 @@ class Courier:
     """Sends through a telegram.Bot under the policy; every text as HTML."""
 
     def __init__(
-        self, bot: Bot, *, policy: Policy = DEFAULT_POLICY, sleep: Sleep = asyncio.sleep
+        self,
+        bot: Bot,
+        *,
+        policy: Policy = DEFAULT_POLICY,
+        sleep: Sleep = asyncio.sleep,
+        faults: Faults | None = None,
     ) -> None:
         self.bot = bot
         self.policy = policy
         self.sleep = sleep
+        self.faults = faults
 
     async def _deliver(
         self, chat_id: int, method: str, call: Callable[[], Awaitable[T]]
     ) -> Delivered[T]:
-        return await deliver(chat_id, method, call, policy=self.policy, sleep=self.sleep)
+        return await deliver(
+            chat_id, method, call, policy=self.policy, sleep=self.sleep, faults=self.faults
+        )
 
     async def message(
         self, chat_id: int, text: str, *, reply_markup: InlineKeyboardMarkup | None = None

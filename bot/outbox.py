@@ -24,6 +24,7 @@ from telegram import Bot
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot.delivery import Status
+from bot.faults import Kind, kind_of
 from bot.runtime import Runtime
 from bot.views import broadcasts, decantation, mailings, reminders, sessions
 from bot.views.chat import Chat, broadcast_chat
@@ -165,8 +166,15 @@ class Outbox:
             await self._run()
         except asyncio.CancelledError:
             raise
-        except Exception:
-            log.exception("the outbox stopped on an error; the next tick starts it again")
+        except Exception as error:
+            kind = kind_of(error)  # a locked or full database: a fault, not a bug
+            if kind is Kind.UNEXPECTED:
+                log.exception("the outbox stopped on an error; the next tick starts it again")
+            else:
+                log.warning(
+                    "the outbox stopped (%s: %s); the next tick starts it again", kind, error
+                )
+            self.state.faults.count(kind, where="outbox", error=error)
 
     async def _run(self) -> None:
         """Claim deliveries only as the pace lets them go, so that a claimed delivery is

@@ -7,6 +7,7 @@ each transaction atomic with respect to the other coroutines sharing it.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -73,6 +74,26 @@ class Database:
         """A consistent read: no other transaction of this process interleaves."""
         async with self._lock:
             yield self._connection
+
+
+def failure_of(error: BaseException) -> str | None:
+    """What a database error says of the file, for the bot's record of faults: "locked"
+    (another connection held it past the busy timeout), "full" (the disk, or the file's
+    page limit), "io" (the disk failed, or the file is read-only or damaged); None for
+    anything else (a bug, not a fault of the disk)."""
+    if not isinstance(error, sqlite3.Error):
+        return None
+    name = getattr(error, "sqlite_errorname", "") or ""
+    text = str(error).lower()
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in text:
+        return "locked"
+    if name == "SQLITE_FULL" or "disk is full" in text:
+        return "full"
+    if name.startswith(("SQLITE_IOERR", "SQLITE_READONLY", "SQLITE_CORRUPT", "SQLITE_CANTOPEN")):
+        return "io"
+    if "disk i/o error" in text:
+        return "io"
+    return None
 
 
 def qualified(columns: str, table: str) -> str:

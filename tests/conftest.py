@@ -76,7 +76,13 @@ def no_unhandled_errors(caplog: pytest.LogCaptureFixture) -> None:
     """No test may leave an unhandled error in the log."""
     caplog.set_level(logging.INFO)
     yield
-    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    # Every phase's records: at teardown, `caplog.records` holds the teardown's only.
+    errors = [
+        r
+        for when in ("setup", "call", "teardown")
+        for r in caplog.get_records(when)
+        if r.levelno >= logging.ERROR
+    ]
     assert errors == [], [r.getMessage() for r in errors]
 
 

@@ -754,6 +754,73 @@ async def test_a_call_telegram_would_refuse_is_refused_not_held(
         emu.time_out(CHAT, times=0)
 
 
+async def test_a_planned_server_failure_answers_5xx_and_delivers_nothing(
+    emu: BotApiEmulator, tg: telegram.Bot, alice: EmulatedUser
+) -> None:
+    """`fail`: the next calls of a method answer 502 "Bad Gateway" (python-telegram-bot
+    raises NetworkError), then calls go through again; other methods are untouched."""
+    emu.fail(times=2, method="sendMessage")
+    with pytest.raises(NetworkError, match="Bad Gateway") as raised:
+        await tg.send_message(CHAT, "lost")
+    assert not isinstance(raised.value, (BadRequest, TimedOut))
+    await tg.send_chat_action(CHAT, "typing")  # another method
+    with pytest.raises(NetworkError, match="Bad Gateway"):
+        await tg.send_message(CHAT, "lost too")
+    sent = await tg.send_message(CHAT, "delivered")
+    assert alice.texts() == ["delivered"] and sent.message_id == alice.last.message_id
+    assert [(c.method, c.error_code, c.error) for c in emu.failed] == [
+        ("sendMessage", 502, "Bad Gateway"),
+        ("sendMessage", 502, "Bad Gateway"),
+    ]
+    assert all(not c.ok and not c.timed_out for c in emu.failed)
+    assert emu.rejected == [] and emu.timed_out == []
+
+
+async def test_server_failures_by_chat_any_method_and_a_bad_call_still_refused(
+    emu: BotApiEmulator, tg: telegram.Bot, alice: EmulatedUser
+) -> None:
+    bob = emu.user(CHAT + 1, first_name="Bob")
+    await bob.send("hi")
+    emu.fail(user_id=CHAT, status=500)  # any method, in Alice's chat only
+    await tg.send_message(bob.id, "to Bob")
+    with pytest.raises(BadRequest):  # refused as Telegram would: the failure stays due
+        await tg.send_message(CHAT, "<b>unclosed", parse_mode="HTML")
+    with pytest.raises(NetworkError, match="Internal Server Error"):
+        await tg.send_chat_action(CHAT, "typing")
+    await tg.send_chat_action(CHAT, "typing")
+    emu.fail()  # the next call of any method but the long poll
+    await drain(tg)  # getUpdates is not failed unless named
+    with pytest.raises(NetworkError):
+        await tg.get_me()
+    assert [(c.method, c.error_code) for c in emu.failed] == [
+        ("sendChatAction", 500),
+        ("getMe", 502),
+    ]
+    assert alice.chat_actions == ["typing"] and bob.texts() == ["to Bob"]
+    assert len(emu.rejected) == 1
+    with pytest.raises(ValueError):
+        emu.fail(status=429)
+    with pytest.raises(ValueError):
+        emu.fail(method="sendMessages")
+    with pytest.raises(ValueError):
+        emu.time_out(CHAT, method="getMe")
+
+
+async def test_a_time_out_of_one_method_lets_the_others_through(
+    emu: BotApiEmulator, tg: telegram.Bot, alice: EmulatedUser
+) -> None:
+    await drain(tg)
+    first = await tg.send_message(CHAT, "one")
+    emu.time_out(CHAT, method="sendMessage")
+    async with client(emu, read_timeout=READ_TIMEOUT) as bot:
+        await bot.edit_message_text("two", CHAT, first.message_id)
+        with pytest.raises(TimedOut):
+            await bot.send_message(CHAT, "lost")
+    await emu.wait_idle()
+    assert alice.texts() == ["two"]
+    assert [c.method for c in emu.timed_out] == ["sendMessage"]
+
+
 async def test_a_held_call_is_hung_up_after_max_hold() -> None:
     """A client that would wait longer than `max_hold` is disconnected: no test hangs."""
     async with BotApiEmulator(max_hold=0.2) as emu:

@@ -7,6 +7,7 @@ so python-telegram-bot raises the same exception class it would against Telegram
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 NOT_MODIFIED = (
@@ -56,3 +57,18 @@ class ApiError(Exception):
 class CallTimedOut(Exception):
     """A message call passed every check but is to time out (`BotApiEmulator.time_out`):
     the server holds it unanswered instead of replying, and it has no effect."""
+
+
+class ServerFailed(Exception):
+    """A call passed every check but is to fail on Telegram's side (`BotApiEmulator.fail`):
+    answered with a 5xx status, and it has no effect."""
+
+    def __init__(self, code: int) -> None:
+        description = HTTPStatus(code).phrase
+        super().__init__(description)
+        self.code = code
+        self.description = description
+
+    def payload(self) -> dict[str, Any]:
+        """The JSON body Telegram sends with a 5xx (502: "Bad Gateway")."""
+        return {"ok": False, "error_code": self.code, "description": self.description}

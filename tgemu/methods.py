@@ -272,7 +272,7 @@ class BotMethods:
         text = message_text(params["text"], params.get("parse_mode"), params.get("entities"))
         buttons, markup = self._markup(params.get("reply_markup"))
         self._check_reply(user, params.get("reply_parameters"))
-        self.state.admit_message(user.id)
+        self.state.admit_message(user.id, "sendMessage")
         message = SentMessage(
             message_id=self.state.next_message_id(user.id),
             chat_id=user.id,
@@ -295,7 +295,7 @@ class BotMethods:
         stored = self._input_file(kind, params[kind])
         buttons, markup = self._markup(params.get("reply_markup"))
         self._check_reply(user, params.get("reply_parameters"))
-        self.state.admit_message(user.id)
+        self.state.admit_message(user.id, "sendPhoto" if kind == "photo" else "sendDocument")
         message = SentMessage(
             message_id=self.state.next_message_id(user.id),
             chat_id=user.id,
@@ -376,11 +376,11 @@ class BotMethods:
         return user, message
 
     def _apply_edit(
-        self, user: EmulatedUser, current: SentMessage, edited: SentMessage
+        self, user: EmulatedUser, current: SentMessage, edited: SentMessage, method: str
     ) -> dict[str, Any]:
         if _content(current) == _content(edited):
             raise ApiError.bad_request(NOT_MODIFIED)
-        self.state.admit_message(user.id)
+        self.state.admit_message(user.id, method)
         edited = replace(edited, edited=current.edited + 1, edit_date=int(time.time()))
         user.replace_bot_message(edited)
         return edited.to_telegram(self.state.bot_user(), user.as_chat())
@@ -400,7 +400,7 @@ class BotMethods:
             buttons=buttons,
             reply_markup=markup,
         )
-        return self._apply_edit(user, current, edited)
+        return self._apply_edit(user, current, edited, "editMessageText")
 
     def edit_message_caption(self, params: Params) -> dict[str, Any]:
         user, current = self._message_to_edit(params)
@@ -419,13 +419,13 @@ class BotMethods:
             buttons=buttons,
             reply_markup=markup,
         )
-        return self._apply_edit(user, current, edited)
+        return self._apply_edit(user, current, edited, "editMessageCaption")
 
     def edit_message_reply_markup(self, params: Params) -> dict[str, Any]:
         user, current = self._message_to_edit(params)
         buttons, markup = self._markup(params.get("reply_markup"))
         edited = replace(current, buttons=buttons, reply_markup=markup)
-        return self._apply_edit(user, current, edited)
+        return self._apply_edit(user, current, edited, "editMessageReplyMarkup")
 
     def delete_message(self, params: Params) -> bool:
         user = self.state.private_chat(params["chat_id"])

@@ -5,7 +5,8 @@ Point python-telegram-bot at it with
 Every request is decoded (form, multipart, JSON body or query string), checked against
 api.json, answered like Telegram, and recorded in `calls` (and in `rejected` when
 refused), so a test can assert that the bot never made a call Telegram would refuse.
-A test can also make calls time out (`time_out`), as on a bad network.
+A test can also make calls time out (`time_out`), as on a bad network, or fail with a
+5xx (`fail`), as when Telegram's servers are in trouble.
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ from typing import Any
 
 from aiohttp import BodyPartReader, hdrs, web
 
-from tgemu.errors import ApiError, CallTimedOut
-from tgemu.methods import BotMethods
+from tgemu.errors import ApiError, CallTimedOut, ServerFailed
+from tgemu.methods import RATE_LIMITED, BotMethods
 from tgemu.models import ApiCall, UploadedFile
-from tgemu.state import DEFAULT_SCOPE, CommandsKey, EmulatorState
+from tgemu.state import DEFAULT_SCOPE, CommandsKey, EmulatorState, PlannedFailure
 from tgemu.users import EmulatedUser
 
 log = logging.getLogger(__name__)
@@ -130,6 +131,12 @@ class BotApiEmulator:
         return self.state.timed_out
 
     @property
+    def failed(self) -> list[ApiCall]:
+        """The calls answered with a 5xx by `fail`; not in `rejected` either: the call was
+        right, Telegram's side failed."""
+        return self.state.failed
+
+    @property
     def commands(self) -> dict[CommandsKey, list[dict[str, str]]]:
         """Command menus by (scope key, language code); see `state.scope_key`."""
         return self.state.commands
@@ -178,16 +185,43 @@ class BotApiEmulator:
         if notify:
             self._member_update(user_id, old="kicked", new="member")
 
-    def time_out(self, user_id: int, *, times: int = 1) -> None:
-        """The next `times` calls that send or edit a message in this user's chat get no
-        answer, as on a failing network: each is checked as usual (a call Telegram would
-        refuse is still refused), then held until the client gives up waiting (its read
-        timeout; at most `max_hold` seconds), and delivers nothing. They are recorded in
-        `calls` and `timed_out`, never in `rejected`. Adds to any time-outs still due."""
+    def time_out(self, user_id: int, *, times: int = 1, method: str | None = None) -> None:
+        """The next `times` calls that send or edit a message in this user's chat (of
+        `method` only, if given) get no answer, as on a failing network: each is checked as
+        usual (a call Telegram would refuse is still refused), then held until the client
+        gives up waiting (its read timeout; at most `max_hold` seconds), and delivers
+        nothing. They are recorded in `calls` and `timed_out`, never in `rejected`. Adds to
+        any time-outs or failures still due."""
         if times < 1:
             raise ValueError("times must be at least 1")
+        if method is not None and method not in RATE_LIMITED:
+            raise ValueError(f"only calls that send or edit a message time out, not {method}")
         uid = self.user(user_id).id
-        self.state.time_outs[uid] = self.state.time_outs.get(uid, 0) + times
+        self.state.failures.append(PlannedFailure(times, method, uid, None))
+
+    def fail(
+        self,
+        *,
+        times: int = 1,
+        method: str | None = None,
+        user_id: int | None = None,
+        status: int = 502,
+    ) -> None:
+        """The next `times` calls (of `method`, if given; in `user_id`'s chat, if given;
+        getUpdates only when named) are answered with HTTP `status`, a 5xx, as Telegram
+        does when its servers fail (502 "Bad Gateway"), and have no effect. A call that
+        sends or edits a message is checked in full first, any other call its parameters
+        (a call Telegram would refuse is still refused, and the failure stays due). They
+        are recorded in `calls` and `failed`, never in `rejected`. Adds to any time-outs or
+        failures still due."""
+        if times < 1:
+            raise ValueError("times must be at least 1")
+        if not 500 <= status <= 599:
+            raise ValueError("a server failure is a 5xx status")
+        if method is not None and method not in self.state.spec.methods:
+            raise ValueError(f"{method} is not a Bot API method")
+        uid = self.user(user_id).id if user_id is not None else None
+        self.state.failures.append(PlannedFailure(times, method, uid, status))
 
     def _member_update(self, user_id: int, *, old: str, new: str) -> None:
         user = self.user(user_id)
@@ -324,9 +358,24 @@ class BotApiEmulator:
             if self.latency and not polling:
                 await asyncio.sleep(self.latency)
             self.state.spec.decode(method, raw, uploads, params)
+            if method not in RATE_LIMITED:  # a message call meets its failure once checked
+                chat_id = params.get("chat_id")
+                self.state.admit_call(method, chat_id if isinstance(chat_id, int) else None)
             result = await self._methods.call(method, params)
         except CallTimedOut:
             return await self._hold(request, method, params)
+        except ServerFailed as server_failure:
+            call = ApiCall(
+                method=method,
+                params=params,
+                ok=False,
+                error=server_failure.description,
+                error_code=server_failure.code,
+                at=time.monotonic(),
+            )
+            self.state.calls.append(call)
+            self.state.failed.append(call)
+            return web.json_response(server_failure.payload(), status=server_failure.code)
         except ApiError as error:
             if error.code == 409 and polling and await _client_gone(request):
                 return web.Response(status=409)  # a stale poll: nobody is listening

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from tgemu.errors import ApiError, CallTimedOut
+from tgemu.errors import ApiError, CallTimedOut, ServerFailed
 from tgemu.models import ApiCall
 from tgemu.ratelimit import SlidingWindow
 from tgemu.spec import ApiSpec, load_spec
@@ -23,6 +23,22 @@ from tgemu.users import EmulatedUser
 ScopeKey = tuple[tuple[str, Any], ...]
 CommandsKey = tuple[ScopeKey, str]
 DEFAULT_SCOPE: ScopeKey = (("type", "default"),)
+
+
+@dataclass
+class PlannedFailure:
+    """Calls still to fail: the next `times` of `method` (any, if None) in the chat of
+    `chat_id` (any, if None); `status` None times them out, else a 5xx answers them."""
+
+    times: int
+    method: str | None
+    chat_id: int | None
+    status: int | None
+
+    def matches(self, method: str, chat_id: int | None) -> bool:
+        if self.method is None and method == "getUpdates":
+            return False  # the long poll fails only when named
+        return (self.method in (None, method)) and (self.chat_id in (None, chat_id))
 
 
 @dataclass
@@ -83,10 +99,11 @@ class EmulatorState:
         self.users: dict[int, EmulatedUser] = {}
         self.known_chats: set[int] = set()
         self.blocked: set[int] = set()
-        self.time_outs: dict[int, int] = {}  # user id -> message calls still to time out
+        self.failures: list[PlannedFailure] = []  # in the order they were asked for
         self.calls: list[ApiCall] = []
         self.rejected: list[ApiCall] = []
         self.timed_out: list[ApiCall] = []
+        self.failed: list[ApiCall] = []  # answered with a planned 5xx
         self.commands: dict[CommandsKey, list[dict[str, str]]] = {}
         self.bot_texts: dict[tuple[str, str], str] = {}  # (name|description|..., language)
         self.menu_buttons: dict[int | None, dict[str, Any]] = {}
@@ -217,17 +234,35 @@ class EmulatorState:
 
     # Time-outs, flood limits and idleness.
 
-    def admit_message(self, chat_id: int) -> None:
-        """A message to send or edit in `chat_id` passed Telegram's checks: time it out if
-        one is due there (`CallTimedOut`), else count it against the flood limits."""
-        due = self.time_outs.get(chat_id, 0)
-        if due > 0:
-            if due == 1:
-                del self.time_outs[chat_id]
-            else:
-                self.time_outs[chat_id] = due - 1
+    def admit_message(self, chat_id: int, method: str) -> None:
+        """A message to send or edit in `chat_id` passed Telegram's checks: time it out
+        (`CallTimedOut`) or fail it (`ServerFailed`) if that is due, else count it against
+        the flood limits."""
+        failure = self._due_failure(method, chat_id, timeouts=True)
+        if failure is not None and failure.status is None:
             raise CallTimedOut
+        if failure is not None:
+            raise ServerFailed(failure.status or 500)
         self.spend_rate(chat_id)
+
+    def admit_call(self, method: str, chat_id: int | None) -> None:
+        """Any other call, its parameters checked: fail it with a 5xx if one is due."""
+        failure = self._due_failure(method, chat_id, timeouts=False)
+        if failure is not None:
+            raise ServerFailed(failure.status or 500)
+
+    def _due_failure(
+        self, method: str, chat_id: int | None, *, timeouts: bool
+    ) -> PlannedFailure | None:
+        """The first planned failure this call meets, counted down (time-outs apply only
+        to message calls)."""
+        for failure in self.failures:
+            if (timeouts or failure.status is not None) and failure.matches(method, chat_id):
+                failure.times -= 1
+                if failure.times == 0:
+                    self.failures.remove(failure)
+                return failure
+        return None
 
     def spend_rate(self, chat_id: int) -> None:
         """Count one message sent or edited in `chat_id`, or refuse it with 429."""

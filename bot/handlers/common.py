@@ -6,14 +6,15 @@ from __future__ import annotations
 import logging
 
 from telegram import ChatMember, Update
-from telegram.error import Forbidden
 from telegram.ext import ContextTypes
 
+from bot.faults import Kind, kind_of, was_saved
 from bot.keyboards import parse_language_data
 from bot.runtime import runtime
 from bot.views import common
 from bot.views.chat import chat_of
 from bot.views.common import Unsupported
+from bot.views.faults import show_fault
 
 log = logging.getLogger(__name__)
 
@@ -111,17 +112,21 @@ async def on_my_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) 
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log the failure with its traceback and tell the user, in their language. A user
-    who blocked the bot is not a failure: there is nobody to tell."""
-    update_id = getattr(update, "update_id", "?")
-    if isinstance(context.error, Forbidden):
-        log.info("update %s: the user blocked the bot", update_id)
+    """Log the failure once (never a message's text), keep it for /health, and tell the
+    user, in their language, whether what they sent was saved. A user who blocked the bot
+    is not a failure: there is nobody to tell."""
+    state = runtime(context)
+    fault = state.faults.note(context.error, update)
+    if fault is None or not isinstance(update, Update) or update.effective_chat is None:
         return
-    log.error("update %s failed", update_id, exc_info=context.error)
-    if not isinstance(update, Update) or update.effective_chat is None:
-        return
+    saved = await was_saved(state.database, update)
     try:
-        chat = await chat_of(update, context)
-        await chat.send(common.error_text(chat.language))
-    except Exception:
-        log.warning("could not tell the user about the error", exc_info=True)
+        await show_fault(await chat_of(update, context), fault, saved=saved)
+    except Exception as error:  # the network or the disk that failed may fail this too
+        kind = kind_of(error)
+        log.warning(
+            "update %s: could not tell the user (%s)",
+            update.update_id,
+            kind,
+            exc_info=kind is Kind.UNEXPECTED,
+        )

@@ -53,7 +53,9 @@ class Chat:
     def delivering(self) -> Chat:
         """The same chat, sent to under the delivery policy: for a reply of many messages
         (a synthesis and its charts) that should not stop at the first that fails."""
-        return self if self.courier is not None else replace(self, courier=Courier(self.bot))
+        if self.courier is not None:
+            return self
+        return replace(self, courier=Courier(self.bot, faults=self.runtime.faults))
 
     async def send(
         self, text: str, *, reply_markup: InlineKeyboardMarkup | None = None
@@ -213,5 +215,5 @@ def broadcast_chat(state: Runtime, bot: Bot, user_id: int, language: str | None 
         chat_id=user_id,
         user_id=user_id,
         language=language or state.settings.default_language,
-        courier=Courier(bot),
+        courier=Courier(bot, faults=state.faults),
     )
