@@ -1,4 +1,5 @@
-"""Every scheduled job: housekeeping that keeps a long-running bot lean, live boards,
+"""Every scheduled job: housekeeping that keeps a long-running bot lean, the retention
+period's erasures, live boards,
 syntheses pushed when a phase is over or at the time a facilitator asked for, and the
 review queue shown to the facilitators in batches."""
 
@@ -19,7 +20,7 @@ from bot.views.syntheses import (
     push_decantation_synthesis,
     push_synthesis,
 )
-from storage import updates
+from storage import audit, updates
 from storage.db import utc_now
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,10 @@ REVIEW_JOB = "review-queue"
 REVIEW_SWEEP_EVERY = timedelta(minutes=5)
 
 
+# Workshops whose retention period is over are erased at start, then every day.
+RETENTION_EVERY = timedelta(days=1)
+
+
 # The outbox looks for due reminders, invitations and décantations this often.
 OUTBOX_EVERY = timedelta(seconds=1)
 
@@ -53,7 +58,16 @@ async def prune_update_ledger(context: ContextTypes.DEFAULT_TYPE) -> None:
     database = runtime(context).database
     if database is not None:
         removed = await updates.prune(database, before=utc_now() - UPDATE_LEDGER_RETENTION)
+        await audit.forget_updates(database, before=utc_now() - UPDATE_LEDGER_RETENTION)
         log.info("forgot %d handled updates", removed)
+
+
+async def erase_expired(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Erase the personal data of the workshops closed longer ago than the retention period
+    (`COOPBOT_RETENTION_DAYS`), keeping their figures; idempotent, so also run at start."""
+    state = runtime(context)
+    if state.retention_ is not None:
+        await state.retention.erase_expired()  # each workshop erased is logged
 
 
 async def refresh_boards(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -120,6 +134,10 @@ def schedule(application: Application) -> None:
     application.job_queue.run_once(
         sync_rooms, when=0, name="sync-rooms", job_kwargs={"misfire_grace_time": None}
     )
+    # At start: what the retention period ended while the bot was down.
+    application.job_queue.run_once(
+        erase_expired, when=0, name="retention-start", job_kwargs={"misfire_grace_time": None}
+    )
     every = {
         "prune-updates": (prune_update_ledger, PRUNE_EVERY),
         "live-boards": (refresh_boards, BOARD_REFRESH_EVERY),
@@ -127,6 +145,7 @@ def schedule(application: Application) -> None:
         "due-syntheses": (push_due_syntheses, DUE_SYNTHESES_EVERY),
         "review-sweep": (show_review_queue, REVIEW_SWEEP_EVERY),
         "outbox": (wake_outbox, OUTBOX_EVERY),
+        "retention": (erase_expired, RETENTION_EVERY),
     }
     for name, (job, interval) in every.items():
         application.job_queue.run_repeating(job, interval=interval, first=interval, name=name)

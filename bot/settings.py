@@ -50,6 +50,9 @@ class Settings:
     # users answer faster than any person) it is off unless asked for.
     flood_limit: int = 0
     flood_period: float = 10.0
+    # A closed workshop's participants' data is erased this many days after it closed; only
+    # its overall figures stay. There is always a period: 0 ("never") is refused.
+    retention_days: int = 365
 
     @property
     def api_base_file_url(self) -> str:
@@ -87,7 +90,20 @@ class Settings:
             quiet_hours=_parse_quiet_hours(env.get("COOPBOT_QUIET_HOURS", "").strip()),
             flood_limit=flood_limit,
             flood_period=flood_period,
+            retention_days=_parse_retention(env.get("COOPBOT_RETENTION_DAYS", "").strip()),
         )
+
+
+def _parse_retention(raw: str) -> int:
+    if not raw:
+        return 365
+    if not raw.isdigit() or not 1 <= int(raw) <= 3650:
+        raise SettingsError(
+            f"COOPBOT_RETENTION_DAYS must be a whole number of days from 1 to 3650 (got "
+            f"{raw!r}): how long after a workshop closed its participants' data is erased "
+            "(only its overall figures are kept)."
+        )
+    return int(raw)
 
 
 def _parse_flood(raw: str) -> tuple[int, float]:

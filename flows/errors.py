@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from storage.models import Workshop
 
 
@@ -15,3 +17,12 @@ class Ambiguous(Exception):
     def __init__(self, choices: list[Workshop]) -> None:
         super().__init__("several workshops")
         self.choices = choices
+
+
+class Erased(NotAllowed):
+    """The workshop's retention period is over: its participants' data was erased."""
+
+    def __init__(self, workshop: Workshop, erased_at: datetime) -> None:
+        super().__init__("erased")
+        self.workshop = workshop
+        self.erased_at = erased_at

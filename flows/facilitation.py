@@ -16,9 +16,10 @@ from flows.caucus import approved_at, choose, enters_directly
 from flows.codes import looks_like_code
 from flows.engine import DONE, ONBOARDING, PEERS_WAIT, JourneyEngine
 from flows.errors import Ambiguous, NotAllowed
-from flows.kinds import AgoraMode, Phase, StatementStatus
+from flows.kinds import AgoraMode, AuditAction, Phase, StatementStatus
+from flows.retention import refuse_erased
 from flows.synthesis import Synthesis, synthesise
-from storage import caucus, exports, participants, pushes, statements, users, workshops
+from storage import audit, caucus, exports, participants, pushes, statements, users, workshops
 from storage.db import Database, utc_now
 from storage.exports import WorkshopRows
 from storage.models import Participant, Statement, Workshop
@@ -43,6 +44,15 @@ _STATUS = {
     Decision.APPROVE: StatementStatus.APPROVED,
     Decision.REJECT: StatementStatus.REJECTED,
     Decision.WITHDRAW: StatementStatus.WITHDRAWN,
+}
+_AUDITED = {
+    Decision.APPROVE: AuditAction.APPROVED,
+    Decision.REJECT: AuditAction.REJECTED,
+    Decision.WITHDRAW: AuditAction.WITHDRAWN,
+}
+_STAMPED = {
+    "agora_opened_at": AuditAction.AGORA_OPENED,
+    "agora_closed_at": AuditAction.AGORA_CLOSED,
 }
 _FROM = {
     Decision.APPROVE: StatementStatus.PENDING,
@@ -93,6 +103,7 @@ class FacilitationService:
                 self.db, workshop_id=named.id, user_id=user_id
             ):
                 raise NotAllowed
+            await refuse_erased(self.db, named)  # its data is gone: say so, show nothing
             return named
         mine = await workshops.facilitated_by(self.db, user_id=user_id)
         if not mine:
@@ -118,6 +129,13 @@ class FacilitationService:
             when=None,
             only_if_unset=False,
         )
+        await audit.record(
+            self.db,
+            workshop_id=workshop.id,
+            actor_id=user_id,
+            action=AuditAction.PEERS_WAIT,
+            now=self.clock(),
+        )
         return PhaseChange(await self._refresh(workshop), True)
 
     async def open_peers(self, *, user_id: int, code: str | None) -> PhaseChange:
@@ -130,6 +148,14 @@ class FacilitationService:
             when=self.clock(),
             only_if_unset=True,
         )
+        if changed:
+            await audit.record(
+                self.db,
+                workshop_id=workshop.id,
+                actor_id=user_id,
+                action=AuditAction.PEERS_OPENED,
+                now=self.clock(),
+            )
         targets = {
             c.id: target
             for c in self.engine.journey.categories
@@ -153,7 +179,7 @@ class FacilitationService:
         if mode is not None and mode != workshop.agora_mode:
             await workshops.configure(self.db, workshop_id=workshop.id, agora_mode=mode)
         await self.gather(workshop)
-        return await self._stamp(workshop, "agora_opened_at")
+        return await self._stamp(workshop, "agora_opened_at", user_id)
 
     async def gather(self, workshop: Workshop) -> list[int]:
         """Close the caucus with its groups' choice (once), then put to everyone every
@@ -187,14 +213,24 @@ class FacilitationService:
         workshop = await self.workshop_for(user_id=user_id, code=code)
         if workshop.agora_opened_at is None:
             return PhaseChange(workshop, False)
-        return await self._stamp(workshop, "agora_closed_at")
+        return await self._stamp(workshop, "agora_closed_at", user_id)
 
-    async def _stamp(self, workshop: Workshop, column: str) -> PhaseChange:
-        """Set a phase timestamp if it is not set yet; the audience is everyone who
-        consented, to be told."""
+    async def _stamp(self, workshop: Workshop, column: str, user_id: int) -> PhaseChange:
+        """Set a phase timestamp if it is not set yet (recorded in the audit); the audience
+        is everyone who consented, to be told."""
         changed = await workshops.set_phase(
             self.db, workshop_id=workshop.id, column=column, when=self.clock(), only_if_unset=True
         )
+        if changed:
+            fresh = await self._refresh(workshop)
+            await audit.record(
+                self.db,
+                workshop_id=workshop.id,
+                actor_id=user_id,
+                action=_STAMPED[column],
+                now=self.clock(),
+                detail=fresh.agora_mode if column == "agora_opened_at" else "",
+            )
         audience = await participants.of_workshop(self.db, workshop_id=workshop.id)
         return PhaseChange(await self._refresh(workshop), changed, audience)
 
@@ -234,6 +270,15 @@ class FacilitationService:
             and enters_directly(workshop, statement.kind, now),
         )
         assert stored is not None
+        if changed:
+            await audit.record(
+                self.db,
+                workshop_id=workshop.id,
+                actor_id=user_id,
+                action=_AUDITED[decision],
+                now=now,
+                detail=str(stored.number),
+            )
         author = (
             await participants.get(self.db, participant_id=stored.participant_id)
             if stored.participant_id is not None

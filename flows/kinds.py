@@ -98,3 +98,22 @@ class DeliveryStatus(StrEnum):
     @property
     def settled(self) -> bool:
         return self not in (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
+
+
+class AuditAction(StrEnum):
+    """What an organiser or facilitator did to a workshop, as its audit records it."""
+
+    CREATED = "created"
+    PEERS_OPENED = "peers_opened"  # phase 2 opened (or made to follow phase 1)
+    PEERS_WAIT = "peers_wait"  # phase 2 made to wait for /open peers
+    AGORA_OPENED = "agora_opened"  # detail: its mode (self, room)
+    AGORA_CLOSED = "agora_closed"
+    APPROVED = "approved"  # detail: the statement's number
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+    MERGED = "merged"  # detail: "<number>><number kept>"
+    EXPORTED = "exported"
+    BROADCAST = "broadcast"  # detail: how many it went to
+    REVOKED = "revoked"  # a new facilitator link
+    CLOSED = "closed"
+    ERASED = "erased"  # the retention period ended: participants' data erased

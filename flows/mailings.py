@@ -18,10 +18,10 @@ from enum import StrEnum
 from flows.codes import looks_like_code
 from flows.engine import text_length
 from flows.errors import NotAllowed
-from flows.kinds import MailingKind, MailingStatus
+from flows.kinds import AuditAction, MailingKind, MailingStatus
 from flows.outbox import OutboxService, Target, reader_zone
 from flows.when import split_when
-from storage import outbox, workshops
+from storage import audit, outbox, workshops
 from storage.db import Database, utc_now
 from storage.models import Mailing, Workshop
 from storage.outbox import NewDelivery
@@ -307,6 +307,15 @@ class MailingService:
             now=now,
             expected=(MailingStatus.DRAFT,),
         )
+        if changed:
+            await audit.record(
+                self.db,
+                workshop_id=workshop.id,
+                actor_id=user_id,
+                action=AuditAction.BROADCAST,
+                now=now,
+                detail=str(len(found)),
+            )
         return await self._changed(user_id, mailing_id, workshop, changed)
 
     async def reminders(self, *, user_id: int, code: str) -> ReminderList:

@@ -19,11 +19,11 @@ from enum import StrEnum
 from flows.codes import looks_like_code, new_code
 from flows.engine import text_length
 from flows.errors import NotAllowed
-from flows.kinds import MailingKind, MailingStatus
+from flows.kinds import AuditAction, MailingKind, MailingStatus
 from flows.outbox import SessionRule, reader_zone, zone_named
 from flows.when import split_when
 from flows.zones import zone_name
-from storage import outbox, sessions, users, workshops
+from storage import audit, outbox, sessions, users, workshops
 from storage.db import Database, utc_now
 from storage.models import Session, Workshop
 
@@ -326,6 +326,14 @@ class OrganiserService:
         """Close the workshop (once): it takes no more answers nor joins."""
         workshop = await self._named(user_id, code, workshop_id)
         changed = await workshops.close(self.db, workshop_id=workshop.id, now=self.clock())
+        if changed:
+            await audit.record(
+                self.db,
+                workshop_id=workshop.id,
+                actor_id=user_id,
+                action=AuditAction.CLOSED,
+                now=self.clock(),
+            )
         return Change(await self._reread(workshop), changed=changed)
 
     async def revoke(
@@ -352,6 +360,14 @@ class OrganiserService:
             update_id=update_id,
             now=self.clock(),
         )
+        if changed:
+            await audit.record(
+                self.db,
+                workshop_id=workshop.id,
+                actor_id=user_id,
+                action=AuditAction.REVOKED,
+                now=self.clock(),
+            )
         return Change(await self._reread(workshop), changed=changed)
 
     async def _reread(self, workshop: Workshop) -> Workshop:

@@ -19,8 +19,8 @@ from flows.engine import text_length
 from flows.errors import NotAllowed
 from flows.facilitation import Decision, FacilitationService, Moderated
 from flows.identifying import Identifying, identifying
-from flows.kinds import StatementStatus
-from storage import participants, statements, workshops
+from flows.kinds import AuditAction, StatementStatus
+from storage import audit, participants, statements, workshops
 from storage.db import Database, utc_now
 from storage.models import Statement, Workshop
 
@@ -313,6 +313,14 @@ class ReviewService:
             if merged.status != StatementStatus.PENDING:
                 return Reviewed(ReviewOutcome.ALREADY, merged, workshop)
             return Reviewed(ReviewOutcome.TARGET_GONE, merged, workshop, target=kept or target)
+        await audit.record(
+            self.db,
+            workshop_id=workshop.id,
+            actor_id=user_id,
+            action=AuditAction.MERGED,
+            now=self.clock(),
+            detail=f"{merged.number}>{kept.number}",
+        )
         author = (
             await participants.get(self.db, participant_id=merged.participant_id)
             if merged.participant_id is not None

@@ -35,12 +35,15 @@ async def set_language(db: Database, *, user_id: int, language: str, now: dateti
 
 async def erase(db: Database, *, user_id: int) -> int:
     """Erase everything stored about a user: participations (with their answers),
-    facilitator roles and preferences. Returns how many participations went."""
+    facilitator roles, preferences, and their id in the audit. Returns how many
+    participations went."""
     async with db.transaction() as conn:
         cursor = await conn.execute("DELETE FROM participants WHERE user_id = ?", (user_id,))
         erased = cursor.rowcount
         await conn.execute("DELETE FROM facilitators WHERE user_id = ?", (user_id,))
         await conn.execute("DELETE FROM users WHERE user_id = ?", (user_id,))
+        # What they did as a facilitator stays in the audit, without their id.
+        await conn.execute("UPDATE audit SET actor_id = NULL WHERE actor_id = ?", (user_id,))
         return erased
 
 

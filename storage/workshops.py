@@ -7,7 +7,8 @@ from datetime import datetime
 
 import aiosqlite
 
-from storage import updates
+from flows.kinds import AuditAction
+from storage import audit, updates
 from storage.db import Database, from_required_text, from_text, qualified, to_text
 from storage.models import Workshop
 
@@ -91,6 +92,10 @@ async def create(
         await conn.execute(
             "INSERT INTO organisers (workshop_id, user_id, added_at) VALUES (?, ?, ?)",
             (workshop_id, created_by, to_text(now)),
+        )
+        assert workshop_id is not None
+        await audit.insert(
+            conn, workshop_id=workshop_id, actor_id=created_by, action=AuditAction.CREATED, now=now
         )
         async with conn.execute(
             f"SELECT {COLUMNS} FROM workshops WHERE id = ?", (workshop_id,)

@@ -74,6 +74,9 @@ async def on_export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     found = await _report(chat, context.args[0] if context.args else None)
     if found is not None:
         await syntheses.send_export(chat, found)
+        await chat.runtime.audit.exported(
+            user_id=chat.user_id, workshop=found.workshop, update_id=update.update_id
+        )
 
 
 async def on_share(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

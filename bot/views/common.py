@@ -13,10 +13,11 @@ from bot.menus import (
     publish_role_commands,
 )
 from bot.views.answers import present
+from bot.views.audit import erased_text
 from bot.views.chat import Chat
 from bot.views.moderation import several_workshops_text
 from flows.engine import Step
-from flows.errors import Ambiguous
+from flows.errors import Ambiguous, Erased
 from reports.labels import language_name
 from reports.text import escape, translator
 from storage.models import Participant
@@ -170,6 +171,10 @@ async def show_refusal(chat: Chat, error: Exception, command: str) -> None:
     """Why a facilitator command was not carried out."""
     if isinstance(error, Ambiguous):
         await chat.send(several_workshops_text(error.choices, command, chat.language))
+        return
+    if isinstance(error, Erased):
+        zone = chat.runtime.settings.timezone
+        await chat.send(erased_text(error.workshop, error.erased_at, zone, chat.language))
         return
     await chat.send(chat.gettext("Only the facilitators of a workshop can do that."))
 

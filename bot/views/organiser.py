@@ -15,9 +15,10 @@ from bot.organising_keyboards import (
     workshop_keyboard,
 )
 from bot.views import board
+from bot.views.audit import erased_text
 from bot.views.chat import Chat, broadcast_chat
 from bot.views.sessions import session_line
-from flows.errors import NotAllowed
+from flows.errors import Erased, NotAllowed
 from flows.newsession import DAY
 from flows.organising import (
     Change,
@@ -41,7 +42,10 @@ def when_examples(language: str) -> str:
 async def show_refused(chat: Chat, error: NotAllowed) -> None:
     """Why an organiser's command was refused: an unknown code, or not their workshop."""
     _ = chat.gettext
-    if isinstance(error, UnknownWorkshop):
+    if isinstance(error, Erased):
+        zone = chat.runtime.settings.timezone
+        text = erased_text(error.workshop, error.erased_at, zone, chat.language)
+    elif isinstance(error, UnknownWorkshop):
         text = _(
             "This code does not open any workshop. Send the workshop's code as it appears "
             "in its join link (codes are case-sensitive); /workshops lists yours."
