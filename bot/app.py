@@ -30,10 +30,12 @@ from bot import jobs
 from bot.concurrency import PerChatUpdateProcessor
 from bot.handlers import (
     agora,
+    audit,
     common,
     decantation,
     facilitator,
     flood,
+    health,
     mailings,
     organiser,
     participant,
@@ -63,6 +65,7 @@ from bot.outbox import Outbox
 from bot.runtime import RUNTIME_KEY, Runtime
 from bot.settings import Settings
 from flows.agora import AgoraService
+from flows.audit import AuditService
 from flows.caucus import CaucusService
 from flows.decantation import DecantationService
 from flows.engine import JourneyEngine
@@ -73,6 +76,7 @@ from flows.newsession import CreationQuestions
 from flows.organising import OrganiserService
 from flows.outbox import OutboxService
 from flows.resolutions import ResolutionService
+from flows.retention import RetentionService
 from flows.review import ReviewService
 from flows.room import RoomService
 from flows.service import WorkshopService
@@ -163,6 +167,8 @@ def route(application: Application) -> None:
         "close": organiser.on_close,
         "revoke": organiser.on_revoke,
         "coorganiser": organiser.on_coorganiser,
+        "audit": audit.on_audit,
+        "health": health.on_health,
         "timezone": organiser.on_timezone,
         "remind": mailings.on_remind,
         "reminders": mailings.on_reminders,
@@ -282,6 +288,10 @@ async def open_services(application: Application) -> None:
         clock=lambda: state.clock(),
     )
     state.creation_ = CreationQuestions(state.organising_)
+    state.audit_ = AuditService(state.database, state.organising_, clock=lambda: state.clock())
+    state.retention_ = RetentionService(
+        state.database, days=state.settings.retention_days, clock=lambda: state.clock()
+    )
     state.mailings_ = MailingService(
         state.database, state.outbox_, zone=state.settings.timezone, clock=lambda: state.clock()
     )
@@ -318,6 +328,7 @@ async def close_services(application: Application) -> None:
         state.room_ = state.resolutions_ = None
         state.outbox_ = None
         state.organising_ = state.creation_ = None
+        state.audit_ = state.retention_ = None
 
 
 def is_handling_updates(application: Application) -> bool:

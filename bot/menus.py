@@ -66,6 +66,8 @@ def organiser_commands(language: str) -> list[BotCommand]:
         BotCommand("close", _("Close a workshop: /close code")),
         BotCommand("revoke", _("A new facilitator link: /revoke code")),
         BotCommand("coorganiser", _("Add a co-organiser: /coorganiser code user id")),
+        BotCommand("audit", _("Who did what to a workshop: /audit code")),
+        BotCommand("health", _("How the bot is doing: uptime, database, queues, faults")),
     ]
 
 

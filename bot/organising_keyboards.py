@@ -237,7 +237,8 @@ def close_keyboard(workshop_id: int, language: str) -> InlineKeyboardMarkup:
 
 def skip_keyboard(workshop_id: int, question: str, language: str) -> InlineKeyboardMarkup:
     """The one button under a question of /newsession: skip it."""
-    label = "⏭ " + translator(language)("Skip")
+    gettext = translator(language)
+    label = "⏭ " + gettext("Skip")
     data = organiser_data("skip", workshop_id, question)
     return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)]])
 

@@ -10,8 +10,10 @@ from typing import Any
 
 from telegram.ext import ContextTypes, JobQueue
 
+from bot.faults import Faults
 from bot.settings import Settings
 from flows.agora import AgoraService
+from flows.audit import AuditService
 from flows.caucus import CaucusService
 from flows.decantation import DecantationService
 from flows.engine import JourneyEngine
@@ -22,6 +24,7 @@ from flows.newsession import CreationQuestions
 from flows.organising import OrganiserService
 from flows.outbox import OutboxService
 from flows.resolutions import ResolutionService
+from flows.retention import RetentionService
 from flows.review import ReviewService
 from flows.room import RoomService
 from flows.service import WorkshopService
@@ -100,6 +103,10 @@ class Runtime:
     decantation_: DecantationService | None = field(default=None, repr=False)
 
     mailings_: MailingService | None = field(default=None, repr=False)
+    audit_: AuditService | None = field(default=None, repr=False)
+    retention_: RetentionService | None = field(default=None, repr=False)
+    # The faults met since the start (`bot.faults`), for the log and `/health`.
+    faults: Faults = field(default_factory=Faults, repr=False)
 
     def ballot(self, participant_id: int) -> asyncio.Lock:
         """The lock to hold while deciding and sending what a participant's one caucus or
@@ -171,6 +178,18 @@ class Runtime:
         if self.mailings_ is None:
             raise RuntimeError("the application was not started with open_services()")
         return self.mailings_
+
+    @property
+    def audit(self) -> AuditService:
+        if self.audit_ is None:
+            raise RuntimeError("the application was not started with open_services()")
+        return self.audit_
+
+    @property
+    def retention(self) -> RetentionService:
+        if self.retention_ is None:
+            raise RuntimeError("the application was not started with open_services()")
+        return self.retention_
 
     @property
     def review(self) -> ReviewService:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
-from flows.board import Board, board_of
+from flows.board import ProgressQueries
 from flows.caucus import enters_directly
 from flows.codes import looks_like_code, new_code
 from flows.engine import (
@@ -22,7 +22,6 @@ from flows.engine import (
     PEERS_WAIT,
     JourneyEngine,
     Move,
-    Progress,
     Rejection,
     Situation,
     Step,
@@ -32,7 +31,7 @@ from flows.identifying import mask
 from flows.kinds import StatementStatus
 from flows.personal_data import personal_data
 from flows.throttle import SlidingWindow
-from storage import answers, outbox, participants, statements, updates, users, votes, workshops
+from storage import answers, outbox, participants, statements, updates, users, workshops
 from storage.db import Database, utc_now
 from storage.models import Participant, Statement, Workshop
 from storage.participants import StepChange, StepWrite
@@ -69,6 +68,7 @@ class Outcome(Enum):
     NOT_JOINED = "not_joined"
     DECLINED = "declined"  # consent refused: the participation was erased
     CLOSED = "closed"  # the workshop was closed: it takes no more answers
+    UNSEEN = "unseen"  # a typed text at a question never shown: not taken as its answer
 
 
 @dataclass(frozen=True)
@@ -84,6 +84,7 @@ class Response:
     other_participation: bool = False  # a stale button from another workshop
     made: Statement | None = None  # the statement the input wrote: to review, or to offer
     masked: bool = False  # the first text of theirs whose identifying details were masked
+    already_given: bool = False  # UNSEEN: the text is an answer or statement stored before
 
 
 @dataclass(frozen=True)
@@ -95,17 +96,7 @@ class StepView:
     statements: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class ParticipantProgress:
-    workshop: Workshop
-    participant: Participant
-    step: Step
-    progress: Progress
-    votes: int = 0  # agora statements the participant reacted to
-    to_vote: int = 0  # agora statements still waiting for their reaction
-
-
-class WorkshopService:
+class WorkshopService(ProgressQueries):
     """Use cases over one database and one journey engine."""
 
     def __init__(
@@ -278,6 +269,12 @@ class WorkshopService:
         workshop = await workshops.get(self.db, workshop_id=participant.workshop_id)
         if workshop is not None and not workshop.is_open:
             return Response(Outcome.CLOSED, participant, step)
+        if not from_button and not navigation and not _saw(participant, step):
+            # Typed before this question was ever shown (the bot stopped between storing
+            # the last answer and showing this one): most likely that answer sent again.
+            given = await self._written_before(participant, value)
+            await self._handled(update_id)
+            return Response(Outcome.UNSEEN, participant, step, already_given=given)
         decision = self.engine.interpret(
             step.state,
             value,
@@ -286,7 +283,12 @@ class WorkshopService:
             situation=await self.situation(participant, step, workshop),
         )
         if isinstance(decision, Rejection):
+            await self._handled(update_id)
             return Response(Outcome.REJECTED, participant, step, rejection=decision)
+        if decision.statement is not None and await self._written_before(
+            participant, decision.statement, question_id=step.prompt.id if step.prompt else None
+        ):  # the same statement at the same step, sent again: once is enough
+            return Response(Outcome.DUPLICATE, participant, step)
         if decision.declined:
             await participants.leave(self.db, participant_id=participant.id)
             return Response(Outcome.DECLINED, None, None, step, decision)
@@ -382,10 +384,37 @@ class WorkshopService:
             and enters_directly(workshop, step.prompt.statement, now),
         )
 
-    async def remember_prompt(self, *, participant_id: int, message_id: int | None) -> None:
-        """The message now showing the participant's current step (the only one with buttons)."""
+    async def remember_prompt(
+        self, *, participant_id: int, message_id: int | None, state: str
+    ) -> None:
+        """The message now showing the participant's current step (`state`), kept when it
+        has buttons (the only one that may)."""
         await participants.set_prompt_message(
-            self.db, participant_id=participant_id, message_id=message_id
+            self.db, participant_id=participant_id, message_id=message_id, shown_state=state
+        )
+
+    async def _handled(self, update_id: int | None) -> None:
+        """An input refused, or not taken as an answer, is handled all the same: delivered
+        again later, at a step where it would fit, it must not become an answer."""
+        if update_id is not None:
+            await updates.remember(self.db, update_id=update_id, now=self.clock())
+
+    async def _written_before(
+        self, participant: Participant, text: str, *, question_id: str | None = None
+    ) -> bool:
+        """Whether the participant stored this text already: as an answer, or as a
+        statement (at `question_id`'s step, when given)."""
+        typed = text.strip()
+        if question_id is None and typed in {
+            a.value.strip()
+            for a in await answers.for_participant(self.db, participant_id=participant.id)
+        }:
+            return True
+        made = await statements.of_participant(self.db, participant_id=participant.id)
+        return any(
+            s.own_words.strip() == typed
+            for s in made
+            if question_id is None or s.question_id == question_id
         )
 
     async def pause(self, *, user_id: int) -> Participant | None:
@@ -431,60 +460,8 @@ class WorkshopService:
     async def set_language(self, *, user_id: int, language: str) -> None:
         await users.set_language(self.db, user_id=user_id, language=language, now=self.clock())
 
-    # -- progress ----------------------------------------------------------------
 
-    async def participant_progress(self, *, user_id: int) -> ParticipantProgress | None:
-        participant = await participants.current(self.db, user_id=user_id)
-        if participant is None:
-            return None
-        workshop = await workshops.get(self.db, workshop_id=participant.workshop_id)
-        assert workshop is not None
-        cast, waiting = 0, 0
-        if workshop.agora_opened_at is not None:
-            cast = len(await votes.of_participant(self.db, participant_id=participant.id))
-            waiting = len(
-                await statements.unvoted(
-                    self.db, workshop_id=workshop.id, participant_id=participant.id
-                )
-            )
-        return ParticipantProgress(
-            workshop,
-            participant,
-            self.engine.step(participant.state, participant.category),
-            self.engine.progress(participant.state, participant.category),
-            cast,
-            waiting,
-        )
-
-    async def facilitated(self, *, user_id: int) -> list[Workshop]:
-        return await workshops.facilitated_by(self.db, user_id=user_id)
-
-    async def board(self, *, user_id: int, code: str | None = None) -> list[Board]:
-        """Live progress of the workshops the user facilitates (or of the one `code` names).
-
-        Raises `NotAllowed` if the user facilitates none of them.
-        """
-        if code is None:
-            chosen = await workshops.facilitated_by(self.db, user_id=user_id)
-        else:
-            found = (
-                await workshops.find_by_code(self.db, code=code) if looks_like_code(code) else None
-            )
-            if found is None or not await workshops.is_facilitator(
-                self.db, workshop_id=found[0].id, user_id=user_id
-            ):
-                raise NotAllowed
-            chosen = [found[0]]
-        if not chosen:
-            raise NotAllowed
-        return [await self._board(workshop) for workshop in chosen]
-
-    async def board_of(self, *, workshop_id: int) -> Board | None:
-        """The board of one workshop, for a board message kept up to date."""
-        workshop = await workshops.get(self.db, workshop_id=workshop_id)
-        return await self._board(workshop) if workshop is not None else None
-
-    async def _board(self, workshop: Workshop) -> Board:
-        tally = await statements.tally(self.db, workshop_id=workshop.id)
-        rows = await participants.states_by_category(self.db, workshop_id=workshop.id)
-        return board_of(self.engine, workshop, tally, rows)
+def _saw(participant: Participant, step: Step) -> bool:
+    """Whether the step was shown to the participant (unknown for a participation from
+    before this was recorded: taken as shown)."""
+    return participant.shown_state is None or participant.shown_state == step.state

@@ -70,7 +70,8 @@ def share_document(journey: Journey, synthesis: Synthesis, language: str) -> Doc
     if journey.peers is not None:
         sections.append(Section(Phase.PEERS, (walk.commitments(),)))
     count = synthesis.min_group
-    note = ngettext_for(language)(
+    ngettext = ngettext_for(language)  # named so that babel's extraction finds the string
+    note = ngettext(
         "Results are shown only for groups of at least {count} person.",
         "Results are shown only for groups of at least {count} people.",
         count,

@@ -46,6 +46,7 @@ def chart_files(journey: Journey, found: Report, language: str) -> list[ExportFi
 def export_files(journey: Journey, found: Report, language: str) -> list[ExportFile]:
     """answers.csv, statements.csv, resolutions.csv, synthesis.md, then the charts."""
     workshop, stored = found.workshop, found.rows
+    gettext = translator(language)
     table = rows(
         journey,
         workshop,
@@ -57,7 +58,7 @@ def export_files(journey: Journey, found: Report, language: str) -> list[ExportF
         language=language,
         # The consent's promise: a category too small to stay anonymous is not named.
         min_group=found.synthesis.min_group,
-        others=translator(language)("Others"),
+        others=gettext("Others"),
     )
     folded = folded_categories(
         journey,
@@ -73,7 +74,7 @@ def export_files(journey: Journey, found: Report, language: str) -> list[ExportF
         stored.participants,
         stored.statements,
         folded=folded,
-        others=translator(language)("Others"),
+        others=gettext("Others"),
     )
     resolutions = resolution_rows(
         journey, workshop, stored.statements, stored.resolutions, language=language

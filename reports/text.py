@@ -157,7 +157,8 @@ def when_text(moment: datetime, zone: tzinfo, language: str, *, with_zone: bool 
     """A moment as the reader's language writes it, in their time zone ("Thursday 3
     December 2026 at 09:00"), with the zone's name after it if `with_zone`."""
     local = moment.astimezone(zone)
-    text = translator(language)("{date} at {time}").format(
+    gettext = translator(language)  # named so that babel's extraction finds the string
+    text = gettext("{date} at {time}").format(
         date=format_date(local.date(), "full", locale=language),
         time=format_time(local, "short", tzinfo=zone, locale=language),
     )

@@ -17,7 +17,8 @@ THEME_LIMIT = 40  # a theme is one word, but nothing stops a participant typing 
 
 def labelled(label: str, value: str, language: str) -> str:
     """A label and its value, with the language's spacing around the colon."""
-    return translator(language)("{label}: {value}").format(label=label, value=value)
+    gettext = translator(language)  # named so that babel's extraction finds the string
+    return gettext("{label}: {value}").format(label=label, value=value)
 
 
 def with_count(label: str, count: int, language: str) -> str:
@@ -69,7 +70,8 @@ def counted(count: int, language: str, kind: StatementKind | None = None) -> str
 
 def too_few(min_group: int, language: str) -> str:
     """What stands where the anonymity threshold leaves nothing to show."""
-    return ngettext_for(language)(
+    ngettext = ngettext_for(language)  # named so that babel's extraction finds the string
+    return ngettext(
         "Fewer than {count} answer: not shown.",
         "Fewer than {count} answers: not shown.",
         min_group,

@@ -340,10 +340,44 @@ MIGRATIONS: tuple[str, ...] = (
     # - statements.text is what everyone reads; statements.written keeps the author's own
     #   words when masking changed them (else NULL);
     # - participants.masking_told_at: they were told, once, that quotes are anonymised.
+    # And participants.shown_state: the step whose question was last shown to them, so
+    # that a typed text answers only a question they saw (after a crash between an
+    # answer and the next question, the same text sent again is not the next answer).
     """
     ALTER TABLE answers ADD COLUMN shown TEXT;
     ALTER TABLE statements ADD COLUMN written TEXT;
     ALTER TABLE participants ADD COLUMN masking_told_at TEXT;
+    ALTER TABLE participants ADD COLUMN shown_state TEXT;
+    """,
+    # 9: who did what to which workshop, and what is left of a workshop whose retention
+    # period ended. `audit` names the organiser or facilitator who acted (NULL: the bot, or
+    # an account since erased) and a short detail (a statement's number, a phase, a
+    # count), never what a participant wrote; `source_update_id` makes a redelivered
+    # update record once. `erasures` keeps a workshop's overall figures once the personal
+    # data of its participants was erased (`COOPBOT_RETENTION_DAYS` after it closed).
+    """
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        workshop_id INTEGER NOT NULL REFERENCES workshops(id) ON DELETE CASCADE,
+        actor_id INTEGER,
+        action TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT '',
+        at TEXT NOT NULL,
+        source_update_id INTEGER
+    );
+    CREATE INDEX audit_by_workshop ON audit(workshop_id, id);
+    CREATE UNIQUE INDEX audit_by_update ON audit(source_update_id, action);
+    CREATE TABLE erasures (
+        workshop_id INTEGER PRIMARY KEY REFERENCES workshops(id) ON DELETE CASCADE,
+        erased_at TEXT NOT NULL,
+        participants INTEGER NOT NULL,
+        by_category TEXT NOT NULL,
+        answers INTEGER NOT NULL,
+        statements INTEGER NOT NULL,
+        votes INTEGER NOT NULL,
+        caucus_votes INTEGER NOT NULL,
+        resolutions INTEGER NOT NULL
+    );
     """,
 )
 

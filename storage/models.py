@@ -69,6 +69,7 @@ class Participant:
     caucus_message_id: int | None = None  # the caucus message (one, edited in place)
     decantation_sent_at: datetime | None = None  # the ninth moment was sent to them
     settled_at: datetime | None = None  # they answered it
+    shown_state: str | None = None  # the step last shown to them (None: not known)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from storage.models import Participant
 COLUMNS = (
     "id, workshop_id, user_id, category, language, state, joined_at, consented_at,"
     " finished_at, paused_at, prompt_message_id, offer_statement_id, offer_message_id,"
-    " caucus_statement_id, caucus_message_id, decantation_sent_at, settled_at"
+    " caucus_statement_id, caucus_message_id, decantation_sent_at, settled_at, shown_state"
 )
 
 
@@ -39,6 +39,7 @@ def from_row(row: aiosqlite.Row) -> Participant:
         caucus_message_id=row["caucus_message_id"],
         decantation_sent_at=from_text(row["decantation_sent_at"]),
         settled_at=from_text(row["settled_at"]),
+        shown_state=row["shown_state"],
     )
 
 
@@ -240,12 +241,15 @@ async def tell_masking(db: Database, *, participant_id: int, now: datetime) -> b
         return cursor.rowcount == 1
 
 
-async def set_prompt_message(db: Database, *, participant_id: int, message_id: int | None) -> None:
-    """Remember which message carries the participant's live buttons."""
+async def set_prompt_message(
+    db: Database, *, participant_id: int, message_id: int | None, shown_state: str
+) -> None:
+    """Remember which message carries the participant's live buttons, and which step it
+    shows."""
     async with db.transaction() as conn:
         await conn.execute(
-            "UPDATE participants SET prompt_message_id = ? WHERE id = ?",
-            (message_id, participant_id),
+            "UPDATE participants SET prompt_message_id = ?, shown_state = ? WHERE id = ?",
+            (message_id, shown_state, participant_id),
         )
 
 

@@ -22,6 +22,13 @@ async def claim(conn: aiosqlite.Connection, *, update_id: int, now: datetime) ->
     return True
 
 
+async def remember(db: Database, *, update_id: int, now: datetime) -> bool:
+    """Record `update_id` as handled on its own, for an update that stored nothing (a
+    refused answer): delivered again later, it must not be taken for a new one."""
+    async with db.transaction() as conn:
+        return await claim(conn, update_id=update_id, now=now)
+
+
 async def was_handled(db: Database, *, update_id: int) -> bool:
     """Whether an update was handled before (a redelivery)."""
     async with (

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from babel.messages.pofile import read_po
@@ -12,6 +15,8 @@ from babel.messages.pofile import read_po
 from bot.settings import SUPPORTED_LANGUAGES
 from locales import CATALOG_DIR as LOCALES_DIR
 from locales import normalise_language, translations
+from reports.text import when_text
+from reports.wording import labelled, too_few
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,6 +62,30 @@ def test_catalogs_hold_every_string_of_the_code(tmp_path: Path) -> None:
     for language in SUPPORTED_LANGUAGES:
         have = {m.id for m in _catalog(language) if m.id}
         assert wanted - have == set(), language
+
+
+# A translation function called where it is made (`translator(language)("…")`) hides its
+# string from babel's extraction: the string is then never translated.
+UNEXTRACTED = re.compile(r"\b(?:translator|ngettext_for)\([^()]*\)\(")
+
+
+def test_every_translated_string_can_be_extracted() -> None:
+    found = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for package in ("bot", "flows", "reports")
+        for path in sorted((ROOT / package).rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if UNEXTRACTED.search(line)
+    ]
+    assert found == []
+
+
+def test_dates_and_labels_read_in_french() -> None:
+    """Strings once hidden from the extraction, now translated."""
+    moment = datetime(2026, 12, 3, 8, tzinfo=UTC)
+    assert when_text(moment, ZoneInfo("Europe/Paris"), "fr") == "jeudi 3 décembre 2026 à 09:00"
+    assert labelled("Lieu", "Mairie", "fr") == "Lieu\u00a0: Mairie"
+    assert too_few(3, "fr") == "Moins de 3 réponses\u00a0: non affiché."
 
 
 def test_plurals_follow_each_language() -> None:

@@ -90,9 +90,13 @@ async def test_migrates_from_an_older_version_keeping_data(tmp_path: Path, start
         assert [(p.state, p.finished_at) for p in earlier] == [("peers_wait", None)]
     else:
         assert [p.state for p in earlier] == ["done"]
-    await participants.set_prompt_message(db, participant_id=current.id, message_id=77)
+    assert current.shown_state is None  # from before it was recorded: taken as shown
+    await participants.set_prompt_message(
+        db, participant_id=current.id, message_id=77, shown_state=current.state
+    )
     again = await participants.current(db, user_id=42)
     assert again is not None and again.prompt_message_id == 77
+    assert again.shown_state == current.state
     await db.close()
 
 

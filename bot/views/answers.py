@@ -87,7 +87,9 @@ async def present(
         return None
     # Only a message with buttons is remembered: it is the one to take them off later.
     await state.service.remember_prompt(
-        participant_id=participant.id, message_id=sent.message_id if keyboard else None
+        participant_id=participant.id,
+        message_id=sent.message_id if keyboard else None,
+        state=step.state,
     )
     previous = participant.prompt_message_id
     if previous is not None and previous != answered_message_id:
@@ -164,6 +166,15 @@ async def show_response(chat: Chat, response: Response, *, typed_length: int = 0
     if response.outcome is Outcome.DUPLICATE:
         await chat.note()
         await present(chat, participant, step)
+    elif response.outcome is Outcome.UNSEEN:  # typed before this question reached them
+        if response.already_given:
+            before = "✅ " + _("That was saved already. Here is where you are now:")
+        else:
+            before = "📌 " + _(
+                "Your message was not taken as an answer: this question had not reached you "
+                "yet. Here it is:"
+            )
+        await present(chat, participant, step, before=before)
     elif response.outcome is Outcome.STALE:
         await _stale(chat, response, participant, step)
     elif response.outcome is Outcome.REJECTED:

@@ -17,10 +17,9 @@ from bot.menus import publish_role_commands
 from bot.runtime import LiveBoard, Runtime
 from bot.views import prompts
 from bot.views.chat import Chat
-from flows.board import Board
+from flows.board import Board, ParticipantProgress
 from flows.journey import Journey
 from flows.kinds import StatementStatus
-from flows.service import ParticipantProgress
 from reports.text import escape, local, ngettext_for, number, translator
 from storage.db import utc_now
 from storage.models import Workshop

@@ -65,9 +65,8 @@ def flags_line(flags: Sequence[Identifying], language: str) -> str:
 
 def _status_line(batch: Batch, statement: Statement, language: str) -> str:
     if statement.status == StatementStatus.MERGED and statement.id in batch.kept:
-        return "🔀 " + translator(language)("Merged into {number}").format(
-            number=batch.kept[statement.id]
-        )
+        gettext = translator(language)
+        return "🔀 " + gettext("Merged into {number}").format(number=batch.kept[statement.id])
     return statement_status(statement.status, language)
 
 
