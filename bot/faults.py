@@ -170,7 +170,7 @@ async def was_saved(database: Database | None, update: object) -> bool | None:
     if database is None or not isinstance(update, Update):
         return None
     try:
-        return await updates.was_handled(database, update_id=update.update_id)
+        return await updates.was_stored(database, update_id=update.update_id)
     except Exception as error:  # the disk that just failed may fail a read too
         log.warning("update %s: could not read whether it was saved: %s", update.update_id, error)
         return None

@@ -67,13 +67,16 @@ FOLLOWUP = "followup"  # the phase of an answer to a follow-up
 FOLLOWUP_PREFIX = "followup_"  # flows.followup.QUESTION_PREFIX
 
 
+def _key(workshop: Workshop) -> bytes:
+    """The workshop's secret for its pseudonyms, shown to no one: neither the join code
+    nor the facilitator code (which the readers of the export hold) is enough to tell
+    who is who from the order participants joined in."""
+    return (workshop.export_key or workshop.facilitator_code).encode()
+
+
 def pseudonym(workshop: Workshop, participant_id: int) -> str:
     """The same short code for a participant in every export of the workshop."""
-    # Keyed with the facilitator code, which participants never see: knowing the join
-    # code is not enough to tell who is who from the order participants joined in.
-    digest = hashlib.blake2b(
-        str(participant_id).encode(), digest_size=4, key=workshop.facilitator_code.encode()
-    )
+    digest = hashlib.blake2b(str(participant_id).encode(), digest_size=4, key=_key(workshop))
     return "p-" + digest.hexdigest()
 
 
@@ -82,15 +85,17 @@ def group_pseudonym(workshop: Workshop, participant_id: int) -> str:
     the rows that speak for their group (phase 2, its statements, the caucus): those rows
     give the group away, so they must not lead back to the same person's phase 1."""
     digest = hashlib.blake2b(
-        str(participant_id).encode(),
-        digest_size=4,
-        key=(workshop.facilitator_code + ":group").encode(),
+        str(participant_id).encode(), digest_size=4, key=_key(workshop) + b":group"
     )
     return "p-" + digest.hexdigest()
 
 
-# The rows that speak for a participant's group, whatever category the table shows.
-GROUP_PHASES = frozenset({str(Phase.PEERS), CAUCUS})
+# The rows that speak for a participant's group, whatever category the table shows (a
+# follow-up answer is about what their group committed to).
+GROUP_PHASES = frozenset({str(Phase.PEERS), CAUCUS, FOLLOWUP})
+# The order of answers.csv: phase by phase, then by pseudonym (so that a participant's
+# two pseudonyms are never next to each other), then as given.
+PHASE_ORDER = ("1", "2", CAUCUS, str(Phase.AGORA), DECANTATION, FOLLOWUP, "")
 
 
 def minute(when: datetime) -> str:
@@ -155,6 +160,7 @@ def rows(
         _entries(journey, participants, answers, statements, votes, caucus_votes=caucus_votes)
     )
     small = _small(entries, min_group)
+    written = []
     for participant, phase, step, asked, answer, when in entries:
         category = participant.category or ""
         folded = category in small
@@ -164,16 +170,21 @@ def rows(
         else:
             question = asked
         who = group_pseudonym if folded and phase in GROUP_PHASES else pseudonym
-        yield (
-            workshop.title,
-            who(workshop, participant.id),
-            others if folded else category,
-            phase,
-            step,
-            question,
-            answer,
-            minute(when),
+        written.append(
+            (
+                workshop.title,
+                who(workshop, participant.id),
+                others if folded else category,
+                phase,
+                step,
+                question,
+                answer,
+                minute(when),
+            )
         )
+    rank = {phase: index for index, phase in enumerate(PHASE_ORDER)}
+    # sorted() keeps the given order within a pseudonym's rows of one phase.
+    yield from sorted(written, key=lambda row: (rank.get(row[3], len(rank)), row[1]))
 
 
 def folded_categories(

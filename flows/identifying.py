@@ -11,6 +11,7 @@ Départemental") must not drown the real ones.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -167,11 +168,47 @@ def mask(text: str, names: Sequence[str | None] = ()) -> Masked:
         masked, count = pattern.subn(MASK, masked)
         if count:
             found.add(kind)
-    for name in sorted({n.strip().lstrip("@") for n in names if n and n.strip()}, key=len)[::-1]:
-        if len(name) < 2:
-            continue
-        own = re.compile(rf"(?<![{_JOINED}]){re.escape(name)}(?![{_JOINED}])", re.IGNORECASE)
+    for name in _own_names(names):
+        own = re.compile(rf"(?<![{_JOINED}]){_loose(name)}(?![{_JOINED}])", re.IGNORECASE)
         masked, count = own.subn(MASK, masked)
         if count:
             found.add(Identifying.NAME)
     return Masked(masked, tuple(kind for kind in Identifying if kind in found))
+
+
+def _own_names(names: Sequence[str | None]) -> list[str]:
+    """The author's names, longest first: each as given ("Marie Dupont" in the first-name
+    field, as many write it) and each of its words of two letters or more that is not a
+    common word of places and institutions."""
+    found: set[str] = set()
+    for name in names:
+        whole = (name or "").strip().lstrip("@")
+        if len(whole) >= 2:
+            found.add(whole)
+        for word in re.split(r"[\s_.]+", whole):
+            if len(word) >= 2 and not _is_common(word):
+                found.add(word)
+    return sorted(found, key=len, reverse=True)
+
+
+# The letters a name may be written with, with or without their accents ("Hélène" is
+# "Helene" to someone who types without them).
+_ACCENTED = {
+    "a": "aàâäáãå",
+    "c": "cç",
+    "e": "eéèêë",
+    "i": "iîïíì",
+    "n": "nñ",
+    "o": "oôöóòõ",
+    "u": "uùûüú",
+    "y": "yÿý",
+}
+
+
+def _loose(name: str) -> str:
+    """A pattern for `name` that ignores accents (whatever case: used with IGNORECASE)."""
+    parts = []
+    for char in name:
+        base = unicodedata.normalize("NFKD", char.lower())[:1]
+        parts.append(f"[{_ACCENTED[base]}]" if base in _ACCENTED else re.escape(char))
+    return "".join(parts)

@@ -16,6 +16,7 @@ from flows.board import ProgressQueries
 from flows.caucus import enters_directly
 from flows.codes import looks_like_code, new_code
 from flows.engine import (
+    BACK,
     CONSENT,
     LANGUAGE,
     OTHER_SUFFIX,
@@ -62,7 +63,7 @@ class Joined:
 
 class Outcome(Enum):
     MOVED = "moved"
-    DUPLICATE = "duplicate"  # the update was handled already
+    DUPLICATE = "duplicate"  # handled already (or the same statement written again)
     STALE = "stale"  # the input answered a question the participant has left
     REJECTED = "rejected"  # the input does not fit the current step
     NOT_JOINED = "not_joined"
@@ -84,7 +85,7 @@ class Response:
     other_participation: bool = False  # a stale button from another workshop
     made: Statement | None = None  # the statement the input wrote: to review, or to offer
     masked: bool = False  # the first text of theirs whose identifying details were masked
-    already_given: bool = False  # UNSEEN: the text is an answer or statement stored before
+    already_given: bool = False  # UNSEEN, DUPLICATE: the text was stored before
 
 
 @dataclass(frozen=True)
@@ -250,6 +251,9 @@ class WorkshopService(ProgressQueries):
         stale and nothing changes. `navigation` marks /back and /skip. `names` are the
         author's names as Telegram gives them with the message: a typed text is stored
         with them (and any handle, address, number or link) masked for others to read.
+        A typed text (or /skip) at a step never shown to the participant answers nothing
+        (UNSEEN: after a stop between an answer and the next question, it is most likely
+        that answer sent again), and the same statement twice at a step is kept once.
         """
         participant = await participants.current(self.db, user_id=user_id)
         if participant is None:
@@ -269,7 +273,7 @@ class WorkshopService(ProgressQueries):
         workshop = await workshops.get(self.db, workshop_id=participant.workshop_id)
         if workshop is not None and not workshop.is_open:
             return Response(Outcome.CLOSED, participant, step)
-        if not from_button and not navigation and not _saw(participant, step):
+        if not from_button and value != BACK and not _saw(participant, step):
             # Typed before this question was ever shown (the bot stopped between storing
             # the last answer and showing this one): most likely that answer sent again.
             given = await self._written_before(participant, value)
@@ -288,7 +292,8 @@ class WorkshopService(ProgressQueries):
         if decision.statement is not None and await self._written_before(
             participant, decision.statement, question_id=step.prompt.id if step.prompt else None
         ):  # the same statement at the same step, sent again: once is enough
-            return Response(Outcome.DUPLICATE, participant, step)
+            await self._handled(update_id)
+            return Response(Outcome.DUPLICATE, participant, step, already_given=True)
         if decision.declined:
             await participants.leave(self.db, participant_id=participant.id)
             return Response(Outcome.DECLINED, None, None, step, decision)
@@ -414,7 +419,8 @@ class WorkshopService(ProgressQueries):
         return any(
             s.own_words.strip() == typed
             for s in made
-            if question_id is None or s.question_id == question_id
+            if (question_id is None or s.question_id == question_id)
+            and s.status not in (StatementStatus.REJECTED, StatementStatus.WITHDRAWN)
         )
 
     async def pause(self, *, user_id: int) -> Participant | None:

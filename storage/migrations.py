@@ -342,12 +342,20 @@ MIGRATIONS: tuple[str, ...] = (
     # - participants.masking_told_at: they were told, once, that quotes are anonymised.
     # And participants.shown_state: the step whose question was last shown to them, so
     # that a typed text answers only a question they saw (after a crash between an
-    # answer and the next question, the same text sent again is not the next answer).
+    # answer and the next question, the same text sent again is not the next answer),
+    # and processed_updates.stored: 0 for an update handled without storing anything (a
+    # refused answer), so that a failed reply never tells its author it was saved.
+    # And workshops.export_key: the secret the export's pseudonyms are keyed with, which
+    # no one is shown (the facilitator code, used before, is known to the facilitators
+    # who download the export).
     """
     ALTER TABLE answers ADD COLUMN shown TEXT;
     ALTER TABLE statements ADD COLUMN written TEXT;
     ALTER TABLE participants ADD COLUMN masking_told_at TEXT;
     ALTER TABLE participants ADD COLUMN shown_state TEXT;
+    ALTER TABLE processed_updates ADD COLUMN stored INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE workshops ADD COLUMN export_key TEXT;
+    UPDATE workshops SET export_key = lower(hex(randomblob(16)));
     """,
     # 9: who did what to which workshop, and what is left of a workshop whose retention
     # period ended. `audit` names the organiser or facilitator who acted (NULL: the bot, or

@@ -31,6 +31,7 @@ class Workshop:
     territory: str | None = None  # the territory it brings together, as the organiser wrote it
     timezone: str | None = None  # IANA name; None: the deployment's (`COOPBOT_TIMEZONE`)
     decantation_seconds: int = 864000  # after a participant finishes, the décantation comes
+    export_key: str | None = None  # the secret that keys the export's pseudonyms
 
     @property
     def is_open(self) -> bool:

@@ -124,9 +124,22 @@ async def erase(
         await conn.execute(
             f"INSERT INTO erasures ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", figures
         )
+        async with conn.execute(
+            "SELECT DISTINCT user_id FROM participants WHERE workshop_id = ?", (workshop_id,)
+        ) as rows:
+            people = [row["user_id"] for row in await rows.fetchall()]
         # Participants first: their answers, votes, statements, deliveries and the users'
         # pointers to them go with them (foreign keys).
         await conn.execute("DELETE FROM participants WHERE workshop_id = ?", (workshop_id,))
+        # Then what the bot kept of those people (language, time zone) when nothing else
+        # ties them to it: no other participation, no role.
+        await conn.executemany(
+            "DELETE FROM users WHERE user_id = ?"
+            " AND NOT EXISTS (SELECT 1 FROM participants WHERE user_id = users.user_id)"
+            " AND NOT EXISTS (SELECT 1 FROM facilitators WHERE user_id = users.user_id)"
+            " AND NOT EXISTS (SELECT 1 FROM organisers WHERE user_id = users.user_id)",
+            [(user_id,) for user_id in people],
+        )
         for table in ("statements", "resolutions", "mailings", "room_controls"):
             await conn.execute(f"DELETE FROM {table} WHERE workshop_id = ?", (workshop_id,))
         await conn.execute(

@@ -10,12 +10,15 @@ import aiosqlite
 from storage.db import Database, to_text
 
 
-async def claim(conn: aiosqlite.Connection, *, update_id: int, now: datetime) -> bool:
-    """Record `update_id` inside the caller's transaction; False if it was handled before."""
+async def claim(
+    conn: aiosqlite.Connection, *, update_id: int, now: datetime, stored: bool = True
+) -> bool:
+    """Record `update_id` inside the caller's transaction; False if it was handled before.
+    `stored`: what it brought is written in the same transaction."""
     try:
         await conn.execute(
-            "INSERT INTO processed_updates (update_id, processed_at) VALUES (?, ?)",
-            (update_id, to_text(now)),
+            "INSERT INTO processed_updates (update_id, processed_at, stored) VALUES (?, ?, ?)",
+            (update_id, to_text(now), int(stored)),
         )
     except sqlite3.IntegrityError:
         return False
@@ -26,7 +29,7 @@ async def remember(db: Database, *, update_id: int, now: datetime) -> bool:
     """Record `update_id` as handled on its own, for an update that stored nothing (a
     refused answer): delivered again later, it must not be taken for a new one."""
     async with db.transaction() as conn:
-        return await claim(conn, update_id=update_id, now=now)
+        return await claim(conn, update_id=update_id, now=now, stored=False)
 
 
 async def was_handled(db: Database, *, update_id: int) -> bool:
@@ -34,6 +37,17 @@ async def was_handled(db: Database, *, update_id: int) -> bool:
     async with (
         db.reading() as conn,
         conn.execute("SELECT 1 FROM processed_updates WHERE update_id = ?", (update_id,)) as rows,
+    ):
+        return await rows.fetchone() is not None
+
+
+async def was_stored(db: Database, *, update_id: int) -> bool:
+    """Whether an update was handled and what it brought stored (not a refused answer)."""
+    async with (
+        db.reading() as conn,
+        conn.execute(
+            "SELECT 1 FROM processed_updates WHERE update_id = ? AND stored = 1", (update_id,)
+        ) as rows,
     ):
         return await rows.fetchone() is not None
 

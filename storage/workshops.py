@@ -16,7 +16,7 @@ COLUMNS = (
     "id, code, facilitator_code, title, journey_id, created_by, created_at, closed_at,"
     " peers_opened_at, agora_opened_at, agora_closed_at, review, caucus, caucus_keep,"
     " caucus_commitments, caucus_closed_at, agora_mode, room_statement_id, room_vote_closed,"
-    " room_order, territory, timezone, decantation_seconds"
+    " room_order, territory, timezone, decantation_seconds, export_key"
 )
 
 
@@ -45,6 +45,7 @@ def from_row(row: aiosqlite.Row) -> Workshop:
         territory=row["territory"],
         timezone=row["timezone"],
         decantation_seconds=row["decantation_seconds"],
+        export_key=row["export_key"],
     )
 
 
@@ -72,7 +73,8 @@ async def create(
                 return from_row(existing)
         cursor = await conn.execute(
             "INSERT INTO workshops (code, facilitator_code, title, journey_id, created_by,"
-            " created_at, source_update_id, peers_opened_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " created_at, source_update_id, peers_opened_at, export_key)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, lower(hex(randomblob(16))))",
             (
                 code,
                 facilitator_code,

@@ -137,6 +137,21 @@ async def test_a_502_after_an_answer_keeps_it_and_the_participant_resumes(
     assert shows(user, journey, 2)
 
 
+async def test_a_refused_answer_whose_reply_fails_is_never_said_to_be_saved(
+    faulty_bot: Application, emulator: BotApiEmulator, settings: Settings, journey: Journey
+) -> None:
+    """Text typed at a scale question is refused (nothing stored); its reply fails: the
+    participant must not read that their answer is saved."""
+    user = await ready(emulator, journey)
+    emulator.fail(method="sendMessage", user_id=user.id)
+    await user.send("Not a number")
+    await emulator.wait_idle()
+    assert [c.error_code for c in emulator.failed] == [502]
+    assert user.last.text != SAVED
+    assert "Every answer you saw confirmed is saved" in (user.last.text or "")
+    assert stored_answers(settings.database_path, user.id) == {}
+
+
 async def test_a_timed_out_reply_keeps_the_answer(
     emulator: BotApiEmulator,
     settings: Settings,

@@ -136,9 +136,10 @@ async def test_the_queues_and_a_delivery_that_failed(tmp_path: Path, journey: Jo
             await emulator.wait_idle()
             report = organiser.last.text or ""
             # Camille's reminder waits for its next try, in 30 s.
-            assert "waiting 1 (due now 0), being sent 0" in report, report
+            # (The organiser reads French: their language is the workshop's default.)
+            assert "1 en attente (dont 0 à faire maintenant), 0 en cours" in report, report
             state: Runtime = bot.bot_data[RUNTIME_KEY]
             assert state.faults.last is not None and state.faults.last.user_id == camille.id
             assert state.faults.last.where == "sendMessage"
             # The emulator hung up on the held calls: a network failure, not a late answer.
-            assert "Faults since the start: 1: Telegram failed (5xx) or the network" in report
+            assert "démarrage\u00a0: 1 (panne de Telegram (5xx) ou du réseau (1))" in report

@@ -114,3 +114,13 @@ def test_mask_takes_a_name_in_any_case_but_never_inside_a_longer_word() -> None:
         f"{MASK} et {MASK}, pas Camilleri"
     )
     assert mask("Jo a dit", ["J"]).text == "Jo a dit"  # a one-letter name masks nothing
+
+
+def test_mask_takes_each_word_of_a_full_name_and_ignores_accents() -> None:
+    """Many write their full name in Telegram's first-name field; some type without
+    accents. A common word in a name ("de", "Paris") is not masked on its own."""
+    masked = mask("Je suis Marie, Dupont pour les intimes, à Saint-Denis", ["Marie Dupont"])
+    assert masked.text == "Je suis […], […] pour les intimes, à Saint-Denis"
+    assert mask("Signé : Helene", ["Hélène"]).text == "Signé : […]"
+    assert mask("Signé : Hélène", ["Helene"]).text == "Signé : […]"
+    assert mask("la mairie de Paris", ["Paris de Lisle"]).text == "la mairie de Paris"

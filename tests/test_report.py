@@ -13,7 +13,13 @@ from html.parser import HTMLParser
 import pytest
 
 from flows.engine import OTHER_SUFFIX
-from flows.export import COLUMNS, RESOLUTION_COLUMNS, STATEMENT_COLUMNS
+from flows.export import (
+    COLUMNS,
+    PHASE_ORDER,
+    RESOLUTION_COLUMNS,
+    STATEMENT_COLUMNS,
+    pseudonym,
+)
 from flows.facilitation import Report
 from flows.journey import Journey
 from flows.journey_file import default_journey
@@ -435,7 +441,9 @@ def test_the_export_names_only_categories_enough_people_share_and_times_to_the_m
     written = [statement(1, people[3], "request", "Des dossiers simples", "agent")]
     written = [replace(written[0], created_at=when, question_id="req_agent")]
     rows = WorkshopRows(people, answers, written, authors_agree(written))
-    workshop = Workshop(1, "C" * 16, "F" * 16, "Atelier", journey.id, 500, T0, None)
+    workshop = Workshop(
+        1, "C" * 16, "F" * 16, "Atelier", journey.id, 500, T0, None, export_key="k" * 32
+    )
     synthesis = synthesise(journey, people, answers, written, rows.votes, min_group=3)
     report = Report(workshop, synthesis, rows)
     files = {f.name: f.data for f in export_files(journey, report, language)}
@@ -452,6 +460,14 @@ def test_the_export_names_only_categories_enough_people_share_and_times_to_the_m
     }
     assert not {p for p, c in second.items() if c == others} & set(first)
     assert len([c for c in second.values() if c == others]) == 3
+    # Keyed with a secret nobody is shown: the facilitator code the readers of the export
+    # hold does not give the pseudonyms away.
+    from_codes = {pseudonym(replace(workshop, export_key=None), p.id) for p in people}
+    assert not from_codes & (set(first) | set(second))
+    # Phase by phase: a participant's two pseudonyms are never on neighbouring rows.
+    assert [row["phase"] for row in table] == sorted(
+        (row["phase"] for row in table), key=PHASE_ORDER.index
+    )
     assert {row["category"] for row in table if row["step"] == "req_agent"} == {others}
     minute = (T0 + timedelta(seconds=17)).replace(second=0).isoformat(timespec="minutes")
     assert {row["answered_at"] for row in table} == {minute}  # "2026-11-27T09:00+00:00"

@@ -165,7 +165,8 @@ async def show_response(chat: Chat, response: Response, *, typed_length: int = 0
         return
     if response.outcome is Outcome.DUPLICATE:
         await chat.note()
-        await present(chat, participant, step)
+        before = "✅ " + _("You wrote this one already.") if response.already_given else None
+        await present(chat, participant, step, before=before)
     elif response.outcome is Outcome.UNSEEN:  # typed before this question reached them
         if response.already_given:
             before = "✅ " + _("That was saved already. Here is where you are now:")
