@@ -21,6 +21,7 @@ from flows.engine import (
     LANGUAGE,
     OTHER_SUFFIX,
     PEERS_WAIT,
+    SKIP,
     JourneyEngine,
     Move,
     Rejection,
@@ -251,9 +252,9 @@ class WorkshopService(ProgressQueries):
         stale and nothing changes. `navigation` marks /back and /skip. `names` are the
         author's names as Telegram gives them with the message: a typed text is stored
         with them (and any handle, address, number or link) masked for others to read.
-        A typed text (or /skip) at a step never shown to the participant answers nothing
-        (UNSEEN: after a stop between an answer and the next question, it is most likely
-        that answer sent again), and the same statement twice at a step is kept once.
+        A text typed again (or /skip) at a step not known to be shown answers nothing
+        (UNSEEN: after a stop between an answer and the next question, it is that answer
+        sent again), and the same statement twice at a step is kept once.
         """
         participant = await participants.current(self.db, user_id=user_id)
         if participant is None:
@@ -273,12 +274,18 @@ class WorkshopService(ProgressQueries):
         workshop = await workshops.get(self.db, workshop_id=participant.workshop_id)
         if workshop is not None and not workshop.is_open:
             return Response(Outcome.CLOSED, participant, step)
-        if not from_button and value != BACK and not _saw(participant, step):
-            # Typed before this question was ever shown (the bot stopped between storing
-            # the last answer and showing this one): most likely that answer sent again.
-            given = await self._written_before(participant, value)
+        if (
+            not from_button
+            and value != BACK
+            and not _saw(participant, step)
+            and (value == SKIP or await self._written_before(participant, value))
+        ):
+            # Typed at a question not known to be shown (the bot stopped between storing
+            # the last answer and showing this one, or before it could note that it did),
+            # and already given: that answer, or /skip, sent again. A new text is taken
+            # as the answer: it was most likely written to this question.
             await self._handled(update_id)
-            return Response(Outcome.UNSEEN, participant, step, already_given=given)
+            return Response(Outcome.UNSEEN, participant, step, already_given=True)
         decision = self.engine.interpret(
             step.state,
             value,
