@@ -14,7 +14,7 @@ async def on_audit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/audit <code>: the workshop's latest recorded actions; organisers only."""
     chat = await chat_of(update, context)
     if not context.args:
-        await audit.show_usage(chat)
+        await organiser.show_usage(chat, "audit")
         return
     try:
         found = await chat.runtime.audit.log(user_id=chat.user_id, code=context.args[0])

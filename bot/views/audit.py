@@ -135,8 +135,3 @@ def _erased_figures(figures: Figures, zone: tzinfo, language: str) -> str:
 
 async def show_audit(chat: Chat, found: AuditLog) -> None:
     await chat.send(audit_text(found, chat.language))
-
-
-async def show_usage(chat: Chat) -> None:
-    _ = chat.gettext
-    await chat.send(escape(_("Write the workshop's code: /audit <code> (/workshops lists them).")))

@@ -67,6 +67,7 @@ async def show_usage(chat: Chat, command: str) -> None:
     usages = {
         "close": _("Write the workshop's code: /close <code> (/workshops lists them)."),
         "revoke": _("Write the workshop's code: /revoke <code> (/workshops lists them)."),
+        "audit": _("Write the workshop's code: /audit <code> (/workshops lists them)."),
         "coorganiser": _(
             "Write the workshop's code and the co-organiser's Telegram id (they get it by "
             "sending /whoami): /coorganiser <code> 123456789"
