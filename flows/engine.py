@@ -4,8 +4,8 @@ The machine is built once per journey. A participant's position lives in SQLite;
 each event their stored state is attached as a model (`add_model(initial=...)`, which
 runs no `on_enter` callbacks), the trigger fires, and the model is removed again.
 
-The deferred moment (the décantation) has states after DONE, reached only when its sender
-moves a finished participant there (`decantation_start`); its last leads back to DONE.
+The deferred moments (with the décantation) have states after DONE, reached only when
+its sender moves a finished participant there (`decantation_start`); the last leads back.
 """
 
 from __future__ import annotations
@@ -277,8 +277,9 @@ class JourneyEngine:
         return step.prompt is not None and step.prompt.optional
 
     def step(self, state: str, category: str | None = None) -> Step:
-        """The step for a stored state; an unknown state (the journey file changed) is
-        treated as the first prompt so that nobody is stuck."""
+        """The step for a stored state (for a retired prompt, the one after it); an unknown
+        state (the journey file changed) is the first prompt, so that nobody is stuck."""
+        state = self.journey.replaced.get(state, state)
         return (
             self._steps.get((state, category))
             or self._steps.get((state, None))

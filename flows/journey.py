@@ -14,14 +14,28 @@ RESERVED_STATES = frozenset({"consent", "category", "language", "peers_wait", "d
 PromptKind = Literal["scale", "text", "choice", "multi", "list"]
 # What each message of a "list" prompt can become (proposals come only from the agora).
 STATEMENT_KINDS = (StatementKind.REQUEST, StatementKind.COMMITMENT)
-# Phase 2 texts name categories through these placeholders, filled in at display time.
-OWN, GROUP = "own", "group"
+# Phase 2 texts name categories through these placeholders, filled in at display time;
+# a phase 1 text may name the participant's three other categories ("{others}").
+OWN, GROUP, OTHERS = "own", "group", "others"
+# Which pairs of categories an option of a [peers.about] prompt is offered to: some
+# relations exist only between a public body and a private actor (a public contract), and
+# between two public bodies the relation is vertical, from one level to another.
+BETWEEN = ("public-private", "public-public")
 
 
 @dataclass(frozen=True)
 class Option:
     id: str
     label: Mapping[str, str]
+    between: str | None = None  # one of BETWEEN; None: offered to every pair
+
+    def offered(self, one: Category, other: Category) -> bool:
+        """Whether the option is offered to `one` answering about `other`."""
+        if self.between is None:
+            return True
+        if one.public and other.public:
+            return self.between == "public-public"
+        return self.between == "public-private" and (one.public or other.public)
 
 
 @dataclass(frozen=True)
@@ -48,6 +62,9 @@ class Prompt:
     # participant who wrote none, so that nobody is asked about commitments they never made.
     recall: StatementKind | None = None
     text_none: Mapping[str, str] = field(default_factory=dict)
+    # No longer asked: kept so that answers stored under its id are still named (a prompt
+    # whose meaning changes gets a new id, and the old one is retired, never deleted).
+    retired: bool = False
 
     @property
     def phase(self) -> int:
@@ -64,7 +81,9 @@ class Moment:
     title: Mapping[str, str]
     intro: Mapping[str, str]
     deferred: bool
-    prompts: tuple[Prompt, ...]
+    prompts: tuple[Prompt, ...]  # asked, in order
+    retired: tuple[Prompt, ...] = ()  # asked by an earlier version of the journey
+    in_file_order: tuple[Prompt, ...] = ()  # both, as the file lists them
 
 
 @dataclass(frozen=True)
@@ -72,6 +91,7 @@ class Category:
     id: str
     label: Mapping[str, str]
     group: Mapping[str, str]  # the category as a group, as phase 2 texts name it
+    public: bool = False  # a public body (elected officials, officers), not a private actor
 
 
 @dataclass(frozen=True)
@@ -85,18 +105,27 @@ class Peers:
     own: tuple[Prompt, ...]
     about: tuple[Prompt, ...]
     closing: tuple[Prompt, ...]
+    retired: tuple[Prompt, ...] = ()  # own or closing prompts of an earlier version
 
     def prompts_for(self, category_id: str, categories: tuple[Category, ...]) -> list[Prompt]:
-        """The phase 2 prompts a participant of `category_id` is asked, in order."""
+        """The phase 2 prompts a participant of `category_id` is asked, in order, each
+        "about" prompt with the options that fit the pair of categories."""
         asked = list(self.own)
+        one = next((c for c in categories if c.id == category_id), None)
         for other in categories:
             if other.id != category_id:
-                asked += [about_prompt(template, other.id) for template in self.about]
+                for template in self.about:
+                    prompt = about_prompt(template, other.id)
+                    if one is not None:
+                        kept = tuple(o for o in prompt.options if o.offered(one, other))
+                        prompt = replace(prompt, options=kept)
+                    asked.append(prompt)
         return asked + list(self.closing)
 
 
 def about_prompt(template: Prompt, category_id: str) -> Prompt:
-    """The "about" prompt `template` as asked about the category `category_id`."""
+    """The "about" prompt `template` as asked about the category `category_id`, with all
+    its options (what the synthesis and the export name)."""
     return replace(
         template,
         id=f"{template.id}_{category_id}",
@@ -113,6 +142,8 @@ class Journey:
     moments: tuple[Moment, ...]
     categories: tuple[Category, ...]
     peers: Peers | None = None
+    # A retired prompt's id -> the prompt a participant who stood at it goes on from.
+    replaced: Mapping[str, str] = field(default_factory=dict)
 
     def live_prompts(self) -> list[Prompt]:
         """The phase 1 prompts asked during the workshop, in order (deferred moments come
@@ -131,16 +162,32 @@ class Journey:
         return self.peers.prompts_for(category_id or "", self.categories)
 
     def all_peer_prompts(self) -> list[Prompt]:
-        """Every phase 2 prompt of any category, each once, in a stable order."""
-        seen: dict[str, Prompt] = {}
-        for category in self.categories:
-            for prompt in self.peer_prompts(category.id):
-                seen.setdefault(prompt.id, prompt)
-        return list(seen.values())
+        """Every phase 2 prompt of any category, each once, in a stable order, with all
+        its options."""
+        if self.peers is None:
+            return []
+        peers = self.peers
+        about = [
+            about_prompt(template, category.id)
+            for category in self.categories
+            for template in peers.about
+        ]
+        return [*peers.own, *about, *peers.closing]
+
+    def retired_prompts(self) -> list[Prompt]:
+        """The prompts no longer asked, phase 1 then phase 2: their answers stay named."""
+        retired = [p for m in self.moments for p in m.retired]
+        return retired + list(self.peers.retired if self.peers else ())
 
     def prompt(self, prompt_id: str) -> Prompt | None:
-        """Any prompt of either phase, by the id its answers are stored under."""
-        for prompt in (*self.live_prompts(), *self.deferred_prompts(), *self.all_peer_prompts()):
+        """Any prompt of either phase, retired ones included, by the id its answers are
+        stored under."""
+        for prompt in (
+            *self.live_prompts(),
+            *self.deferred_prompts(),
+            *self.all_peer_prompts(),
+            *self.retired_prompts(),
+        ):
             if prompt.id == prompt_id:
                 return prompt
         return None
@@ -157,7 +204,7 @@ class Journey:
         for m in self.moments:
             yield f"{m.id}.title", m.title
             yield f"{m.id}.intro", m.intro
-            for p in m.prompts:
+            for p in (*m.prompts, *m.retired):
                 yield f"{p.id}.text", p.text
                 if p.text_none:
                     yield f"{p.id}.text_none", p.text_none
@@ -173,7 +220,8 @@ class Journey:
             yield "peers.title", self.peers.title
             yield "peers.intro", self.peers.intro
             yield "peers.about.intro", self.peers.about_intro
-            for p in (*self.peers.own, *self.peers.about, *self.peers.closing):
+            peers = self.peers
+            for p in (*peers.own, *peers.about, *peers.closing, *peers.retired):
                 yield f"peers.{p.id}.text", p.text
                 if p.synthesis_title:
                     yield f"peers.{p.id}.synthesis_title", p.synthesis_title

@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from flows.journey import (
+    BETWEEN,
     GROUP,
     LANGUAGES,
+    OTHERS,
     OWN,
     RESERVED_STATES,
     STATEMENT_KINDS,
@@ -27,6 +29,7 @@ from flows.journey import (
     Prompt,
 )
 from flows.kinds import StatementKind
+from flows.toml_lines import KeyLines, KeyPath, dotted
 
 JOURNEYS_DIR = Path(__file__).parent / "journeys"
 DEFAULT_JOURNEY = JOURNEYS_DIR / "cooperation.toml"
@@ -34,7 +37,10 @@ _MAX_SLUG = 16
 _SLUG = re.compile(r"^[a-z][a-z0-9_]{0,15}$")
 _PHASE1_KINDS = ("scale", "text", "choice")
 _PHASE2_KINDS = ("text", "choice", "multi", "list")
-_PROMPT_KEYS = {"id", "kind", "optional", "text", "low", "high", "options", "other", "statement"}
+_PROMPT_KEYS = {
+    *("id", "kind", "optional", "text", "low", "high", "options", "other", "statement"),
+    "retired",
+}
 _RECALL_KEYS = {"recall", "text_none"}  # a deferred moment's prompt only
 _ABOUT_KEYS = {"synthesis_title", "gradient"}  # a [peers.about] prompt's only
 _MAX_TEXT = 1000
@@ -70,7 +76,7 @@ def load_journey(path: Path | str) -> Journey:
         raise JourneyError(
             source, int(match.group(1)) if match else None, "(syntax)", str(error)
         ) from error
-    return _Validator(source, _KeyLines(raw_text)).journey(data)
+    return _Validator(source, KeyLines(raw_text)).journey(data)
 
 
 def raw_bytes_line(path: Path, offset: int) -> int:
@@ -84,73 +90,15 @@ def default_journey() -> Journey:
     return load_journey(DEFAULT_JOURNEY)
 
 
-KeyPath = tuple[str | int, ...]
-
-
-class _KeyLines:
-    """Maps key paths such as ('moments', 2, 'prompts', 0, 'text', 'en') to file lines.
-
-    tomllib forgets positions, so the file is scanned once for table headers and keys;
-    a path not found falls back to its closest enclosing table.
-    """
-
-    _HEADER = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.\-]+)\s*\]\]?")
-    _KEY = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s*=")
-
-    def __init__(self, text: str) -> None:
-        self.lines: dict[KeyPath, int] = {}
-        counters: dict[KeyPath, int] = {}
-        table: KeyPath = ()
-        for number, line in enumerate(text.splitlines(), start=1):
-            header = self._HEADER.match(line)
-            if header:
-                is_array = header.group(1) == "[["
-                table = self._table_path(header.group(2).split("."), is_array, table)
-                if is_array:
-                    counters[table] = counters.get(table, -1) + 1
-                    table = (*table, counters[table])
-                self.lines.setdefault(table, number)
-                continue
-            key = self._KEY.match(line)
-            if key:
-                path = table
-                for part in key.group(1).split("."):
-                    path = (*path, part)
-                    self.lines.setdefault(path, number)
-
-    @staticmethod
-    def _table_path(names: list[str], is_array: bool, current: KeyPath) -> KeyPath:
-        """Resolve a dotted header against the array elements seen so far.
-
-        Inside an array of tables, a nested header belongs to the array's last element;
-        for an array header, the path returned is the array's own (the caller indexes it).
-        """
-        path: KeyPath = ()
-        for position, name in enumerate(names):
-            path = (*path, name)
-            last = position == len(names) - 1
-            if last and is_array:
-                break
-            if len(current) > len(path) and current[: len(path)] == path:
-                element = current[len(path)]
-                if isinstance(element, int):
-                    path = (*path, element)
-        return path
-
-    def line_of(self, path: KeyPath) -> int | None:
-        for end in range(len(path), 0, -1):
-            if path[:end] in self.lines:
-                return self.lines[path[:end]]
-        return None
-
-
 class _Validator:
-    def __init__(self, source: str, key_lines: _KeyLines) -> None:
+    def __init__(self, source: str, key_lines: KeyLines) -> None:
         self.source = source
         self.key_lines = key_lines
+        # A retired prompt's id -> the prompt a participant who stood at it goes on from.
+        self.replaced: dict[str, str] = {}
 
     def fail(self, path: KeyPath, problem: str) -> JourneyError:
-        return JourneyError(self.source, self.key_lines.line_of(path), _dotted(path), problem)
+        return JourneyError(self.source, self.key_lines.line_of(path), dotted(path), problem)
 
     def journey(self, data: dict[str, Any]) -> Journey:
         self.only(data, (), {"journey", "moments", "categories", "peers"})
@@ -178,10 +126,14 @@ class _Validator:
         prompt_ids: list[tuple[str, KeyPath]] = [
             (p.id, ("moments", i, "prompts", j, "id"))
             for i, m in enumerate(moments)
-            for j, p in enumerate(m.prompts)
+            for j, p in enumerate((*m.prompts, *m.retired))
         ]
         if peers is not None:
-            for section, prompts in (("own", peers.own), ("closing", peers.closing)):
+            for section, prompts in (
+                ("own", peers.own),
+                ("closing", peers.closing),
+                ("own", peers.retired),
+            ):
                 prompt_ids += [(p.id, ("peers", section, j, "id")) for j, p in enumerate(prompts)]
             prompt_ids += [
                 (f"{p.id}_{c.id}", ("peers", "about", "prompts", j, "id"))
@@ -196,6 +148,7 @@ class _Validator:
             moments=moments,
             categories=categories,
             peers=peers,
+            replaced={**self.replaced, **_phase1_replaced(moments)},
         )
 
     def moment(self, data: Any, path: KeyPath) -> Moment:
@@ -203,16 +156,19 @@ class _Validator:
         self.only(data, path, {"id", "number", "title", "intro", "deferred", "prompts"})
         number = self.integer(data, (*path, "number"))
         deferred = self.boolean(data, (*path, "deferred"), default=False)
-        prompts = tuple(
-            self.prompt(
-                item,
-                (*path, "prompts", index),
-                number,
-                _PHASE1_KINDS,
-                frozenset(),
-                deferred=deferred,
-            )
-            for index, item in enumerate(self.array(data, (*path, "prompts")))
+        prompts = self.in_use(
+            [
+                self.prompt(
+                    item,
+                    (*path, "prompts", index),
+                    number,
+                    _PHASE1_KINDS,
+                    frozenset({OTHERS}),
+                    deferred=deferred,
+                )
+                for index, item in enumerate(self.array(data, (*path, "prompts")))
+            ],
+            (*path, "prompts"),
         )
         return Moment(
             id=self.slug(data, (*path, "id")),
@@ -220,7 +176,9 @@ class _Validator:
             title=self.texts(data, (*path, "title"), limit=_MAX_TITLE),
             intro=self.texts(data, (*path, "intro")),
             deferred=deferred,
-            prompts=prompts,
+            prompts=tuple(p for p in prompts if not p.retired),
+            retired=tuple(p for p in prompts if p.retired),
+            in_file_order=tuple(prompts),
         )
 
     def peers(self, data: Any, path: KeyPath, categories: tuple[Category, ...]) -> Peers:
@@ -230,15 +188,17 @@ class _Validator:
         about = self.table(data, (*path, "about"))
         self.only(about, (*path, "about"), {"intro", "prompts"})
 
-        def prompts(section: KeyPath, placeholders: frozenset[str]) -> tuple[Prompt, ...]:
+        def prompts(section: KeyPath, placeholders: frozenset[str]) -> list[Prompt]:
             in_about = section[-1] == "prompts"
             container = about if in_about else data
-            return tuple(
+            made = [
                 self.prompt(item, (*section, index), 0, _PHASE2_KINDS, placeholders, about=in_about)
                 for index, item in enumerate(self.array(container, section))
-            )
+            ]
+            return self.in_use(made, section, phase=2, retiring=not in_about)
 
-        about_prompts = prompts((*path, "about", "prompts"), both)
+        own, closing = prompts((*path, "own"), own_only), prompts((*path, "closing"), own_only)
+        about_prompts = tuple(prompts((*path, "about", "prompts"), both))
         gradients = [index for index, template in enumerate(about_prompts) if template.gradient]
         if len(gradients) > 1:
             raise self.fail(
@@ -256,10 +216,30 @@ class _Validator:
             title=self.texts(data, (*path, "title"), limit=_MAX_TITLE),
             intro=self.texts(data, (*path, "intro"), placeholders=own_only),
             about_intro=self.texts(about, (*path, "about", "intro"), placeholders=both),
-            own=prompts((*path, "own"), own_only),
+            own=tuple(p for p in own if not p.retired),
             about=about_prompts,
-            closing=prompts((*path, "closing"), own_only),
+            closing=tuple(p for p in closing if not p.retired),
+            retired=tuple(p for p in (*own, *closing) if p.retired),
         )
+
+    def in_use(
+        self, prompts: list[Prompt], path: KeyPath, *, phase: int = 1, retiring: bool = True
+    ) -> list[Prompt]:
+        """Check a list of prompts with its retired ones. In phase 2, a participant who
+        stood at a retired prompt goes on from the next prompt of its list still asked, or
+        else the last (phase 1: `_phase1_replaced`)."""
+        asked = [p for p in prompts if not p.retired]
+        if not asked:
+            raise self.fail(path, "at least one prompt must not be retired")
+        for index, prompt in enumerate(prompts):
+            if prompt.retired and not retiring:
+                raise self.fail(
+                    (*path, index, "retired"), "a [peers.about] prompt cannot be retired"
+                )
+            if prompt.retired and phase == 2:
+                after = [p for p in prompts[index + 1 :] if not p.retired]
+                self.replaced[prompt.id] = (after or asked[-1:])[0].id
+        return prompts
 
     def prompt(
         self,
@@ -305,7 +285,8 @@ class _Validator:
             if not 2 <= len(items) <= 8:
                 raise self.fail((*path, "options"), "a choice needs between 2 and 8 options")
             options = tuple(
-                self.option(item, (*path, "options", index)) for index, item in enumerate(items)
+                self.option(item, (*path, "options", index), about=about)
+                for index, item in enumerate(items)
             )
             self.unique(
                 [(o.id, (*path, "options", i, "id")) for i, o in enumerate(options)], "option id"
@@ -364,19 +345,26 @@ class _Validator:
             text_none=self.texts(data, (*path, "text_none"), placeholders=placeholders)
             if recall is not None
             else {},
+            retired=self.boolean(data, (*path, "retired"), default=False),
         )
 
-    def option(self, data: Any, path: KeyPath) -> Option:
+    def option(self, data: Any, path: KeyPath, *, about: bool = False) -> Option:
+        """An option; only a [peers.about] prompt's may be offered to some pairs only."""
         data = self.as_table(data, path)
-        self.only(data, path, {"id", "label"})
+        self.only(data, path, {"id", "label", "between"} if about else {"id", "label"})
+        between = data.get("between")
+        if between is not None and between not in BETWEEN:
+            allowed = " or ".join(repr(b) for b in BETWEEN)
+            raise self.fail((*path, "between"), f"must be {allowed} (got {between!r})")
         return Option(
             id=self.slug(data, (*path, "id")),
             label=self.texts(data, (*path, "label"), limit=_MAX_LABEL),
+            between=between,
         )
 
     def category(self, data: Any, path: KeyPath) -> Category:
         data = self.as_table(data, path)
-        self.only(data, path, {"id", "label", "group"})
+        self.only(data, path, {"id", "label", "group", "public"})
         label = self.texts(data, (*path, "label"), limit=_MAX_LABEL)
         return Category(
             id=self.slug(data, (*path, "id")),
@@ -384,6 +372,7 @@ class _Validator:
             group=self.texts(data, (*path, "group"), limit=_MAX_LABEL)
             if "group" in data
             else label,
+            public=self.boolean(data, (*path, "public"), default=False),
         )
 
     # -- primitives -------------------------------------------------------------
@@ -484,8 +473,15 @@ def _leaf(path: KeyPath) -> str:
     return str(path[-1])
 
 
-def _dotted(path: KeyPath) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
-    return out
+def _phase1_replaced(moments: tuple[Moment, ...]) -> dict[str, str]:
+    """Each retired phase 1 prompt -> the next prompt asked during the workshop after it
+    in the file, or else the last one: a retired prompt was asked during the workshop,
+    even where its moment now comes later."""
+    in_order = [(p, m) for m in moments for p in m.in_file_order]
+    live = [p for p, m in in_order if not p.retired and not m.deferred]
+    replaced: dict[str, str] = {}
+    for index, (prompt, _) in enumerate(in_order):
+        if prompt.retired and live:
+            after = [p for p, m in in_order[index + 1 :] if not p.retired and not m.deferred]
+            replaced[prompt.id] = (after or live[-1:])[0].id
+    return replaced

@@ -38,19 +38,18 @@ def test_states_are_onboarding_then_both_phases_then_done(engine: JourneyEngine)
         PEERS_WAIT,
         *(p.id for p in peers),
         DONE,
-        "m9_stays",
-        "m9_commitments",
-        "m9_settled",
+        *("m8_shifted", "m8_lesson", "m8_story"),
+        *("m9_stays", "m9_commitments", "m9_settled"),
     ]
-    assert not any(p.id.startswith("m9") for p in prompts)
+    assert not any(p.id.startswith(("m8", "m9")) for p in prompts)
 
 
 # -- the décantation ---------------------------------------------------------------------
 
 
 def test_nobody_reaches_the_decantation_by_answering(engine: JourneyEngine) -> None:
-    """The end stays the end: the ninth moment comes only when its sender moves them."""
-    assert engine.decantation_start == "m9_stays"
+    """The end stays the end: the deferred moments come only when their sender moves them."""
+    assert engine.decantation_start == "m8_shifted"
     assert engine.interpret(DONE, "4", from_button=True) == Rejection(Problem.FINISHED)
     assert engine.interpret(DONE, SKIP, from_button=True) == Rejection(Problem.FINISHED)
     last_peer = engine.peer_sequences["elu"][-1].id
@@ -73,7 +72,9 @@ def test_the_decantation_goes_through_its_prompts_back_to_the_end(engine: Journe
     assert engine.interpret("m9_stays", "hello", from_button=False) == Rejection(
         Problem.USE_BUTTONS
     )
-    assert engine.interpret("m9_stays", BACK, from_button=True) == Rejection(Problem.NO_WAY_BACK)
+    assert engine.interpret("m8_shifted", BACK, from_button=True) == Rejection(Problem.NO_WAY_BACK)
+    back = engine.interpret("m9_stays", BACK, from_button=True)
+    assert back == Move("m9_stays", "m8_story", "back", deferred=True)
     skipped = engine.interpret("m9_settled", SKIP, from_button=True)
     assert isinstance(skipped, Move) and skipped.settles and skipped.answer is None
     back = engine.interpret("m9_commitments", BACK, navigation=True, from_button=False)
@@ -85,14 +86,16 @@ def test_the_decantation_goes_through_its_prompts_back_to_the_end(engine: Journe
     assert engine.fire(DONE, "back", Situation("elu")) == engine.peer_sequences["elu"][-1].id
 
 
-def test_decantation_steps_are_numbered_within_the_ninth_moment(engine: JourneyEngine) -> None:
+def test_decantation_steps_are_numbered_within_the_deferred_moments(
+    engine: JourneyEngine,
+) -> None:
     step = engine.step("m9_commitments", "agent")
     assert step.deferred and step.moment is not None and step.moment.number == 9
-    assert (step.number, step.count, step.kind) == (2, 3, "text")
+    assert (step.number, step.count, step.kind) == (5, 6, "text")
     assert step.prompt is not None and step.prompt.recall == "commitment"
     assert not engine.step(engine.prompts[0].id).deferred
     progress = engine.progress("m9_settled", "agent")
-    assert (progress.moment_number, progress.answered_steps, progress.step_count) == (9, 2, 3)
+    assert (progress.moment_number, progress.answered_steps, progress.step_count) == (9, 5, 6)
     assert not progress.finished
 
 
@@ -187,7 +190,7 @@ def test_each_category_is_asked_about_the_three_others_only(engine: JourneyEngin
     for category in engine.journey.categories:
         sequence = [p.id for p in engine.peer_sequences[category.id]]
         others = [c.id for c in engine.journey.categories if c.id != category.id]
-        assert sequence[:3] == ["p2_role", "p2_knowhow", "p2_postures"]
+        assert sequence[:3] == ["p2_role", "p2_knowhow", "p2_stances"]
         assert sequence[-1] == "p2_commit"
         assert {p.about for p in engine.peer_sequences[category.id] if p.about} == set(others)
         assert not any(state.endswith("_" + category.id) for state in sequence)

@@ -13,7 +13,8 @@ from flows.journey_file import DEFAULT_JOURNEY, JourneyError, default_journey, l
 def test_shipped_journey_has_nine_moments_and_four_categories() -> None:
     journey = default_journey()
     assert [m.number for m in journey.moments] == list(range(1, 10))
-    assert [m.deferred for m in journey.moments] == [False] * 8 + [True]
+    # The nourishing feedback (8) comes after the collective part, with the décantation (9).
+    assert [m.deferred for m in journey.moments] == [False] * 7 + [True, True]
     assert len(journey.categories) == 4
     kinds = {p.kind for p in journey.live_prompts()}
     assert kinds == {"scale", "text", "choice"}
@@ -32,10 +33,10 @@ def test_shipped_journey_has_a_peer_exchange_for_each_category() -> None:
         kinds = {p.template_id: p.kind for p in prompts if p.template_id}
         assert kinds == {"rel": "choice", "obs": "multi", "lev": "multi", "req": "list"}
         assert {p.statement for p in prompts if p.kind == "list"} == {"request", "commitment"}
-    # Every phase 2 text reads with its placeholders filled, in both languages.
+    # Every text reads with its placeholders filled, in both languages.
     for _, texts in journey.all_texts():
         for text in texts.values():
-            text.format(own="X", group="Y")
+            text.format(own="X", group="Y", others="Z")
 
 
 def test_unknown_placeholder_is_refused(tmp_path: Path) -> None:
@@ -167,7 +168,8 @@ def test_bad_kind_in_a_later_moment(tmp_path: Path) -> None:
     )
     with pytest.raises(JourneyError) as caught:
         load_journey(path)
-    assert caught.value.key == "moments[4].prompts[1].kind"
+    # The index counts every prompt of the file, retired ones included (m5_factor).
+    assert caught.value.key == "moments[4].prompts[2].kind"
     assert caught.value.line == _line_of(path, 'kind = "slider"')
     assert "'slider'" in caught.value.problem
 
@@ -226,14 +228,15 @@ def test_a_missing_file_is_refused(tmp_path: Path) -> None:
 def test_the_ninth_moment_asks_about_commitments_with_a_text_for_those_without() -> None:
     journey = default_journey()
     deferred = journey.deferred_prompts()
-    assert [p.id for p in deferred] == ["m9_stays", "m9_commitments", "m9_settled"]
+    ninth = [p.id for p in deferred if p.moment_number == 9]
+    assert ninth == ["m9_stays", "m9_commitments", "m9_settled"]
     commitments = journey.prompt("m9_commitments")
     assert commitments is not None and commitments.recall == "commitment"
     assert commitments.optional and commitments.kind == "text"
     assert set(commitments.text_none) == {"fr", "en"}
     assert "\u202f?" in commitments.text["fr"] and "\u00a0:" in commitments.text["fr"]
     # Its answers stay readable: the prompt is found by the id they are stored under.
-    assert journey.prompt("m9_settled") is deferred[2]
+    assert journey.prompt("m9_settled") is deferred[-1]
 
 
 @pytest.mark.parametrize(
