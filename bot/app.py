@@ -60,7 +60,7 @@ from bot.keyboards import (
     TIMEZONE_PREFIX,
     VOTE_PREFIX,
 )
-from bot.menus import publish_default_commands
+from bot.menus import names, publish_default_commands
 from bot.outbox import Outbox
 from bot.runtime import RUNTIME_KEY, Runtime
 from bot.settings import Settings
@@ -173,12 +173,12 @@ def route(application: Application) -> None:
         "remind": mailings.on_remind,
         "reminders": mailings.on_reminders,
         "broadcast": mailings.on_broadcast,
-        "annonce": mailings.on_broadcast,
         "decantation": decantation.on_decantation,
         "followup": decantation.on_followup,
     }
+    # Each under its English and its French name (/synthesis, /synthese), for everyone.
     for name, callback in commands.items():
-        application.add_handler(CommandHandler(name, callback, filters=new_private))
+        application.add_handler(CommandHandler(names(name), callback, filters=new_private))
     application.add_handler(
         CallbackQueryHandler(participant.on_journey_button, pattern=rf"^{JOURNEY_PREFIX}:")
     )
@@ -302,6 +302,8 @@ async def open_services(application: Application) -> None:
         min_group=state.settings.min_group,
         clock=lambda: state.clock(),
     )
+    if moved := await state.service_.settle_retired():
+        log.info("%d participants moved on from questions the journey file retired", moved)
     doubled = await state.outbox_.recover()
     if doubled:
         log.warning("%d messages were in flight when the bot stopped: sending them again", doubled)

@@ -1,10 +1,12 @@
-"""The décantation: the ninth moment, sent to each participant some days after they
-finished (the workshop's `decantation_seconds`), with their own commitments recalled.
+"""The décantation: the deferred moments (the nourishing feedback and the settling), sent
+to each participant some days after they finished (the workshop's `decantation_seconds`)
+and after the agora closed, with their own commitments recalled.
 
 The outbox decides when (`flows.outbox`: a standing mailing gives each finished
-participant a delivery at `finished_at` + the delay, and one reminder later); this module
+participant a delivery at `finished_at` + the delay, held while the agora is open and
+moved to its closing + the delay, and one reminder later); this module
 decides what sending it does. `start` moves a participant from the end of the journey to
-the ninth moment's first prompt, once; from there their answers go through the ordinary
+the first deferred prompt, once; from there their answers go through the ordinary
 answer path (`WorkshopService.respond`), stored like any other, and the last one brings
 them back to the end (`participants.settled_at`). When everyone who finished has answered
 it, its synthesis goes to the facilitators, once.
@@ -30,8 +32,8 @@ from flows.engine import DONE, JourneyEngine, Step
 from flows.errors import NotAllowed
 from flows.followup import FollowupService, Scheduled
 from flows.journey import Journey
-from flows.kinds import DeliveryStatus, MailingKind, StatementKind, StatementStatus
-from flows.outbox import decantation_reminder_gap, reader_zone
+from flows.kinds import StatementKind, StatementStatus
+from flows.outbox import decantation_reminder_gap, reader_zone, reschedule_decantation
 from flows.synthesis import (
     ALL,
     Funnel,
@@ -40,11 +42,11 @@ from flows.synthesis import (
     scales_and_texts,
 )
 from flows.when import parse_when
-from storage import exports, outbox, participants, pushes, statements, users, workshops
+from storage import exports, participants, pushes, statements, users, workshops
 from storage.db import Database, utc_now
 from storage.models import Answer, Participant, Workshop
 
-# The most a workshop may wait before the ninth moment comes, in days.
+# The most a workshop may wait before the deferred moments come, in days.
 MAX_DAYS = 90
 DAY = 86400
 # The pushes table's key for the décantation's synthesis (sent once per workshop).
@@ -74,7 +76,7 @@ class Refused(Exception):
 
 @dataclass(frozen=True)
 class Sent:
-    """A participant at a prompt of the ninth moment, with what to show above it."""
+    """A participant at a deferred prompt, with what to show above it."""
 
     participant: Participant
     step: Step
@@ -126,7 +128,7 @@ DECANTATION_STAGES = ("sent", "settled")
 
 @dataclass(frozen=True)
 class Settling:
-    """The ninth moment, asked some days after the end: how many were sent it and answered
+    """The deferred moments, asked some days after the end: how many were sent it and answered
     it (in all and per group, as the funnel counts), and its figures among those who
     answered, under the same anonymity threshold as the rest (`synthesis.scales`,
     `synthesis.texts`, `synthesis.categories`)."""
@@ -245,7 +247,7 @@ class DecantationService:
     # -- sending ---------------------------------------------------------------------
 
     async def start(self, *, participant_id: int) -> Sent | None:
-        """Move a participant from the end to the ninth moment's first prompt and record
+        """Move a participant from the end to the first deferred prompt and record
         when (once). None, and nothing changed, when the journey has no deferred moment,
         the workshop is closed, or the participant is not at the end or was sent it
         before (a second call, a redelivery after a crash: the first prompt is not sent
@@ -274,7 +276,7 @@ class DecantationService:
         )
 
     async def unanswered(self, *, participant_id: int) -> Sent | None:
-        """Where a participant sent the ninth moment stands in it, if they have not
+        """Where a participant sent the deferred moments stands in them, if they have not
         answered it yet (the reminder's case); None once settled, or not in it."""
         participant = await participants.get(self.db, participant_id=participant_id)
         if (
@@ -295,13 +297,13 @@ class DecantationService:
         )
 
     async def commitments(self, *, participant_id: int) -> list[str]:
-        """The commitments recalled above the ninth moment's question about them."""
+        """The commitments recalled above the décantation's question about them."""
         return await carried_commitments(self.db, participant_id=participant_id)
 
     # -- /decantation <code> <days> ----------------------------------------------------
 
     async def set_delay(self, *, user_id: int, words: list[str]) -> Delay:
-        """How many days after finishing the ninth moment comes, for one workshop: its
+        """How many days after finishing the deferred moments come, for one workshop: its
         organisers and facilitators may set it (0 to MAX_DAYS). The deliveries still to
         come move to the new delay (the décantation and its reminder)."""
         if len(words) != 2:
@@ -312,32 +314,10 @@ class DecantationService:
             raise Refused(Refusal.BAD_DAYS, code=code)
         days = int(typed)
         await workshops.configure(self.db, workshop_id=workshop.id, decantation_seconds=days * DAY)
-        moved = await self._reschedule(workshop.id, timedelta(days=days))
+        moved = await reschedule_decantation(self.db, workshop_id=workshop.id)
         fresh = await workshops.get(self.db, workshop_id=workshop.id)
         assert fresh is not None
         return Delay(fresh, days, moved)
-
-    async def _reschedule(self, workshop_id: int, delay: timedelta) -> int:
-        who = {p.id: p for p in await participants.of_workshop(self.db, workshop_id=workshop_id)}
-        moves: list[tuple[int, datetime]] = []
-        for mailing in await outbox.of_workshop(
-            self.db,
-            workshop_id=workshop_id,
-            kinds=(MailingKind.DECANTATION, MailingKind.DECANTATION_REMINDER),
-        ):
-            for delivery in await outbox.deliveries(
-                self.db, mailing_id=mailing.id, statuses=(DeliveryStatus.PENDING,)
-            ):
-                person = who.get(delivery.participant_id or 0)
-                if person is None:
-                    continue
-                if mailing.kind == MailingKind.DECANTATION and person.finished_at is not None:
-                    moves.append((delivery.id, person.finished_at + delay))
-                elif person.decantation_sent_at is not None:
-                    due = person.decantation_sent_at + decantation_reminder_gap(delay)
-                    moves.append((delivery.id, due))
-        await outbox.reschedule(self.db, moves=moves)
-        return len(moves)
 
     # -- /followup <code> <date> ---------------------------------------------------------
 
@@ -364,7 +344,7 @@ class DecantationService:
     # -- its synthesis ------------------------------------------------------------------
 
     async def settling(self, workshop: Workshop) -> Settling:
-        """The ninth moment's synthesis of a workshop (anonymised as every synthesis)."""
+        """The deferred moments' synthesis of a workshop (anonymised as every synthesis)."""
         rows = await exports.workshop_rows(self.db, workshop_id=workshop.id)
         return await asyncio.to_thread(
             synthesise_decantation,

@@ -23,8 +23,10 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import datetime
 
+from babel.lists import format_list
+
 from flows.engine import OTHER_SUFFIX
-from flows.journey import GROUP, OWN, Journey, Prompt
+from flows.journey import GROUP, OTHERS, OWN, Journey, Prompt
 from flows.kinds import Phase, StatementKind, StatementStatus
 from storage.models import Answer, Participant, Resolution, Statement, Vote, Workshop
 
@@ -62,7 +64,7 @@ RESOLUTION_COLUMNS = (
     "created_at",
 )
 CAUCUS = "caucus"  # the phase of a vote in a category's caucus
-DECANTATION = "decantation"  # the phase of an answer to the ninth moment
+DECANTATION = "decantation"  # the phase of an answer to a deferred moment
 FOLLOWUP = "followup"  # the phase of an answer to a follow-up
 FOLLOWUP_PREFIX = "followup_"  # flows.followup.QUESTION_PREFIX
 
@@ -112,22 +114,25 @@ def question_text(
     own: str | None = None,
 ) -> str:
     """A prompt's text as asked, placeholders filled with the categories' group names
-    (the participant's own group name replaced with `own` when given)."""
+    (the participant's own group name replaced with `own` when given, and then no group
+    left out of {others}, which would give theirs away)."""
     text = prompt.text.get(language) or prompt.text["fr"]
-    if prompt.phase == 1:
-        return text
 
     def group(category_id: str | None) -> str:
         found = journey.category(category_id or "")
         return (found.group.get(language) or found.group["fr"]) if found else ""
 
+    if prompt.phase == 1:
+        left_out = category if own is None else None
+        others = [group(c.id) for c in journey.categories if c.id != left_out]
+        return text.format(**{OTHERS: format_list(others, style="or", locale=language)})
     mine = group(category) if own is None else own
     return text.format(**{OWN: mine, GROUP: group(prompt.about)})
 
 
 def phase_of(journey: Journey, question_id: str) -> str:
-    """The part of the workshop an answer belongs to: "1" or "2", "decantation" (the ninth
-    moment, days later) or "followup" (a carrier's answer, weeks later); "" for a question
+    """The part of the workshop an answer belongs to: "1" or "2", "decantation" (the
+    deferred moments, days later) or "followup" (a carrier's answer, weeks later); "" for a question
     the journey no longer has."""
     if question_id.startswith(FOLLOWUP_PREFIX):
         return FOLLOWUP

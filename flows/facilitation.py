@@ -17,6 +17,7 @@ from flows.codes import looks_like_code
 from flows.engine import DONE, ONBOARDING, PEERS_WAIT, JourneyEngine
 from flows.errors import Ambiguous, NotAllowed
 from flows.kinds import AgoraMode, AuditAction, Phase, StatementStatus
+from flows.outbox import reschedule_decantation
 from flows.retention import refuse_erased
 from flows.synthesis import Synthesis, synthesise
 from storage import audit, caucus, exports, participants, pushes, statements, users, workshops
@@ -221,6 +222,9 @@ class FacilitationService:
         changed = await workshops.set_phase(
             self.db, workshop_id=workshop.id, column=column, when=self.clock(), only_if_unset=True
         )
+        if changed and column in ("agora_opened_at", "agora_closed_at"):
+            # The deferred moments ask about what was lived together: not before it is.
+            await reschedule_decantation(self.db, workshop_id=workshop.id)
         if changed:
             fresh = await self._refresh(workshop)
             await audit.record(

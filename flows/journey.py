@@ -65,6 +65,9 @@ class Prompt:
     # No longer asked: kept so that answers stored under its id are still named (a prompt
     # whose meaning changes gets a new id, and the old one is retired, never deleted).
     retired: bool = False
+    # A text whose every answer the facilitators read in full (anonymised), not only its
+    # themes and typical quotes: the rules the group proposes for its own frame.
+    listed: bool = False
 
     @property
     def phase(self) -> int:
@@ -121,6 +124,17 @@ class Peers:
                         prompt = replace(prompt, options=kept)
                     asked.append(prompt)
         return asked + list(self.closing)
+
+
+def thin_pair(template: Prompt, categories: tuple[Category, ...]) -> str | None:
+    """A pair of categories ("elu → agent") offered fewer than two of the "about" prompt
+    `template`'s options once each option's `between` is applied, if any."""
+    for one in categories:
+        for other in categories:
+            offered = [o for o in template.options if o.offered(one, other)]
+            if one.id != other.id and len(offered) < 2:
+                return f"{one.id} → {other.id}"
+    return None
 
 
 def about_prompt(template: Prompt, category_id: str) -> Prompt:

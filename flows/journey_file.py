@@ -13,6 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from flows.engine import PEERS_WAIT
 from flows.journey import (
     BETWEEN,
     GROUP,
@@ -27,6 +28,7 @@ from flows.journey import (
     Option,
     Peers,
     Prompt,
+    thin_pair,
 )
 from flows.kinds import StatementKind
 from flows.toml_lines import KeyLines, KeyPath, dotted
@@ -40,6 +42,7 @@ _PHASE2_KINDS = ("text", "choice", "multi", "list")
 _PROMPT_KEYS = {
     *("id", "kind", "optional", "text", "low", "high", "options", "other", "statement"),
     "retired",
+    "listed",
 }
 _RECALL_KEYS = {"recall", "text_none"}  # a deferred moment's prompt only
 _ABOUT_KEYS = {"synthesis_title", "gradient"}  # a [peers.about] prompt's only
@@ -148,7 +151,7 @@ class _Validator:
             moments=moments,
             categories=categories,
             peers=peers,
-            replaced={**self.replaced, **_phase1_replaced(moments)},
+            replaced={**self.replaced, **_phase1_replaced(moments, peers is not None)},
         )
 
     def moment(self, data: Any, path: KeyPath) -> Moment:
@@ -212,6 +215,9 @@ class _Validator:
                     (*path, "about", "prompts", index, "id"),
                     f"too long: with '_' and a category id it must fit in {_MAX_SLUG} characters",
                 )
+            if template.options and (pair := thin_pair(template, categories)):
+                where = (*path, "about", "prompts", index, "options")
+                raise self.fail(where, f"fewer than 2 options are offered to {pair} (between)")
         return Peers(
             title=self.texts(data, (*path, "title"), limit=_MAX_TITLE),
             intro=self.texts(data, (*path, "intro"), placeholders=own_only),
@@ -346,7 +352,13 @@ class _Validator:
             if recall is not None
             else {},
             retired=self.boolean(data, (*path, "retired"), default=False),
+            listed=self.listed(data, path, kind),
         )
+
+    def listed(self, data: dict[str, Any], path: KeyPath, kind: str) -> bool:
+        if (listed := self.boolean(data, (*path, "listed"), default=False)) and kind != "text":
+            raise self.fail((*path, "listed"), "only a 'text' prompt's answers can be listed")
+        return listed
 
     def option(self, data: Any, path: KeyPath, *, about: bool = False) -> Option:
         """An option; only a [peers.about] prompt's may be offered to some pairs only."""
@@ -473,15 +485,16 @@ def _leaf(path: KeyPath) -> str:
     return str(path[-1])
 
 
-def _phase1_replaced(moments: tuple[Moment, ...]) -> dict[str, str]:
+def _phase1_replaced(moments: tuple[Moment, ...], peers: bool) -> dict[str, str]:
     """Each retired phase 1 prompt -> the next prompt asked during the workshop after it
-    in the file, or else the last one: a retired prompt was asked during the workshop,
-    even where its moment now comes later."""
+    in the file (a retired prompt was asked during the workshop, even where its moment
+    now comes later), or else what follows phase 1: the wait for phase 2, which lets
+    them in at once when it is open (the last live prompt without a phase 2)."""
     in_order = [(p, m) for m in moments for p in m.in_file_order]
     live = [p for p, m in in_order if not p.retired and not m.deferred]
     replaced: dict[str, str] = {}
     for index, (prompt, _) in enumerate(in_order):
         if prompt.retired and live:
             after = [p for p, m in in_order[index + 1 :] if not p.retired and not m.deferred]
-            replaced[prompt.id] = (after or live[-1:])[0].id
+            replaced[prompt.id] = after[0].id if after else PEERS_WAIT if peers else live[-1].id
     return replaced

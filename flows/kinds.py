@@ -70,8 +70,8 @@ class MailingKind(StrEnum):
     FOLLOWUP = "followup"  # /followup: carriers and authors asked where they stand
     INVITATION = "invitation"  # a session's invitation, with its calendar file
     SESSION_REMINDER = "session_reminder"  # the eve and the hour before a session
-    DECANTATION = "decantation"  # the ninth moment, some days after a participant finished
-    DECANTATION_REMINDER = "decantation_reminder"  # once, if the ninth moment is unanswered
+    DECANTATION = "decantation"  # the deferred moments, some days after a participant finished
+    DECANTATION_REMINDER = "decantation_reminder"  # once, if the deferred moments are unanswered
 
     @property
     def one_shot(self) -> bool:

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flows import followup
 from flows.engine import DONE, PEERS_WAIT, JourneyEngine
 from flows.kinds import DeliveryStatus, MailingKind, MailingStatus
-from storage import outbox, sessions, users, workshops
+from storage import outbox, participants, sessions, users, workshops
 from storage.db import Database, utc_now
 from storage.models import Mailing, Recipient, Workshop
 from storage.outbox import Claimed, Counts, NewDelivery
@@ -64,6 +64,48 @@ def decantation_reminder_gap(delay: timedelta) -> timedelta:
     if delay <= timedelta(0):
         return DECANTATION_REMINDER_AT_LEAST
     return delay * DECANTATION_REMINDER_FRACTION
+
+
+# While the agora is open, the deferred moments wait this long (moved when it closes).
+HELD = timedelta(days=3650)
+
+
+def decantation_due(finished_at: datetime, workshop: Workshop, delay: timedelta) -> datetime:
+    """When a participant's deferred moments are due: `delay` after they finished, and
+    never before the workshop's collective part is behind them (the nourishing feedback
+    asks about it): held while the agora is open, `delay` after it closed once it has."""
+    if workshop.agora_opened_at is None:
+        return finished_at + delay
+    if workshop.agora_closed_at is None:
+        return finished_at + HELD
+    return max(finished_at, workshop.agora_closed_at) + delay
+
+
+async def reschedule_decantation(db: Database, *, workshop_id: int) -> int:
+    """Move the deferred moments (and their reminder) still to come to the workshop's
+    delay and agora, when either changes; returns how many deliveries moved."""
+    workshop = await workshops.get(db, workshop_id=workshop_id)
+    if workshop is None:
+        return 0
+    delay = timedelta(seconds=workshop.decantation_seconds)
+    who = {p.id: p for p in await participants.of_workshop(db, workshop_id=workshop_id)}
+    moves: list[tuple[int, datetime]] = []
+    kinds = (MailingKind.DECANTATION, MailingKind.DECANTATION_REMINDER)
+    for mailing in await outbox.of_workshop(db, workshop_id=workshop_id, kinds=kinds):
+        pending = await outbox.deliveries(
+            db, mailing_id=mailing.id, statuses=(DeliveryStatus.PENDING,)
+        )
+        for delivery in pending:
+            person = who.get(delivery.participant_id or 0)
+            if person is None:
+                continue
+            if mailing.kind == MailingKind.DECANTATION and person.finished_at is not None:
+                moves.append((delivery.id, decantation_due(person.finished_at, workshop, delay)))
+            elif person.decantation_sent_at is not None:
+                due = person.decantation_sent_at + decantation_reminder_gap(delay)
+                moves.append((delivery.id, due))
+    await outbox.reschedule(db, moves=moves)
+    return len(moves)
 
 
 @dataclass(frozen=True)
@@ -218,6 +260,8 @@ class OutboxService:
                     now=now,
                     status=MailingStatus.OPEN,
                 )
+        for workshop_id in await outbox.decantations_to_move(self.db, held_from=now + HELD / 2):
+            await reschedule_decantation(self.db, workshop_id=workshop_id)
         added = 0
         known: dict[int, Workshop | None] = {}
         for mailing in await outbox.standing(self.db):
@@ -251,8 +295,8 @@ class OutboxService:
         for person in found:
             zone = zone_named(person.timezone, self.zone_of(workshop))
             if kind is MailingKind.DECANTATION:
-                assert person.finished_at is not None
-                due = person.finished_at + delay
+                assert person.finished_at is not None and workshop is not None
+                due = decantation_due(person.finished_at, workshop, delay)
             elif kind is MailingKind.DECANTATION_REMINDER:
                 assert person.decantation_sent_at is not None
                 due = person.decantation_sent_at + decantation_reminder_gap(delay)

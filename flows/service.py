@@ -119,6 +119,11 @@ class WorkshopService(ProgressQueries):
 
     # -- organisers --------------------------------------------------------------
 
+    async def settle_retired(self) -> int:
+        """Move whoever stands at a retired prompt on to the one after it (at start: the
+        journey file changes only with a restart); what they see next says so."""
+        return await participants.move_states(self.db, moves=self.engine.journey.replaced)
+
     def is_organiser(self, user_id: int) -> bool:
         return user_id in self.organisers
 
@@ -274,6 +279,15 @@ class WorkshopService(ProgressQueries):
         workshop = await workshops.get(self.db, workshop_id=participant.workshop_id)
         if workshop is not None and not workshop.is_open:
             return Response(Outcome.CLOSED, participant, step)
+        if (
+            not from_button
+            and value != BACK
+            and participant.shown_state in self.engine.journey.replaced
+        ):
+            # Written to a question since retired: not an answer to the one that replaced
+            # it, which they have not read yet.
+            await self._handled(update_id)
+            return Response(Outcome.UNSEEN, participant, step)
         if (
             not from_button
             and value != BACK

@@ -367,6 +367,24 @@ async def workshops_lacking(db: Database, *, kind: MailingKind) -> list[int]:
         return [row["id"] for row in await rows.fetchall()]
 
 
+async def decantations_to_move(db: Database, *, held_from: datetime) -> list[int]:
+    """The workshops with a décantation still to come that does not fit their agora: due
+    (before `held_from`) while the agora is open, or held (from `held_from` on) once it
+    has closed. A delivery made again (revived) or added while the agora moved is caught
+    here at the next sweep."""
+    async with (
+        db.reading() as conn,
+        conn.execute(
+            "SELECT DISTINCT w.id FROM deliveries d JOIN mailings m ON m.id = d.mailing_id"
+            " JOIN workshops w ON w.id = m.workshop_id WHERE m.kind = ? AND d.status = 'pending'"
+            " AND ((w.agora_opened_at IS NOT NULL AND w.agora_closed_at IS NULL AND d.due_at < ?)"
+            " OR (w.agora_closed_at IS NOT NULL AND d.due_at >= ?)) ORDER BY w.id",
+            (MailingKind.DECANTATION.value, to_text(held_from), to_text(held_from)),
+        ) as rows,
+    ):
+        return [row["id"] for row in await rows.fetchall()]
+
+
 async def recipients(
     db: Database,
     *,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -373,3 +373,15 @@ async def start_decantation(
         if cursor.rowcount != 1:
             return None
         return await _fetch(conn, participant_id)
+
+
+async def move_states(db: Database, *, moves: Mapping[str, str]) -> int:
+    """Move every participant standing at one of `moves`' states to its new state (the
+    journey's retired prompts, at start), in one transaction; returns how many moved."""
+    async with db.transaction() as conn:
+        before = conn.total_changes
+        await conn.executemany(
+            "UPDATE participants SET state = ? WHERE state = ?",
+            [(new, old) for old, new in moves.items()],
+        )
+        return conn.total_changes - before

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
+
+from babel.lists import format_list
 
 from flows.journey import Journey, Prompt
 from tgemu import BotApiEmulator, EmulatedUser
@@ -39,7 +42,9 @@ async def answer_prompts(
     expected: dict[str, str] = {}
     for index, prompt in enumerate(prompts):
         shown = user.last.text or ""
-        assert prompt.text[language] in shown, (prompt.id, shown)
+        # Placeholders ({others}) are filled for the participant: each part around them.
+        parts = re.split(r"\{\w+\}", prompt.text[language])
+        assert all(part in shown for part in parts), (prompt.id, shown)
         if prompt.kind == "scale":
             value = str(1 + index % 5)
             await user.press(value)
@@ -129,7 +134,8 @@ def plan_phase_one(
             value = write(prompt) if write else reflection(prompt, language)
             action = partial(user.send, value)
         plan.answers[prompt.id] = value
-        plan.steps.append(_shown(plan, prompt.text[language], action))
+        shown = peer_prompt_text(journey, prompt, plan.category, language)
+        plan.steps.append(_shown(plan, shown, action))
 
 
 def group_label(journey: Journey, category_id: str | None, language: str) -> str:
@@ -139,9 +145,13 @@ def group_label(journey: Journey, category_id: str | None, language: str) -> str
 
 
 def peer_prompt_text(journey: Journey, prompt: Prompt, category: str, language: str) -> str:
+    """A prompt's text as a participant of `category` reads it: {own} and {group} in phase
+    2, {others} (the three other groups, "A, B or C") in phase 1."""
+    others = [group_label(journey, c.id, language) for c in journey.categories if c.id != category]
     return prompt.text[language].format(
         own=group_label(journey, category, language),
         group=group_label(journey, prompt.about or category, language),
+        others=format_list(others, style="or", locale=language),
     )
 
 

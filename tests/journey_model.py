@@ -83,6 +83,10 @@ class JourneyModel:
         self.peers = {c.id: [p.id for p in journey.peer_prompts(c.id)] for c in journey.categories}
         every = [*journey.live_prompts(), *journey.all_peer_prompts()]
         self.prompts: dict[str, Prompt] = {p.id: p for p in every}
+        # A category's own copy of each phase 2 prompt: only the options that fit the pair.
+        self.asked = {
+            c.id: {p.id: p for p in journey.peer_prompts(c.id)} for c in journey.categories
+        }
         self.peer_ids = {p.id for p in journey.all_peer_prompts()}
         self.categories = [c.id for c in journey.categories]
         self.persons: dict[int, Person] = {}
@@ -147,7 +151,7 @@ class JourneyModel:
 
     def _answer(self, person: Person, value: str, *, button: bool, navigation: bool) -> bool:
         state, navigating = person.state, button or navigation
-        prompt = self.prompts.get(state)
+        prompt = self.asked.get(person.category or "", {}).get(state) or self.prompts.get(state)
         kind = prompt.kind if prompt is not None else state
         if navigating and value == SKIP and state == DONE:
             return False

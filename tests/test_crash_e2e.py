@@ -229,7 +229,8 @@ def plan_phase_one(person: Person, journey: Journey) -> None:
     prompts = journey.live_prompts()
     first = journey.peer_prompts(person.category)[0]
     end = peer_prompt_text(journey, first, person.category, language)
-    screens = next_screens([p.text[language] for p in prompts], end)
+    asked = [peer_prompt_text(journey, p, person.category, language) for p in prompts]
+    screens = next_screens(asked, end)
     for index, (prompt, then) in enumerate(zip(prompts, screens, strict=True)):
         if prompt.kind == "scale":
             kind, value = "press", str(1 + (index + uid) % 5)
@@ -617,7 +618,7 @@ async def test_a_text_committed_before_a_kill_is_taken_once(
             plan_onboarding(person, journey, code)
             plan_phase_one(person, journey)
             plan_phase_two(person, journey, 0)  # a request, at the seventh question
-            phase_two = person.acts[24:]
+            phase_two = person.acts[4 + len(journey.live_prompts()) :]  # after onboarding
             if which == "text":
                 chosen = next(a for a in phase_two if a.kind == "send")
             else:

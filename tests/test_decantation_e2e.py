@@ -1,4 +1,4 @@
-"""The décantation end to end: the ninth moment comes a few seconds after a participant
+"""The décantation end to end: the last two moments come a few seconds after a participant
 finished, with their commitments recalled; its answers are stored like any other, and
 counted in its synthesis pushed to the facilitators and in the export; a reminder once;
 nothing for whoever paused; /decantation and /followup refuse what they must; a
@@ -110,7 +110,7 @@ async def finished_participants(
     return plans
 
 
-async def test_the_ninth_moment_comes_with_the_commitments_and_is_counted(
+async def test_the_last_moments_come_with_the_commitments_and_are_counted(
     app: Application, emulator: BotApiEmulator, settings: Settings, journey: Journey
 ) -> None:
     state: Runtime = app.bot_data[RUNTIME_KEY]
@@ -146,7 +146,7 @@ async def test_the_ninth_moment_comes_with_the_commitments_and_is_counted(
     # Three seconds later, it comes: the moment's intro, their commitment recalled (escaped),
     # the first prompt with its buttons.
     clock.move_to(utc_now() + timedelta(seconds=4))
-    stays = journey.prompt("m9_stays")
+    stays = journey.prompt("m8_shifted")  # the nourishing feedback comes first
     assert stays is not None
     await until(lambda: all(stays.text[p.language] in (p.user.last.text or "") for p in plans))
     for plan in plans:
@@ -155,16 +155,23 @@ async def test_the_ninth_moment_comes_with_the_commitments_and_is_counted(
         commitment = next(t for kind, _, t in plan.statements if kind == "commitment")
         assert commitment.replace("<b>&", "") in text  # shown as written, escaped
         assert "<b>&" in text  # the raw characters, shown as text, not markup
-        assert ("Moment 9 of 9" if plan.language == "en" else "Moment 9") in text
+        assert ("Moment 8 of 9" if plan.language == "en" else "Moment 8") in text
         assert len(shown(plan.user, seen[plan.user.id])) == 1  # once
         row = participant_row(database, plan.user.id)
-        assert row is not None and row["state"] == "m9_stays" and row["decantation_sent_at"]
+        assert row is not None and row["state"] == "m8_shifted" and row["decantation_sent_at"]
         assert row["finished_at"] == finished_at[plan.user.id]
     assert all(
         status == "sent" for p in plans for status in deliveries(database, "decantation", p.user.id)
     )
 
-    # The answerer goes through it with the journey's own buttons and messages.
+    # The answerer goes through it with the journey's own buttons and messages: the
+    # feedback on what was lived together, then the settling.
+    await answerer.press("4")
+    await emulator.wait_idle()
+    await answerer.send("Un accord inattendu entre élus et associations")
+    await emulator.wait_idle()
+    await answerer.press("Passer")
+    await emulator.wait_idle()
     await answerer.press("4")
     await emulator.wait_idle()
     commitments_prompt = journey.prompt("m9_commitments")
@@ -179,7 +186,9 @@ async def test_the_ninth_moment_comes_with_the_commitments_and_is_counted(
     await emulator.wait_idle()
     assert "🌱" in (answerer.last.text or "")
     answers = stored_answers(database, answerer.id)
-    assert answers["m9_stays"] == "4"
+    assert answers["m8_shifted"] == answers["m9_stays"] == "4"
+    assert answers["m8_lesson"] == "Un accord inattendu entre élus et associations"
+    assert "m8_story" not in answers
     assert answers["m9_commitments"] == "Tenu à moitié <i>ou presque</i>"
     assert answers["m9_settled"] == "Un contact repris avec la mairie"
     row = participant_row(database, answerer.id)
@@ -207,10 +216,9 @@ async def test_the_ninth_moment_comes_with_the_commitments_and_is_counted(
     # The silent one answers (skipping the question on commitments): everyone who finished
     # and is not pausing has answered, so the synthesis goes to the facilitator, once.
     pushed = len(facilitator.messages)
-    await silent.press("2")
-    await emulator.wait_idle()
-    await silent.press("Passer")
-    await emulator.wait_idle()
+    for tap in ("2", "Passer", "Passer", "2", "Passer"):
+        await silent.press(tap)
+        await emulator.wait_idle()
     assert len(facilitator.messages) == pushed  # not before the last answer
     await silent.send("Une idée qui a mûri")
     await emulator.wait_idle()
@@ -219,17 +227,16 @@ async def test_the_ninth_moment_comes_with_the_commitments_and_is_counted(
     # title; the scale, answered by two: its distribution (one 2, one 4); one answer on the
     # commitments, under the threshold of two: not shown, its text nowhere.
     assert received.startswith("📬") and journey.moment(9).title["fr"] in received
-    assert "0·1·0·1·0" in received
+    assert "réponses données\u00a0: 2 (1) · 4 (1)" in received
     assert too_few(2, "fr") in received
     assert "Tenu à moitié" not in received
     # The pauser resumes and answers: stored, but no second push.
     after_first = len(facilitator.messages)
     await pauser.send("/resume")
     await emulator.wait_idle()
-    await pauser.press("5")
-    await emulator.wait_idle()
-    await pauser.press("Skip")
-    await emulator.wait_idle()
+    for tap in ("5", "Skip", "Skip", "5", "Skip"):
+        await pauser.press(tap)
+        await emulator.wait_idle()
     await pauser.send("Nothing much <yet>")
     await emulator.wait_idle()
     assert stored_answers(database, pauser.id)["m9_settled"] == "Nothing much <yet>"
@@ -242,9 +249,62 @@ async def test_the_ninth_moment_comes_with_the_commitments_and_is_counted(
     documents = {m.file_name: m.file_bytes or b"" for m in facilitator.messages[before_export:]}
     table = list(csv.DictReader(io.StringIO(documents["answers.csv"].decode("utf-8-sig"))))
     settled = [r for r in table if r["phase"] == "decantation"]
-    assert {r["step"] for r in settled} == {"m9_stays", "m9_commitments", "m9_settled"}
+    assert {r["step"] for r in settled} == {
+        *("m8_shifted", "m8_lesson"),
+        *("m9_stays", "m9_commitments", "m9_settled"),
+    }
     assert "Tenu à moitié <i>ou presque</i>" in {r["answer"] for r in settled}
     assert all(r["question"] for r in settled)
+
+
+async def test_the_last_moments_wait_for_the_agora_to_close(
+    app: Application, emulator: BotApiEmulator, settings: Settings, journey: Journey
+) -> None:
+    """The nourishing feedback asks about what was lived together: with a delay shorter
+    than the workshop, the deferred moments wait while the agora is open, and come the
+    delay after it closes."""
+    state: Runtime = app.bot_data[RUNTIME_KEY]
+    clock = Clock(state)
+    database = settings.database_path
+    code = await create_workshop(emulator)
+    organiser = emulator.user(ORGANISER_ID)
+    found = await workshops.find_by_code(state.database, code=code)  # type: ignore[arg-type]
+    assert found is not None
+    await workshops.configure(state.database, workshop_id=found[0].id, decantation_seconds=3)  # type: ignore[arg-type]
+    (plan,) = await finished_participants(emulator, journey, code, [(4301, "elu", "fr")])
+    user = plan.user
+    await organiser.send("/agora")
+    await emulator.wait_idle()
+    seen = len(user.messages)
+
+    # Past the delay, the agora still open: nothing comes.
+    clock.move_to(clock.now + timedelta(seconds=4))
+    await asyncio.sleep(6)  # a sweep and a claim
+    await emulator.wait_idle()
+    first = journey.prompt("m8_shifted")
+    assert first is not None
+    assert not any(first.text["fr"] in text for text in shown(user, seen))
+    assert deliveries(database, "decantation", user.id) == ["pending"]
+    row = participant_row(database, user.id)
+    assert row is not None and row["state"] == "done" and not row["decantation_sent_at"]
+
+    # The agora closes: the delay counts from then.
+    await organiser.send("/agora close")
+    await emulator.wait_idle()
+    [workshop_row] = rows(database, "SELECT agora_closed_at FROM workshops")
+    closed = datetime.fromisoformat(workshop_row["agora_closed_at"])
+    [due] = rows(
+        database,
+        "SELECT d.due_at FROM deliveries d JOIN mailings m ON m.id = d.mailing_id"
+        " WHERE m.kind = 'decantation' AND d.user_id = ?",
+        user.id,
+    )
+    finished = datetime.fromisoformat(row["finished_at"])
+    due_at = datetime.fromisoformat(due["due_at"])
+    assert due_at == max(finished, closed) + timedelta(seconds=3) >= closed + timedelta(seconds=3)
+    clock.move_to(due_at + timedelta(seconds=1))
+    await until(lambda: first.text["fr"] in (user.last.text or ""))
+    assert deliveries(database, "decantation", user.id) == ["sent"]
 
 
 async def test_decantation_and_followup_refuse_what_they_must(
@@ -297,8 +357,8 @@ async def test_decantation_and_followup_refuse_what_they_must(
     assert "3" in await reply(organiser, f"/decantation {code} 3")
     assert delay() == 3 * 86400
     # /followup: an unreadable or past date, an unknown code.
-    assert "/followup" in await reply(organiser, f"/followup {code} n'importe quand")
-    assert "/followup" in await reply(organiser, f"/followup {code} 2020-01-01 9:00")
+    assert "/suivi" in await reply(organiser, f"/followup {code} n'importe quand")
+    assert "/suivi" in await reply(organiser, f"/followup {code} 2020-01-01 9:00")
     assert "ZZZZZZZZ" in await reply(organiser, "/followup ZZZZZZZZ in 6 weeks")
     assert rows(settings.database_path, "SELECT id FROM mailings WHERE kind = 'followup'") == []
     # A closed workshop: nothing more is set for it.
@@ -385,17 +445,19 @@ async def test_a_decantation_the_network_kept_back_still_comes(
             await emulator.wait_idle()
             assert len(user.messages) == seen  # nothing reached them
             row = participant_row(settings.database_path, user.id)
-            assert row is not None and row["state"] == "m9_stays"  # moved all the same
+            assert row is not None and row["state"] == "m8_shifted"  # moved all the same
             assert deliveries(settings.database_path, "decantation", user.id) == ["pending"]
 
             clock.move_to(utc_now() + timedelta(seconds=40))  # past the retry's 30 s
-            stays = journey.prompt("m9_stays")
+            stays = journey.prompt("m8_shifted")
             assert stays is not None
             await until(lambda: stays.text["fr"] in (user.last.text or ""))
             await asyncio.sleep(1)
             await emulator.wait_idle()
-            intro = translator("fr")(
-                "Here is its last moment, settling: a few questions, at your own pace."
+            gettext = translator("fr")
+            intro = gettext(
+                "Here are its last two moments, the nourishing feedback and the settling: a "
+                "few questions, at your own pace."
             )
             assert len([t for t in shown(user, seen) if intro in t]) == 1  # the décantation, once
             assert deliveries(settings.database_path, "decantation", user.id) == ["sent"]

@@ -6,9 +6,9 @@ from telegram.ext import Application
 
 from bot.settings import Settings
 from bot.views.prompts import consent_text
-from flows.journey import Journey
+from flows.journey import Journey, Prompt
 from tests.conftest import bot_running, create_workshop, participant_row, stored_answers
-from tests.helpers import answer_prompts, onboard
+from tests.helpers import answer_prompts, onboard, peer_prompt_text
 from tgemu import BotApiEmulator
 
 
@@ -23,7 +23,7 @@ def test_the_consent_says_what_a_facilitator_can_download() -> None:
     assert "only anonymous" not in text  # the answers themselves are downloadable
 
 
-async def test_a_participant_walks_the_eight_moments_in_french(
+async def test_a_participant_walks_the_workshop_moments_in_french(
     bot: Application, emulator: BotApiEmulator, settings: Settings, journey: Journey
 ) -> None:
     code = await create_workshop(emulator)
@@ -137,6 +137,11 @@ async def test_back_skip_pause_resume_and_help(
 ) -> None:
     prompts = journey.live_prompts()
     assert prompts[0].kind == "scale" and prompts[1].kind == "text" and prompts[1].optional
+    category = journey.categories[0].id
+
+    def asked(prompt: Prompt) -> str:  # as this participant reads it, {others} filled in
+        return peer_prompt_text(journey, prompt, category, "fr")
+
     code = await create_workshop(emulator)
     lou = emulator.user(1005, language_code="fr")
     await onboard(emulator, lou, code, category=journey.categories[0].label["fr"], language="fr")
@@ -149,7 +154,7 @@ async def test_back_skip_pause_resume_and_help(
     await emulator.wait_idle()
     await lou.press("Passer ➡️")  # the reflection is optional
     await emulator.wait_idle()
-    assert prompts[2].text["fr"] in (lou.last.text or "")
+    assert asked(prompts[2]) in (lou.last.text or "")
     assert stored_answers(settings.database_path, 1005) == {prompts[0].id: "4"}
     skipped = [m for m in lou.messages if "Question passée" in (m.text or "")]
     assert len(skipped) == 1 and not skipped[0].buttons
@@ -163,15 +168,16 @@ async def test_back_skip_pause_resume_and_help(
     assert participant_row(settings.database_path, 1005)["paused_at"] is not None
     await lou.send("/resume")
     await emulator.wait_idle()
-    assert prompts[2].text["fr"] in (lou.last.text or "")
+    assert asked(prompts[2]) in (lou.last.text or "")
     assert participant_row(settings.database_path, 1005)["paused_at"] is None
     await lou.send("/back")
     await emulator.wait_idle()
     assert prompts[1].text["fr"] in (lou.last.text or "")
     await lou.send("/help")
     await emulator.wait_idle()
-    assert "/progress" in (lou.last.text or "") and "/forget" in (lou.last.text or "")
-    assert "/newsession" not in (lou.last.text or "")  # not an organiser
+    # In French, the French names of the commands.
+    assert "/progression" in (lou.last.text or "") and "/oublier" in (lou.last.text or "")
+    assert "/nouvelatelier" not in (lou.last.text or "")  # not an organiser
 
 
 async def test_an_answer_is_committed_before_the_reply_and_a_lost_reply_is_recovered(

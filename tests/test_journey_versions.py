@@ -4,17 +4,24 @@ answers stored under a retired id stay readable, and the options that fit each p
 from __future__ import annotations
 
 import html
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from bot.settings import Settings
 from bot.views.prompts import prompt_text
 from flows.engine import JourneyEngine, Situation
 from flows.export import COLUMNS, question_text, rows
 from flows.journey import Journey
 from flows.journey_file import DEFAULT_JOURNEY, JourneyError, default_journey, load_journey
+from flows.synthesis import synthesise
+from reports.messages import synthesis_messages
 from storage.models import Answer, Participant, Workshop
+from tests.conftest import bot_running, create_workshop, participant_row, stored_answers
+from tests.helpers import onboard
+from tgemu import BotApiEmulator
 
 # Every prompt the workshop asks, by moment (0: the peer exchange, by section). A change
 # here is a change of the method: docs/METHOD.md says which intent each one carries.
@@ -42,9 +49,11 @@ RETIRED = {
     "m5_factor": "m5_bias",  # families of factors; the moment is about prejudices
     "m5_prejudice": "m5_detour",  # naming a prejudice; now: what overturned it
     "m6_seat": "m6_from",  # "put yourself in their place", own category offered
-    "m8_useful": "m7_missing",  # satisfaction, asked before the collective part
-    "m8_evaluate": "m7_missing",
-    "m8_change": "m7_missing",
+    # Satisfaction, asked before the collective part; nothing asked after them in phase 1:
+    # on to the wait for phase 2 (let in at once when it is open).
+    "m8_useful": "peers_wait",
+    "m8_evaluate": "peers_wait",
+    "m8_change": "peers_wait",
     "p2_postures": "p2_stances",  # left out the two monopolies the method names
 }
 RETIRED_MOMENT = {"m3_relation": 3, "m3_rule": 3, "m5_factor": 5, "m5_prejudice": 5}
@@ -80,8 +89,8 @@ def test_a_changed_prompt_carries_a_new_id_and_its_old_one_is_still_known(
         prompt = journey.prompt(old)
         assert prompt is not None and prompt.retired and old not in asked
         # A retired id is never reused: what is asked under the new id reads differently.
-        assert journey.prompt(new) is not None
-        assert prompt.text["fr"] != journey.prompt(new).text["fr"]  # type: ignore[union-attr]
+        replacing = journey.prompt(new)
+        assert replacing is None or prompt.text["fr"] != replacing.text["fr"]
 
 
 def test_a_participant_standing_at_a_retired_prompt_goes_on_from_the_next(
@@ -89,7 +98,7 @@ def test_a_participant_standing_at_a_retired_prompt_goes_on_from_the_next(
 ) -> None:
     engine = JourneyEngine(journey)
     assert engine.step("m3_rule").state == "m3_frame"
-    assert engine.step("m8_useful").state == "m7_missing"
+    assert engine.step("m8_useful").state == "peers_wait"
     assert engine.step("p2_postures", "elu").state == "p2_stances"
     move = engine.interpret("m5_factor", "+disengaged", from_button=True)
     assert not hasattr(move, "to_state")  # a choice takes a plain option id, not a tick
@@ -199,3 +208,102 @@ def test_retired_and_between_are_checked(tmp_path: Path) -> None:
         with pytest.raises(JourneyError) as caught:
             load_journey(path)
         assert problem in caught.value.problem, (new, caught.value)
+
+
+def test_a_synthesis_answered_before_the_change_still_shows_its_answers(
+    journey: Journey,
+) -> None:
+    people = [
+        Participant(pid, 1, 100 + pid, "agent", "fr", "done", T0, T0, T0, None) for pid in (1, 2, 3)
+    ]
+    answers = [Answer(p.id, "m3_relation", "partnership", T0, None) for p in people]
+    answers += [Answer(p.id, "m8_useful", str(p.id + 2), T0, None) for p in people]
+    answers += [
+        Answer(p.id, "p2_postures", "Garants de l'intérêt général", T0, None) for p in people
+    ]
+    synthesis = synthesise(journey, people, answers, [], [], min_group=3)
+    assert synthesis.choices["m3_relation"]["agent"]["partnership"] == 3
+    assert synthesis.scales["m8_useful"]["agent"].count == 3
+    assert synthesis.own["p2_postures"]["agent"].respondents == 3
+    text = html.unescape("\n".join(synthesis_messages(journey, synthesis, "fr")))
+    for question_id in ("m3_relation", "m8_useful", "p2_postures"):
+        prompt = journey.prompt(question_id)
+        assert prompt is not None
+        assert prompt.text["fr"].split("{")[0][:60] in text, question_id
+    # A workshop of today's journey shows no retired question.
+    fresh = synthesise(journey, people, [], [], [], min_group=3)
+    fresh_text = html.unescape("\n".join(synthesis_messages(journey, fresh, "fr")))
+    assert journey.prompt("m3_relation").text["fr"][:60] not in fresh_text  # type: ignore[union-attr]
+    assert "{others}" not in fresh_text
+
+
+def test_every_rule_proposed_for_the_frame_reaches_the_facilitators(journey: Journey) -> None:
+    """The frame is set together: each rule proposed (masked like any quote) is read in
+    full, not only those that share words with others."""
+    frame = journey.prompt("m3_frame")
+    assert frame is not None and frame.listed
+    rules = ["On parle en son nom", "Personne ne coupe", "Téléphones rangés", "Silence accepté"]
+    people = [
+        Participant(pid, 1, 100 + pid, "agent", "fr", "done", T0, T0, T0, None)
+        for pid in range(1, len(rules) + 1)
+    ]
+    answers = [
+        Answer(p.id, "m3_frame", rule, T0, None) for p, rule in zip(people, rules, strict=True)
+    ]
+    feelings = [Answer(p.id, "m4_feeling", r, T0, None) for p, r in zip(people, rules, strict=True)]
+    # Read as others read it: the author's name masked when it was written.
+    answers.append(Answer(9, "m3_frame", "Écoutez Sam Martin", T0, None, "Écoutez […]"))
+    people.append(Participant(9, 1, 109, "agent", "fr", "done", T0, T0, T0, None))
+    synthesis = synthesise(journey, people, answers, [], [], min_group=3)
+    text = html.unescape("\n".join(synthesis_messages(journey, synthesis, "fr", phase="1")))
+    assert all(rule in text for rule in rules)
+    assert "Écoutez […]" in text and "Sam Martin" not in text
+    # Another text prompt keeps to its typical quotes: none here, no word is shared.
+    synthesis = synthesise(journey, people, feelings, [], [], min_group=3)
+    text = html.unescape("\n".join(synthesis_messages(journey, synthesis, "fr", phase="1")))
+    assert not any(rule in text for rule in rules)
+
+
+async def test_a_participant_at_a_retired_question_when_the_bot_restarts(
+    emulator: BotApiEmulator, settings: Settings, journey: Journey
+) -> None:
+    """Someone who had a question on screen that a new journey file retired: at start they
+    are moved on to the question that replaced it, and what they then type to the old one
+    is not stored as the answer to the new one, which they had not read."""
+    async with bot_running(settings, emulator):
+        code = await create_workshop(emulator)
+        sam = emulator.user(1003, first_name="Sam", language_code="fr")
+        await onboard(
+            emulator, sam, code, category=journey.categories[2].label["fr"], language="fr"
+        )
+    # As if an earlier journey had shown them m3_rule, now retired.
+    with sqlite3.connect(settings.database_path) as conn:
+        conn.execute("UPDATE participants SET state = 'm3_rule', shown_state = 'm3_rule'")
+    async with bot_running(settings, emulator):
+        row = participant_row(settings.database_path, 1003)
+        assert row is not None and row["state"] == "m3_frame"  # moved on at start
+        await sam.send("Parler franchement")  # written to the old question
+        await emulator.wait_idle()
+        assert stored_answers(settings.database_path, 1003) == {}
+        frame = journey.prompt("m3_frame")
+        assert frame is not None and frame.text["fr"] in (sam.last.text or "")
+        assert "📌" in (sam.last.text or "")
+        await sam.send("On parle en son nom")  # now to the new one, read
+        await emulator.wait_idle()
+        assert stored_answers(settings.database_path, 1003) == {"m3_frame": "On parle en son nom"}
+    assert emulator.rejected == []
+
+
+def test_every_pair_is_offered_at_least_two_options(tmp_path: Path) -> None:
+    text = DEFAULT_JOURNEY.read_text(encoding="utf-8")
+    for option in ("distant", "partnership", "cooperation"):
+        head, found, tail = text.rpartition(f'id = "{option}"\n')
+        assert found
+        text = f'{head}{found}between = "public-private"\n{tail}'
+    path = tmp_path / "journey.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(JourneyError) as caught:
+        load_journey(path)
+    # Between an authority's elected officials and its officers, only "vertical" is left.
+    assert "fewer than 2 options are offered to elu → agent" in caught.value.problem
+    assert caught.value.key == "peers.about.prompts[0].options"

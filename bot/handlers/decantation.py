@@ -16,7 +16,7 @@ from flows.followup import FollowupProblem
 
 
 async def on_decantation(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/decantation <code> <days>: how long after finishing the ninth moment comes."""
+    """/decantation <code> <days>: how long after finishing the deferred moments come."""
     chat = await chat_of(update, context)
     try:
         delay = await chat.runtime.decantation.set_delay(
@@ -47,7 +47,7 @@ async def on_followup(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 async def on_decantation_synthesis(
     update: Update, context: ContextTypes.DEFAULT_TYPE, args: list[str]
 ) -> None:
-    """/synthesis decantation <code>: the ninth moment's synthesis, at any time."""
+    """/synthesis decantation <code>: the deferred moments' synthesis, at any time."""
     chat = await chat_of(update, context)
     try:
         workshop, settling = await chat.runtime.decantation.report(

@@ -37,7 +37,7 @@ async def step_text(
         if step.kind == "consent":
             title = workshop.title if workshop else ""
             return prompts.consent_text(title, language, min_group=state.settings.min_group)
-        if participant.settled_at is not None:  # back at the end after the ninth moment
+        if participant.settled_at is not None:  # back at the end after the deferred moments
             return prompts.settled_text(language)
         return prompts.finished_text(state.journey, language, agora=agora_state(workshop))
     if step.kind == "category":
@@ -47,7 +47,7 @@ async def step_text(
     if step.kind == "peers_wait":
         return prompts.peers_wait_text(language)
     recalled = None
-    if step.prompt is not None and step.prompt.recall is not None:  # the ninth moment's
+    if step.prompt is not None and step.prompt.recall is not None:  # the décantation's
         recalled = await state.decantation.commitments(participant_id=participant.id)
     return prompts.prompt_text(
         state.journey,
@@ -114,7 +114,7 @@ async def show_outcome(chat: Chat, response: Response, *, typed_length: int = 0)
     try:
         if response.made is not None:
             await statement_written(chat, response.made)
-        if settling:  # the ninth moment, days later: the caucus and the agora are behind them
+        if settling:  # the deferred moments, days later: the caucus and the agora are behind them
             if response.move is not None and response.move.settles:
                 await push_decantation_synthesis(chat.runtime, chat.bot, participant.workshop_id)
             return

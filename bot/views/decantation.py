@@ -1,18 +1,17 @@
-"""The décantation: the ninth moment sent some days after a participant finished, with
+"""The décantation: the deferred moments sent some days after a participant finished, with
 their commitments recalled; its one reminder; /decantation's replies; and the follow-up
 of resolutions and commitments, with its answers passed on to the facilitators."""
 
 from __future__ import annotations
 
-from babel.dates import format_datetime
-
+from bot.menus import spoken
 from bot.views.answers import present
 from bot.views.chat import Chat, broadcast_chat
 from bot.views.prompts import RECALL_UNITS, recalled_text
 from flows.decantation import MAX_DAYS, Delay, Refusal, Refused, Sent
 from flows.errors import NotAllowed
 from flows.followup import Answered, Carried, FollowupProblem, Scheduled
-from reports.text import escape, excerpt, number, units
+from reports.text import escape, excerpt, number, units, when_text
 from storage.outbox import Claimed
 
 # A recalled commitment or resolution in a follow-up, and an answer passed on: cut short.
@@ -21,7 +20,7 @@ ANSWER_SHOWN = 1500
 
 
 async def send_decantation(chat: Chat, item: Claimed) -> int | None:
-    """The ninth moment's first prompt, with the participant's commitments recalled. It
+    """The first deferred prompt, with the participant's commitments recalled. It
     moves them to it once; after a crash in flight (a doubled delivery) the prompt they
     are at is sent again. Nothing is sent (settled skipped) to someone not at the end."""
     if item.participant is None:
@@ -41,7 +40,10 @@ async def send_decantation(chat: Chat, item: Claimed) -> int | None:
             title=escape(sent.workshop.title)
         )
         + "</b>",
-        _("Here is its last moment, settling: a few questions, at your own pace."),
+        _(
+            "Here are its last two moments, the nourishing feedback and the settling: a "
+            "few questions, at your own pace."
+        ),
     ]
     if sent.commitments:
         lines += ["", recalled_text(sent.commitments, chat.language)]
@@ -49,7 +51,7 @@ async def send_decantation(chat: Chat, item: Claimed) -> int | None:
 
 
 async def send_decantation_reminder(chat: Chat, item: Claimed) -> int | None:
-    """Once, if the ninth moment is still unanswered: a kind word and the prompt they are
+    """Once, if the deferred moments are still unanswered: a kind word and the prompt they are
     at, again. Nothing (settled skipped) once they answered it."""
     if item.participant is None:
         return None
@@ -60,7 +62,7 @@ async def send_decantation_reminder(chat: Chat, item: Claimed) -> int | None:
         return None
     _ = chat.gettext
     before = "🔔 " + _(
-        "The settling moment of «{title}» is still waiting for you, whenever you have a "
+        "The last moments of «{title}» are still waiting for you, whenever you have a "
         "few minutes. Here is where you are:"
     ).format(title=escape(sent.workshop.title))
     return await present(chat, sent.participant, sent.step, before=before)
@@ -73,15 +75,19 @@ async def show_delay(chat: Chat, delay: Delay) -> None:
     _ = chat.gettext
     ngettext = chat.ngettext
     if delay.days == 0:
-        said = _("In «{title}», the settling moment now comes as soon as a participant finishes.")
+        said = _("In «{title}», the last two moments now come as soon as a participant finishes.")
     else:
         said = ngettext(
-            "In «{title}», the settling moment now comes {days} day after a participant finishes.",
-            "In «{title}», the settling moment now comes {days} days after a participant finishes.",
+            "In «{title}», the last two moments now come {days} day after a participant finishes.",
+            "In «{title}», the last two moments now come {days} days after a participant finishes.",
             delay.days,
         )
     lines = [
-        said.format(title=escape(delay.workshop.title), days=number(delay.days, chat.language))
+        said.format(title=escape(delay.workshop.title), days=number(delay.days, chat.language)),
+        _(
+            "They ask about what was lived together: while the agora is open they wait, and "
+            "once it has closed the delay counts from its closing."
+        ),
     ]
     if delay.moved:
         lines.append(
@@ -100,7 +106,7 @@ async def show_refused(chat: Chat, error: Refused | NotAllowed, command: str) ->
     if isinstance(error, NotAllowed):
         await chat.send(
             _("Only the organisers and facilitators of a workshop can use {command}.").format(
-                command=command
+                command=spoken(command, chat.language)
             )
         )
         return
@@ -140,9 +146,7 @@ async def show_refused(chat: Chat, error: Refused | NotAllowed, command: str) ->
 
 async def show_followup_scheduled(chat: Chat, scheduled: Scheduled) -> None:
     _ = chat.gettext
-    when = format_datetime(
-        scheduled.mailing.due_at, "full", tzinfo=scheduled.zone, locale=chat.language
-    )
+    when = when_text(scheduled.mailing.due_at, scheduled.zone, chat.language)
     await chat.send(
         "\n".join(
             [

@@ -92,9 +92,9 @@ async def ask(chat: Chat, change: Change) -> None:
     elif question is Question.DECANTATION:
         days = change.workshop.decantation_seconds // DAY
         text = _(
-            "Some days after finishing, each participant receives the ninth moment, the "
-            "décantation, with their commitments recalled. After how many days (0 to 90)? "
-            "Skip to keep {days}."
+            "Some days after the workshop, each participant receives its last two moments, "
+            "the nourishing feedback and the décantation, with their commitments recalled. "
+            "After how many days (0 to 90)? Skip to keep {days}."
         ).format(days=number(days, chat.language))
     else:
         return

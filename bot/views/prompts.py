@@ -45,7 +45,7 @@ def prompt_text(
 ) -> str:
     """A prompt with its progress marker, its moment's (or block's) intro on the first
     prompt, the answers given so far at a multi or list step, and a hint on how to answer.
-    A prompt that recalls the participant's statements (the ninth moment's question on
+    A prompt that recalls the participant's statements (the décantation's question on
     their commitments) shows `recalled` above its text, or its text for those who wrote
     none."""
     gettext = translator(language)
@@ -65,9 +65,9 @@ def prompt_text(
         if prompt.recall is not None and recalled:
             lines += [recalled_text(recalled, language), ""]
         if prompt.recall is not None and not recalled:
-            lines.append(local(prompt.text_none, language))
+            lines.append(filled(journey, prompt.text_none, language, own=category, about=None))
         else:
-            lines.append(local(prompt.text, language))
+            lines.append(filled(journey, prompt.text, language, own=category, about=None))
     else:
         assert journey.peers is not None
         peers = journey.peers
@@ -118,7 +118,7 @@ def recalled_text(commitments: Sequence[str], language: str) -> str:
 
 
 def settled_text(language: str) -> str:
-    """The end screen once the ninth moment is answered."""
+    """The end screen once the deferred moments are answered."""
     gettext = translator(language)
     return "\n".join(
         [
@@ -277,9 +277,13 @@ def consent_text(workshop_title: str, language: str, *, min_group: int = 3) -> s
             gettext("Welcome to the workshop «{title}».").format(title=escape(workshop_title)),
             "",
             gettext(
-                "Over a few short questions you will look at how you cooperate, moment by "
-                "moment. Take your time: you can pause and come back whenever you like."
+                "The workshop has three parts. First, at your own pace, you look at how you "
+                "cooperate, moment by moment. Then, as a member of your group of actors, you "
+                "say with your peers what you ask of the others and what you commit to. "
+                "Finally, in the agora, everyone votes on the groups' requests and "
+                "commitments. A few days later, a last look back comes to you here."
             ),
+            gettext("Take your time: you can pause and come back whenever you like."),
             "",
             "<b>" + gettext("What is stored") + "</b>",
             gettext(
@@ -334,19 +338,22 @@ def finished_text(journey: Journey, language: str, *, agora: AgoraState = AgoraS
             "🎉 <b>" + gettext("Thank you, you have answered every question.") + "</b>",
             "",
             gettext(
-                "Your answers are saved. The facilitators will share what the group said "
-                "as a whole. The last moment, settling, is asked later, once the workshop "
-                "has had time to sink in."
+                "Your answers are saved. The facilitation team will share what the group "
+                "said as a whole."
             ),
             *(
                 [
                     gettext(
                         "Next comes the agora, where everyone reacts to the requests and "
-                        "commitments of the group. I will write to you when it opens."
+                        "commitments of the groups. I will write to you when it opens."
                     )
                 ]
                 if journey.peers is not None and agora is AgoraState.LATER
                 else []
+            ),
+            gettext(
+                "The last two moments, the nourishing feedback and the settling, come "
+                "later, once the workshop has had time to sink in."
             ),
             gettext("Changed your mind? /back takes you to the previous question."),
         ]
