@@ -12,7 +12,6 @@ folds nothing: per statement, only the categories with enough voters count.
 from __future__ import annotations
 
 import math
-import statistics
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -73,27 +72,25 @@ def group_by_threshold(counts: Mapping[str, int], order: Sequence[str], min_grou
 
 @dataclass(frozen=True)
 class ScaleSummary:
+    """How many answered each value of a 1–5 scale: with a handful of answers, the counts
+    say more to a reader than a median or quartiles would."""
+
     count: int
-    median: float
-    q1: float
-    q3: float
     distribution: tuple[int, int, int, int, int]  # how many answered 1, 2, 3, 4, 5
+
+    @property
+    def high(self) -> int:
+        """How many answered 4 or 5."""
+        return self.distribution[3] + self.distribution[4]
+
+    @property
+    def mean(self) -> float:
+        return sum(v * n for v, n in enumerate(self.distribution, start=1)) / self.count
 
 
 def summarise_scale(values: Sequence[int]) -> ScaleSummary:
-    ordered = sorted(values)
-    if len(ordered) >= 2:
-        q1, _, q3 = statistics.quantiles(ordered, n=4, method="inclusive")
-    else:
-        q1 = q3 = float(ordered[0])
-    counts = Counter(ordered)
-    return ScaleSummary(
-        len(ordered),
-        float(statistics.median(ordered)),
-        float(q1),
-        float(q3),
-        (counts[1], counts[2], counts[3], counts[4], counts[5]),
-    )
+    counts = Counter(values)
+    return ScaleSummary(len(values), (counts[1], counts[2], counts[3], counts[4], counts[5]))
 
 
 # -- the agora --------------------------------------------------------------------------
@@ -253,7 +250,9 @@ def synthesise(
         participant = who.get(answer.participant_id)
         if participant is not None:
             by_prompt[answer.question_id].append((participant, answer.for_others))
-    scales_and_texts(journey, journey.live_prompts(), synthesis, by_prompt, min_group)
+    # A workshop answered before a prompt was retired keeps its answers in the synthesis.
+    retired = [p for p in journey.retired_prompts() if p.phase == 1 and p.id in by_prompt]
+    scales_and_texts(journey, [*journey.live_prompts(), *retired], synthesis, by_prompt, min_group)
     _peers(journey, synthesis, by_prompt, statements, who, min_group)
     _agora(synthesis, statements, votes, who, min_group)
     numbers = {statement.id: statement.number for statement in statements}
@@ -327,6 +326,9 @@ def _regroup(
             everyone += items
     if len(everyone) >= min_group:
         grouped[ALL] = everyone
+        shown = [group for group in grouped if group != ALL]
+        if len(shown) == 1:  # one group is everyone: said once, by its name or as all
+            del grouped[ALL if shown != [OTHERS] else OTHERS]
     return dict(grouped)
 
 
@@ -361,7 +363,8 @@ def scales_and_texts(
                 for group, values in _regroup(per_category, order, min_group).items()
             }
         elif prompt.kind == "text" and len(given) >= min_group:
-            synthesis.texts[prompt.id] = summarise_texts([(v, p.language) for p, v in given])
+            given_texts = [(v, p.language) for p, v in given]
+            synthesis.texts[prompt.id] = summarise_texts(given_texts, every=prompt.listed)
 
 
 def _peers(
@@ -378,7 +381,8 @@ def _peers(
     peers = journey.peers
     if peers is None:
         return
-    for prompt in peers.own:
+    retired = [p for p in peers.retired if p.kind == "text" and p.id in by_prompt]
+    for prompt in (*peers.own, *retired):
         per_category: defaultdict[str, list[tuple[str, str]]] = defaultdict(list)
         for participant, value in by_prompt.get(prompt.id, []):
             per_category[participant.category or ""].append((value, participant.language))

@@ -80,9 +80,16 @@ class TextSummary:
     quotes: tuple[str, ...] = ()
 
 
-def summarise_texts(texts: Sequence[tuple[str, str]], *, quotes: int = QUOTES) -> TextSummary:
-    """Themes (stems found in the most answers, at least two) and the most typical answers
-    (those whose words are the most shared), anonymised. `texts` holds (text, language)."""
+def summarise_texts(
+    texts: Sequence[tuple[str, str]], *, quotes: int = QUOTES, every: bool = False
+) -> TextSummary:
+    """Themes (words found in the most answers, at least two) and the most typical answers
+    (those whose words are the most shared), anonymised. `texts` holds (text, language).
+
+    A theme is shown as the form its stem took most often ("coopérer", never "coop"),
+    and once: stems that read as the same word (one word stemmed in two languages, when
+    someone writes in a language other than their interface's) are one theme. With
+    `every`, every distinct answer is quoted, the most typical first."""
     texts = [(anonymise(text), language) for text, language in texts]
     per_text = [stems(text, language) for text, language in texts]
     frequency: Counter[str] = Counter()
@@ -91,10 +98,14 @@ def summarise_texts(texts: Sequence[tuple[str, str]], *, quotes: int = QUOTES) -
         frequency.update(found.keys())
         for stem, form in found.items():
             forms[stem][form] += 1
+    answers: defaultdict[str, set[int]] = defaultdict(set)  # word shown -> answers with it
+    for index, found in enumerate(per_text):
+        for stem in found:
+            answers[forms[stem].most_common(1)[0][0]].add(index)
     themes = tuple(
-        Theme(forms[stem].most_common(1)[0][0], count)
-        for stem, count in sorted(frequency.items(), key=lambda item: (-item[1], item[0]))
-        if count >= 2
+        Theme(word, len(found))
+        for word, found in sorted(answers.items(), key=lambda item: (-len(item[1]), item[0]))
+        if len(found) >= 2
     )[:TOP_THEMES]
 
     # How typical an answer is: how many other answers share its words, per word (its
@@ -107,8 +118,8 @@ def summarise_texts(texts: Sequence[tuple[str, str]], *, quotes: int = QUOTES) -
     chosen: list[str] = []
     for index in ranked:
         quote = texts[index][0].strip()
-        if quote and quote not in chosen and typicality[index] > 0:
+        if quote and quote not in chosen and (every or typicality[index] > 0):
             chosen.append(quote)
-        if len(chosen) == quotes:
+        if len(chosen) == quotes and not every:
             break
     return TextSummary(len(texts), themes, tuple(chosen))

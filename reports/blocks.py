@@ -61,7 +61,7 @@ class Note:
 
 @dataclass(frozen=True)
 class Scales:
-    """A question answered from 1 to 5: per group (All last), its median and spread."""
+    """A question answered from 1 to 5: per group (All last), how many gave each answer."""
 
     rows: tuple[tuple[str, ScaleSummary], ...]
 
@@ -155,7 +155,6 @@ class Voted:
     consensus: bool
     divisive: bool
     uncertain: bool
-    score: float  # group-aware consensus
 
 
 @dataclass(frozen=True)

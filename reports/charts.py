@@ -57,7 +57,7 @@ class ChartLabels:
     the categories' from the journey."""
 
     language: str
-    categories: Mapping[str, str]  # category id -> its label
+    categories: Mapping[str, str]  # category id -> its group's name ("Elected officials")
     everyone: str
     others: str
     stages: Mapping[str, str]  # funnel stage -> its name
@@ -89,7 +89,7 @@ def chart_labels(journey: Journey, language: str) -> ChartLabels:
     relation = _relation_prompt(journey)
     return ChartLabels(
         language=language,
-        categories={c.id: plain(c.label, language) for c in journey.categories},
+        categories={c.id: _capitalised(plain(c.group, language)) for c in journey.categories},
         everyone=gettext("Everyone"),
         others=gettext("Other categories"),
         stages={
@@ -109,8 +109,8 @@ def chart_labels(journey: Journey, language: str) -> ChartLabels:
             option.id: plain(option.label, language).split(":")[0].strip()
             for option in (relation.options if relation else ())
         },
-        profile_title=gettext("Self-assessments: median per group"),
-        profile_axis=gettext("Median answer, from 1 (low) to 5 (high)"),
+        profile_title=gettext("Self-assessments: average answer per group"),
+        profile_axis=gettext("Average answer, from 1 (low) to 5 (high)"),
         funnel_title=gettext("Participation"),
         funnel_axis=gettext("Participants"),
         relation_title=gettext("How each group sees its relation with the others"),
@@ -126,8 +126,8 @@ def chart_labels(journey: Journey, language: str) -> ChartLabels:
 
 
 def profile_chart(journey: Journey, synthesis: Synthesis, labels: ChartLabels) -> bytes:
-    """Every self-assessment of phase 1 in one picture, a row each: the median of each
-    group as a dot, and a line from the lowest to the highest, to show where groups
+    """Every self-assessment of phase 1 in one picture, a row each: the average answer of
+    each group as a dot, and a line from the lowest to the highest, to show where groups
     differ. Rows nobody answered show a dash."""
     prompts = [p for p in journey.live_prompts() if p.kind == "scale"]
     groups = _profile_groups(synthesis, prompts)
@@ -136,12 +136,12 @@ def profile_chart(journey: Journey, synthesis: Synthesis, labels: ChartLabels) -
     for index, group in enumerate(groups):
         offset = spread * (index / (len(groups) - 1) - 0.5) if len(groups) > 1 else 0.0
         rows = [
-            (row, summary.median)
+            (row, summary.mean)
             for row, prompt in enumerate(prompts)
             if (summary := synthesis.scales.get(prompt.id, {}).get(group)) is not None
         ]
         axes.scatter(
-            [median for _, median in rows],
+            [mean for _, mean in rows],
             [row + offset for row, _ in rows],
             s=80,
             color=BLACK if group == ALL else GROUP_COLOURS[index % len(GROUP_COLOURS)],
@@ -152,13 +152,13 @@ def profile_chart(journey: Journey, synthesis: Synthesis, labels: ChartLabels) -
             zorder=3,
         )
     for row, prompt in enumerate(prompts):
-        medians = [
-            summary.median
+        means = [
+            summary.mean
             for group, summary in synthesis.scales.get(prompt.id, {}).items()
             if group in groups
         ]
-        if medians:
-            axes.hlines(row, min(medians), max(medians), color=GRID, linewidth=3, zorder=1)
+        if means:
+            axes.hlines(row, min(means), max(means), color=GRID, linewidth=3, zorder=1)
         else:
             axes.text(3, row, NO_DATA, ha="center", va="center", fontsize=FONT, color=MUTED)
     axes.set_yticks(
@@ -362,7 +362,7 @@ def _unframe(axes: Axes) -> None:
 
 
 def _profile_groups(synthesis: Synthesis, prompts: Sequence[Prompt]) -> list[str]:
-    """The groups with a median somewhere: the categories shown, "others" if any scale
+    """The groups with an answer somewhere: the categories shown, "others" if any scale
     has it, then everyone."""
     present = {group for p in prompts for group in synthesis.scales.get(p.id, {})}
     order = [*synthesis.categories.groups]
@@ -402,6 +402,11 @@ def _share(result: StatementResult, vote: VoteValue) -> float:
         VoteValue.PASS: tally.passed,
     }[vote]
     return count / tally.votes if tally.votes else 0.0
+
+
+def _capitalised(text: str) -> str:
+    """A group's name where it stands alone, as a legend or an axis label: "Les élus"."""
+    return text[:1].upper() + text[1:]
 
 
 def _literal(text: str) -> str:

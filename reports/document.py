@@ -44,7 +44,7 @@ from reports.blocks import (
     Title,
     Voted,
 )
-from reports.labels import category_name, filled, group_name, kind_name, statement_heading
+from reports.labels import filled, group_name, group_title, kind_name, statement_heading
 from reports.text import day, escape, local, ngettext_for, number, translator
 
 
@@ -83,8 +83,8 @@ def share_document(journey: Journey, synthesis: Synthesis, language: str) -> Doc
 
 
 def decantation_document(journey: Journey, settling: Settling, language: str) -> Document:
-    """The ninth moment's synthesis for the facilitators: how many were sent it and
-    answered it, then each of its questions as phase 1's are shown (same threshold)."""
+    """The deferred moments' synthesis for the facilitators: how many were sent them and
+    answered them, then each of their questions as phase 1's are shown (same threshold)."""
     walk = _Walk(journey, settling.synthesis, language)
     funnel = settling.synthesis.funnel
     rows = [
@@ -98,10 +98,10 @@ def decantation_document(journey: Journey, settling: Settling, language: str) ->
             continue
         heading = walk.moment_title(moment.number, moment.title)
         for prompt in moment.prompts:
-            text = local(prompt.text, language)
+            text = filled(journey, prompt.text, language, own=None, about=None)
             found.append(Question(heading, moment.number, text, walk.figure(prompt)))
             heading = ""
-    title = walk.gettext("The settling moment · {title}").format(
+    title = walk.gettext("The last two moments · {title}").format(
         title=local(journey.title, language)
     )
     section = Section(Phase.MOMENTS, (counts, Questions(tuple(found))))
@@ -147,12 +147,12 @@ class _Walk:
         count = number(min_group, self.language)
         hidden = [
             gettext("{category} (folded into Others)").format(
-                category=category_name(self.journey, category, self.language)
+                category=group_name(self.journey, category, self.language)
             )
             for category in grouping.folded
         ] + [
             gettext("{category} (left out)").format(
-                category=category_name(self.journey, category, self.language)
+                category=group_name(self.journey, category, self.language)
             )
             for category in grouping.left_out
         ]
@@ -222,14 +222,25 @@ class _Walk:
     def questions(self) -> Questions:
         found: list[Question] = []
         for moment in self.journey.moments:
-            if moment.deferred:
-                continue  # asked later: the synthesis does not cover it
+            # A deferred moment is asked later: the synthesis does not cover it. A retired
+            # prompt is shown where a workshop answered it before it was retired.
+            asked = [
+                prompt
+                for prompt in moment.in_file_order
+                if (prompt.retired and self.answered(prompt))
+                or not (prompt.retired or moment.deferred)
+            ]
             heading = self.moment_title(moment.number, moment.title)
-            for prompt in moment.prompts:
-                text = local(prompt.text, self.language)
+            for prompt in asked:
+                text = filled(self.journey, prompt.text, self.language, own=None, about=None)
                 found.append(Question(heading, moment.number, text, self.figure(prompt)))
                 heading = ""  # the moment's title goes with its first question
         return Questions(tuple(found))
+
+    def answered(self, prompt: Prompt) -> bool:
+        synthesis = self.synthesis
+        found = (synthesis.scales, synthesis.choices, synthesis.texts)
+        return any(prompt.id in figures for figures in found)
 
     def figure(self, prompt: Prompt) -> Figure:
         synthesis = self.synthesis
@@ -261,11 +272,11 @@ class _Walk:
         title = self.gettext("Phase 2 · {title}").format(title=local(peers.title, self.language))
         subtitle = self.gettext("What each group says about itself")
         blocks: list[Block] = [Heading((Title(title, 2), Title(subtitle, 3, quiet=True)))]
-        for prompt in peers.own:
+        for prompt in (*peers.own, *peers.retired):
             per_category = self.synthesis.own.get(prompt.id, {})
             for category in wording.ordered(self.journey, per_category):
                 asked = filled(self.journey, prompt.text, self.language, own=category, about=None)
-                name = category_name(self.journey, category, self.language)
+                name = group_title(self.journey, category, self.language)
                 title_of = Title(name, 4, detail=asked)
                 blocks.append(summarised(per_category[category], self.language, title=title_of))
         for template in peers.about:
@@ -300,8 +311,8 @@ class _Walk:
             Title(self.about_title(template), 3),
             single=template.kind == "choice",
             options=tuple(wording.option_name(template, option, language) for option in ids),
-            sources=tuple(category_name(journey, source, language) for source in sources),
-            targets=tuple(category_name(journey, target, language) for target in targets),
+            sources=tuple(group_title(journey, source, language) for source in sources),
+            targets=tuple(group_title(journey, target, language) for target in targets),
             cells=cells,
             empty=self.too_few().text,
         )
@@ -344,7 +355,7 @@ class _Walk:
                     commitments[category],
                     self.language,
                     kind=StatementKind.COMMITMENT,
-                    title=Title(category_name(self.journey, category, self.language), 4),
+                    title=Title(group_title(self.journey, category, self.language), 4),
                 )
                 for category in wording.ordered(self.journey, commitments)
             ),
@@ -393,7 +404,7 @@ class _Walk:
                 journey, statement.source_category, statement.target_category, language
             )
         else:
-            between = category_name(journey, statement.source_category, language)
+            between = group_title(journey, statement.source_category, language)
         return Voted(
             number=statement.number,
             heading=statement_heading(journey, statement, language),
@@ -408,5 +419,4 @@ class _Walk:
             consensus=result.consensus,
             divisive=result.divisive,
             uncertain=result.uncertain,
-            score=result.group_consensus,
         )

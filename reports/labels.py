@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from flows.journey import GROUP, OWN, Journey
+from babel.lists import format_list
+
+from flows.journey import GROUP, OTHERS, OWN, Journey
 from flows.kinds import StatementKind, VoteValue
 from reports.text import escape, local, translator
 from storage.models import Statement
@@ -29,6 +31,12 @@ def group_name(journey: Journey, category_id: str | None, language: str) -> str:
     return local(category.group, language) if category else escape(category_id or "")
 
 
+def group_title(journey: Journey, category_id: str | None, language: str) -> str:
+    """A category as a group where it opens a line or names a column ("Les élus")."""
+    name = group_name(journey, category_id, language)
+    return name[:1].upper() + name[1:]
+
+
 def category_name(journey: Journey, category_id: str | None, language: str) -> str:
     """A category's label ("Élu ou élue"), escaped; its id if the journey lacks it."""
     category = journey.category(category_id or "")
@@ -38,9 +46,19 @@ def category_name(journey: Journey, category_id: str | None, language: str) -> s
 def filled(
     journey: Journey, texts: Mapping[str, str], language: str, *, own: str | None, about: str | None
 ) -> str:
-    """A phase 2 text, escaped, with its {own} and {group} placeholders filled in."""
+    """A journey text, escaped, with its placeholders filled in: {own} and {group} in
+    phase 2, {others} (the groups other than `own`, "A, B or C") in phase 1; with no
+    `own` (a synthesis, for everyone), {others} says what it stands for."""
+    gettext = translator(language)
+    others = [group_name(journey, c.id, language) for c in journey.categories if c.id != own]
     return local(texts, language).format(
-        **{OWN: group_name(journey, own, language), GROUP: group_name(journey, about, language)}
+        **{
+            OWN: group_name(journey, own, language),
+            GROUP: group_name(journey, about, language),
+            OTHERS: format_list(others, style="or", locale=language)
+            if own is not None
+            else gettext("[the other groups]"),
+        }
     )
 
 
@@ -67,11 +85,12 @@ def kind_name(kind: str, language: str) -> str:
 
 
 def statement_heading(journey: Journey, statement: Statement, language: str) -> str:
-    """What a statement is and whom it comes from (a category, never a person)."""
-    source = category_name(journey, statement.source_category, language)
+    """What a statement is and which group it comes from (never a person): "Request ·
+    Elected officials → local-authority officers"."""
+    source = group_title(journey, statement.source_category, language)
     kind = kind_name(statement.kind, language)
     if statement.kind == StatementKind.REQUEST:
-        target = category_name(journey, statement.target_category, language)
+        target = group_name(journey, statement.target_category, language)
         return f"🗣️ <b>{kind}</b> · {source} → {target}"
     if statement.kind == StatementKind.COMMITMENT:
         return f"🤝 <b>{kind}</b> · {source}"

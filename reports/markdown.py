@@ -15,8 +15,8 @@ from flows.journey import Journey
 from flows.synthesis import ScaleSummary, Synthesis
 from reports import blocks
 from reports.document import synthesis_document
-from reports.text import decimal, number, probability, strip_tags, translator
-from reports.wording import ranked, with_count
+from reports.text import number, strip_tags, translator
+from reports.wording import majority_words, out_of
 
 YES, NO_DATA = "✓", "—"
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
@@ -127,8 +127,8 @@ class _Markdown:
             for index, (group, summary) in enumerate(question.figure.rows)
         ]
         gettext = self.gettext
-        header = [gettext("Question"), gettext("Group"), gettext("Count"), gettext("Median")]
-        header += [gettext("Quartiles"), "1", "2", "3", "4", "5"]
+        header = [gettext("Question"), gettext("Group"), gettext("Answers")]
+        header += [gettext("Answered 4 or 5"), "1", "2", "3", "4", "5"]
         out += _table(_cells(*header), rows, numeric_from=2)
         for question in questions:
             if isinstance(question.figure, blocks.Choices):
@@ -144,15 +144,13 @@ class _Markdown:
     def scale_row(
         self, question: blocks.Question | None, group: str, summary: ScaleSummary
     ) -> list[str]:
-        """One group's answers to a scale; the question on its first row only."""
-        language = self.language
-        quartiles = f"{decimal(summary.q1, language)} – {decimal(summary.q3, language)}"
+        """One group's answers to a scale, how many answered each value; the question on its
+        first row only."""
         return [
             self.label(question) if question else "",
             _md_of_html(group),
             self.number(summary.count),
-            decimal(summary.median, language),
-            quartiles,
+            out_of(summary.high, summary.count, self.language),
             *map(self.number, summary.distribution),
         ]
 
@@ -172,8 +170,9 @@ class _Markdown:
         return out
 
     def pairs(self, block: blocks.Pairs) -> list[str]:
-        """One answer each: who answered (rows) about whom (columns), the most chosen
-        option; several: per pair, how often each option was chosen."""
+        """One answer each: who answered (rows) about whom (columns), the option most chose,
+        or every choice when no option has a majority; several: per pair, how often each
+        option was chosen."""
         if not block.single:
             rows = [
                 [_md_of_html(cell.name), *map(self.number, cell.counts)] for cell in block.cells
@@ -181,9 +180,11 @@ class _Markdown:
             header = _cells(self.gettext("From → to"), *block.options)
             return _table(header, rows, numeric_from=1)
         top = {
-            (cell.source, cell.target): _md_of_html(with_count(*chosen[0], self.language))
+            (cell.source, cell.target): _md_of_html(words)
             for cell in block.cells
-            if (chosen := ranked(zip(block.options, cell.counts, strict=True)))
+            if (
+                words := majority_words(zip(block.options, cell.counts, strict=True), self.language)
+            )
         }
         rows = [
             [_md_of_html(source)]
@@ -198,7 +199,7 @@ class _Markdown:
         gettext = self.gettext
         header = [gettext("No."), gettext("Kind"), gettext("From → to"), gettext("Statement")]
         header += [gettext("Agree"), gettext("Disagree"), gettext("Pass")]
-        header += [gettext("p(agree) {group}").format(group=group) for group in block.groups]
+        header += [gettext("{group} agree").format(group=group) for group in block.groups]
         header += [gettext("Consensus"), gettext("Divisive"), gettext("Uncertain")]
         rows = [self.statement_row(block.groups, voted) for voted in block.statements]
         out = _heading(block.title) + self.resolutions(block.resolutions)
@@ -208,10 +209,11 @@ class _Markdown:
         if not block.agreed:
             out += [_md(gettext("No statement was agreed by two groups or more.")), ""]
         for rank, voted in enumerate(block.agreed, start=1):
-            line = gettext("Statement {number}: {text} (group-aware consensus {score})").format(
+            overall = voted.overall
+            line = gettext("Statement {number}: {text} ({agree} agree)").format(
                 number=voted.number,
                 text=voted.text,
-                score=probability(voted.score, self.language),
+                agree=out_of(overall.agree, overall.votes, self.language),
             )
             out.append(f"{rank}. {_md(line)}")
         out.append("")
@@ -239,7 +241,7 @@ class _Markdown:
         return out + _table(_cells(*header), rows)
 
     def statement_row(self, groups: Sequence[str], voted: blocks.Voted) -> list[str]:
-        """A statement, its votes, each group's probability of agreeing, and its marks."""
+        """A statement, its votes, how many agreed in each group ("3 of 4"), and its marks."""
         tallies, overall = dict(voted.by_group), voted.overall
         return [
             str(voted.number),
@@ -247,7 +249,9 @@ class _Markdown:
             _md(voted.text),
             *map(self.number, (overall.agree, overall.disagree, overall.passed)),
             *(
-                probability(tallies[group].p_agree, self.language) if group in tallies else NO_DATA
+                out_of(tallies[group].agree, tallies[group].votes, self.language)
+                if group in tallies
+                else NO_DATA
                 for group in groups
             ),
             *(YES if flag else "" for flag in (voted.consensus, voted.divisive, voted.uncertain)),

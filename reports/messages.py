@@ -13,23 +13,12 @@ from dataclasses import replace
 
 from flows.decantation import Settling
 from flows.journey import Journey
-from flows.kinds import Phase, VoteValue
+from flows.kinds import Phase
 from flows.synthesis import UNCERTAIN_SHARE, ScaleSummary, Synthesis, Tally
 from reports import blocks
 from reports.document import decantation_document, share_document, synthesis_document
-from reports.labels import VOTE_ICONS
-from reports.text import (
-    decimal,
-    excerpt,
-    messages_of,
-    ngettext_for,
-    number,
-    percent,
-    probability,
-    quoted,
-    translator,
-)
-from reports.wording import labelled, ranked, with_count
+from reports.text import excerpt, messages_of, ngettext_for, number, percent, quoted, translator
+from reports.wording import labelled, majority_words, ranked, scale_words, votes_words, with_count
 
 QUOTE_LIMIT = 300  # a quoted answer: enough to read it, short enough for three a message
 STATEMENT_LIMIT = 600  # a statement is what people voted on: shown longer than a quote
@@ -57,7 +46,7 @@ def share_messages(journey: Journey, synthesis: Synthesis, language: str) -> lis
 
 
 def decantation_messages(journey: Journey, settling: Settling, language: str) -> list[str]:
-    """The ninth moment's synthesis for the facilitators, as HTML messages."""
+    """The deferred moments' synthesis for the facilitators, as HTML messages."""
     document = decantation_document(journey, settling, language)
     return _Messages(document.language).messages(document)
 
@@ -165,17 +154,7 @@ class _Messages:
                 return [figure.text]
 
     def scale(self, group: str, summary: ScaleSummary) -> str:
-        language = self.language
-        return self.gettext(
-            "{group} ({count}): median {median}, quartiles {q1}–{q3}, from 1 to 5: {distribution}"
-        ).format(
-            group=group,
-            count=self.number(summary.count),
-            median=decimal(summary.median, language),
-            q1=decimal(summary.q1, language),
-            q3=decimal(summary.q3, language),
-            distribution="·".join(self.number(n) for n in summary.distribution),
-        )
+        return labelled(group, scale_words(summary, self.language), self.language)
 
     def options(self, counts: Iterable[tuple[str, int]], top: int | None = None) -> str:
         """The options chosen, the most chosen first, each with how often."""
@@ -194,16 +173,8 @@ class _Messages:
             if not block.single:
                 shown = self.options(counts, TOP_OPTIONS)
                 lines.append(labelled(cell.name, shown, self.language))
-            elif chosen := ranked(counts):
-                option, count = chosen[0]
-                lines.append(
-                    self.gettext("{pair}: mostly {option} ({count} of {total})").format(
-                        pair=cell.name,
-                        option=option,
-                        count=self.number(count),
-                        total=self.number(sum(cell.counts)),
-                    )
-                )
+            elif words := majority_words(counts, self.language):
+                lines.append(labelled(cell.name, words, self.language))
         if not block.cells:
             lines.append(block.empty)
         return lines
@@ -327,16 +298,8 @@ class _Messages:
             return [voted.heading, statement, overall]
         lines = [f"<b>{voted.number}.</b> {voted.heading}", statement, overall]
         lines += [self.tally(group, tally) for group, tally in voted.by_group]
-        if voted.consensus:
-            score = probability(voted.score, self.language)
-            lines.append(self.gettext("Group-aware consensus: {score}").format(score=score))
         return lines
 
     def tally(self, label: str, tally: Tally) -> str:
-        counts = (
-            (VoteValue.AGREE, tally.agree),
-            (VoteValue.DISAGREE, tally.disagree),
-            (VoteValue.PASS, tally.passed),
-        )
-        shown = " · ".join(f"{VOTE_ICONS[value]} {self.number(count)}" for value, count in counts)
-        return labelled(label, shown, self.language)
+        """A group's votes in words: "Elected officials: 3 of 3 agree, 0 disagree, 0 pass"."""
+        return labelled(label, votes_words(tally, self.language), self.language)

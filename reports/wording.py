@@ -1,15 +1,18 @@
 """The words every form of the synthesis uses, written once: stages, groups (All and
 Others too), kinds, pairs "X → Y", counts, the "too few" line, options by how often they
-were chosen, and the order in which groups are shown. Escaped for HTML."""
+were chosen, and the order in which groups are shown. Escaped for HTML.
+
+Figures are said as a person counts them ("3 of 3 agree", "2 of 3 answered 4 or 5"),
+never as a probability, a median or a score: a group is a handful of people."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from flows.journey import Journey, Prompt
-from flows.kinds import StatementKind
-from flows.synthesis import ALL, OTHERS, TextSummary
-from reports.labels import category_name
+from flows.kinds import StatementKind, VoteValue
+from flows.synthesis import ALL, OTHERS, ScaleSummary, Tally, TextSummary
+from reports.labels import group_name, group_title
 from reports.text import escape, excerpt, local, ngettext_for, number, translator
 
 THEME_LIMIT = 40  # a theme is one word, but nothing stops a participant typing a long one
@@ -26,6 +29,66 @@ def with_count(label: str, count: int, language: str) -> str:
     return f"{label} ({number(count, language)})"
 
 
+def out_of(count: int, total: int, language: str) -> str:
+    """A part of a whole, in words: "2 of 3"."""
+    gettext = translator(language)
+    return gettext("{count} of {total}").format(
+        count=number(count, language), total=number(total, language)
+    )
+
+
+def scale_words(summary: ScaleSummary, language: str) -> str:
+    """A scale's answers in words: how many answered 4 or 5, then each answer given with
+    how many gave it ("2 of 3 answered 4 or 5; answers given: 2 (1) · 4 (1) · 5 (1)"):
+    a "1: 0" would read like a score."""
+    gettext, ngettext = translator(language), ngettext_for(language)
+    high = ngettext(
+        "{count} of {total} answered 4 or 5",
+        "{count} of {total} answered 4 or 5",
+        summary.high,
+    ).format(count=number(summary.high, language), total=number(summary.count, language))
+    values = " · ".join(
+        with_count(number(value, language), count, language)
+        for value, count in enumerate(summary.distribution, start=1)
+        if count
+    )
+    return gettext("{high}; answers given: {values}").format(high=high, values=values)
+
+
+def votes_words(tally: Tally, language: str) -> str:
+    """A statement's votes in words: "3 of 4 agree, 1 disagree, 0 pass"."""
+    gettext = translator(language)
+    return gettext("{agree} agree, {disagree} disagree, {passed} pass").format(
+        agree=out_of(tally.agree, tally.votes, language),
+        disagree=number(tally.disagree, language),
+        passed=number(tally.passed, language),
+    )
+
+
+def group_votes(group: str, counts: Mapping[str, int], language: str) -> str:
+    """A group's votes on a statement as the room's control shows them: "Elected
+    officials: 2 of 3 agree, 1 disagree, 0 pass"."""
+    tally = Tally(*(counts.get(value, 0) for value in VoteValue))
+    return labelled(group, votes_words(tally, language), language)
+
+
+def majority_words(counts: Iterable[tuple[str, int]], language: str) -> str:
+    """One answer each: "mostly X (3 of 4)" when more than half chose X, else every
+    choice with its count, "views divided": "mostly" is never said of a minority."""
+    gettext = translator(language)
+    chosen = ranked(counts)
+    total = sum(count for _, count in chosen)
+    if not chosen:
+        return ""
+    option, count = chosen[0]
+    if 2 * count > total:
+        return gettext("mostly {option} ({count})").format(
+            option=option, count=out_of(count, total, language)
+        )
+    each = " · ".join(f"{name} ({out_of(n, total, language)})" for name, n in chosen)
+    return gettext("views divided between {options}").format(options=each)
+
+
 def stage_name(stage: str, language: str) -> str:
     """A stage of the participation funnel (`flows.synthesis.STAGES`)."""
     gettext = translator(language)
@@ -35,26 +98,28 @@ def stage_name(stage: str, language: str) -> str:
         "active": gettext("Answered at least once"),
         "phase1": gettext("Through phase 1"),
         "finished": gettext("Finished"),
-        "sent": gettext("Sent the settling moment"),
-        "settled": gettext("Answered it"),
+        "sent": gettext("Sent the last two moments"),
+        "settled": gettext("Answered them"),
     }
     return names.get(stage) or escape(stage)
 
 
 def group_label(journey: Journey, group: str, language: str) -> str:
-    """A group of the synthesis: a category's label, or Others, or All."""
+    """A group of the synthesis as it opens a line: a category as a group ("Les élus"), or
+    Others, or All."""
     gettext = translator(language)
     if group == ALL:
         return gettext("All")
     if group == OTHERS:
         return gettext("Others")
-    return category_name(journey, group, language)
+    return group_title(journey, group, language)
 
 
 def pair_name(journey: Journey, source: str, target: str | None, language: str) -> str:
-    """Who answered or asked, and about or of whom: "Elected official → State officer"."""
-    source_name = category_name(journey, source, language)
-    return f"{source_name} → {category_name(journey, target, language)}"
+    """Who answered or asked, and about or of whom, as groups: "Elected officials → State
+    officers"."""
+    source_name = group_title(journey, source, language)
+    return f"{source_name} → {group_name(journey, target, language)}"
 
 
 def counted(count: int, language: str, kind: StatementKind | None = None) -> str:

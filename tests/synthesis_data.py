@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from flows.journey_file import default_journey
 from storage.models import Answer, Participant, Statement, Vote
 
 T0 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
@@ -97,7 +98,8 @@ def forty() -> Rows:
         for _ in range(size):
             people.append(participant(len(people) + 1, category))
     # Two of the socio-economic actors are still in phase 1, one at the third moment.
-    people[26] = participant(27, "socio_eco", state="m3_relation")
+    third_moment = default_journey().moment(3).prompts[0].id
+    people[26] = participant(27, "socio_eco", state=third_moment)
     people[27] = participant(28, "socio_eco", state="peers_wait")
     joined_only = [
         participant(41, "", state="consent", consented=False),
@@ -133,7 +135,7 @@ def forty() -> Rows:
     ]
     votes = authors_agree(statements)
     for p in people:
-        category = p.category
+        category = p.category or ""
         # 1: agreed by all (its author too, by writing it) → consensus.
         if p.id != elu.id:
             votes.append(Vote(1, p.id, "agree", T0 + timedelta(minutes=1)))

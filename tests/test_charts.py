@@ -70,18 +70,14 @@ def readable_on_a_phone(png: bytes) -> None:
 
 def test_labels_come_from_the_journey_in_the_language(journey: Journey) -> None:
     fr, en = chart_labels(journey, "fr"), chart_labels(journey, "en")
-    assert fr.categories["elu"] == "Élu ou élue" and en.categories["elu"] == "Elected official"
-    assert fr.group("socio_eco") == "Acteur socio-économique ou de l'ESS"
+    assert fr.categories["elu"] == "Les élus" and en.categories["elu"] == "Elected officials"
+    assert fr.group("socio_eco") == "Les acteurs socio-économiques (ESS)"  # as groups
     assert fr.group("all") == fr.everyone and fr.group("others") == fr.others
     assert set(fr.stages) == set(STAGES) and set(fr.votes) == {"agree", "disagree", "pass"}
     # The relation gradient, by the head of each option's label, in the journey's order.
-    assert list(fr.relations) == [
-        "distant",
-        "service",
-        "quasi_delegation",
-        "partnership",
-        "cooperation",
-    ]
+    gradient = next(p for p in journey.peers.about if p.gradient) if journey.peers else None
+    assert gradient is not None
+    assert list(fr.relations) == [option.id for option in gradient.options]
     assert fr.relations["distant"] == "Distante" and en.relations["partnership"] == "Partnership"
 
 
@@ -110,9 +106,13 @@ def test_english_charts_too(journey: Journey, synthesis: Synthesis) -> None:
 
 
 def test_relation_means_on_the_gradient(journey: Journey, synthesis: Synthesis) -> None:
-    # Eight "partnership" (4) and four "service" (2): 40 / 12. The two State officers'
-    # answers are under the threshold: no cell.
-    assert relation_means(journey, synthesis) == {("elu", "agent"): pytest.approx(10 / 3)}
+    # Eight "partnership" and four "service", at their places on the gradient. The two
+    # State officers' answers are under the threshold: no cell.
+    assert journey.peers is not None
+    gradient = next(p for p in journey.peers.about if p.gradient)
+    place = {option.id: index for index, option in enumerate(gradient.options, start=1)}
+    mean = (8 * place["partnership"] + 4 * place["service"]) / 12
+    assert relation_means(journey, synthesis) == {("elu", "agent"): pytest.approx(mean)}
 
 
 def test_agora_lists_the_consensus_statements_first(

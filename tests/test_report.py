@@ -29,7 +29,7 @@ from reports.document import summarised
 from reports.files import export_files
 from reports.markdown import markdown_report
 from reports.messages import share_messages, summary_lines, synthesis_messages
-from reports.text import messages_of
+from reports.text import messages_of, plain
 from storage.exports import WorkshopRows
 from storage.models import Answer, Participant, Resolution, Vote, Workshop
 from tests.synthesis_data import (
@@ -241,9 +241,9 @@ def test_the_synthesis_says_what_the_threshold_left_out(
 ) -> None:
     for phase in (None, *Phase):
         first = synthesis_messages(journey, synthesis, "en", phase=phase)[0]
-        assert (
-            "Groups under 3 respondents are not shown on their own: "
-            "State officer in the territory (left out)." in first
+        state = plain(journey.categories[-1].group, "en")  # the State's, two of them
+        assert f"Groups under 3 respondents are not shown on their own: {state} (left out)." in (
+            first
         )
 
 
@@ -251,25 +251,27 @@ def test_phase_one(journey: Journey, synthesis: Synthesis) -> None:
     text = "\n".join(synthesis_messages(journey, synthesis, "en", phase="1"))
     assert "Joined: <b>42</b>" in text and "Finished: <b>38</b>" in text
     assert "Moment 1 · Arrival" in text or "Moment 1 · " in text
-    assert "median 3.5, quartiles 2–5, from 1 to 5: 0·7·0·0·7" in text  # socio-economic
+    assert (
+        "Socio-economic and ESS actors: 7 of 14 answered 4 or 5; answers given: 2 (7) · 5 (7)"
+    ) in text
     assert "confiance (4)" in text and "trust (2)" in text
     assert "<blockquote>" in text and "camille.martin" not in text  # anonymised quotes
     assert "Phase 2" not in text and "The agora" not in text
     french = "\n".join(synthesis_messages(journey, synthesis, "fr", phase="1"))
-    assert "3,5" in french
+    assert "Les élus\u00a0: 12 sur 12 ont répondu 4 ou 5\u202f; réponses données\u00a0: " in french
 
 
 def test_phase_two(journey: Journey, synthesis: Synthesis) -> None:
     text = "\n".join(synthesis_messages(journey, synthesis, "en", phase="2"))
     assert (
-        "Elected official → Local-authority officer: mostly Partnership: we look for "
+        "Elected officials → local-authority officers: mostly Partnership: we look for "
         "consensus (8 of 12)" in text
     )
-    assert "Local-authority officer → Elected official: mostly Distant" in text
+    assert "Local-authority officers → elected officials: mostly Distant" in text
     assert "Public procurement rules (12) · We don&#x27;t know each other well (12)" in text
     assert OWN_ROLE in text  # the own-category quotes
     assert "elected officials play" in text  # the question, with {own} filled in
-    assert "Socio-economic or ESS actor → Elected official" in text  # 3 authors of requests
+    assert "Socio-economic and ESS actors → elected officials" in text  # 3 authors of requests
     assert "3 requests" in text and "4 commitments" in text
     assert "calendriers" in text  # the typed "other" obstacles
     assert "Joined:" not in text and "The agora" not in text
@@ -285,9 +287,9 @@ def test_agora(journey: Journey, synthesis: Synthesis) -> None:
     )
     assert "Proposed resolutions" not in text  # consensus statements are no resolutions
     assert "Nous associer dès le début" in text
-    assert "All: 👍 38 · 👎 0 · 🤷 0" in text  # its author's agreement counts
-    assert "Elected official: 👍 0 · 👎 12 · 🤷 0" in text  # statement 2, divisive
-    assert "Group-aware consensus: " in text
+    assert "All: 38 of 38 agree, 0 disagree, 0 pass" in text  # its author's agreement counts
+    assert "Elected officials: 0 of 12 agree, 12 disagree, 0 pass" in text  # 2, divisive
+    assert "consensus: " not in text.lower()  # ranked by it, but no score is shown
     assert "only the groups of at least 3 voters count" in text
     assert "Joined:" not in text and "Themes:" not in text
 
@@ -330,20 +332,23 @@ def test_share_has_no_quote_but_the_consensus_statements(
     for answer in answers:
         assert answer not in text
     assert "<blockquote>" not in text
-    assert "Local-authority officer: Themes: " in text.replace("<b>", "").replace("</b>", "")
-    assert "Elected official 12" not in text  # totals only, not per group
+    assert "Local-authority officers: Themes: " in text.replace("<b>", "").replace("</b>", "")
+    assert "Elected officials 12" not in text  # totals only, not per group
 
 
 def test_the_markdown_document(journey: Journey, synthesis: Synthesis, hostile: Synthesis) -> None:
     markdown = markdown_report(journey, synthesis, "en")
     lines = markdown.splitlines()
-    assert "| Stage | All | Elected official | Local-authority officer | " in markdown
+    assert "| Stage | All | Elected officials | Local-authority officers | " in markdown
     assert any(line.startswith("| No. | Kind | From → to | Statement | Agree |") for line in lines)
     assert "| Joined | 42 | 12 | 12 | 14 |" in markdown
-    assert "Question | Group | Count | Median | Quartiles | 1 | 2 | 3 | 4 | 5 |" in markdown
-    assert "| Elected official | — | Partnership: we look for consensus (8) |" in markdown
-    assert "p(agree) Elected official" in markdown
-    assert "State officer in the territory (left out)" in markdown
+    assert "Question | Group | Answers | Answered 4 or 5 | 1 | 2 | 3 | 4 | 5 |" in markdown
+    assert (
+        "| Elected officials | — | mostly Partnership: we look for consensus (8 of 12) |"
+        in markdown
+    )
+    assert "Elected officials agree" in markdown and "| 0 of 12 |" in markdown
+    assert f"{plain(journey.categories[-1].group, 'en')} (left out)" in markdown
     # Every row of a table has as many cells as its header.
     tables: list[list[str]] = [[]]
     for line in lines:

@@ -147,7 +147,7 @@ def test_next_and_previous_walk_the_sequence_even_from_a_withdrawn_statement(
 
 
 def test_parse_order_reads_ids_labels_and_group_names_in_any_case(journey: Journey) -> None:
-    assert parse_order(journey, "etat, Agent de collectivité,LES ÉLUS") == (
+    assert parse_order(journey, "etat, Agent ou agente de collectivité,LES ÉLUS") == (
         ["etat", "agent", "elu"],
         [],
     )

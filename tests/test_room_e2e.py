@@ -35,7 +35,6 @@ CARRIER = "👥 " + fr("Carrier")
 TYPE_A_NAME = "✍️ " + fr("Type a name")
 DUE = "📅 " + fr("Due date")
 DONE = "✅ " + fr("Done")
-ICONS = {"agree": "👍", "disagree": "👎", "pass": "🤷"}
 VOTE_DATA = re.compile(r"^v:(\d+):[adp]$")
 ROOM_ORDER = ["etat", "agent", "elu", "socio_eco"]  # as set by /agora order below
 
@@ -132,9 +131,14 @@ def tally_lines(database: Path, journey: Journey, statement_id: int) -> set[str]
     lines, hidden, total = set(), False, 0
     for category, counts in by_group.items():
         if sum(counts.values()) >= 3:
-            label = journey.category(category).label["fr"]  # type: ignore[union-attr]
-            figures = " · ".join(f"{ICONS[v]} {counts.get(v, 0)}" for v in ICONS)
-            lines.add(f"• {label}: {figures}")
+            group = journey.category(category).group["fr"]  # type: ignore[union-attr]
+            votes = sum(counts.values())
+            # In words, as the syntheses say it: « Les élus : 2 sur 3 d'accord, … ».
+            lines.add(
+                f"• {group[:1].upper()}{group[1:]}\u00a0: {counts.get('agree', 0)} sur {votes}"
+                f" d'accord, {counts.get('disagree', 0)} pas d'accord,"
+                f" {counts.get('pass', 0)} sans avis"
+            )
             total += sum(counts.values())
         else:  # neither shown nor counted
             hidden = True
@@ -210,15 +214,15 @@ async def test_the_room_with_twelve_participants(
         # Bad input first: nothing changes.
         await alice.send("/agora room")  # not a facilitator
         await emulator.wait_idle()
-        assert "Seuls les animateurs" in (alice.last.text or "")
+        assert "Seule l'équipe d'animation" in (alice.last.text or "")
         await organiser.send("/agora order mayors, elu")
         await emulator.wait_idle()
         assert "mayors" in (organiser.last.text or "") and "etat" in (organiser.last.text or "")
         assert rows(database, "SELECT room_order, agora_opened_at FROM workshops") == [(None, None)]
         await alice.send("/agora order etat")
         await emulator.wait_idle()
-        assert "Seuls les animateurs" in (alice.last.text or "")
-        await organiser.send("/agora order Les services de l'État, agent")
+        assert "Seule l'équipe d'animation" in (alice.last.text or "")
+        await organiser.send("/agora order Les agents de l'État territorial, agent")
         await emulator.wait_idle()
         assert rows(database, "SELECT room_order FROM workshops") == [("etat,agent",)]
 
@@ -351,7 +355,7 @@ async def test_the_room_with_twelve_participants(
         [(resolution_id,)] = rows(database, "SELECT id FROM resolutions")
         await alice.press_data(f"res:{resolution_id}:t")
         await emulator.wait_idle()
-        assert "Seuls les animateurs" in alice.callback_answers[-1]["text"]
+        assert "Seule l'équipe d'animation" in alice.callback_answers[-1]["text"]
         assert rows(database, "SELECT awaiting FROM users WHERE user_id = ?", alice.id) == [(None,)]
         # Nothing awaited any more: the facilitator's text is not taken for the card.
         await organiser.send("Un message de plus")
@@ -419,7 +423,7 @@ async def test_the_room_with_twelve_participants(
         [(button,)] = [(data,) for row in control().buttons for label, data in row if label == NEXT]
         await alice.press_data(button or "")
         await emulator.wait_idle()
-        assert "Seuls les animateurs" in alice.callback_answers[-1]["text"]
+        assert "Seule l'équipe d'animation" in alice.callback_answers[-1]["text"]
         assert room_position(database)[0] == walk[5][0]
 
         # Each phone received two agora messages in all: the introduction and the one
@@ -508,7 +512,7 @@ async def test_nothing_approved_nothing_opens(
         ]
         await organiser.send("/resolutions")
         await emulator.wait_idle()
-        assert "/agora room" in (organiser.last.text or "")
+        assert "/agora salle" in (organiser.last.text or "")
         await organiser.send("/cancel")
         await emulator.wait_idle()
         assert organiser.last.text == fr("Nothing to cancel.")

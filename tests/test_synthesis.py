@@ -69,12 +69,11 @@ def test_a_category_of_two_is_hidden_everywhere(synthesis: Synthesis) -> None:
     assert synthesis.statements[0].overall.votes == 38
 
 
-def test_scales_medians_quartiles_and_distribution(synthesis: Synthesis) -> None:
+def test_scales_count_each_answer(synthesis: Synthesis) -> None:
     scales = synthesis.scales["m1_present"]
-    assert scales["elu"].median == 4 and scales["agent"].median == 2
-    assert scales["socio_eco"].median == 3.5
+    assert scales["elu"].high == 12 and scales["agent"].high == 0
     assert scales["socio_eco"].distribution == (0, 7, 0, 0, 7)
-    assert (scales["socio_eco"].q1, scales["socio_eco"].q3) == (2.0, 5.0)
+    assert (scales["socio_eco"].high, scales["socio_eco"].mean) == (7, 3.5)
     assert scales[ALL].distribution == (0, 19, 0, 12, 7)  # the two State officers left out
 
 
@@ -113,7 +112,7 @@ def test_agora_consensus_divisive_uncertain_and_resolutions(synthesis: Synthesis
 def test_pol_is_rules_on_small_numbers() -> None:
     assert proportion_z(3, 3) > 1.2816  # three agrees out of three
     assert proportion_z(2, 3) < 1.2816  # two out of three is not enough
-    assert summarise_scale([1]).median == 1
+    assert summarise_scale([1]).distribution == (1, 0, 0, 0, 0)
 
 
 def test_anonymise_removes_contacts() -> None:
@@ -140,9 +139,8 @@ def test_quotes_are_the_most_typical_answers() -> None:
 def test_the_worked_example_of_the_documentation(journey: Journey) -> None:
     """docs/SYNTHESIS.md works this example by hand."""
     scale = summarise_scale([4, 4, 5, 3, 2, 2, 3, 3, 4, 4])  # the State officers left out
-    assert (scale.median, scale.q1, scale.q3) == (3.5, 3, 4)
-    assert scale.distribution == (0, 2, 3, 4, 1)
-    assert summarise_scale([4, 4, 5, 3]).q1 == 3.75
+    assert scale.distribution == (0, 2, 3, 4, 1) and scale.high == 5
+    assert summarise_scale([4, 4, 5, 3]).high == 3
     officials, officers = Tally(3, 0, 1), Tally(3, 0, 0)
     assert round(officials.p_agree, 2) == 0.67 and round(officials.z_agree, 2) == 1.34
     assert officers.p_agree == 0.8 and officers.z_agree == 2.0
@@ -389,3 +387,25 @@ def test_the_decantation_synthesis_counts_who_answered_and_hides_small_groups() 
     assert not decantation_complete(settled[:2], min_group=3)
     paused = replace(sent[3], paused_at=T0)
     assert decantation_complete([*settled, paused], min_group=3)
+
+
+def test_others_that_would_be_everyone_is_said_once_as_all(journey: Journey) -> None:
+    """One person in each of three categories: folded together they are everyone, so the
+    figure is given once, for all, not twice as "others" and "all"; one group is named
+    once too."""
+    people = [participant(1, "elu"), participant(2, "agent"), participant(3, "socio_eco")]
+    answers = [Answer(p.id, "m1_present", str(p.id + 2), T0, None) for p in people]
+    synthesis = synthesise(journey, people, answers, [], [], min_group=3)
+    assert set(synthesis.scales["m1_present"]) == {ALL}
+    assert synthesis.scales["m1_present"][ALL].count == 3
+    # Three elected officials, the two others left out: the elected officials are all
+    # that is counted, named as such.
+    people += [participant(pid, "elu") for pid in (4, 5)]
+    answers += [Answer(pid, "m1_present", "4", T0, None) for pid in (4, 5)]
+    synthesis = synthesise(journey, people, answers, [], [], min_group=3)
+    assert set(synthesis.scales["m1_present"]) == {"elu"}
+    # Two groups shown: each, and all of them.
+    people += [participant(pid, "agent") for pid in (6, 7)]
+    answers += [Answer(pid, "m1_present", "2", T0, None) for pid in (6, 7)]
+    synthesis = synthesise(journey, people, answers, [], [], min_group=3)
+    assert set(synthesis.scales["m1_present"]) == {"elu", "agent", ALL}

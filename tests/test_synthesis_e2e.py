@@ -146,6 +146,8 @@ async def test_twelve_participants_and_their_synthesis(
     pulled = "\n".join(m.text or "" for m in texts)
     assert f"« {RESOLVED} »" in pulled and "&lt;commun&gt;" not in pulled  # escaped once
     assert "les agents de collectivité" in pulled and "15 mars 2027" in pulled
+    assert re.search(r"\d+ sur \d+ d'accord, \d+ pas d'accord", pulled)  # plain figures
+    assert "médiane" not in pulled and "p(" not in pulled
 
     # Exported: the CSV has exactly the columns asked for, one row per stored answer,
     # statement and vote; the Markdown report and the charts come with it.
@@ -170,11 +172,13 @@ async def test_twelve_participants_and_their_synthesis(
         ("approved", "yes", "")
     }
     resolved = list(csv.reader(io.StringIO(documents["resolutions.csv"].decode("utf-8-sig"))))
+    officers = journey.category("agent")
+    assert officers is not None
     assert tuple(resolved[0]) == RESOLUTION_COLUMNS
     assert resolved[1][1:] == [
         "1",
         RESOLVED,
-        "Agent de collectivité",
+        officers.label["fr"],  # the category's label, as the journey names it
         "agent",
         "2027-03-15",
         "1",
@@ -227,7 +231,7 @@ async def test_only_this_workshops_facilitators_get_its_synthesis(
             shown = len(user.messages)
             await user.send(command)
             await emulator.wait_idle()
-            assert "Seuls les animateurs" in (user.last.text or ""), (user.id, command)
+            assert "Seule l'équipe d'animation" in (user.last.text or ""), (user.id, command)
             assert len(user.messages) == shown + 1
             assert not any(m.kind in ("document", "photo") for m in user.messages[shown:])
 
@@ -255,7 +259,8 @@ async def test_the_export_from_the_command_line(
     out = tmp_path / "export"
     assert await asyncio.to_thread(main, ["export", code, "--out", str(out)]) == 0
     table = list(csv.reader(io.StringIO((out / "answers.csv").read_text("utf-8-sig"))))
-    assert len(table) - 1 == count_rows(settings.database_path) == 3 * 20
+    phase1 = len(journey.live_prompts())  # each of the three answers every question
+    assert len(table) - 1 == count_rows(settings.database_path) == 3 * phase1
     assert (out / "synthesis.md").read_text("utf-8").startswith("#")
     assert (out / "funnel.png").read_bytes().startswith(b"\x89PNG")
     assert await asyncio.to_thread(main, ["export", "Zz" * 8, "--out", str(out)]) == 2
@@ -272,17 +277,18 @@ async def test_the_board_is_edited_in_place_as_participants_answer(
     await organiser.send("/progress")
     await emulator.wait_idle()
     board = organiser.last
-    assert "1 participant" not in (board.text or "")
+    assert "1 personne" not in (board.text or "")
     plan = Plan(emulator.user(7400, language_code="fr"), "fr", "elu")
     plan_onboarding(plan, journey, code)
     await in_lockstep(emulator, [plan])
     shown = len(organiser.messages)
     for _ in range(40):  # the job looks every 5 seconds
         edited = organiser.bot_message(board.message_id)
-        if "1 participant" in (edited.text or ""):
+        if edited is not None and "1 personne" in (edited.text or ""):
             break
         await asyncio.sleep(0.25)
-    assert "1 participant" in (organiser.bot_message(board.message_id).text or "")
+    edited = organiser.bot_message(board.message_id)
+    assert edited is not None and "1 personne" in (edited.text or "")
     assert len(organiser.messages) == shown  # edited, not sent again
 
 

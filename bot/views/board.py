@@ -4,11 +4,10 @@ code, and the live board of who stands where, edited in place as participants an
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from io import BytesIO
 
 import segno
-from babel.dates import format_datetime
 from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
@@ -20,7 +19,8 @@ from bot.views.chat import Chat
 from flows.board import Board, ParticipantProgress
 from flows.journey import Journey
 from flows.kinds import StatementStatus
-from reports.text import escape, local, ngettext_for, number, translator
+from reports.labels import group_title
+from reports.text import escape, ngettext_for, number, translator, when_text
 from storage.db import utc_now
 from storage.models import Workshop
 
@@ -62,7 +62,8 @@ def board_text(journey: Journey, board: Board, language: str, *, now: datetime) 
     for category_id in keys:
         counts = board.by_category[category_id]
         category = journey.category(category_id) if category_id else None
-        name = local(category.label, language) if category else gettext("Category not chosen yet")
+        not_chosen = gettext("Category not chosen yet")
+        name = group_title(journey, category_id, language) if category else not_chosen
         parts = []
         if counts.get(Board.JOINING):
             joining = counts[Board.JOINING]
@@ -102,11 +103,7 @@ def board_text(journey: Journey, board: Board, language: str, *, now: datetime) 
                 pending=number(board.statements.get(StatementStatus.PENDING, 0), language),
             )
         )
-    lines.append(
-        gettext("As of {time}.").format(
-            time=format_datetime(now, "short", tzinfo=now.tzinfo, locale=language)
-        )
-    )
+    lines.append(gettext("As of {time}.").format(time=when_text(now, now.tzinfo or UTC, language)))
     return "\n".join(lines)
 
 

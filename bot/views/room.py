@@ -28,10 +28,11 @@ from bot.views.chat import Chat
 from flows.agora import Voted, VoteOutcome
 from flows.facilitation import PhaseChange
 from flows.journey import Journey
-from flows.kinds import StatementStatus, VoteValue
+from flows.kinds import StatementStatus
 from flows.room import RoomState, VoteTally
-from reports.labels import VOTE_ICONS, category_name, vote_label
+from reports.labels import group_title, vote_label
 from reports.text import escape, number, quoted, translator
+from reports.wording import group_votes as words
 from storage.models import Participant, Statement
 
 log = logging.getLogger(__name__)
@@ -365,11 +366,9 @@ async def _catch_up(state: Runtime, bot: Bot, participant: Participant) -> None:
 def _tally_lines(journey: Journey, tally: VoteTally, language: str) -> list[str]:
     _ = translator(language)
     lines = ["📊 " + _("Votes: {count}").format(count=number(tally.total, language))]
-    for category, counts in tally.shown:
-        figures = " · ".join(
-            f"{VOTE_ICONS[value]} {number(counts[value], language)}" for value in VoteValue
-        )
-        lines.append(f"• {category_name(journey, category, language)}: {figures}")
+    for category, counts in tally.shown:  # in words, as the syntheses say it
+        votes = words(group_title(journey, category, language), counts, language)
+        lines.append(f"• {votes}")
     if tally.hidden:
         lines.append(
             "• "

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 
-from babel.dates import format_datetime
 from telegram import Bot, InputFile
 
 from bot.delivery import Courier, Tally
@@ -20,7 +19,7 @@ from flows.journey import Journey
 from flows.kinds import Phase
 from reports import charts, messages
 from reports.files import export_files
-from reports.text import escape, translator
+from reports.text import escape, translator, when_text
 from storage.models import Workshop
 
 log = logging.getLogger(__name__)
@@ -95,12 +94,12 @@ async def push_completed_phases(state: Runtime, bot: Bot, workshop_id: int) -> N
 async def send_decantation_synthesis(
     chat: Chat, workshop: Workshop, settling: Settling, *, pushed: bool = False
 ) -> None:
-    """The ninth moment's synthesis (anonymised, small groups hidden), as messages."""
+    """The deferred moments' synthesis (anonymised, small groups hidden), as messages."""
     chat = chat.delivering()
     texts = messages.decantation_messages(chat.runtime.journey, settling, chat.language)
     if pushed:
         _ = chat.gettext
-        title = _("Everyone has answered the settling moment of «{title}»").format(
+        title = _("Everyone has answered the last moments of «{title}»").format(
             title=escape(workshop.title)
         )
         texts = [f"📬 <b>{title}</b>", *texts]
@@ -109,7 +108,7 @@ async def send_decantation_synthesis(
 
 
 async def push_decantation_synthesis(state: Runtime, bot: Bot, workshop_id: int) -> None:
-    """Once everyone who finished has answered the ninth moment, its synthesis goes to
+    """Once everyone who finished has answered the deferred moments, their synthesis goes to
     every facilitator (once: `storage.pushes`)."""
     due = await state.decantation.due_push(workshop_id=workshop_id)
     if due is None:
@@ -152,7 +151,7 @@ async def show_scheduled(chat: Chat, workshop: Workshop, when: datetime) -> None
     await chat.send(
         _("Every facilitator of «{title}» will receive the synthesis on {when}.").format(
             title=escape(workshop.title),
-            when=format_datetime(when, "short", tzinfo=when.tzinfo, locale=chat.language),
+            when=when_text(when, when.tzinfo or UTC, chat.language),
         )
     )
 
