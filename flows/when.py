@@ -2,6 +2,8 @@
 "3 décembre 9h", "December 3 9am", "demain 9h") or a delay ("in 2 days", "dans 2 jours",
 "+3h", "+30min"), in their language and time zone.
 
+French times are read as French people write them ("17h30", "17 h 30", "17h", "9h05").
+
 A small explicit reader rather than a general date library: the forms people type in a
 command are few, a misreading here sends a message at the wrong hour, and a general
 reader guesses where this one refuses (a bare "9h", a lone word, a date without a time).
@@ -36,6 +38,8 @@ _UNITS = {
 _AMOUNT = re.compile(r"(?:(?P<n>\d{1,4})\s*|(?P<one>an|one|une|un|a)\s+)(?P<unit>[a-z]+)")
 _HOURS_MINUTES = re.compile(r"^(?P<h>\d{1,3})h(?P<m>\d{2})$")  # "+1h30"
 _LINKS = ("and", "et")
+# "17 h 30" and "17 h", as French typography spaces them: read as "17h30" and "17h".
+_SPACED_HOUR = re.compile(r"\b(?P<h>\d{1,2}) h(?: (?P<m>\d{2}))?\b")
 
 _TIME_FORMS = (
     re.compile(r"^(?P<h>\d{1,2}):(?P<m>\d{2})(?:\s*(?P<ampm>am|pm))?$"),
@@ -278,10 +282,20 @@ def _delay(text: str, now: datetime, zone: tzinfo) -> datetime | None:
         return None
 
 
+def read_time(text: str) -> time | None:
+    """A time of day alone ("17h30", "17 h 30", "17h", "17:30", "5:30pm", "midi"), or None."""
+    folded = _SPACED_HOUR.sub(lambda found: f"{found['h']}h{found['m'] or ''}", _fold(text))
+    for language in _OWN_WORDS:
+        at = _time(folded, _words(language))
+        if at is not None:
+            return at
+    return None
+
+
 def parse_when(text: str, *, language: str, now: datetime, zone: tzinfo) -> datetime | None:
     """The moment `text` names (timezone-aware, in `zone`), or None when it names none. It
     may be past (a date with its year, "today 9:00" in the afternoon): the caller decides."""
-    folded = _fold(text)
+    folded = _SPACED_HOUR.sub(lambda found: f"{found['h']}h{found['m'] or ''}", _fold(text))
     if not folded or len(folded) > 64:
         return None
     moment = _delay(folded, now, zone)
@@ -299,7 +313,8 @@ def split_when(
     words: Sequence[str], *, language: str, now: datetime, zone: tzinfo, longest: int = 6
 ) -> tuple[datetime, list[str]] | None:
     """The moment named by the first words (the longest run of up to `longest` words that
-    reads as one), and the words after it; None when no first words name a moment."""
+    reads as one), and the words after it; None when no first words name a moment. « 17 h
+    15 personnes » reads 17:15 (French writes minutes so): the preview shows what was read."""
     for size in range(min(longest, len(words)), 0, -1):
         moment = parse_when(" ".join(words[:size]), language=language, now=now, zone=zone)
         if moment is not None:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, tzinfo
 from html import escape, unescape
 
-from babel.dates import format_date, format_time, get_timezone_location
+from babel.dates import format_date, format_time, get_timezone_gmt, get_timezone_location
 from babel.numbers import format_decimal, format_percent
 
 from flows.engine import text_length
@@ -30,10 +30,10 @@ __all__ = [
     "number",
     "percent",
     "plain",
-    "probability",
     "quoted",
     "split_message",
     "strip_tags",
+    "time_text",
     "translator",
     "units",
     "when_text",
@@ -77,12 +77,15 @@ def percent(value: float, language: str) -> str:
 
 def day(value: date, language: str) -> str:
     """A date as the language writes it in full (27 novembre 2026, November 27, 2026)."""
-    return format_date(value, "long", locale=language)
+    return _dated(value, "long", language)
 
 
-def probability(value: float, language: str) -> str:
-    """A share between 0 and 1, with two decimals."""
-    return format_decimal(value, format="0.00", locale=language)
+def _dated(value: date, width: str, language: str) -> str:
+    """babel's date, with the French first of the month as French writes it: « 1er »."""
+    text = format_date(value, width, locale=language)
+    if language == "fr" and value.day == 1:
+        text = re.sub(r"(?<!\d)1 ", "1er ", text, count=1)
+    return text
 
 
 def plain(texts: Mapping[str, str], language: str) -> str:
@@ -153,15 +156,34 @@ def messages_of(paragraphs: Iterable[list[str]], *, limit: int = MESSAGE_LIMIT) 
     return split_message(blocks, limit=limit)
 
 
+def time_text(moment: datetime, zone: tzinfo, language: str) -> str:
+    """A time of day as the reader's language writes it, in their time zone: "17h30" and,
+    on the hour, "17h" in French (as French people write it, not babel's "17:30");
+    babel's short form otherwise ("5:30 PM")."""
+    local = moment.astimezone(zone)
+    if language == "fr":
+        return f"{local.hour}h{local.minute:02d}" if local.minute else f"{local.hour}h"
+    return format_time(local, "short", tzinfo=zone, locale=language)
+
+
 def when_text(moment: datetime, zone: tzinfo, language: str, *, with_zone: bool = False) -> str:
-    """A moment as the reader's language writes it, in their time zone ("Thursday 3
-    December 2026 at 09:00"), with the zone's name after it if `with_zone`."""
+    """A moment as the reader's language writes it, in their time zone, the day in full
+    ("lundi 30 novembre 2026 à 17h30", "Monday, November 30, 2026 at 5:30 PM"), with the
+    zone's name after it if `with_zone`."""
     local = moment.astimezone(zone)
     gettext = translator(language)  # named so that babel's extraction finds the string
     text = gettext("{date} at {time}").format(
-        date=format_date(local.date(), "full", locale=language),
-        time=format_time(local, "short", tzinfo=zone, locale=language),
+        date=_dated(local.date(), "full", language),
+        time=time_text(local, zone, language),
     )
     if with_zone:
-        text += f" ({get_timezone_location(zone, locale=language)})"
+        place = str(getattr(zone, "key", ""))
+        if "/" not in place or place.startswith("Etc/"):  # no place: its offset, UTC+03:00
+            location = get_timezone_gmt(local, width="long", locale=language)
+        elif language == "fr":  # babel's « heure : France » reads as a form: « heure de Paris »
+            city = get_timezone_location(zone, locale=language, return_city=True)
+            location = f"heure de {city}"
+        else:
+            location = get_timezone_location(zone, locale=language)
+        text += f" ({location})"
     return text

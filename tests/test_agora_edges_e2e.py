@@ -83,7 +83,7 @@ async def test_moderation_late_statements_long_texts_and_erasure(
     await organiser.send("/statements")
     await emulator.wait_idle()
     listing = "\n".join(m.text or "" for m in organiser.messages[-2:])
-    assert "/approve" in listing and "En attente de validation" in listing
+    assert "/approuver" in listing and "En attente de validation" in listing
     [(bob_number,)] = db_rows(
         database, "SELECT number FROM statements WHERE text = ?", "Un énoncé à valider par numéro"
     )

@@ -178,7 +178,7 @@ async def test_broadcast_refusals(
             "The message is {length} characters long; the limit is {limit}. Please shorten it."
         ).format(length=number(3600, "fr"), limit=number(3500, "fr")),
     )
-    usage = FR("{command} <code> <text>").format(command="/broadcast")
+    usage = FR("{command} <code> <text>").format(command="/annonce")  # its French name
     await refused(organiser, "/broadcast", usage)
 
     # A forged confirmation from a participant changes nothing.

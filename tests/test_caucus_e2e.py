@@ -332,7 +332,7 @@ async def test_twelve_participants_choose_their_groups_statements(
     assert "Only the facilitators" in (english.user.last.text or "")
     await organiser.send(f"/caucus keep 0 {code}")
     await emulator.wait_idle()
-    assert "/caucus keep 2" in (organiser.last.text or "")
+    assert "/caucus garder 2" in (organiser.last.text or "")
     assert rows(database, "SELECT caucus, caucus_keep FROM workshops WHERE code = ?", code) == [
         (1, 2)
     ]

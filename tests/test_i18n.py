@@ -15,7 +15,7 @@ from babel.messages.pofile import read_po
 from bot.settings import SUPPORTED_LANGUAGES
 from locales import CATALOG_DIR as LOCALES_DIR
 from locales import normalise_language, translations
-from reports.text import when_text
+from reports.text import day, time_text, when_text
 from reports.wording import labelled, too_few
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,9 +83,27 @@ def test_every_translated_string_can_be_extracted() -> None:
 def test_dates_and_labels_read_in_french() -> None:
     """Strings once hidden from the extraction, now translated."""
     moment = datetime(2026, 12, 3, 8, tzinfo=UTC)
-    assert when_text(moment, ZoneInfo("Europe/Paris"), "fr") == "jeudi 3 décembre 2026 à 09:00"
+    assert when_text(moment, ZoneInfo("Europe/Paris"), "fr") == "jeudi 3 décembre 2026 à 9h"
+    first = datetime(2026, 12, 1, 16, 30, tzinfo=UTC)  # the first of the month: « 1er »
+    assert when_text(first, ZoneInfo("Europe/Paris"), "fr") == "mardi 1er décembre 2026 à 17h30"
+    assert day(first.date(), "fr") == "1er décembre 2026" and day(first.date(), "en").startswith(
+        "Dec"
+    )
+    assert day(datetime(2026, 12, 21).date(), "fr") == "21 décembre 2026"
     assert labelled("Lieu", "Mairie", "fr") == "Lieu\u00a0: Mairie"
     assert too_few(3, "fr") == "Moins de 3 réponses\u00a0: non affiché."
+
+
+def test_dates_and_times_as_french_people_write_them() -> None:
+    """« lundi 30 novembre 2026 à 17h30 », not « 30/11/2026 17:30 »; English unchanged."""
+    paris = ZoneInfo("Europe/Paris")
+    evening = datetime(2026, 11, 30, 16, 30, tzinfo=UTC)
+    assert when_text(evening, paris, "fr") == "lundi 30 novembre 2026 à 17h30"
+    assert time_text(evening, paris, "fr") == "17h30"
+    assert time_text(datetime(2026, 11, 30, 8, 5, tzinfo=UTC), paris, "fr") == "9h05"
+    assert time_text(datetime(2026, 11, 30, 16, tzinfo=UTC), paris, "fr") == "17h"
+    assert when_text(evening, paris, "en") == "Monday, November 30, 2026 at 5:30\u202fPM"
+    assert when_text(evening, paris, "fr", with_zone=True).endswith("à 17h30 (heure de Paris)")
 
 
 def test_plurals_follow_each_language() -> None:

@@ -99,7 +99,7 @@ async def test_a_reminder_reaches_its_target_once_in_each_language(
     await emulator.wait_idle()
     preview = organiser.last.text or ""
     # Read in the sender's language (day first), shown by babel in French.
-    assert "lundi 3 juin 2030" in preview and "10:01" in preview
+    assert "lundi 3 juin 2030 à 10h01" in preview  # as French people write it
     assert "Apportez vos notes <b> & à demain" in preview
     await organiser.press(FR("Not finished phase 1"))
     await emulator.wait_idle()
@@ -262,7 +262,7 @@ async def test_every_refusal_is_clear_and_changes_nothing(
         organiser,
         f"/remind {code} 1/1/2030 9h Apportez vos notes",
         FR("That moment has passed: {when}. Choose a moment to come.").split("{")[0],
-        "1 janvier 2030",
+        "1er janvier 2030",  # the first of the month, as French writes it
         examples,
     )
     await refused(

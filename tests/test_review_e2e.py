@@ -318,7 +318,7 @@ async def test_review_shows_the_queue_and_is_for_facilitators(
     organiser = emulator.user(ORGANISER_ID)
     await organiser.send("/review")
     await emulator.wait_idle()
-    assert "/review off" in (organiser.last.text or "")  # nothing waits; how to turn it off
+    assert "/validation non" in (organiser.last.text or "")  # nothing waits; how to turn it off
 
     plan = Plan(emulator.user(4201, language_code="fr"), "fr", journey.categories[0].id)
     plan_onboarding(plan, journey, code)

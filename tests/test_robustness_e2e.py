@@ -172,10 +172,10 @@ async def test_bad_inputs_each_get_a_clear_reply(
     assert "3\u202f000" in (user.last.text or "") and "2\u202f000" in (user.last.text or "")
     await user.send("/frobnicate")
     await emulator.wait_idle()
-    assert "/frobnicate" in (user.last.text or "") and "/help" in (user.last.text or "")
+    assert "/frobnicate" in (user.last.text or "") and "/aide" in (user.last.text or "")
     await user.edit_last_text("changed")
     await emulator.wait_idle()
-    assert "/back" in (user.last.text or "")
+    assert "/retour" in (user.last.text or "")
     await user.press_data("j:999999:m1_present:3")  # another participation's button
     await emulator.wait_idle()
     assert user.callback_answers[-1]["text"] == "Ce bouton correspond à un autre atelier."

@@ -3,12 +3,12 @@ the sender's time zone, with `now` injected."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from flows.when import parse_when, split_when
+from flows.when import parse_when, read_time, split_when
 
 PARIS = ZoneInfo("Europe/Paris")
 # A Saturday afternoon, the day before summer time begins (29 March 2026, 02:00 → 03:00).
@@ -155,6 +155,59 @@ def test_the_sender_zone_decides() -> None:
 
 def split(text: str, language: str) -> tuple[datetime, list[str]] | None:
     return split_when(text.split(" "), language=language, now=NOW, zone=PARIS)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("17h30", paris(2026, 3, 28, 17, 30)),
+        ("17 h 30", paris(2026, 3, 28, 17, 30)),
+        ("17 H 30", paris(2026, 3, 28, 17, 30)),
+        ("17h", paris(2026, 3, 28, 17, 0)),
+        ("17 h", paris(2026, 3, 28, 17, 0)),
+        ("9h05", paris(2026, 3, 29, 9, 5)),
+        ("le 30/11/2026 à 17h30", paris(2026, 11, 30, 17, 30)),
+        ("le 30/11/2026 à 17 h 30", paris(2026, 11, 30, 17, 30)),
+        ("lundi 30 novembre 2026 à 17h", paris(2026, 11, 30, 17, 0)),
+        ("demain à 9 h 05", paris(2026, 3, 29, 9, 5)),
+        ("le 3 décembre 2026 à 17h30", paris(2026, 12, 3, 17, 30)),  # the example shown
+        ("dans 2 h 30", paris(2026, 3, 28, 17, 30)),
+    ],
+)
+def test_times_as_french_people_write_them(text: str, expected: datetime) -> None:
+    assert read(text) == expected
+    assert read(text, "en") == expected  # whatever the sender's language
+
+
+@pytest.mark.parametrize("text", ["17 h 75", "24 h", "17 h 30 personnes", "17 heures 30"])
+def test_spaced_french_times_that_name_no_time(text: str) -> None:
+    assert read(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("17h30", time(17, 30)),
+        ("17 h 30", time(17, 30)),
+        ("17h", time(17)),
+        ("9h05", time(9, 5)),
+        ("17:30", time(17, 30)),
+        ("5:30pm", time(17, 30)),
+        ("midi", time(12)),
+    ],
+)
+def test_a_time_of_day_alone(text: str, expected: time) -> None:
+    assert read_time(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "17", "25h", "17h75", "demain 9h", "17 heures"])
+def test_what_is_no_time_of_day(text: str) -> None:
+    assert read_time(text) is None
+
+
+def test_split_reads_a_spaced_french_time() -> None:
+    found = split("30/11/2026 17 h 30 Salle B", "fr")
+    assert found == (paris(2026, 11, 30, 17, 30), ["Salle", "B"])
 
 
 def test_split_takes_the_longest_leading_time() -> None:

@@ -6,6 +6,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.keyboards import parse_caucus_data
+from bot.menus import english_words
 from bot.views import caucus
 from bot.views.chat import chat_of
 from bot.views.common import show_refusal, show_stale_button
@@ -33,7 +34,7 @@ async def on_caucus_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 async def on_caucus(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/caucus [on|off|keep N|commitments N] [code]: the groups' choice, set or shown."""
     chat = await chat_of(update, context)
-    command = read_command(context.args or [])
+    command = read_command(english_words("caucus", context.args or []))
     if command is None:
         await caucus.show_caucus_usage(chat)
         return

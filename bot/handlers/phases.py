@@ -8,6 +8,7 @@ from telegram.ext import ContextTypes
 
 from bot.handlers import room
 from bot.keyboards import parse_moderation_data
+from bot.menus import english_words
 from bot.views import moderation, phases, review
 from bot.views.chat import Chat, chat_of
 from bot.views.common import show_refusal, show_stale_button
@@ -29,7 +30,7 @@ def _split_args(args: list[str], keyword: str) -> tuple[bool, str | None]:
 async def on_open(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/open peers [code]: open phase 2 of the workshop."""
     chat = await chat_of(update, context)
-    is_peers, code = _split_args(context.args or [], "peers")
+    is_peers, code = _split_args(english_words("open", context.args or []), "peers")
     if not is_peers:
         await phases.show_open_usage(chat)
         return
@@ -44,7 +45,7 @@ async def on_open(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def on_peers(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/peers wait|follow [code]: whether phase 2 waits for /open peers or follows phase 1."""
     chat = await chat_of(update, context)
-    args = context.args or []
+    args = english_words("peers", context.args or [])
     mode = args[0].lower() if args else ""
     if mode not in ("wait", "follow"):
         await phases.show_peers_usage(chat)
@@ -64,7 +65,7 @@ async def on_peers(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def on_agora(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/agora [code] opens the agora; /agora room [code] has the room pace it; /agora order
     <groups> [code] sets the order the room takes them in; /agora close [code] closes it."""
-    args = context.args or []
+    args = english_words("agora", context.args or [])
     keyword = args[0].lower() if args else ""
     if keyword in ("room", "order"):
         await (room.open_room if keyword == "room" else room.order_room)(update, context, args[1:])

@@ -7,6 +7,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.keyboards import parse_review_data
+from bot.menus import english_words
 from bot.views import review as review_views
 from bot.views.chat import chat_of
 from bot.views.common import show_refusal, show_stale_button
@@ -18,7 +19,7 @@ _SWITCHES = {"on": True, "off": False}
 async def on_review(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/review [code] shows the queue; /review on|off [code] turns review on or off."""
     chat = await chat_of(update, context)
-    args = context.args or []
+    args = english_words("review", context.args or [])
     switch = args[0].lower() if args and args[0].lower() in _SWITCHES else None
     rest = args[1:] if switch else args
     if len(rest) > 1:

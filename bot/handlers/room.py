@@ -9,6 +9,7 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 from bot.handlers import decantation as decantation_handlers
 from bot.handlers import organiser as organiser_handlers
 from bot.keyboards import parse_resolution_data, parse_room_data
+from bot.menus import names
 from bot.runtime import runtime
 from bot.views import resolutions, room_control
 from bot.views.chat import chat_of
@@ -121,7 +122,7 @@ async def on_any_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
     cancelled = await runtime(context).resolutions.cancel(user_id=user.id)
     command = (message.text or "").split()[0].split("@")[0].lower() if message.text else ""
-    if command == "/cancel":
+    if command.removeprefix("/") in names("cancel"):
         await resolutions.show_cancelled(await chat_of(update, context), cancelled)
         raise ApplicationHandlerStop
 

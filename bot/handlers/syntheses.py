@@ -3,18 +3,18 @@ command checks, through its use case, that the user facilitates the workshop."""
 
 from __future__ import annotations
 
-from datetime import time
-
 from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.handlers import decantation as decantation_handlers
+from bot.menus import english_words
 from bot.views import syntheses
 from bot.views.chat import Chat, chat_of
 from bot.views.common import show_refusal
 from flows.errors import Ambiguous, NotAllowed
 from flows.facilitation import Report
 from flows.kinds import Phase
+from flows.when import read_time
 
 
 def _phase_and_code(args: list[str]) -> tuple[Phase | None, str | None]:
@@ -35,8 +35,8 @@ async def _report(chat: Chat, code: str | None) -> Report | None:
 
 async def on_synthesis(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/synthesis [1|2|agora|decantation] [code]; /synthesis at HH:MM [code] to have it
-    pushed then."""
-    args = context.args or []
+    pushed then (also /synthese a 17h30)."""
+    args = english_words("synthesis", context.args or [])
     if args and args[0].lower() in ("decantation", "décantation"):
         await decantation_handlers.on_decantation_synthesis(update, context, args[1:])
         return
@@ -52,14 +52,16 @@ async def on_synthesis(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 async def _schedule(chat: Chat, args: list[str]) -> None:
     facilitation = chat.runtime.facilitation
-    try:
-        hours, minutes = (int(part) for part in (args[0] if args else "").split(":"))
-        at = time(hours, minutes)
-    except ValueError:
+    # "17:30", "17h30" or "17 h 30" (three words), then the code if any.
+    size, at = next(
+        ((n, at) for n in (3, 2, 1) if (at := read_time(" ".join(args[:n]))) is not None),
+        (0, None),
+    )
+    if at is None:
         await syntheses.show_time_usage(chat)
         return
     when = facilitation.next_time(at, chat.runtime.settings.timezone)
-    code = args[1] if len(args) > 1 else None
+    code = args[size] if len(args) > size else None
     try:
         workshop = await facilitation.schedule_synthesis(user_id=chat.user_id, code=code, when=when)
     except (NotAllowed, Ambiguous) as error:

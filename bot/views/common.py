@@ -8,6 +8,7 @@ from enum import StrEnum
 from bot.keyboards import language_keyboard
 from bot.menus import (
     facilitation_commands,
+    names,
     organiser_commands,
     participant_commands,
     publish_role_commands,
@@ -43,7 +44,7 @@ async def show_help(chat: Chat, *, facilitator: bool, organiser: bool) -> None:
     lines += [
         f"/{c.command} · {c.description}"
         for c in participant_commands(chat.language)
-        if c.command != "help"
+        if c.command not in names("help")
     ]
     if facilitator:
         lines += ["", "<b>" + _("Facilitators") + "</b>"]

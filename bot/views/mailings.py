@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from telegram import Bot
 
+from bot.menus import spoken
 from bot.runtime import Runtime
 from bot.views import broadcasts, reminders
 from bot.views.chat import Chat, broadcast_chat
@@ -101,7 +102,7 @@ def refusal_text(error: NotAllowed | Refused, command: str, language: str) -> st
     usage = {
         "/remind": _("/remind <code> <when> <text>"),
         "/reminders": _("/reminders <code>"),
-    }.get(command, _("{command} <code> <text>").format(command=command))
+    }.get(command, _("{command} <code> <text>").format(command=spoken(command, language)))
     examples = _(
         "/remind {code} tomorrow 9:00 Bring your notes.\n"
         "/remind {code} in 2 days Last call for phase 2!"

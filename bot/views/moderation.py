@@ -4,6 +4,7 @@ review queue (bot/views/review.py), or, put to everyone at once, to whoever wait
 
 from __future__ import annotations
 
+from bot.menus import spoken
 from bot.views.chat import Chat
 from bot.views.review import after_approval, show_decisions, statement_status
 from flows.facilitation import Decision
@@ -56,7 +57,8 @@ def several_workshops_text(workshops: list[Workshop], command: str, language: st
         gettext("You facilitate several workshops. Add the code of the one you mean:"),
         "",
     ]
-    lines += [f"• {escape(w.title)}: <code>{command} {w.code}</code>" for w in workshops]
+    named = spoken(command, language)
+    lines += [f"• {escape(w.title)}: <code>{named} {w.code}</code>" for w in workshops]
     return "\n".join(lines)
 
 
@@ -82,7 +84,7 @@ async def show_decision_usage(chat: Chat, command: str) -> None:
     _ = chat.gettext
     await chat.send(
         _("Send {command} followed by the statement's number (see /statements).").format(
-            command=command
+            command=spoken(command, chat.language)
         )
     )
 

@@ -6,13 +6,11 @@ from __future__ import annotations
 
 from datetime import timedelta, tzinfo
 
-from babel.dates import format_time
-
 from bot.views.chat import Chat
 from flows.organising import SessionNotice
 from flows.outbox import SessionRule
 from reports.calendar import session_ics
-from reports.text import excerpt, translator, when_text
+from reports.text import excerpt, time_text, translator, when_text
 from storage.models import Session
 from storage.outbox import Claimed
 
@@ -94,7 +92,7 @@ async def send_session_reminder(chat: Chat, item: Claimed) -> int | None:
         return None
     _ = chat.gettext
     session = notice.session
-    time = format_time(session.starts_at, "short", tzinfo=notice.zone, locale=chat.language)
+    time = time_text(session.starts_at, notice.zone, chat.language)
     title = f"<b>{excerpt(notice.workshop.title, 200)}</b>"
     # Worded from the moment it goes: one sent late (after a restart) still says the truth.
     now = chat.runtime.clock().astimezone(notice.zone)
