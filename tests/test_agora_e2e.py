@@ -224,7 +224,7 @@ async def test_the_agora_with_twelve_participants(
     author, refused_author = plans[1], plans[2]
     await author.user.send("Créer un guichet commun <b>ESS</b> & collectivités")
     await emulator.wait_idle()
-    assert "animateurs" in (author.user.last.text or "")
+    assert "équipe d'animation" in (author.user.last.text or "")
     [(new_id, new_number, status)] = db_rows(
         database,
         "SELECT id, number, status FROM statements WHERE text = ?",
@@ -234,7 +234,7 @@ async def test_the_agora_with_twelve_participants(
     assert all(ballot(p.user) is None for p in plans)  # not offered before approval
     await organiser.send(f"/approve {new_number}")
     await emulator.wait_idle()
-    assert "soumis à tous" in (author.user.last.text or "")
+    assert "soumis à tout le monde" in (author.user.last.text or "")
     for plan in plans:
         if plan is author:
             assert all(offered(m) != new_id for m in plan.user.messages)
@@ -305,7 +305,7 @@ async def test_votes_that_cannot_count_get_a_clear_reply_and_change_nothing(
     assert alice.callback_answers[-1]["text"] == "L'agora n'est pas encore ouverte."
     await alice.send("/agora")
     await emulator.wait_idle()
-    assert "Seuls les animateurs" in (alice.last.text or "")
+    assert "Seule l'équipe d'animation" in (alice.last.text or "")
 
     # Another workshop, with a facilitator of its own and a statement of its own.
     second = await create_workshop(emulator, "Autre atelier")
@@ -317,10 +317,10 @@ async def test_votes_that_cannot_count_get_a_clear_reply_and_change_nothing(
     for command in (f"/agora {code}", f"/agora close {code}", f"/withdraw 1 {code}"):
         await other_facilitator.send(command)
         await emulator.wait_idle()
-        assert "Seuls les animateurs" in (other_facilitator.last.text or ""), command
+        assert "Seule l'équipe d'animation" in (other_facilitator.last.text or ""), command
     await other_facilitator.press_data(f"mod:{someone_elses}:w")
     await emulator.wait_idle()
-    assert "Seuls les animateurs" in other_facilitator.callback_answers[-1]["text"]
+    assert "Seule l'équipe d'animation" in other_facilitator.callback_answers[-1]["text"]
 
     # The organiser facilitates both: they must say which.
     await organiser.send("/agora")

@@ -92,7 +92,7 @@ async def test_twelve_participants_walk_the_peer_exchange(
         assert not any(state.endswith("_" + own) for state in shown_states)
         assert {f"rel_{other}" for other in others} <= shown_states
         texts = "\n".join(m.text or "" for m in user.messages)
-        heading = "À propos de\u00a0: " if plan.language == "fr" else "About: "
+        heading = "Sujet\u00a0: " if plan.language == "fr" else "About: "
         for other in others:
             assert heading + group_label(journey, other, plan.language) in texts
         assert heading + group_label(journey, own, plan.language) not in texts
@@ -118,7 +118,7 @@ async def test_phase_two_waits_for_the_facilitator_when_asked(
     organiser = emulator.user(ORGANISER_ID)
     await organiser.send("/peers wait")
     await emulator.wait_idle()
-    assert "/open peers" in (organiser.last.text or "")
+    assert "/ouvrir pairs" in (organiser.last.text or "")
 
     plans = [
         Plan(emulator.user(3101, language_code="fr"), "fr", "elu"),
@@ -139,7 +139,7 @@ async def test_phase_two_waits_for_the_facilitator_when_asked(
     # A participant (not a facilitator) cannot open it.
     await waiting.send("/open peers")
     await emulator.wait_idle()
-    assert "Seuls les animateurs" in (waiting.last.text or "")
+    assert "Seule l'équipe d'animation" in (waiting.last.text or "")
     assert participant_row(settings.database_path, 3101)["state"] == "peers_wait"
 
     await organiser.send("/open peers")

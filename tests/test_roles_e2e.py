@@ -40,7 +40,7 @@ async def test_roles_are_checked(
     intruder = emulator.user(3001, language_code="fr")
     await intruder.send("/newsession Pirate")
     await emulator.wait_idle()
-    assert "Seuls les organisateurs" in (intruder.last.text or "")
+    assert "Seule l'équipe d'organisation" in (intruder.last.text or "")
     assert not any(m.kind == "photo" for m in intruder.messages)
 
     organiser = emulator.user(ORGANISER_ID, language_code="fr")
@@ -54,11 +54,11 @@ async def test_roles_are_checked(
     )
     await participant.send(f"/progress {code}")
     await emulator.wait_idle()
-    assert "Seuls les animateurs" in (participant.last.text or "")
+    assert "Seule l'équipe d'animation" in (participant.last.text or "")
     await participant.send("/progress")
     await emulator.wait_idle()
     assert "Moment 1 sur 9" in (participant.last.text or "")
-    assert "0 sur 20" in (participant.last.text or "")
+    assert "0 sur 16" in (participant.last.text or "")  # phase 1: moments 1 to 7
 
     facilitator = emulator.user(3003, language_code="en")
     await facilitator.send(f"/start {facilitator_link}")
@@ -89,7 +89,7 @@ async def test_command_menus_per_language_and_role(
     menus = {c.params.get("language_code", ""): c.params["commands"] for c in calls}
     names = lambda menu: {c["command"] for c in menu}  # noqa: E731
     assert "newsession" not in names(menus["fr"]) and "progress" in names(menus["en"])
-    assert "newsession" in names(calls[-1].params["commands"])
+    assert "nouvelatelier" in names(calls[-1].params["commands"])  # in French
     descriptions = {c["description"] for c in menus["fr"]} ^ {c["description"] for c in menus["en"]}
     assert descriptions  # the French and English menus differ
 
