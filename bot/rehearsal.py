@@ -46,7 +46,7 @@ _CONSENT = {"fr": "✅ J'accepte", "en": "✅ I agree"}
 _LANGUAGE = {"fr": "Français", "en": "English"}
 _DONE = {"fr": "Terminé ✅", "en": "Done ✅"}
 _VOTES = {
-    "fr": ("👍 D'accord", "👎 Pas d'accord", "🤷 Je passe"),
+    "fr": ("👍 D'accord", "👎 Pas d'accord", "🤷 Sans avis"),
     "en": ("👍 Agree", "👎 Disagree", "🤷 Pass"),
 }
 # Asked after /newsession: the first session's time and place, the territory, and the

@@ -64,7 +64,7 @@ async def answer_prompts(
 
 DONE_LABEL = {"fr": "Terminé ✅", "en": "Done ✅"}
 VOTE_LABELS = {
-    "fr": {"agree": "👍 D'accord", "disagree": "👎 Pas d'accord", "pass": "🤷 Je passe"},
+    "fr": {"agree": "👍 D'accord", "disagree": "👎 Pas d'accord", "pass": "🤷 Sans avis"},
     "en": {"agree": "👍 Agree", "disagree": "👎 Disagree", "pass": "🤷 Pass"},
 }
 Step = Callable[[], Awaitable[object]]
