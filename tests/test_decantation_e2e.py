@@ -277,8 +277,10 @@ async def test_the_last_moments_wait_for_the_agora_to_close(
     await emulator.wait_idle()
     seen = len(user.messages)
 
-    # Past the delay, the agora still open: nothing comes.
-    clock.move_to(clock.now + timedelta(seconds=4))
+    # Well past the delay after they finished, the agora still open: nothing comes.
+    row = participant_row(database, user.id)
+    assert row is not None and row["finished_at"]
+    clock.move_to(datetime.fromisoformat(row["finished_at"]) + timedelta(seconds=10))
     await asyncio.sleep(6)  # a sweep and a claim
     await emulator.wait_idle()
     first = journey.prompt("m8_shifted")
