@@ -268,15 +268,29 @@ def relation_chart(journey: Journey, synthesis: Synthesis, labels: ChartLabels) 
 
 
 def agora_order(synthesis: Synthesis) -> list[StatementResult]:
-    """The statements as the agora chart lists them: the consensus statements (the most
-    broadly agreed first), then the others by number."""
+    """The statements as the agora chart lists them, those that matter first: the
+    consensus statements (the most broadly agreed first), then the divisive ones (the
+    most evenly split first), then the others by number."""
     agreed = synthesis.agreed
     chosen = {id(result) for result in agreed}
+    divisive = sorted(
+        (result for result in synthesis.divisive if id(result) not in chosen),
+        key=lambda result: (-_split(result), result.statement.number),
+    )
+    chosen |= {id(result) for result in divisive}
     rest = sorted(
         (result for result in synthesis.statements if id(result) not in chosen),
         key=lambda result: result.statement.number,
     )
-    return [*agreed, *rest]
+    return [*agreed, *divisive, *rest]
+
+
+def _split(result: StatementResult) -> float:
+    """How evenly a statement split those who took a side: 1 for as many agreeing as
+    disagreeing, 0 for one side only."""
+    tally = result.overall
+    sides = tally.agree + tally.disagree
+    return 2 * min(tally.agree, tally.disagree) / sides if sides else 0.0
 
 
 def agora_chart(

@@ -14,7 +14,7 @@ import pytest
 
 from flows.journey import Journey
 from flows.journey_file import default_journey
-from flows.synthesis import STAGES, Synthesis, synthesise
+from flows.synthesis import STAGES, StatementResult, Synthesis, Tally, synthesise
 from reports.charts import (
     ChartLabels,
     agora_chart,
@@ -149,3 +149,27 @@ def test_nothing_to_show(journey: Journey, empty: Synthesis, french: ChartLabels
 def test_no_pyplot_so_nothing_global() -> None:
     script = "import sys, reports.charts; sys.exit('matplotlib.pyplot' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", script], check=False).returncode == 0
+
+
+def test_agora_lists_the_statements_that_matter_first(synthesis: Synthesis) -> None:
+    """Consensus first, then the divisive statements, the most evenly split first, then
+    the others by number: not the first statements by number."""
+    base = synthesis.statements[0]
+
+    def result(number: int, agree: int, disagree: int, *, divisive: bool) -> StatementResult:
+        statement = replace(base.statement, id=number, number=number)
+        return replace(
+            base,
+            statement=statement,
+            overall=Tally(agree, disagree, 0),
+            consensus=False,
+            divisive=divisive,
+            group_consensus=0.0,
+        )
+
+    quiet = [result(n, 3, 1, divisive=False) for n in (1, 2, 3)]
+    split_evenly = result(9, 5, 5, divisive=True)
+    split_less = result(7, 7, 3, divisive=True)
+    agreed = replace(result(8, 10, 0, divisive=False), consensus=True, group_consensus=0.9)
+    mixed = replace(synthesis, statements=[*quiet, split_less, agreed, split_evenly])
+    assert [r.statement.number for r in agora_order(mixed)] == [8, 9, 7, 1, 2, 3]
