@@ -9,7 +9,6 @@ are shown as plain text, never as mathematical notation.
 
 from __future__ import annotations
 
-import math
 import textwrap
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -25,7 +24,7 @@ from matplotlib.ticker import MaxNLocator
 from flows.journey import Journey, Prompt
 from flows.kinds import VoteValue
 from flows.synthesis import ALL, OTHERS, StatementResult, Synthesis
-from reports.text import decimal, number, percent, plain, translator
+from reports.text import number, percent, plain, translator
 
 WIDTH, HEIGHT, DPI = 8.0, 6.0, 150  # inches: 1200 × 900 px, a phone's width
 FONT, TITLE_FONT = 12, 15
@@ -45,7 +44,7 @@ GROUP_COLOURS = (BLUE, ORANGE, GREEN, PURPLE, SKY, VERMILLION, YELLOW)
 GROUP_MARKERS = ("o", "s", "D", "^", "v", "P", "X")
 VOTE_COLOURS = {VoteValue.AGREE: GREEN, VoteValue.DISAGREE: VERMILLION, VoteValue.PASS: "#999999"}
 HEAT_MAP = "viridis"
-GRID, MUTED, EMPTY_CELL = "#DDDDDD", "#666666", "#F2F2F2"
+GRID, MUTED = "#DDDDDD", "#666666"
 NO_DATA = "—"
 STATEMENT_CHARS = 40
 AGORA_LIMIT = 12
@@ -68,9 +67,8 @@ class ChartLabels:
     funnel_title: str
     funnel_axis: str
     relation_title: str
-    relation_from: str
-    relation_to: str
-    relation_scale: str
+    relation_axis: str
+    sentence: Mapping[str, str]  # category id -> its group's name inside a sentence
     agora_title: str
     agora_axis: str
 
@@ -114,9 +112,8 @@ def chart_labels(journey: Journey, language: str) -> ChartLabels:
         funnel_title=gettext("Participation"),
         funnel_axis=gettext("Participants"),
         relation_title=gettext("How each group sees its relation with the others"),
-        relation_from=gettext("Answering group"),
-        relation_to=gettext("Group they answered about"),
-        relation_scale=gettext("Mean answer, from 1 to 5"),
+        relation_axis=gettext("Answers"),
+        sentence={c.id: plain(c.group, language) for c in journey.categories},
         agora_title=gettext("Agora: votes per statement"),
         agora_axis=gettext("Share of votes"),
     )
@@ -200,70 +197,75 @@ def funnel_chart(synthesis: Synthesis, labels: ChartLabels) -> bytes:
     return _png(figure)
 
 
-def relation_means(journey: Journey, synthesis: Synthesis) -> dict[tuple[str, str], float]:
-    """Per (from, to) pair shown, the mean answer on the relation gradient, from 1 (its
-    first option, distant) to its last (cooperation)."""
+def relation_counts(journey: Journey, synthesis: Synthesis) -> dict[tuple[str, str], list[int]]:
+    """Per (from, to) pair shown, how many chose each relation of the gradient, in its
+    order (the most distant first): counts, as a person reads them, never a mean."""
     prompt = _relation_prompt(journey)
     if prompt is None:
         return {}
-    position = {option.id: place for place, option in enumerate(prompt.options, start=1)}
-    means: dict[tuple[str, str], float] = {}
-    for pair, counter in synthesis.pairs.get(prompt.id, {}).items():
-        known = {option: n for option, n in counter.items() if option in position and n > 0}
-        if known:
-            total = sum(known.values())
-            means[pair] = sum(position[option] * n for option, n in known.items()) / total
-    return means
+    counts = {
+        pair: [counter.get(option.id, 0) for option in prompt.options]
+        for pair, counter in synthesis.pairs.get(prompt.id, {}).items()
+    }
+    return {pair: row for pair, row in counts.items() if any(row)}
 
 
 def relation_chart(journey: Journey, synthesis: Synthesis, labels: ChartLabels) -> bytes | None:
-    """How each group (a row) sees its relation with each other group (a column): the
-    mean on the gradient, in colour and in figures. Pairs not shown (too few answers,
-    or a group with itself) are left blank. None when no pair is shown."""
+    """How each group sees its relation with each other group (a bar per pair, « Les
+    élus → les agents de collectivité »): how many chose each relation, from the most
+    distant to the closest, with its count. Pairs not shown (too few answers) have no
+    bar. None when no pair is shown."""
     prompt = _relation_prompt(journey)
-    means = relation_means(journey, synthesis)
-    if prompt is None or not means:
+    counts = relation_counts(journey, synthesis)
+    if prompt is None or not counts:
         return None
     order = [c.id for c in journey.categories]
-    grid = [[means.get((row, column), math.nan) for column in order] for row in order]
-    levels = len(prompt.options)
-    colours = matplotlib.colormaps[HEAT_MAP].with_extremes(bad=EMPTY_CELL)
-    figure, axes = _figure()
-    image = axes.imshow(grid, cmap=colours, vmin=1, vmax=levels, aspect="auto")
-    middle = (1 + levels) / 2
-    for row, values in enumerate(grid):
-        for column, value in enumerate(values):
-            empty = math.isnan(value)
-            axes.text(
-                column,
-                row,
-                NO_DATA if empty else decimal(value, labels.language, places=1),
-                ha="center",
-                va="center",
-                fontsize=FONT + 2,
-                fontweight="normal" if empty else "bold",
-                # Viridis is dark at its low end: white figures there, black above.
-                color=MUTED if empty else ("white" if value < middle else BLACK),
-            )
-    names = [_literal(labels.group(category)) for category in order]
-    axes.set_xticks(range(len(order)), [_wrap(name, 11) for name in names])
-    axes.set_yticks(range(len(order)), [_wrap(name, 18) for name in names])
-    axes.tick_params(length=0)
-    axes.set_xlabel(_literal(labels.relation_to), fontsize=FONT)
-    axes.set_ylabel(_literal(labels.relation_from), fontsize=FONT)
-    axes.set_title(_literal(labels.relation_title), fontsize=TITLE_FONT)
-    for side in axes.spines.values():
-        side.set_visible(False)
-    bar = figure.colorbar(image, ax=axes, ticks=range(1, levels + 1), shrink=0.9)
-    bar.ax.set_yticks(
-        range(1, levels + 1),
-        [
-            _wrap(f"{place} {_literal(labels.relations.get(option.id, option.id))}", 13)
-            for place, option in enumerate(prompt.options, start=1)
-        ],
-    )
-    bar.ax.tick_params(labelsize=FONT)
-    bar.set_label(_literal(labels.relation_scale), fontsize=FONT)
+    rank = {category: index for index, category in enumerate(order)}
+    pairs = sorted(counts, key=lambda pair: (rank.get(pair[0], 99), rank.get(pair[1], 99)))
+    figure, axes = _figure(max(HEIGHT, 2.5 + 0.55 * len(pairs)))
+    palette = matplotlib.colormaps[HEAT_MAP]
+    levels = max(1, len(prompt.options) - 1)
+    rows = range(len(pairs))
+    starts = [0] * len(pairs)
+    for index, option in enumerate(prompt.options):
+        widths = [counts[pair][index] for pair in pairs]
+        if not any(widths):
+            continue  # a relation nobody chose takes no room in the legend either
+        colour = palette(index / levels)
+        axes.barh(
+            rows,
+            widths,
+            left=starts,
+            height=0.7,
+            color=colour,
+            label=_literal(labels.relations.get(option.id, option.id)),
+        )
+        for row, (start, width) in enumerate(zip(starts, widths, strict=True)):
+            if width:
+                axes.text(
+                    start + width / 2,
+                    row,
+                    number(width, labels.language),
+                    ha="center",
+                    va="center",
+                    fontsize=FONT,
+                    fontweight="bold",
+                    # Viridis is dark at its low end: white figures there, black above.
+                    color="white" if index / levels < 0.5 else BLACK,
+                )
+        starts = [start + width for start, width in zip(starts, widths, strict=True)]
+    names = [
+        f"{labels.group(source)} → {labels.sentence.get(target, target)}"
+        for source, target in pairs
+    ]
+    axes.set_yticks(rows, [_literal(_wrap(name, 30)) for name in names])
+    axes.set_ylim(len(pairs) - 0.5, -0.5)
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.set_xlabel(_literal(labels.relation_axis), fontsize=FONT)
+    # Over the whole figure: the pairs' names take the left, the axes alone are too narrow.
+    figure.suptitle(_literal(labels.relation_title), fontsize=TITLE_FONT)
+    _unframe(axes)
+    figure.legend(loc="outside lower center", ncols=3, fontsize=FONT, frameon=False)
     return _png(figure)
 
 

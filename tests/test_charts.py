@@ -23,7 +23,7 @@ from reports.charts import (
     funnel_chart,
     profile_chart,
     relation_chart,
-    relation_means,
+    relation_counts,
     shorten,
 )
 from tests.synthesis_data import forty
@@ -105,14 +105,14 @@ def test_english_charts_too(journey: Journey, synthesis: Synthesis) -> None:
     readable_on_a_phone(relation)
 
 
-def test_relation_means_on_the_gradient(journey: Journey, synthesis: Synthesis) -> None:
-    # Eight "partnership" and four "service", at their places on the gradient. The two
-    # State officers' answers are under the threshold: no cell.
+def test_relations_are_counted_not_averaged(journey: Journey, synthesis: Synthesis) -> None:
+    # Eight "partnership" and four "service" from the elected officials about the
+    # officers: counted at their places on the gradient. The two State officers' answers
+    # are under the threshold: no bar.
     assert journey.peers is not None
     gradient = next(p for p in journey.peers.about if p.gradient)
-    place = {option.id: index for index, option in enumerate(gradient.options, start=1)}
-    mean = (8 * place["partnership"] + 4 * place["service"]) / 12
-    assert relation_means(journey, synthesis) == {("elu", "agent"): pytest.approx(mean)}
+    expected = [{"partnership": 8, "service": 4}.get(option.id, 0) for option in gradient.options]
+    assert relation_counts(journey, synthesis) == {("elu", "agent"): expected}
 
 
 def test_agora_lists_the_consensus_statements_first(
