@@ -12,7 +12,11 @@ _PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 def new_code() -> str:
-    return secrets.token_urlsafe(CODE_BYTES)
+    """A fresh code that does not start with "-" or "_": `coopbot export -Ab…` would read
+    it as an option (one code in 32 did)."""
+    while not (code := secrets.token_urlsafe(CODE_BYTES))[0].isalnum():
+        pass
+    return code
 
 
 def looks_like_code(text: str) -> bool:
