@@ -53,6 +53,13 @@ class Settings:
     # A closed workshop's participants' data is erased this many days after it closed; only
     # its overall figures stay. There is always a period: 0 ("never") is refused.
     retention_days: int = 365
+    # The live screen's web server: (host, port) to listen on; None: no web server. Port 0
+    # takes a free one (the tests).
+    web_listen: tuple[str, int] | None = None
+    # The address people reach that server at (behind a reverse proxy), without a trailing
+    # slash; None: the listening address. When it is https, /screen also offers the page
+    # as a Telegram Mini App.
+    public_url: str | None = None
 
     @property
     def api_base_file_url(self) -> str:
@@ -91,7 +98,34 @@ class Settings:
             flood_limit=flood_limit,
             flood_period=flood_period,
             retention_days=_parse_retention(env.get("COOPBOT_RETENTION_DAYS", "").strip()),
+            web_listen=_parse_listen(env.get("COOPBOT_WEB_LISTEN", "").strip()),
+            public_url=_parse_public_url(env.get("COOPBOT_PUBLIC_URL", "").strip()),
         )
+
+
+def _parse_listen(raw: str) -> tuple[str, int] | None:
+    """`127.0.0.1:8080`, `0.0.0.0:8080`, `[::1]:8080`; empty: no web server."""
+    if not raw:
+        return None
+    host, _, port = raw.rpartition(":")
+    host = host.strip("[]")
+    if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise SettingsError(
+            f"COOPBOT_WEB_LISTEN must be host:port such as 127.0.0.1:8080 (got {raw!r}): "
+            "where the live screen's web server listens; leave it unset for none."
+        )
+    return host, int(port)
+
+
+def _parse_public_url(raw: str) -> str | None:
+    if not raw:
+        return None
+    if not raw.startswith(("http://", "https://")) or " " in raw:
+        raise SettingsError(
+            f"COOPBOT_PUBLIC_URL must start with http:// or https:// (got {raw!r}): the "
+            "address at which people reach the live screen, such as https://coopbot.example.org."
+        )
+    return raw.rstrip("/")
 
 
 def _parse_retention(raw: str) -> int:

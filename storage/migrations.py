@@ -387,6 +387,34 @@ MIGRATIONS: tuple[str, ...] = (
         resolutions INTEGER NOT NULL
     );
     """,
+    # 10: the live screen's secret links, and the quotes a facilitator chose for the
+    # report. A link is a workshop's page for the room, in the language of the facilitator
+    # who asked for it; revoking it (`revoked_at`) makes its address answer 404. A chosen
+    # quote points at the answer it quotes, so a participant who erases their data takes
+    # it with them.
+    """
+    CREATE TABLE screen_links (
+        id INTEGER PRIMARY KEY,
+        workshop_id INTEGER NOT NULL REFERENCES workshops(id) ON DELETE CASCADE,
+        token TEXT NOT NULL UNIQUE,
+        language TEXT NOT NULL,
+        created_by INTEGER,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT
+    );
+    CREATE INDEX screen_links_by_workshop ON screen_links(workshop_id);
+    CREATE TABLE chosen_quotes (
+        workshop_id INTEGER NOT NULL REFERENCES workshops(id) ON DELETE CASCADE,
+        participant_id INTEGER NOT NULL,
+        question_id TEXT NOT NULL,
+        chosen_by INTEGER,
+        chosen_at TEXT NOT NULL,
+        PRIMARY KEY (participant_id, question_id),
+        FOREIGN KEY (participant_id, question_id)
+            REFERENCES answers(participant_id, question_id) ON DELETE CASCADE
+    );
+    CREATE INDEX chosen_quotes_by_workshop ON chosen_quotes(workshop_id);
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

@@ -32,6 +32,20 @@ def test_flood_control_is_read_and_can_be_turned_off() -> None:
     assert Settings().flood_limit == 0
 
 
+def test_the_live_screen_is_off_unless_asked_for() -> None:
+    assert Settings.from_env({}).web_listen is None
+    assert Settings.from_env({}).public_url is None
+    settings = Settings.from_env(
+        {
+            "COOPBOT_WEB_LISTEN": "0.0.0.0:8080",
+            "COOPBOT_PUBLIC_URL": "https://coopbot.example.org/",
+        }
+    )
+    assert settings.web_listen == ("0.0.0.0", 8080)
+    assert settings.public_url == "https://coopbot.example.org"  # no trailing slash
+    assert Settings.from_env({"COOPBOT_WEB_LISTEN": "[::1]:0"}).web_listen == ("::1", 0)
+
+
 def test_values_are_read() -> None:
     settings = Settings.from_env(
         {
@@ -65,6 +79,10 @@ def test_values_are_read() -> None:
         ("COOPBOT_FLOOD_LIMIT", "20", "COOPBOT_FLOOD_LIMIT must be updates/seconds"),
         ("COOPBOT_FLOOD_LIMIT", "0/10", "COOPBOT_FLOOD_LIMIT must be updates/seconds"),
         ("COOPBOT_FLOOD_LIMIT", "20/x", "COOPBOT_FLOOD_LIMIT must be updates/seconds"),
+        ("COOPBOT_WEB_LISTEN", "8080", "COOPBOT_WEB_LISTEN must be host:port"),
+        ("COOPBOT_WEB_LISTEN", "127.0.0.1:http", "COOPBOT_WEB_LISTEN must be host:port"),
+        ("COOPBOT_WEB_LISTEN", "127.0.0.1:70000", "COOPBOT_WEB_LISTEN must be host:port"),
+        ("COOPBOT_PUBLIC_URL", "coopbot.example.org", "COOPBOT_PUBLIC_URL must start"),
     ],
 )
 def test_a_bad_value_is_named(name: str, value: str, says: str) -> None:
