@@ -18,6 +18,7 @@ from io import BytesIO
 import matplotlib
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.container import BarContainer
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
@@ -231,28 +232,21 @@ def relation_chart(journey: Journey, synthesis: Synthesis, labels: ChartLabels) 
         widths = [counts[pair][index] for pair in pairs]
         if not any(widths):
             continue  # a relation nobody chose takes no room in the legend either
-        colour = palette(index / levels)
-        axes.barh(
+        bars = axes.barh(
             rows,
             widths,
             left=starts,
             height=0.7,
-            color=colour,
+            color=palette(index / levels),
             label=_literal(labels.relations.get(option.id, option.id)),
         )
-        for row, (start, width) in enumerate(zip(starts, widths, strict=True)):
-            if width:
-                axes.text(
-                    start + width / 2,
-                    row,
-                    number(width, labels.language),
-                    ha="center",
-                    va="center",
-                    fontsize=FONT,
-                    fontweight="bold",
-                    # Viridis is dark at its low end: white figures there, black above.
-                    color="white" if index / levels < 0.5 else BLACK,
-                )
+        _inside(
+            axes,
+            bars,
+            [number(width, labels.language) if width else "" for width in widths],
+            # Viridis is dark at its low end: white figures there, black above.
+            "white" if index / levels < 0.5 else BLACK,
+        )
         starts = [start + width for start, width in zip(starts, widths, strict=True)]
     names = [
         f"{labels.group(source)} → {labels.sentence.get(target, target)}"
@@ -308,7 +302,7 @@ def agora_chart(
     starts = [0.0] * len(results)
     for vote in VoteValue:
         shares = [_share(result, vote) for result in results]
-        axes.barh(
+        bars = axes.barh(
             rows,
             shares,
             left=starts,
@@ -316,18 +310,13 @@ def agora_chart(
             color=VOTE_COLOURS[vote],
             label=_literal(labels.votes[vote]),
         )
-        for row, (start, share) in enumerate(zip(starts, shares, strict=True)):
-            if share >= 0.1:  # a narrower segment has no room for its figure
-                axes.text(
-                    start + share / 2,
-                    row,
-                    percent(share, labels.language),
-                    ha="center",
-                    va="center",
-                    fontsize=FONT,
-                    fontweight="bold",
-                    color=BLACK if vote == VoteValue.PASS else "white",
-                )
+        _inside(
+            axes,
+            bars,
+            # A narrower segment has no room for its figure.
+            [percent(share, labels.language) if share >= 0.1 else "" for share in shares],
+            BLACK if vote == VoteValue.PASS else "white",
+        )
         starts = [start + share for start, share in zip(starts, shares, strict=True)]
     axes.set_yticks(
         rows,
@@ -348,6 +337,18 @@ def agora_chart(
 
 
 # -- helpers ----------------------------------------------------------------------------
+
+
+def _inside(axes: Axes, bars: BarContainer, texts: Sequence[str], colour: str) -> None:
+    """Each segment's figure written in its middle (an empty text writes nothing)."""
+    axes.bar_label(
+        bars,
+        labels=[_literal(text) for text in texts],
+        label_type="center",
+        fontsize=FONT,
+        fontweight="bold",
+        color=colour,
+    )
 
 
 def shorten(text: str, limit: int) -> str:
