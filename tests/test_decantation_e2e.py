@@ -64,6 +64,19 @@ class Clock:
         self.now = moment
 
 
+async def with_short_decantation(app: Application, emulator: BotApiEmulator) -> tuple[Clock, str]:
+    """The bot's clock held still, and a new workshop (its code) whose décantation comes
+    three seconds after a participant finishes."""
+    state: Runtime = app.bot_data[RUNTIME_KEY]
+    clock = Clock(state)
+    code = await create_workshop(emulator)
+    assert state.database is not None
+    found = await workshops.find_by_code(state.database, code=code)
+    assert found is not None
+    await workshops.configure(state.database, workshop_id=found[0].id, decantation_seconds=3)
+    return clock, code
+
+
 async def until(condition: Callable[[], bool], *, seconds: float = 20.0) -> None:
     """Wait for the outbox's next looks (a sweep every five seconds) to bring something."""
     for _ in range(int(seconds / 0.2)):
@@ -113,14 +126,9 @@ async def finished_participants(
 async def test_the_last_moments_come_with_the_commitments_and_are_counted(
     app: Application, emulator: BotApiEmulator, settings: Settings, journey: Journey
 ) -> None:
-    state: Runtime = app.bot_data[RUNTIME_KEY]
-    clock = Clock(state)
+    clock, code = await with_short_decantation(app, emulator)
     database = settings.database_path
-    code = await create_workshop(emulator)
     organiser = emulator.user(ORGANISER_ID)
-    found = await workshops.find_by_code(state.database, code=code)  # type: ignore[arg-type]
-    assert found is not None
-    await workshops.configure(state.database, workshop_id=found[0].id, decantation_seconds=3)  # type: ignore[arg-type]
 
     plans = await finished_participants(
         emulator,
@@ -263,14 +271,9 @@ async def test_the_last_moments_wait_for_the_agora_to_close(
     """The nourishing feedback asks about what was lived together: with a delay shorter
     than the workshop, the deferred moments wait while the agora is open, and come the
     delay after it closes."""
-    state: Runtime = app.bot_data[RUNTIME_KEY]
-    clock = Clock(state)
+    clock, code = await with_short_decantation(app, emulator)
     database = settings.database_path
-    code = await create_workshop(emulator)
     organiser = emulator.user(ORGANISER_ID)
-    found = await workshops.find_by_code(state.database, code=code)  # type: ignore[arg-type]
-    assert found is not None
-    await workshops.configure(state.database, workshop_id=found[0].id, decantation_seconds=3)  # type: ignore[arg-type]
     (plan,) = await finished_participants(emulator, journey, code, [(4301, "elu", "fr")])
     user = plan.user
     await organiser.send("/agora")
