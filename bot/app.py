@@ -44,8 +44,10 @@ from bot.handlers import (
     syntheses,
 )
 from bot.handlers import caucus as caucus_handlers
+from bot.handlers import quotes as quote_handlers
 from bot.handlers import review as review_handlers
 from bot.handlers import room as room_handlers
+from bot.handlers import screen as screen_handlers
 from bot.keyboards import (
     CAUCUS_PREFIX,
     FORGET_PREFIX,
@@ -54,9 +56,11 @@ from bot.keyboards import (
     MAILING_PREFIX,
     MODERATION_PREFIX,
     ORGANISER_PREFIX,
+    QUOTE_PREFIX,
     RESOLUTION_PREFIX,
     REVIEW_PREFIX,
     ROOM_PREFIX,
+    SCREEN_PREFIX,
     TIMEZONE_PREFIX,
     VOTE_PREFIX,
 )
@@ -64,6 +68,7 @@ from bot.menus import names, publish_default_commands
 from bot.outbox import Outbox
 from bot.runtime import RUNTIME_KEY, Runtime
 from bot.settings import Settings
+from bot.web.server import WebScreen
 from flows.agora import AgoraService
 from flows.audit import AuditService
 from flows.caucus import CaucusService
@@ -75,10 +80,12 @@ from flows.mailings import MailingService
 from flows.newsession import CreationQuestions
 from flows.organising import OrganiserService
 from flows.outbox import OutboxService
+from flows.quotes import QuoteService
 from flows.resolutions import ResolutionService
 from flows.retention import RetentionService
 from flows.review import ReviewService
 from flows.room import RoomService
+from flows.screen import ScreenService
 from flows.service import WorkshopService
 from storage import updates
 from storage.db import Database, utc_now
@@ -157,6 +164,9 @@ def route(application: Application) -> None:
         "synthesis": syntheses.on_synthesis,
         "export": syntheses.on_export,
         "share": syntheses.on_share,
+        "screen": screen_handlers.on_screen,
+        "quotes": quote_handlers.on_quotes,
+        "report": quote_handlers.on_report,
         "help": common.on_help,
         "language": common.on_language,
         "whoami": common.on_whoami,
@@ -203,6 +213,12 @@ def route(application: Application) -> None:
     )
     application.add_handler(
         CallbackQueryHandler(room_handlers.on_resolution_button, pattern=rf"^{RESOLUTION_PREFIX}:")
+    )
+    application.add_handler(
+        CallbackQueryHandler(screen_handlers.on_screen_button, pattern=rf"^{SCREEN_PREFIX}:")
+    )
+    application.add_handler(
+        CallbackQueryHandler(quote_handlers.on_quote_button, pattern=rf"^{QUOTE_PREFIX}:")
     )
     # First, in a group of their own: a typed message that answers a facilitator's
     # resolution card (the others go on to the handlers below), and any command, which
@@ -266,6 +282,7 @@ async def open_services(application: Application) -> None:
     )
     state.caucus_ = CaucusService(state.database, state.facilitation_)
     state.review_ = ReviewService(state.database, state.facilitation_)
+    state.quotes_ = QuoteService(state.facilitation_)
     state.resolutions_ = ResolutionService(
         state.database,
         state.facilitation_,
@@ -274,6 +291,9 @@ async def open_services(application: Application) -> None:
         max_text_length=state.settings.max_answer_length,
     )
     state.room_ = RoomService(state.database, state.engine, state.facilitation_, state.resolutions_)
+    state.screens_ = ScreenService(
+        state.database, state.engine, state.facilitation_, state.room_, clock=lambda: state.clock()
+    )
     state.outbox_ = OutboxService(
         state.database,
         state.engine,
@@ -312,11 +332,21 @@ async def open_services(application: Application) -> None:
     await publish_default_commands(
         application.bot, default_language=state.settings.default_language
     )
+    if state.settings.web_listen is not None:
+        state.web = await WebScreen.start(state, application.bot)
+        if isinstance(application.update_processor, PerChatUpdateProcessor):
+            # Every update, however it ended, makes the open pages look again.
+            application.update_processor.after_each = state.web.hub.nudge
     log.info("coopbot ready on %s", state.settings.database_path)
 
 
 async def close_services(application: Application) -> None:
     state: Runtime = application.bot_data[RUNTIME_KEY]
+    if state.web is not None:
+        if isinstance(application.update_processor, PerChatUpdateProcessor):
+            application.update_processor.after_each = lambda: None
+        await state.web.stop()
+        state.web = None
     if state.sender is not None:
         await state.sender.stop()
         state.sender = None
@@ -326,8 +356,9 @@ async def close_services(application: Application) -> None:
         state.database = None
         state.service_ = state.agora_ = state.facilitation_ = None
         state.caucus_ = None
-        state.review_ = None
+        state.review_ = state.quotes_ = None
         state.room_ = state.resolutions_ = None
+        state.screens_ = None
         state.outbox_ = None
         state.organising_ = state.creation_ = None
         state.audit_ = state.retention_ = None

@@ -1,4 +1,5 @@
-"""The `coopbot` command: `run` (the bot, or the offline rehearsal without a token)."""
+"""The `coopbot` command: `run` (the bot, or the offline rehearsal without a token), `check`,
+`export` and `report` (a workshop's files, or its report for elected officials, to a folder)."""
 
 from __future__ import annotations
 
@@ -48,6 +49,14 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--language", choices=("fr", "en"), default=None, help="default: COOPBOT_DEFAULT_LANGUAGE"
     )
+    report = commands.add_parser(
+        "report", help="write a workshop's report for elected officials (.docx) to a folder"
+    )
+    report.add_argument("code", help="the workshop's join code (or its facilitator code)")
+    report.add_argument("--out", required=True, help="the folder to write the report in")
+    report.add_argument(
+        "--language", choices=("fr", "en"), default=None, help="default: COOPBOT_DEFAULT_LANGUAGE"
+    )
     return parser
 
 
@@ -88,7 +97,46 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _export(
             settings, arguments.code, arguments.out, arguments.language or settings.default_language
         )
+    if command == "report":
+        return _report(
+            settings, arguments.code, arguments.out, arguments.language or settings.default_language
+        )
     return _run_bot(settings)
+
+
+def _report(settings: Settings, code: str, out: str, language: str) -> int:
+    """The same document as /report, written to `out`; prints its path."""
+    from pathlib import Path
+
+    from bot.conclusions import NoReport, write_report
+    from flows.journey_file import default_journey
+    from storage.db import Database
+
+    async def write() -> Path:
+        database = await Database.open(settings.database_path)
+        try:
+            return await write_report(
+                database,
+                default_journey(),
+                code=code,
+                out=Path(out),
+                language=language,
+                min_group=settings.min_group,
+                zone=settings.timezone,
+            )
+        finally:
+            await database.close()
+
+    try:
+        path = asyncio.run(write())
+    except NoReport as error:
+        print(f"coopbot: {error} in {settings.database_path}.", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"coopbot: cannot write to {out}: {error.strerror}.", file=sys.stderr)
+        return 2
+    print(path)
+    return 0
 
 
 def _export(settings: Settings, code: str, out: str, language: str) -> int:
@@ -155,10 +203,18 @@ def _run_bot(settings: Settings) -> int:
     from telegram.error import InvalidToken, NetworkError
 
     from bot.app import build_application
+    from bot.web.server import ListenError
 
     application = build_application(settings)
     try:
         application.run_polling(allowed_updates=Update.ALL_TYPES)
+    except ListenError as error:
+        print(
+            f"coopbot: the live screen {error}: change COOPBOT_WEB_LISTEN, or leave it unset "
+            "to run without the live screen.",
+            file=sys.stderr,
+        )
+        return 2
     except InvalidToken:
         print(
             "coopbot: Telegram refused TELEGRAM_BOT_TOKEN; copy the token again from @BotFather.",

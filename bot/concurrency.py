@@ -7,7 +7,7 @@ hold up everybody else, but one person's answers must keep their order.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
@@ -30,6 +30,9 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         self._slots = asyncio.Semaphore(max_concurrent_updates)
         self._locks: dict[int, asyncio.Lock] = {}
         self._waiting: dict[int, int] = {}
+        # Called when each update is done, however it ended (handled, stopped by a handler
+        # such as the flood guard, or failed): the live screens look again.
+        self.after_each: Callable[[], None] = lambda: None
 
     @property
     def in_hand(self) -> int:
@@ -51,7 +54,10 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         self._waiting[key] = self._waiting.get(key, 0) + 1
         try:
             async with lock, self._slots:
-                await coroutine
+                try:
+                    await coroutine
+                finally:
+                    self.after_each()
         finally:
             self._waiting[key] -= 1
             if not self._waiting[key]:  # forget idle chats so the maps stay small

@@ -27,6 +27,8 @@ CAUCUS_PREFIX = "cv"  # a vote in one's group's caucus
 ORGANISER_PREFIX = "org"  # a button of /workshops (resend the link, close, revoke...)
 MAILING_PREFIX = "ml"  # a reminder's or broadcast's button (target, confirm, cancel)
 TIMEZONE_PREFIX = "tz"  # a time zone chosen with /timezone
+SCREEN_PREFIX = "scr"  # under a live screen's link: a new one, revoke (screen_keyboards.py)
+QUOTE_PREFIX = "qt"  # /quotes: a question's page, a quote chosen (quote_keyboards.py)
 MAX_CALLBACK_BYTES = 64
 
 

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram.ext import ContextTypes, JobQueue
 
@@ -23,12 +23,17 @@ from flows.mailings import MailingService
 from flows.newsession import CreationQuestions
 from flows.organising import OrganiserService
 from flows.outbox import OutboxService
+from flows.quotes import QuoteService
 from flows.resolutions import ResolutionService
 from flows.retention import RetentionService
 from flows.review import ReviewService
 from flows.room import RoomService
+from flows.screen import ScreenService
 from flows.service import WorkshopService
 from storage.db import Database, utc_now
+
+if TYPE_CHECKING:
+    from bot.web.server import WebScreen
 
 RUNTIME_KEY = "coopbot"
 
@@ -107,6 +112,10 @@ class Runtime:
     retention_: RetentionService | None = field(default=None, repr=False)
     # The faults met since the start (`bot.faults`), for the log and `/health`.
     faults: Faults = field(default_factory=Faults, repr=False)
+    screens_: ScreenService | None = field(default=None, repr=False)
+    # The live screen's web server (`bot.web.server`), when COOPBOT_WEB_LISTEN is set.
+    web: WebScreen | None = field(default=None, repr=False)
+    quotes_: QuoteService | None = field(default=None, repr=False)
 
     def ballot(self, participant_id: int) -> asyncio.Lock:
         """The lock to hold while deciding and sending what a participant's one caucus or
@@ -190,6 +199,18 @@ class Runtime:
         if self.retention_ is None:
             raise RuntimeError("the application was not started with open_services()")
         return self.retention_
+
+    @property
+    def screens(self) -> ScreenService:
+        if self.screens_ is None:
+            raise RuntimeError("the application was not started with open_services()")
+        return self.screens_
+
+    @property
+    def quotes(self) -> QuoteService:
+        if self.quotes_ is None:
+            raise RuntimeError("the application was not started with open_services()")
+        return self.quotes_
 
     @property
     def review(self) -> ReviewService:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, UnknownLocaleError
@@ -120,10 +121,17 @@ def _parse_listen(raw: str) -> tuple[str, int] | None:
 def _parse_public_url(raw: str) -> str | None:
     if not raw:
         return None
-    if not raw.startswith(("http://", "https://")) or " " in raw:
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc or " " in raw:
         raise SettingsError(
             f"COOPBOT_PUBLIC_URL must start with http:// or https:// (got {raw!r}): the "
             "address at which people reach the live screen, such as https://coopbot.example.org."
+        )
+    if parts.path.strip("/") or parts.query or parts.fragment:
+        raise SettingsError(
+            f"COOPBOT_PUBLIC_URL must be the root of a host, with no path (got {raw!r}): the "
+            "live screen's pages are at /s/…, /app/… and /static/…; give it a host of its "
+            "own, such as https://ecran.example.org."
         )
     return raw.rstrip("/")
 
@@ -164,7 +172,7 @@ def _parse_quiet_hours(raw: str) -> QuietHours:
     if not raw:
         return QuietHours()
     if raw.lower() in ("off", "none", "0"):
-        return QuietHours(time(0, 0), time(0, 0))
+        return QuietHours.none()
     try:
         start, end = (time.fromisoformat(part.strip().zfill(5)) for part in raw.split("-"))
     except ValueError as error:

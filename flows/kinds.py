@@ -117,3 +117,7 @@ class AuditAction(StrEnum):
     REVOKED = "revoked"  # a new facilitator link
     CLOSED = "closed"
     ERASED = "erased"  # the retention period ended: participants' data erased
+    SCREEN_LINK = "screen_link"  # a live screen link issued (the previous one revoked)
+    SCREEN_REVOKED = "screen_revoked"  # the live screen's link revoked, none issued
+    QUOTE_CHOSEN = "quote_chosen"  # detail: the answer's id (answers row), put in the report
+    QUOTE_DROPPED = "quote_dropped"  # detail: the answer's id, taken out of the report

@@ -115,6 +115,11 @@ class QuietHours:
     start: time = time(21, 0)
     end: time = time(8, 0)
 
+    @classmethod
+    def none(cls) -> QuietHours:
+        """No quiet hours: automatic mailings go at any hour."""
+        return cls(time(0, 0), time(0, 0))
+
     def holds(self, moment: datetime, zone: tzinfo) -> bool:
         local = moment.astimezone(zone).time()
         if self.start == self.end:

@@ -60,6 +60,7 @@ class ChartLabels:
     categories: Mapping[str, str]  # category id -> its group's name ("Elected officials")
     everyone: str
     others: str
+    too_few: str  # what a dash stands for
     stages: Mapping[str, str]  # funnel stage -> its name
     votes: Mapping[VoteValue, str]  # agree, disagree, pass -> its name
     relations: Mapping[str, str]  # option of the relation gradient -> its short name
@@ -89,8 +90,9 @@ def chart_labels(journey: Journey, language: str) -> ChartLabels:
     return ChartLabels(
         language=language,
         categories={c.id: _capitalised(plain(c.group, language)) for c in journey.categories},
-        everyone=gettext("Everyone"),
+        everyone=gettext("All"),  # as the syntheses' texts name everyone
         others=gettext("Other categories"),
+        too_few=gettext("{label}: {value}").format(label=NO_DATA, value=gettext("too few answers")),
         stages={
             "joined": gettext("Joined"),
             "consented": gettext("Consented"),
@@ -126,7 +128,7 @@ def chart_labels(journey: Journey, language: str) -> ChartLabels:
 def profile_chart(journey: Journey, synthesis: Synthesis, labels: ChartLabels) -> bytes:
     """Every self-assessment of phase 1 in one picture, a row each: the average answer of
     each group as a dot, and a line from the lowest to the highest, to show where groups
-    differ. Rows nobody answered show a dash."""
+    differ. Rows with too few answers show a dash, which the legend explains."""
     prompts = [p for p in journey.live_prompts() if p.kind == "scale"]
     groups = _profile_groups(synthesis, prompts)
     figure, axes = _figure(max(HEIGHT, 2.5 + 0.45 * len(prompts)))
@@ -149,6 +151,7 @@ def profile_chart(journey: Journey, synthesis: Synthesis, labels: ChartLabels) -
             label=_literal(labels.group(group)),
             zorder=3,
         )
+    dashed = False
     for row, prompt in enumerate(prompts):
         means = [
             summary.mean
@@ -159,6 +162,7 @@ def profile_chart(journey: Journey, synthesis: Synthesis, labels: ChartLabels) -
             axes.hlines(row, min(means), max(means), color=GRID, linewidth=3, zorder=1)
         else:
             axes.text(3, row, NO_DATA, ha="center", va="center", fontsize=FONT, color=MUTED)
+            dashed = True
     axes.set_yticks(
         range(len(prompts)), [_literal(n) for n in _scale_names(journey, prompts, labels)]
     )
@@ -170,7 +174,9 @@ def profile_chart(journey: Journey, synthesis: Synthesis, labels: ChartLabels) -
     axes.set_xlabel(_literal(labels.profile_axis), fontsize=FONT)
     axes.set_title(_literal(labels.profile_title), fontsize=TITLE_FONT)
     _unframe(axes)
-    if groups:
+    if dashed:  # an entry with no mark: its text says what the dash means
+        axes.plot([], [], " ", label=_literal(labels.too_few))
+    if groups or dashed:
         figure.legend(loc="outside lower center", ncols=2, fontsize=FONT, frameon=False)
     return _png(figure)
 

@@ -4,13 +4,13 @@ groups, statements, votes and languages. Escaped for HTML."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Protocol
 
 from babel.lists import format_list
 
 from flows.journey import GROUP, OTHERS, OWN, Journey
 from flows.kinds import StatementKind, VoteValue
 from reports.text import escape, local, translator
-from storage.models import Statement
 
 VOTE_ICONS: Mapping[str, str] = {
     VoteValue.AGREE: "👍",
@@ -84,14 +84,30 @@ def kind_name(kind: str, language: str) -> str:
     return names.get(kind) or escape(kind)
 
 
-def statement_heading(journey: Journey, statement: Statement, language: str) -> str:
+class Headed(Protocol):
+    """What a statement's heading is made of (a stored statement, or the live screen's)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def source_category(self) -> str: ...
+    @property
+    def target_category(self) -> str | None: ...
+
+
+ICONS = {StatementKind.REQUEST: "🗣️ ", StatementKind.COMMITMENT: "🤝 "}
+
+
+def statement_heading(
+    journey: Journey, statement: Headed, language: str, *, icons: bool = True
+) -> str:
     """What a statement is and which group it comes from (never a person): "Request ·
-    Elected officials → local-authority officers"."""
+    Elected officials → local-authority officers"; `icons`: after its icon (a chat), else
+    without (a projected page, whose fonts may have none)."""
     source = group_title(journey, statement.source_category, language)
     kind = kind_name(statement.kind, language)
+    icon = ICONS.get(StatementKind(statement.kind), "💡 ") if icons else ""
     if statement.kind == StatementKind.REQUEST:
         target = group_name(journey, statement.target_category, language)
-        return f"🗣️ <b>{kind}</b> · {source} → {target}"
-    if statement.kind == StatementKind.COMMITMENT:
-        return f"🤝 <b>{kind}</b> · {source}"
-    return f"💡 <b>{kind}</b> · {source}"
+        return f"{icon}<b>{kind}</b> · {source} → {target}"
+    return f"{icon}<b>{kind}</b> · {source}"

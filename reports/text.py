@@ -37,12 +37,22 @@ __all__ = [
     "translator",
     "units",
     "when_text",
+    "xml_safe",
 ]
 
 MESSAGE_LIMIT = 4096  # Telegram's limit for a message, in UTF-16 code units
 _TAG = re.compile(r"<[^>]*>")
+# What XML 1.0 cannot hold (control characters but tab and newlines, lone surrogates,
+# U+FFFE and U+FFFF): a document file refuses the whole text for one of them.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 units = text_length  # Telegram counts lengths in UTF-16 code units, as the engine does
+
+
+def xml_safe(text: str) -> str:
+    """The text without the characters an XML document (a .docx) cannot hold: a user may
+    type them, and one would make the whole report fail."""
+    return _NOT_XML.sub("", text)
 
 
 def translator(language: str) -> Callable[[str], str]:

@@ -414,6 +414,14 @@ MIGRATIONS: tuple[str, ...] = (
             REFERENCES answers(participant_id, question_id) ON DELETE CASCADE
     );
     CREATE INDEX chosen_quotes_by_workshop ON chosen_quotes(workshop_id);
+    -- A quote is chosen as it was read: an answer its author changes since must be chosen
+    -- again (the report never quotes words no facilitator saw).
+    CREATE TRIGGER chosen_quotes_follow_edits AFTER UPDATE OF value, shown ON answers
+    WHEN old.value IS NOT new.value OR old.shown IS NOT new.shown
+    BEGIN
+        DELETE FROM chosen_quotes
+        WHERE participant_id = old.participant_id AND question_id = old.question_id;
+    END;
     """,
 )
 

@@ -218,3 +218,34 @@ class Recipient:
     paused: bool
     unreachable: bool
     decantation_sent_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ScreenLink:
+    """A workshop's live screen behind a secret address: its page is shown in the language
+    of the facilitator who asked for it, until the link is revoked."""
+
+    id: int
+    workshop_id: int
+    token: str  # the secret in the page's address
+    language: str
+    created_by: int | None
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+    @property
+    def live(self) -> bool:
+        return self.revoked_at is None
+
+
+@dataclass(frozen=True)
+class QuotedAnswer:
+    """An answer that a facilitator may quote in the report, as storage knows it: the
+    answers row's own id (what a button names: never a Telegram id), whose answer, to
+    which question, in which workshop, and whether it is chosen."""
+
+    answer_id: int  # the answers row's rowid
+    workshop_id: int
+    participant_id: int
+    question_id: str
+    chosen: bool

@@ -3,9 +3,10 @@ is over, and only its overall figures are kept (the `erasures` table).
 
 Erased: the participants (and with them, by foreign keys, their answers, votes, caucus
 votes, deliveries and users' pointers to them), every statement and resolution of the
-workshop, its mailings (the organisers' words and who they went to) and its room
-controls. Kept: the workshop itself (title, territory, codes, phases' dates), its
-sessions (dates and places), its organisers and facilitators, its audit, and the figures.
+workshop, its mailings (the organisers' words and who they went to), its room controls
+and its live screen's links. Kept: the workshop itself (title, territory, codes, phases'
+dates), its sessions (dates and places), its organisers and facilitators, its audit, and
+the figures.
 """
 
 from __future__ import annotations
@@ -140,7 +141,9 @@ async def erase(
             " AND NOT EXISTS (SELECT 1 FROM organisers WHERE user_id = users.user_id)",
             [(user_id,) for user_id in people],
         )
-        for table in ("statements", "resolutions", "mailings", "room_controls"):
+        # The live screen's links go too: nothing is left to show (a page open on one
+        # answers 404 at its next look).
+        for table in ("statements", "resolutions", "mailings", "room_controls", "screen_links"):
             await conn.execute(f"DELETE FROM {table} WHERE workshop_id = ?", (workshop_id,))
         await conn.execute(
             "UPDATE workshops SET room_statement_id = NULL WHERE id = ?", (workshop_id,)

@@ -117,6 +117,10 @@ async def test_actions_are_audited_once_and_shown_to_organisers(
     await emulator.wait_idle()
     await facilitator.send(f"/agora close {code}")
     await emulator.wait_idle()
+    # A live screen link, asked for twice: the second gives the same one.
+    for _ in range(2):
+        await facilitator.send(f"/screen {code}")
+        await emulator.wait_idle()
     export = await organiser.send(f"/export {code}")
     await emulator.wait_idle()
     emulator.redeliver(export)
@@ -143,6 +147,7 @@ async def test_actions_are_audited_once_and_shown_to_organisers(
         (FACILITATOR_ID, "merged", f"{number[B2]}>{number[A1]}"),
         (FACILITATOR_ID, "agora_opened", "self"),
         (FACILITATOR_ID, "agora_closed", ""),
+        (FACILITATOR_ID, "screen_link", ""),
         (ORGANISER_ID, "exported", ""),
         (ORGANISER_ID, "broadcast", "2"),
         (ORGANISER_ID, "revoked", ""),
@@ -171,6 +176,7 @@ async def test_actions_are_audited_once_and_shown_to_organisers(
             ).format(count=2),
         ),
         (you, FR("exported the answers and the synthesis")),
+        (facilitator_said, FR("issued a live screen link")),
         (facilitator_said, FR("closed the agora")),
         (facilitator_said, FR("opened the agora")),
         (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
+import pytest
 from telegram import Chat, Message, Update
 
 from bot.concurrency import PerChatUpdateProcessor
@@ -44,3 +45,22 @@ async def test_a_burst_from_one_chat_does_not_hold_up_another() -> None:
     assert [e for e in order if e.startswith("end a")] == ["end a1", "end a2", "end a3"]
     assert order.index("start b1") < order.index("start a2")
     assert processor.in_hand == 0
+
+
+async def test_every_update_once_done_calls_after_each_however_it_ended() -> None:
+    """The live screens are nudged after each update, also one that failed."""
+    processor = PerChatUpdateProcessor(max_concurrent_updates=4)
+    done: list[int] = []
+    seen: list[list[int]] = []
+    processor.after_each = lambda: seen.append(list(done))
+
+    async def handle(update_id: int, *, fails: bool = False) -> None:
+        done.append(update_id)
+        if fails:
+            raise RuntimeError("a handler failed")
+
+    await processor.process_update(_update(1, 10), handle(1))
+    with pytest.raises(RuntimeError):
+        await processor.process_update(_update(2, 10), handle(2, fails=True))
+    await processor.process_update(_update(3, 11), handle(3))
+    assert seen == [[1], [1, 2], [1, 2, 3]]  # once each, after its handler

@@ -102,6 +102,14 @@ async def test_the_job_erases_expired_workshops_once_and_keeps_their_figures(
     before = {code: counts(database, code) for code in codes}
     assert all(found == (2, 2 * len(prompts)) for found in before.values())
 
+    # Each has a live screen link (stored even where this bot has no web server).
+    for code in codes:
+        await organiser.send(f"/screen {code}")
+        await emulator.wait_idle()
+    links = "SELECT COUNT(*) FROM screen_links s JOIN workshops w ON w.id = s.workshop_id"
+    with sqlite3.connect(database) as conn:
+        assert conn.execute(links).fetchone() == (3,)
+
     # Closed a year and more before the job runs, and 200 days before it.
     await organiser.send(f"/close {old}")
     await emulator.wait_idle()
@@ -131,6 +139,9 @@ async def test_the_job_erases_expired_workshops_once_and_keeps_their_figures(
     assert {user for user, code in users.items() if code != old} <= set(pointers)
     assert all(pointers[user] is not None for user, code in users.items() if code != old)
     assert erased_entries == [(old, None)]
+    with sqlite3.connect(database) as conn:
+        left = [row[0] for row in conn.execute(f"{links.replace('COUNT(*)', 'w.code')}")]
+    assert sorted(left) == sorted([recent, still_open])  # the old one's link is gone
 
     # Again, and again a day later: nothing changes.
     after = snapshot(database)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import socket
+import sys
 from pathlib import Path
 
 import pytest
 
 from bot.cli import main
 from bot.settings import Settings, SettingsError
+from tgemu import BotApiEmulator
 
 
 def test_defaults() -> None:
@@ -83,6 +87,8 @@ def test_values_are_read() -> None:
         ("COOPBOT_WEB_LISTEN", "127.0.0.1:http", "COOPBOT_WEB_LISTEN must be host:port"),
         ("COOPBOT_WEB_LISTEN", "127.0.0.1:70000", "COOPBOT_WEB_LISTEN must be host:port"),
         ("COOPBOT_PUBLIC_URL", "coopbot.example.org", "COOPBOT_PUBLIC_URL must start"),
+        ("COOPBOT_PUBLIC_URL", "https://", "COOPBOT_PUBLIC_URL must start"),
+        ("COOPBOT_PUBLIC_URL", "https://example.org/coopbot", "must be the root of a host"),
     ],
 )
 def test_a_bad_value_is_named(name: str, value: str, says: str) -> None:
@@ -129,3 +135,35 @@ def test_check_passes_on_a_good_configuration(
     assert main(["check"]) == 0
     assert "valid" in capsys.readouterr().out
     assert (tmp_path / "ok.sqlite3").exists()
+
+
+async def test_a_live_screen_port_taken_stops_the_bot_with_one_line(tmp_path: Path) -> None:
+    """`coopbot run` (a process of its own, against the emulator) whose COOPBOT_WEB_LISTEN
+    port is taken says so in one line, without a traceback."""
+    async with BotApiEmulator() as emulator:
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen()
+            port = taken.getsockname()[1]
+            environment = {
+                **os.environ,
+                "TELEGRAM_BOT_TOKEN": emulator.token,
+                "TELEGRAM_API_BASE_URL": emulator.base_url,
+                "COOPBOT_DB": str(tmp_path / "bot.sqlite3"),
+                "COOPBOT_WEB_LISTEN": f"127.0.0.1:{port}",
+            }
+            bot = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bot.cli",
+                "run",
+                env=environment,
+                cwd=tmp_path,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            _, error = await asyncio.wait_for(bot.communicate(), 60)
+    said = [line for line in error.decode().splitlines() if line.startswith("coopbot:")]
+    assert bot.returncode == 2
+    assert len(said) == 1 and "COOPBOT_WEB_LISTEN" in said[0] and f":{port}" in said[0]
+    assert "Traceback" not in error.decode()

@@ -8,7 +8,7 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
-from storage import answers, participants, updates, workshops
+from storage import answers, participants, quotes, updates, workshops
 from storage.db import Database
 from storage.migrations import LATEST_VERSION, schema_version
 from storage.participants import StepChange, StepWrite
@@ -186,6 +186,35 @@ async def test_answering_again_edits_and_keeps_the_first_time(tmp_path: Path) ->
     saved = await answers.for_participant(db, participant_id=pid)
     assert len(saved) == 1
     assert (saved[0].value, saved[0].answered_at, saved[0].edited_at) == ("5", NOW, later)
+    await db.close()
+
+
+async def test_a_chosen_quote_goes_when_its_answer_changes(tmp_path: Path) -> None:
+    """The report quotes only words a facilitator chose as they read them."""
+    db = await Database.open(tmp_path / "quote.sqlite3")
+    pid = await _participant(db)
+
+    async def answer(text: str, shown: str | None = None) -> None:
+        async with db.transaction() as conn:
+            await answers.save(
+                conn, participant_id=pid, question_id="q1", value=text, shown=shown, now=NOW
+            )
+
+    async def chosen() -> list[bool]:
+        return [q.chosen for q in await quotes.of_workshop(db, workshop_id=1)]
+
+    await answer("Un cadre clair")
+    [found] = await quotes.of_workshop(db, workshop_id=1)
+    assert await quotes.choose(db, answer=found, chosen=True, by=1, now=NOW)
+    await answer("Un cadre clair")  # the same words again (a redelivery): still chosen
+    assert await chosen() == [True]
+    await answer("Un cadre clair", shown="Un cadre [masqué]")  # masked otherwise now
+    assert await chosen() == [False]
+    assert await quotes.choose(db, answer=found, chosen=True, by=1, now=NOW)
+    await answer("Autre chose")
+    assert await chosen() == [False]
+    [again] = await quotes.of_workshop(db, workshop_id=1)
+    assert again.answer_id == found.answer_id  # the same answer, to be chosen again
     await db.close()
 
 

@@ -66,6 +66,12 @@ def _what(line: Line, language: str) -> str:
         return _("merged statement {number} into {kept}").format(
             number=escape(merged), kept=escape(kept)
         )
+    quote: dict[str, str] = {
+        AuditAction.QUOTE_CHOSEN: _("chose answer {id} as a quote for the report"),
+        AuditAction.QUOTE_DROPPED: _("took answer {id} out of the report's quotes"),
+    }
+    if line.entry.action in quote:
+        return quote[line.entry.action].format(id=escape(detail))
     if line.entry.action == AuditAction.BROADCAST:
         count = int(detail) if detail.isdigit() else 0
         ngettext = ngettext_for(language)  # the name babel's extraction looks for
@@ -86,6 +92,8 @@ def _what(line: Line, language: str) -> str:
         AuditAction.REVOKED: _("issued a new facilitator link"),
         AuditAction.CLOSED: _("closed the workshop"),
         AuditAction.ERASED: _("erased the participants' data (retention period over)"),
+        AuditAction.SCREEN_LINK: _("issued a live screen link"),
+        AuditAction.SCREEN_REVOKED: _("revoked the live screen link"),
     }
     return said.get(line.entry.action, escape(line.entry.action))
 
