@@ -108,16 +108,6 @@ def _marks(values: Sequence[object]) -> str:
     return ", ".join("?" * len(values))
 
 
-async def of_workshop(db: Database, *, workshop_id: int) -> list[QuotedAnswer]:
-    """Every answer of the workshop with its id and whether it is chosen (the use case
-    decides which of them may be quoted)."""
-    async with (
-        db.reading() as conn,
-        conn.execute(f"{_SELECT} WHERE p.workshop_id = ? ORDER BY a.rowid", (workshop_id,)) as rows,
-    ):
-        return [from_row(row) for row in await rows.fetchall()]
-
-
 async def chosen_of(db: Database, *, workshop_id: int) -> list[QuotedAnswer]:
     """The workshop's chosen answers only (what the report may quote)."""
     async with (

@@ -201,10 +201,12 @@ async def test_a_chosen_quote_goes_when_its_answer_changes(tmp_path: Path) -> No
             )
 
     async def chosen() -> list[bool]:
-        return [q.chosen for q in await quotes.of_workshop(db, workshop_id=1)]
+        row = await quotes.get(db, answer_id=1)  # the workshop's one answer
+        return [row.chosen] if row else []
 
     await answer("Un cadre clair")
-    [found] = await quotes.of_workshop(db, workshop_id=1)
+    found = await quotes.get(db, answer_id=1)
+    assert found is not None
     assert await quotes.choose(db, answer=found, chosen=True, by=1, now=NOW)
     await answer("Un cadre clair")  # the same words again (a redelivery): still chosen
     assert await chosen() == [True]
@@ -213,8 +215,8 @@ async def test_a_chosen_quote_goes_when_its_answer_changes(tmp_path: Path) -> No
     assert await quotes.choose(db, answer=found, chosen=True, by=1, now=NOW)
     await answer("Autre chose")
     assert await chosen() == [False]
-    [again] = await quotes.of_workshop(db, workshop_id=1)
-    assert again.answer_id == found.answer_id  # the same answer, to be chosen again
+    again = await quotes.get(db, answer_id=1)  # the same answer, to be chosen again
+    assert again is not None and again.answer_id == found.answer_id
     await db.close()
 
 
