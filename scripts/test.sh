@@ -7,7 +7,9 @@ cd "$(dirname "$0")/.."
 .venv/bin/ruff format --check .
 .venv/bin/mypy
 status=0
-.venv/bin/pytest "$@" || status=$?
+# Both cores by default (COOPBOT_TEST_WORKERS=1 runs the tests one after another; any
+# `-n` given after it wins).
+.venv/bin/pytest -n "${COOPBOT_TEST_WORKERS:-2}" "$@" || status=$?
 if [ "$status" -eq 5 ]; then
     echo "no tests were collected" >&2
     exit 1
