@@ -14,18 +14,18 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from io import BytesIO
-
-import matplotlib
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.container import BarContainer
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from typing import TYPE_CHECKING
 
 from flows.journey import Journey, Prompt
 from flows.kinds import VoteValue
 from flows.synthesis import ALL, OTHERS, StatementResult, Synthesis
 from reports.text import number, percent, plain, translator
+
+if TYPE_CHECKING:  # matplotlib (and numpy under it) is loaded with the first chart drawn:
+    # about half of the bot's memory at rest, for a feature used a few times a workshop.
+    from matplotlib.axes import Axes
+    from matplotlib.container import BarContainer
+    from matplotlib.figure import Figure
 
 WIDTH, HEIGHT, DPI = 8.0, 6.0, 150  # inches: 1200 × 900 px, a phone's width
 FONT, TITLE_FONT = 12, 15
@@ -197,7 +197,7 @@ def funnel_chart(synthesis: Synthesis, labels: ChartLabels) -> bytes:
     axes.set_yticks(range(len(stages)), [_literal(labels.stages.get(s, s)) for s in stages])
     axes.set_ylim(len(stages) - 0.5, -0.5)
     axes.set_xlim(0, max(1, max(counts, default=0)) * 1.3)  # room for the figures
-    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    _integer_ticks(axes)
     axes.set_xlabel(_literal(labels.funnel_axis), fontsize=FONT)
     axes.set_title(_literal(labels.funnel_title), fontsize=TITLE_FONT)
     _unframe(axes)
@@ -230,7 +230,9 @@ def relation_chart(journey: Journey, synthesis: Synthesis, labels: ChartLabels) 
     rank = {category: index for index, category in enumerate(order)}
     pairs = sorted(counts, key=lambda pair: (rank.get(pair[0], 99), rank.get(pair[1], 99)))
     figure, axes = _figure(max(HEIGHT, 2.5 + 0.55 * len(pairs)))
-    palette = matplotlib.colormaps[HEAT_MAP]
+    from matplotlib import colormaps
+
+    palette = colormaps[HEAT_MAP]
     levels = max(1, len(prompt.options) - 1)
     rows = range(len(pairs))
     starts = [0] * len(pairs)
@@ -260,7 +262,7 @@ def relation_chart(journey: Journey, synthesis: Synthesis, labels: ChartLabels) 
     ]
     axes.set_yticks(rows, [_literal(_wrap(name, 30)) for name in names])
     axes.set_ylim(len(pairs) - 0.5, -0.5)
-    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    _integer_ticks(axes)
     axes.set_xlabel(_literal(labels.relation_axis), fontsize=FONT)
     # Over the whole figure: the pairs' names take the left, the axes alone are too narrow.
     figure.suptitle(_literal(labels.relation_title), fontsize=TITLE_FONT)
@@ -365,11 +367,21 @@ def shorten(text: str, limit: int) -> str:
 
 def _figure(height: float = HEIGHT) -> tuple[Figure, Axes]:
     """A figure of its own, on the Agg canvas: no pyplot, no global state."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(WIDTH, height), dpi=DPI, layout="constrained")
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
     axes.tick_params(labelsize=FONT)
     return figure, axes
+
+
+def _integer_ticks(axes: Axes) -> None:
+    """Counts on the axis: whole numbers only."""
+    from matplotlib.ticker import MaxNLocator
+
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
 def _png(figure: Figure) -> bytes:

@@ -21,12 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from io import BytesIO
-
-from docx import Document as new_document
-from docx.document import Document
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
-from docx.shared import Inches
+from typing import TYPE_CHECKING
 
 from flows.journey import Journey, Moment
 from flows.kinds import StatementKind
@@ -42,8 +37,12 @@ from reports.conclusions_words import (
 )
 from reports.text import day, plain, xml_safe
 
+if TYPE_CHECKING:  # python-docx (and lxml) is loaded with the first report written: the
+    # bot's memory at rest stays small for a document asked for once or twice a workshop.
+    from docx.document import Document
+
 QUOTE_LIMIT = 600  # a quote stays a quote: what the facilitator chose, cut past this
-CHART_WIDTH = Inches(6.0)
+CHART_WIDTH_INCHES = 6.0
 
 __all__ = ["ReportFile", "group_words", "quote_question", "report_docx", "report_file"]
 
@@ -68,6 +67,8 @@ def report_file(
 
 def report_docx(journey: Journey, conclusions: Conclusions, language: str, zone: tzinfo) -> bytes:
     """The report's bytes (drawing its chart takes a moment: call it off the event loop)."""
+    from docx import Document as new_document
+
     document = new_document()
     _Writer(journey, conclusions, language, zone, document).write()
     out = BytesIO()
@@ -88,6 +89,9 @@ def workshop_days(conclusions: Conclusions, zone: tzinfo) -> list[date]:
 def set_language(document: Document, language: str) -> None:
     """Mark the whole document as written in `language` (fr-FR, en-GB): the default of
     every style, the theme's fonts and the file's properties."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
     tag = DOCUMENT_LANGUAGES.get(language, language)
     defaults = document.styles.element.find(qn("w:docDefaults"))
     run_defaults = defaults.find(qn("w:rPrDefault")) if defaults is not None else None
@@ -375,7 +379,9 @@ class _Writer:
             paragraph.add_run("\n" + " ".join(self.moment_sentences(moment)))
         labels = charts.chart_labels(self.journey, self.language)
         picture = charts.profile_chart(self.journey, self.synthesis, labels)
-        self.document.add_picture(BytesIO(picture), width=CHART_WIDTH)
+        from docx.shared import Inches
+
+        self.document.add_picture(BytesIO(picture), width=Inches(CHART_WIDTH_INCHES))
         self.document.add_paragraph(gettext("Self-assessments"), style="Caption")
 
     def moment_sentences(self, moment: Moment) -> list[str]:
