@@ -48,6 +48,7 @@ from bot.handlers import quotes as quote_handlers
 from bot.handlers import review as review_handlers
 from bot.handlers import room as room_handlers
 from bot.handlers import screen as screen_handlers
+from bot.http import AiohttpRequest
 from bot.keyboards import (
     CAUCUS_PREFIX,
     FORGET_PREFIX,
@@ -120,8 +121,9 @@ def build_application(
         .post_init(open_services)
         .post_shutdown(close_services)
     )
-    if request is not None:
-        builder = builder.request(request)
+    # aiohttp for Telegram unless a test brings its own; the long poll has its own.
+    builder = builder.request(request if request is not None else AiohttpRequest())
+    builder = builder.get_updates_request(AiohttpRequest(connection_pool_size=1))
     application = builder.build()
     application.bot_data[RUNTIME_KEY] = Runtime(
         settings=settings,
