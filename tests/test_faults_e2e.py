@@ -109,7 +109,7 @@ async def test_a_502_after_an_answer_keeps_it_and_the_participant_resumes(
 ) -> None:
     user = await ready(emulator, journey)
     prompts = journey.live_prompts()
-    emulator.fail(method="sendMessage", user_id=user.id)  # the next question's send
+    emulator.fail(method="editMessageText", user_id=user.id)  # the question turned into the next
     await user.press("3")
     await emulator.wait_idle()
 
@@ -118,7 +118,7 @@ async def test_a_502_after_an_answer_keeps_it_and_the_participant_resumes(
     assert stored_answers(settings.database_path, user.id) == {prompts[0].id: "3"}
     faults = state_of(faulty_bot).faults
     assert faults.counts[Kind.API_ERROR] == 1 and faults.last is not None
-    assert faults.last.where == "on_journey_button/send_message"
+    assert faults.last.where == "on_journey_button/edit_message_text"
     assert faults.last.user_id == user.id
     (line,) = fault_lines(caplog, Kind.API_ERROR)  # logged once, without a traceback
     assert line.levelno == logging.WARNING and line.exc_info is None

@@ -56,7 +56,7 @@ async def test_an_organiser_reads_the_figures_and_the_last_fault(
     code = await create_workshop(emulator)
     user = emulator.user(PARTICIPANT, language_code="en")
     await onboard(emulator, user, code, category=journey.categories[0].label["en"], language="en")
-    emulator.fail(method="sendMessage", user_id=user.id)
+    emulator.fail(method="editMessageText", user_id=user.id)  # the question turned into the next
     await user.press("3")
     await emulator.wait_idle()
     assert stored_answers(settings.database_path, user.id) == {journey.live_prompts()[0].id: "3"}
@@ -71,7 +71,7 @@ async def test_an_organiser_reads_the_figures_and_the_last_fault(
     moment = when_text(last.at, settings.timezone, "en")
     assert (
         f"Last fault: Telegram failed (5xx) or the network did, in "
-        f"on_journey_button/send_message, {moment}." in report
+        f"on_journey_button/edit_message_text, {moment}." in report
     )
     assert "3" not in report.split("Last fault")[1].replace(moment, "")  # no answer shown
     assert len(report) < 4096

@@ -9,7 +9,7 @@ from bot.views.prompts import consent_text
 from flows.journey import Journey, Prompt
 from tests.conftest import bot_running, create_workshop, participant_row, stored_answers
 from tests.helpers import answer_prompts, onboard, peer_prompt_text
-from tgemu import BotApiEmulator
+from tgemu import BotApiEmulator, SentMessage
 
 
 def test_the_consent_says_what_a_facilitator_can_download() -> None:
@@ -54,15 +54,37 @@ async def test_a_participant_walks_the_workshop_moments_in_french(
         "fr",
     )
     assert row["consented_at"] and not row["finished_at"]
-    # Button answers read back under their question, and the buttons are gone.
-    answered = [m for m in camille.messages if "Votre réponse" in (m.text or "")]
-    assert answered and all(not m.buttons for m in answered)
-    # Typed answers read back under their question too; no button is left anywhere but
-    # under the question shown now.
+    # Button answers read back on top of the next question, which their own message
+    # became (its buttons now the next question's).
+    shown = [
+        c.params["text"]
+        for c in emulator.calls
+        if c.ok and c.method in ("sendMessage", "editMessageText") and c.params["chat_id"] == 1001
+    ]
+    scale = next(p for p in journey.live_prompts() if p.kind == "scale")
+    recalled = f"✅ {expected[scale.id]}/5 — <i>{scale.text['fr'][:20]}"
+    assert any(text.startswith(recalled) for text in shown), recalled
+    edits = [c for c in emulator.calls if c.method == "editMessageText" and c.ok]
+    consent, *questions = edits  # the terms agreed to stay readable, without buttons
+    assert "Qui le voit" in consent.params["text"] and not consent.params.get("reply_markup")
+    assert questions and all(c.params.get("reply_markup") for c in questions)
+    # Typed answers read back on top of the next question too, sent below them.
     reflection_prompt = next(p for p in journey.live_prompts() if p.kind == "text")
-    reflected = next(m for m in camille.messages if reflection_prompt.text["fr"] in (m.text or ""))
-    assert f"Votre réponse\u00a0: {expected[reflection_prompt.id]}" in (reflected.text or "")
-    assert [m for m in camille.messages if m.buttons] == [camille.last]
+    typed = f"✅ Réponse enregistrée — <i>{reflection_prompt.text['fr'][:20]}"
+    assert any(text.startswith(typed) for text in shown), typed
+
+    # The questions left above a typed answer keep buttons of an earlier state only:
+    # pressing one changes nothing and takes them off.
+    def state(message: SentMessage) -> str:
+        return message.buttons[0][0][1].split(":")[2]
+
+    old = [m for m in camille.messages if m.buttons and m is not camille.last]
+    assert old and all(state(m) != state(camille.last) for m in old)
+    await camille.press(old[0].labels[0], message=old[0])
+    await emulator.wait_idle()
+    assert stored_answers(settings.database_path, 1001) == expected
+    assert not (camille.bot_message(old[0].message_id) or old[0]).buttons
+    assert participant_row(settings.database_path, 1001)["state"] == "p2_role"
 
 
 async def test_in_english_with_a_switch_to_french_half_way(
@@ -108,7 +130,9 @@ async def test_a_restart_half_way_loses_and_doubles_nothing(
         await sam.send("/resume")
         await emulator.wait_idle()
         assert prompts[half].text["fr"] in (sam.last.text or "")
-        assert (sam.last.text or "") == question_before
+        # The same question, without the line that recalled the answer given before it.
+        assert (question_before or "").endswith(sam.last.text or "")
+        assert (question_before or "").startswith("✅ ")
         expected |= await answer_prompts(emulator, sam, prompts[half:], "fr")
     assert stored_answers(settings.database_path, 1003) == expected
     assert len(expected) == len(prompts)
@@ -157,7 +181,12 @@ async def test_back_skip_pause_resume_and_help(
     assert asked(prompts[2]) in (lou.last.text or "")
     assert stored_answers(settings.database_path, 1005) == {prompts[0].id: "4"}
     skipped = [m for m in lou.messages if "Question passée" in (m.text or "")]
-    assert len(skipped) == 1 and not skipped[0].buttons
+    # The skip is recalled on top of the next question, which its message now shows: the
+    # skipped question's buttons are gone.
+    assert len(skipped) == 1 and skipped[0].message_id == lou.last.message_id
+    assert skipped[0].buttons and all(
+        f":{prompts[2].id}:" in data for row in skipped[0].buttons for _, data in row
+    )
 
     await lou.send("/skip")  # a scale cannot be skipped
     await emulator.wait_idle()

@@ -1,9 +1,14 @@
-"""The outcomes of an answer, shown to the participant: the question answered rewritten
-with its answer, the next question sent, a refusal explained, a stale button noted.
+"""The outcomes of an answer, shown to the participant: the next question, a refusal
+explained, a stale button noted.
+
+One paced message per answer: an answer by button turns the pressed question into the next
+one (a line on top recalls the answer given), an answer by text is followed by the next
+question only. The question left above a typed answer keeps its buttons: they belong to
+an earlier state, and the stale-button handling answers them without changing anything.
 
 Order matters for "nothing lost": the use case has committed the answer before any of
-this runs, and the next question is sent before the previous one loses its buttons, so
-that a failure leaves the previous question the live one.
+this runs, and a question shown anew is sent before the previous one loses its buttons,
+so that a failure leaves the previous question the live one.
 """
 
 from __future__ import annotations
@@ -68,11 +73,15 @@ async def present(
     before: str | None = None,
     answered_message_id: int | None = None,
     text: str | None = None,
+    in_place: int | None = None,
 ) -> int | None:
-    """Send the step the participant is at (or `text` with the step's buttons), then take
-    the buttons off the message shown before, so that only the current question can be
-    pressed. (In that order: if sending fails, the previous question stays the live one.)
-    Returns the id of the message sent (None: not sent)."""
+    """Show the step the participant is at (or `text` with the step's buttons): edited
+    into message `in_place` (the question whose button was pressed), or sent when there is
+    none or it cannot be edited (deleted by the user). Then the buttons come off the
+    message shown before, unless it is the one just answered by text (`answered_message_id`,
+    whose buttons are stale now): only the current question should be pressed. (In that
+    order: if sending fails, the previous question stays the live one.) Returns the id of
+    the message showing it (None: not sent)."""
     state = chat.runtime
     view = await state.service.step_view(participant, step)
     if text is None:
@@ -82,19 +91,21 @@ async def present(
     keyboard = step_keyboard(
         state.engine, participant.id, step, chat.language, category=participant.category, view=view
     )
-    sent = await chat.send(text, reply_markup=keyboard)
-    if sent is None:  # a broadcast that could not reach them: their live question is unchanged
-        return None
+    if in_place is not None and await chat.edit(in_place, text, reply_markup=keyboard):
+        shown = in_place
+    else:
+        sent = await chat.send(text, reply_markup=keyboard)
+        if sent is None:  # a broadcast that could not reach them: their live question is unchanged
+            return None
+        shown = sent.message_id
     # Only a message with buttons is remembered: it is the one to take them off later.
     await state.service.remember_prompt(
-        participant_id=participant.id,
-        message_id=sent.message_id if keyboard else None,
-        state=step.state,
+        participant_id=participant.id, message_id=shown if keyboard else None, state=step.state
     )
     previous = participant.prompt_message_id
-    if previous is not None and previous != answered_message_id:
+    if previous is not None and previous not in (answered_message_id, shown, in_place):
         await chat.set_buttons(previous, None)
-    return sent.message_id
+    return shown
 
 
 async def show_outcome(chat: Chat, response: Response, *, typed_length: int = 0) -> None:
@@ -199,6 +210,11 @@ async def _stale(chat: Chat, response: Response, participant: Participant, step:
             # A double tap or an old message: the live question is further down.
             await chat.close_pressed()
             return
+        if isinstance(pressed, Message) and pressed.message_id == live:
+            if participant.shown_state == step.state:
+                return  # a double tap: its message shows the next question already
+            await present(chat, participant, step, in_place=live)
+            return
     await present(
         chat,
         participant,
@@ -251,43 +267,52 @@ async def _stay(chat: Chat, response: Response, participant: Participant, step: 
 
 
 async def _moved(chat: Chat, response: Response, participant: Participant, step: Step) -> None:
-    """The answer is committed: acknowledge it on its question, then show what comes next."""
+    """The answer is committed: show what comes next, under a line recalling it. A button
+    turns its own message into the next question (but the consent, whose terms stay to be
+    read again); a typed answer gets the next question as a new message below it."""
     move, answered = response.move, response.answered
     assert move is not None and answered is not None
     await chat.note()
-    if answered.kind == "list" and chat.query:  # its messages were acknowledged one by one
-        pressed = chat.pressed_message_id()
-        if move.trigger == "skip" and pressed is not None:  # nothing written
-            old_text = await step_text(chat, participant, answered)
-            await chat.edit(pressed, prompts.with_skip(old_text, chat.language))
-        else:
-            await chat.close_pressed()
-        await present(chat, participant, step, answered_message_id=pressed)
-        return
-    navigating = move.trigger in ("back", "release")
-    answered_message = chat.pressed_message_id() if chat.query else None
-    if not chat.query and not navigating:  # typed: the live question is the one answered
-        answered_message = participant.prompt_message_id
-    if answered_message is not None and not navigating:
-        await chat.edit(answered_message, await _answered_text(chat, response, participant))
-    elif chat.query:
-        await chat.close_pressed()
     if move.language:  # stored with the move, as the user's language too
         chat = chat.speaking(move.language)
-    await present(chat, participant, step, answered_message_id=answered_message)
+    pressed = chat.pressed_message_id() if chat.query else None
+    if answered.kind == "consent" and pressed is not None:
+        terms = await step_text(chat, participant, answered)
+        await chat.edit(pressed, prompts.agreed_text(terms, chat.language))
+        await present(chat, participant, step, answered_message_id=pressed)
+        return
+    if move.trigger in ("back", "release"):  # nothing to recall
+        if chat.query:
+            await present(chat, participant, step, in_place=pressed)
+        else:  # /back typed: shown anew, the question left loses its buttons
+            await present(chat, participant, step)
+        return
+    recall = await _recall(chat, response, participant)
+    if chat.query:
+        await present(chat, participant, step, before=recall, in_place=pressed)
+    else:  # typed: the live question is the one answered; its buttons are stale now
+        answered_message = participant.prompt_message_id
+        await present(chat, participant, step, before=recall, answered_message_id=answered_message)
 
 
-async def _answered_text(chat: Chat, response: Response, participant: Participant) -> str:
-    """The answered question as it reads now: with its answer, or marked skipped."""
+async def _recall(chat: Chat, response: Response, participant: Participant) -> str:
+    """The line recalling the answer just given (or the question skipped)."""
     move, answered, language = response.move, response.answered, chat.language
     assert move is not None and answered is not None
-    old_text = await step_text(chat, participant, answered)
+    journey = chat.runtime.journey
+    label: str | None
     if move.trigger == "skip":
-        return prompts.with_skip(old_text, language)
-    if answered.kind == "multi" and answered.prompt is not None:
+        label = None
+    elif answered.kind == "multi" and answered.prompt is not None:
         view = await chat.runtime.service.step_view(participant, answered)
-        label = prompts.multi_label(answered.prompt, view, language)
+        label = prompts.multi_label(answered.prompt, view, language) or None  # none: skipped
+    elif answered.kind == "list":  # its statements were acknowledged one by one
+        label = chat.gettext("Done")
+    elif answered.kind == "text":  # their message is just above: it need not be repeated
+        label = chat.gettext("Answer saved")
     else:
         value = move.answer[1] if move.answer else (move.category or move.language or "yes")
-        label = prompts.answer_label(chat.runtime.journey, answered, value, language)
-    return prompts.with_answer(old_text, label, language)
+        label = prompts.answer_label(journey, answered, value, language)
+    return prompts.recall_line(
+        journey, answered, language, label=label, category=participant.category
+    )

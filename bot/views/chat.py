@@ -89,11 +89,15 @@ class Chat:
 
     async def edit(
         self, message_id: int, text: str, *, reply_markup: InlineKeyboardMarkup | None = None
-    ) -> None:
-        """Rewrite a message (an answered question, a statement once voted on)."""
+    ) -> bool:
+        """Rewrite a message (a question turned into the next one, a statement once voted
+        on). False when it is not shown as asked: deleted by the user, or too old to edit
+        (the caller may send it instead); a message already reading so counts as shown."""
         if self.courier is not None:
-            await self.courier.edit_text(self.chat_id, message_id, text, reply_markup=reply_markup)
-            return
+            delivered = await self.courier.edit_text(
+                self.chat_id, message_id, text, reply_markup=reply_markup
+            )
+            return delivered.status is Status.SENT
         try:
             await self.bot.edit_message_text(
                 text,
@@ -104,6 +108,8 @@ class Chat:
             )
         except BadRequest as error:  # already edited (a redelivery), or deleted by the user
             log.debug("message %s not edited: %s", message_id, error)
+            return "not modified" in error.message.lower()
+        return True
 
     async def show_in_place(
         self,

@@ -1,5 +1,5 @@
 """The journey's texts: prompts with their progress and hints, the onboarding screens, the
-end screen, and how an answer reads back once given."""
+end screen, and the line that recalls an answer on top of the next question."""
 
 from __future__ import annotations
 
@@ -13,7 +13,16 @@ from flows.journey import Journey, Moment, Prompt
 from flows.kinds import AgoraState
 from flows.service import StepView
 from reports.labels import filled, group_name, language_name
-from reports.text import escape, excerpt, local, ngettext_for, number, translator, units
+from reports.text import (
+    escape,
+    excerpt,
+    local,
+    ngettext_for,
+    number,
+    strip_tags,
+    translator,
+    units,
+)
 from storage.models import Workshop
 
 BAR_WIDTH = 10
@@ -245,16 +254,29 @@ def multi_label(prompt: Prompt, view: StepView, language: str) -> str:
     return "; ".join(parts)
 
 
-def with_answer(text: str, label: str, language: str) -> str:
-    """A prompt as it reads once answered (its buttons gone)."""
-    gettext = translator(language)
-    return f"{text}\n\n✅ " + gettext("Your answer: {answer}").format(answer=label)
+RECALL_QUESTION_CHARS = 60  # how much of the answered question its recall line quotes
 
 
-def with_skip(text: str, language: str) -> str:
-    """A prompt as it reads once skipped."""
+def recall_line(
+    journey: Journey, step: Step, language: str, *, label: str | None, category: str | None = None
+) -> str:
+    """The line on top of the next question that recalls the answer just given, since the
+    question itself is gone (a button answer turns its message into the next question):
+    the answer (`label`, escaped; None: skipped), then the start of the question it
+    answered, so that the chat still says what was said to what."""
     gettext = translator(language)
-    return f"{text}\n\n⏭️ " + gettext("Skipped")
+    line = ("✅ " + label) if label is not None else ("⏭️ " + gettext("Skipped"))
+    prompt = step.prompt
+    if prompt is None:  # an onboarding step: its answer says enough
+        return line
+    question = strip_tags(filled(journey, prompt.text, language, own=category, about=prompt.about))
+    return f"{line} — <i>{excerpt(question, RECALL_QUESTION_CHARS)}</i>"
+
+
+def agreed_text(terms: str, language: str) -> str:
+    """The consent screen once agreed to (its buttons gone): the terms stay in the chat."""
+    gettext = translator(language)
+    return f"{terms}\n\n✅ <b>" + gettext("I agree") + "</b>"
 
 
 def masking_text(language: str) -> str:
