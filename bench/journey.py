@@ -54,15 +54,22 @@ class Result:
         )
 
 
-async def _act(user: EmulatedUser, action: str, value: str, latencies: list[float]) -> None:
-    before = len(user.messages)
+async def _act(
+    user: EmulatedUser, action: str, value: str, latencies: list[float], *, sent: bool = False
+) -> None:
+    """One action, timed until the next question shows: edited into the pressed message,
+    or (`sent`, and for any typed answer) sent as a new one."""
+    before, count = user.changes, len(user.messages)
     started = time.monotonic()
     if action == "press":
         await user.press(value)
     else:
         await user.send(value)
     async with asyncio.timeout(60):
-        await user.wait_for_messages(before + 1)
+        if sent or action != "press":
+            await user.wait_for_messages(count + 1)
+        else:
+            await user.wait_for_change(before)
     latencies.append(time.monotonic() - started)
 
 
@@ -71,7 +78,9 @@ async def _participant(
 ) -> int:
     category = journey.categories[index % len(journey.categories)].label["fr"]
     await _act(user, "send", f"/start {code}", latencies)
-    for label in ("✅ J'accepte", category, "Français"):
+    # The terms stay readable, marked agreed: the category question comes below them.
+    await _act(user, "press", "✅ J'accepte", latencies, sent=True)
+    for label in (category, "Français"):
         await _act(user, "press", label, latencies)
     for number, prompt in enumerate(journey.live_prompts()):
         if prompt.kind == "scale":

@@ -69,6 +69,7 @@ class EmulatedUser:
         self.sent: list[dict[str, Any]] = []  # the user's own messages, as Message objects
         self.chat_instance = str(7_000_000_000_000_000_000 + user_id)
         self._arrival = asyncio.Event()
+        self.changes = 0  # bot messages arrived or edited: what a benchmark waits on
 
     def __repr__(self) -> str:
         return f"EmulatedUser({self.id}, {self.first_name!r}, {self.language_code!r})"
@@ -101,11 +102,19 @@ class EmulatedUser:
             await self._arrival.wait()
         return self.messages[-1]
 
+    async def wait_for_change(self, since: int) -> None:
+        """Wait until a bot message arrived or was edited after `changes` was `since`: the
+        next question comes either way (sent, or edited into the pressed one)."""
+        while self.changes <= since:
+            self._arrival.clear()
+            await self._arrival.wait()
+
     # Kept up to date by the method handlers.
 
     def add_bot_message(self, message: SentMessage) -> None:
         """A new bot message reaches the chat."""
         self.messages.append(message)
+        self.changes += 1
         self._arrival.set()
 
     def replace_bot_message(self, message: SentMessage) -> None:
@@ -113,6 +122,8 @@ class EmulatedUser:
         for index, current in enumerate(self.messages):
             if current.message_id == message.message_id:
                 self.messages[index] = message
+                self.changes += 1
+                self._arrival.set()
                 return
         raise LookupError(f"no message {message.message_id} in chat {self.id}")
 
