@@ -228,13 +228,12 @@ class WorkshopService(ProgressQueries):
                 self.db, participant_id=participant.id, question_id=step.prompt.id
             )
             return StepView(statements=tuple(s.own_words for s in made))
-        ticked = await answers.value_of(
-            self.db, participant_id=participant.id, question_id=step.prompt.id
+        other_id = step.prompt.id + OTHER_SUFFIX
+        given = await answers.values_of(
+            self.db, participant_id=participant.id, question_ids=[step.prompt.id, other_id]
         )
-        other = await answers.value_of(
-            self.db, participant_id=participant.id, question_id=step.prompt.id + OTHER_SUFFIX
-        )
-        return StepView(selection=tuple(filter(None, (ticked or "").split(","))), other=other)
+        ticked = given.get(step.prompt.id) or ""
+        return StepView(selection=tuple(filter(None, ticked.split(","))), other=given.get(other_id))
 
     # -- answering ---------------------------------------------------------------
 
@@ -261,13 +260,15 @@ class WorkshopService(ProgressQueries):
         (UNSEEN: after a stop between an answer and the next question, it is that answer
         sent again), and the same statement twice at a step is kept once.
         """
-        participant = await participants.current(self.db, user_id=user_id)
+        # The participation, its workshop and the ledger's word on the update, in one read.
+        standing = await participants.standing(self.db, user_id=user_id, update_id=update_id)
+        participant, workshop = standing.participant, standing.workshop
         if participant is None:
             return Response(Outcome.NOT_JOINED)
         # A state the journey file no longer has is shown (and answered) as the step the
         # engine falls back to; the write still checks against what is stored.
         step = self.engine.step(participant.state, participant.category)
-        if update_id is not None and await updates.was_handled(self.db, update_id=update_id):
+        if standing.handled:
             return Response(Outcome.DUPLICATE, participant, step)
         if from_button and (participant_id != participant.id or seen_state != step.state):
             return Response(
@@ -276,7 +277,6 @@ class WorkshopService(ProgressQueries):
                 step,
                 other_participation=participant_id != participant.id,
             )
-        workshop = await workshops.get(self.db, workshop_id=participant.workshop_id)
         if workshop is not None and not workshop.is_open:
             return Response(Outcome.CLOSED, participant, step)
         if (

@@ -7,6 +7,7 @@ from datetime import datetime
 import aiosqlite
 
 from storage import updates
+from storage.connection import Connection
 from storage.db import Database, from_required_text, from_text, to_text
 from storage.models import Answer
 
@@ -25,7 +26,7 @@ def from_row(row: aiosqlite.Row) -> Answer:
 
 
 async def save(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     *,
     participant_id: int,
     question_id: str,
@@ -36,13 +37,13 @@ async def save(
     """Store or replace an answer inside the caller's transaction (an edit keeps the first
     time); an empty value removes it (a multiple choice with every option unticked).
     `shown` is the value as others read it, when masking changed it."""
-    if not value:
-        await conn.execute(
+    if not value:  # deferred, as below: nothing is read back, it goes with the next hop
+        conn.defer(
             "DELETE FROM answers WHERE participant_id = ? AND question_id = ?",
             (participant_id, question_id),
         )
         return
-    await conn.execute(
+    conn.defer(
         "INSERT INTO answers (participant_id, question_id, value, shown, answered_at)"
         " VALUES (?, ?, ?, ?, ?)"
         " ON CONFLICT (participant_id, question_id) DO UPDATE SET value = excluded.value,"
@@ -74,6 +75,25 @@ async def value_of(db: Database, *, participant_id: int, question_id: str) -> st
     ):
         row = await rows.fetchone()
     return row["value"] if row else None
+
+
+async def values_of(
+    db: Database, *, participant_id: int, question_ids: list[str]
+) -> dict[str, str]:
+    """The participant's current answers to these questions (question id -> value), in
+    one read."""
+    if not question_ids:
+        return {}
+    marks = ", ".join("?" for _ in question_ids)
+    async with (
+        db.reading() as conn,
+        conn.execute(
+            f"SELECT question_id, value FROM answers"
+            f" WHERE participant_id = ? AND question_id IN ({marks})",
+            (participant_id, *question_ids),
+        ) as rows,
+    ):
+        return {row["question_id"]: row["value"] for row in await rows.fetchall()}
 
 
 async def any_of(db: Database, *, participant_id: int, question_ids: list[str]) -> bool:

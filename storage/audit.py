@@ -6,9 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
 from flows.kinds import AuditAction
+from storage.connection import Connection
 from storage.db import Database, from_required_text, to_text
 
 
@@ -23,7 +22,7 @@ class AuditEntry:
 
 
 async def insert(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     *,
     workshop_id: int,
     actor_id: int | None,

@@ -29,7 +29,7 @@ async def workshop_rows(
     """One consistent read of a workshop's participants, answers, statements and votes.
     `agora_only`: what the agora's summary is made of (the live screen's), no more: the
     statements in the agora, their votes and the resolutions; no answer, no caucus vote."""
-    async with db.reading() as conn:
+    async with db.reading(snapshot=True) as conn:
         async with conn.execute(
             f"SELECT {participant_rows.COLUMNS} FROM participants"
             " WHERE workshop_id = ? ORDER BY id",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import aiosqlite
 
+from storage.connection import Connection
+
 # Each entry moves the schema from version N to N + 1. Never edit a released one:
 # append a new migration instead.
 MIGRATIONS: tuple[str, ...] = (
@@ -428,7 +430,7 @@ MIGRATIONS: tuple[str, ...] = (
 LATEST_VERSION = len(MIGRATIONS)
 
 
-async def schema_version(connection: aiosqlite.Connection) -> int:
+async def schema_version(connection: aiosqlite.Connection | Connection) -> int:
     """The version the file is at (0 for a new file)."""
     async with connection.execute("PRAGMA user_version") as cursor:
         row = await cursor.fetchone()

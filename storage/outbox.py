@@ -17,6 +17,7 @@ import aiosqlite
 
 from flows.kinds import DeliveryStatus, MailingKind, MailingStatus
 from storage import participants
+from storage.connection import Connection
 from storage.db import Database, from_required_text, from_text, qualified, to_text
 from storage.models import Delivery, Mailing, Participant, Recipient
 
@@ -129,7 +130,7 @@ async def create(
         return await _mailing(conn, cursor.lastrowid)
 
 
-async def _mailing(conn: aiosqlite.Connection, mailing_id: int | None) -> Mailing:
+async def _mailing(conn: Connection, mailing_id: int | None) -> Mailing:
     async with conn.execute(
         f"SELECT {MAILING_COLUMNS} FROM mailings WHERE id = ?", (mailing_id,)
     ) as rows:
@@ -282,9 +283,7 @@ async def add(db: Database, *, mailing_id: int, recipients: Sequence[NewDelivery
         return await _insert(conn, mailing_id, recipients)
 
 
-async def _insert(
-    conn: aiosqlite.Connection, mailing_id: int, recipients: Sequence[NewDelivery]
-) -> int:
+async def _insert(conn: Connection, mailing_id: int, recipients: Sequence[NewDelivery]) -> int:
     before = conn.total_changes
     await conn.executemany(
         "INSERT OR IGNORE INTO deliveries (mailing_id, user_id, participant_id, due_at, late,"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -9,9 +10,10 @@ from enum import Enum
 
 import aiosqlite
 
-from storage import answers, statements, updates
+from storage import answers, statements, updates, workshops
+from storage.connection import Connection
 from storage.db import Database, from_required_text, from_text, qualified, to_text
-from storage.models import Participant
+from storage.models import Participant, Workshop
 
 COLUMNS = (
     "id, workshop_id, user_id, category, language, state, joined_at, consented_at,"
@@ -43,7 +45,7 @@ def from_row(row: aiosqlite.Row) -> Participant:
     )
 
 
-async def _fetch(conn: aiosqlite.Connection, participant_id: int) -> Participant | None:
+async def _fetch(conn: Connection, participant_id: int) -> Participant | None:
     async with conn.execute(
         f"SELECT {COLUMNS} FROM participants WHERE id = ?", (participant_id,)
     ) as rows:
@@ -119,6 +121,41 @@ async def current(db: Database, *, user_id: int) -> Participant | None:
     return from_row(row) if row else None
 
 
+_CURRENT = "SELECT current_participant_id FROM users WHERE user_id = ?"
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where a user stands as an update arrives: their current participation, its
+    workshop, and whether the update was handled before."""
+
+    participant: Participant | None
+    workshop: Workshop | None
+    handled: bool
+
+
+async def standing(db: Database, *, user_id: int, update_id: int | None) -> Standing:
+    """`current`, the workshop and the update ledger's word, read in one hop."""
+    async with db.reading() as conn:
+        found, workshop, handled = await conn.each(
+            [
+                (f"SELECT {COLUMNS} FROM participants WHERE id = ({_CURRENT})", (user_id,)),
+                (
+                    f"SELECT {workshops.COLUMNS} FROM workshops"
+                    f" WHERE id = (SELECT workshop_id FROM participants WHERE id = ({_CURRENT}))",
+                    (user_id,),
+                ),
+                ("SELECT 1 FROM processed_updates WHERE update_id = ?", (update_id,)),
+            ]
+        )
+    participant, place = await found.fetchone(), await workshop.fetchone()
+    return Standing(
+        from_row(participant) if participant else None,
+        workshops.from_row(place) if place else None,
+        update_id is not None and await handled.fetchone() is not None,
+    )
+
+
 class StepWrite(Enum):
     """What became of a step written with `record_step`."""
 
@@ -152,6 +189,10 @@ class _LostRace(Exception):
     """Raised inside the transaction to roll back the update's claim with the rest."""
 
 
+class _Duplicate(Exception):
+    """Raised inside the transaction to roll back the move of an update handled before."""
+
+
 async def record_step(
     db: Database,
     *,
@@ -165,41 +206,48 @@ async def record_step(
     Within the décantation `finished_at` is kept; the move back to the end records
     `settled_at` (once)."""
     stamp = to_text(now)
+    # The move first (returning the row), then the update's claim, in one hop: a claim
+    # refused (the update was handled before) rolls the move back with it.
+    move = (
+        "UPDATE participants SET state = ?,"
+        " category = COALESCE(?, category),"
+        " language = COALESCE(?, language),"
+        " consented_at = CASE WHEN ? THEN COALESCE(consented_at, ?) ELSE consented_at END,"
+        " finished_at = CASE WHEN ? THEN COALESCE(finished_at, ?)"
+        f" WHEN {_SETTLING} THEN finished_at ELSE NULL END,"
+        " settled_at = CASE WHEN ? AND decantation_sent_at IS NOT NULL"
+        " THEN COALESCE(settled_at, ?) ELSE settled_at END,"
+        " paused_at = NULL"
+        f" WHERE id = ? AND state = ? RETURNING {COLUMNS}",
+        (
+            change.new_state,
+            change.category,
+            change.language,
+            change.consented,
+            stamp,
+            change.finished,
+            stamp,
+            change.finished,
+            stamp,
+            participant_id,
+            change.expected_state,
+        ),
+    )
+    claim = [] if update_id is None else [(updates.CLAIM, updates.claim_parameters(update_id, now))]
     try:
         async with db.transaction() as conn:
-            if update_id is not None and not await updates.claim(
-                conn, update_id=update_id, now=now
-            ):
-                return StepWrite.DUPLICATE, await _fetch(conn, participant_id)
-            cursor = await conn.execute(
-                "UPDATE participants SET state = ?,"
-                " category = COALESCE(?, category),"
-                " language = COALESCE(?, language),"
-                " consented_at = CASE WHEN ? THEN COALESCE(consented_at, ?) ELSE consented_at END,"
-                " finished_at = CASE WHEN ? THEN COALESCE(finished_at, ?)"
-                f" WHEN {_SETTLING} THEN finished_at ELSE NULL END,"
-                " settled_at = CASE WHEN ? AND decantation_sent_at IS NOT NULL"
-                " THEN COALESCE(settled_at, ?) ELSE settled_at END,"
-                " paused_at = NULL"
-                " WHERE id = ? AND state = ?",
-                (
-                    change.new_state,
-                    change.category,
-                    change.language,
-                    change.consented,
-                    stamp,
-                    change.finished,
-                    stamp,
-                    change.finished,
-                    stamp,
-                    participant_id,
-                    change.expected_state,
-                ),
-            )
-            if cursor.rowcount != 1:
+            try:
+                moved, *_ = await conn.each([move, *claim])
+            except sqlite3.IntegrityError as error:
+                if not updates.claimed_before(error):
+                    raise
+                raise _Duplicate from None
+            row = await moved.fetchone()
+            if row is None:
                 raise _LostRace
+            # Nothing below is read back: it goes with the COMMIT's hop.
             if change.language is not None:  # the chosen language becomes the user's too
-                await conn.execute(
+                conn.defer(
                     "INSERT INTO users (user_id, language, updated_at)"
                     " SELECT user_id, ?, ? FROM participants WHERE id = ?"
                     " ON CONFLICT (user_id) DO UPDATE SET language = excluded.language,"
@@ -207,7 +255,7 @@ async def record_step(
                     (change.language, stamp, participant_id),
                 )
             if change.category is not None:  # their statements speak for their category
-                await conn.execute(
+                conn.defer(
                     "UPDATE statements SET source_category = ? WHERE participant_id = ?",
                     (change.category, participant_id),
                 )
@@ -225,7 +273,9 @@ async def record_step(
                 await statements.insert(
                     conn, participant_id=participant_id, new=change.statement, now=now
                 )
-            return StepWrite.APPLIED, await _fetch(conn, participant_id)
+        return StepWrite.APPLIED, from_row(row)
+    except _Duplicate:
+        return StepWrite.DUPLICATE, await get(db, participant_id=participant_id)
     except _LostRace:
         return StepWrite.STALE, await get(db, participant_id=participant_id)
 
@@ -233,35 +283,32 @@ async def record_step(
 async def tell_masking(db: Database, *, participant_id: int, now: datetime) -> bool:
     """Record that the participant was told that quotes are anonymised: True the first
     time only, so that they are told once."""
-    async with db.transaction() as conn:
-        cursor = await conn.execute(
-            "UPDATE participants SET masking_told_at = ? WHERE id = ? AND masking_told_at IS NULL",
-            (to_text(now), participant_id),
-        )
-        return cursor.rowcount == 1
+    changed = await db.write(
+        "UPDATE participants SET masking_told_at = ? WHERE id = ? AND masking_told_at IS NULL",
+        (to_text(now), participant_id),
+    )
+    return changed == 1
 
 
 async def set_prompt_message(
     db: Database, *, participant_id: int, message_id: int | None, shown_state: str
 ) -> None:
     """Remember which message carries the participant's live buttons, and which step it
-    shows."""
-    async with db.transaction() as conn:
-        await conn.execute(
-            "UPDATE participants SET prompt_message_id = ?, shown_state = ? WHERE id = ?",
-            (message_id, shown_state, participant_id),
-        )
+    shows (one statement: nothing else to keep atomic with it)."""
+    await db.write(
+        "UPDATE participants SET prompt_message_id = ?, shown_state = ? WHERE id = ?",
+        (message_id, shown_state, participant_id),
+    )
 
 
 async def set_offer(
     db: Database, *, participant_id: int, statement_id: int | None, message_id: int | None
 ) -> None:
     """Remember the agora statement offered to the participant now, and its message."""
-    async with db.transaction() as conn:
-        await conn.execute(
-            "UPDATE participants SET offer_statement_id = ?, offer_message_id = ? WHERE id = ?",
-            (statement_id, message_id, participant_id),
-        )
+    await db.write(
+        "UPDATE participants SET offer_statement_id = ?, offer_message_id = ? WHERE id = ?",
+        (statement_id, message_id, participant_id),
+    )
 
 
 async def set_offers(db: Database, *, offers: Sequence[tuple[int, int | None, int | None]]) -> None:
@@ -281,11 +328,10 @@ async def set_caucus_offer(
 ) -> None:
     """Remember the group's statement offered to the participant in the caucus now, and the
     one message that shows it."""
-    async with db.transaction() as conn:
-        await conn.execute(
-            "UPDATE participants SET caucus_statement_id = ?, caucus_message_id = ? WHERE id = ?",
-            (statement_id, message_id, participant_id),
-        )
+    await db.write(
+        "UPDATE participants SET caucus_statement_id = ?, caucus_message_id = ? WHERE id = ?",
+        (statement_id, message_id, participant_id),
+    )
 
 
 async def release_waiting(
@@ -329,17 +375,15 @@ async def of_workshop(db: Database, *, workshop_id: int) -> list[Participant]:
 
 
 async def set_paused(db: Database, *, participant_id: int, paused: bool, now: datetime) -> None:
-    async with db.transaction() as conn:
-        await conn.execute(
-            "UPDATE participants SET paused_at = ? WHERE id = ?",
-            (to_text(now) if paused else None, participant_id),
-        )
+    await db.write(
+        "UPDATE participants SET paused_at = ? WHERE id = ?",
+        (to_text(now) if paused else None, participant_id),
+    )
 
 
 async def leave(db: Database, *, participant_id: int) -> None:
     """Remove a participant and everything they answered (declined consent, erasure)."""
-    async with db.transaction() as conn:
-        await conn.execute("DELETE FROM participants WHERE id = ?", (participant_id,))
+    await db.write("DELETE FROM participants WHERE id = ?", (participant_id,))
 
 
 async def states_by_category(
@@ -364,15 +408,14 @@ async def start_decantation(
     record when it was sent, once: None if it was sent before, or they are not at the end
     (answering again, or erased)."""
     async with db.transaction() as conn:
-        cursor = await conn.execute(
+        moved = await conn.execute(
             "UPDATE participants SET state = ?, decantation_sent_at = ?"
             " WHERE id = ? AND state = ? AND decantation_sent_at IS NULL AND settled_at IS NULL"
-            " AND finished_at IS NOT NULL",
+            f" AND finished_at IS NOT NULL RETURNING {COLUMNS}",
             (first_state, to_text(now), participant_id, done_state),
         )
-        if cursor.rowcount != 1:
-            return None
-        return await _fetch(conn, participant_id)
+        row = await moved.fetchone()
+    return from_row(row) if row else None
 
 
 async def move_states(db: Database, *, moves: Mapping[str, str]) -> int:

@@ -218,7 +218,7 @@ async def topic_page(
     """One page of the answers with words to `question_ids` (of `category`, when given),
     by participant, with the figures of them all, in one consistent read."""
     where, values = _scope(question_ids, category)
-    async with db.reading() as conn:
+    async with db.reading(snapshot=True) as conn:
         async with conn.execute(
             "SELECT COUNT(DISTINCT a.participant_id) AS respondents,"
             f" COALESCE(SUM({_WRITTEN}), 0) AS written,"

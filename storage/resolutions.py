@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 import aiosqlite
 
+from storage.connection import Connection
 from storage.db import Database, from_required_text, to_text
 from storage.models import Resolution
 
@@ -32,7 +33,7 @@ def from_row(row: aiosqlite.Row) -> Resolution:
     )
 
 
-async def _fetch(conn: aiosqlite.Connection, where: str, value: int) -> Resolution | None:
+async def _fetch(conn: Connection, where: str, value: int) -> Resolution | None:
     async with conn.execute(
         f"SELECT {COLUMNS} FROM resolutions WHERE {where} = ?", (value,)
     ) as rows:

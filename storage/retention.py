@@ -19,6 +19,7 @@ import aiosqlite
 
 from flows.kinds import AuditAction
 from storage import audit
+from storage.connection import Connection
 from storage.db import Database, from_required_text, to_text
 
 
@@ -70,7 +71,7 @@ async def expired(db: Database, *, closed_before: datetime) -> list[int]:
         return [row["id"] for row in await rows.fetchall()]
 
 
-async def _one(conn: aiosqlite.Connection, sql: str, workshop_id: int) -> int:
+async def _one(conn: Connection, sql: str, workshop_id: int) -> int:
     async with conn.execute(sql, (workshop_id,)) as rows:
         row = await rows.fetchone()
     return int(row[0]) if row else 0

@@ -13,6 +13,7 @@ import aiosqlite
 
 from flows.kinds import AuditAction
 from storage import audit
+from storage.connection import Connection
 from storage.db import Database, from_required_text, from_text, to_text
 from storage.models import ScreenLink
 
@@ -78,7 +79,7 @@ async def issue(
     return from_row(row), True
 
 
-async def _live(conn: aiosqlite.Connection, workshop_id: int) -> ScreenLink | None:
+async def _live(conn: Connection, workshop_id: int) -> ScreenLink | None:
     async with conn.execute(
         f"SELECT {COLUMNS} FROM screen_links WHERE workshop_id = ? AND revoked_at IS NULL"
         " ORDER BY id DESC LIMIT 1",

@@ -11,6 +11,7 @@ import aiosqlite
 
 from flows.kinds import StatementKind, StatementStatus
 from storage import updates
+from storage.connection import Connection
 from storage.db import Database, from_required_text, from_text, qualified, to_text
 from storage.models import Statement
 
@@ -56,7 +57,7 @@ class NewStatement:
 
 
 async def insert(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     *,
     participant_id: int,
     new: NewStatement,
@@ -101,7 +102,7 @@ async def insert(
     return statement
 
 
-async def _fetch(conn: aiosqlite.Connection, statement_id: int) -> Statement | None:
+async def _fetch(conn: Connection, statement_id: int) -> Statement | None:
     async with conn.execute(
         f"SELECT {COLUMNS} FROM statements WHERE id = ?", (statement_id,)
     ) as rows:
@@ -314,7 +315,7 @@ async def authors(db: Database, *, statement_id: int) -> list[int]:
         return [row[0] for row in await rows.fetchall()]
 
 
-async def enter(conn: aiosqlite.Connection, statement_id: int, now: datetime) -> bool:
+async def enter(conn: Connection, statement_id: int, now: datetime) -> bool:
     cursor = await conn.execute(
         "UPDATE statements SET in_agora_at = ? WHERE id = ? AND status = 'approved'"
         " AND in_agora_at IS NULL",

@@ -5,22 +5,29 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 
-import aiosqlite
-
+from storage.connection import Connection
 from storage.db import Database, to_text
 
+CLAIM = "INSERT INTO processed_updates (update_id, processed_at, stored) VALUES (?, ?, ?)"
 
-async def claim(
-    conn: aiosqlite.Connection, *, update_id: int, now: datetime, stored: bool = True
-) -> bool:
+
+def claim_parameters(update_id: int, now: datetime, *, stored: bool = True) -> tuple[int, str, int]:
+    return (update_id, to_text(now), int(stored))
+
+
+def claimed_before(error: sqlite3.IntegrityError) -> bool:
+    """Whether a failed write was the claim of an update handled before."""
+    return "processed_updates" in str(error)
+
+
+async def claim(conn: Connection, *, update_id: int, now: datetime, stored: bool = True) -> bool:
     """Record `update_id` inside the caller's transaction; False if it was handled before.
     `stored`: what it brought is written in the same transaction."""
     try:
-        await conn.execute(
-            "INSERT INTO processed_updates (update_id, processed_at, stored) VALUES (?, ?, ?)",
-            (update_id, to_text(now), int(stored)),
-        )
-    except sqlite3.IntegrityError:
+        await conn.execute(CLAIM, claim_parameters(update_id, now, stored=stored))
+    except sqlite3.IntegrityError as error:
+        if not claimed_before(error):
+            raise
         return False
     return True
 

@@ -48,21 +48,26 @@ async def cast(
     async with db.transaction() as conn:
         if update_id is not None and not await updates.claim(conn, update_id=update_id, now=now):
             return VoteWrite.DUPLICATE, None
-        async with conn.execute(
-            "SELECT 1 FROM statements s JOIN workshops w ON w.id = s.workshop_id"
-            " WHERE s.id = ? AND s.status = 'approved' AND s.in_agora_at IS NOT NULL"
-            " AND w.agora_opened_at IS NOT NULL AND w.agora_closed_at IS NULL"
-            " AND (w.agora_mode = 'self'"
-            "  OR (w.room_statement_id = s.id AND w.room_vote_closed = 0))",
-            (statement_id,),
-        ) as rows:
-            if await rows.fetchone() is None:
-                return VoteWrite.GONE, None
-        async with conn.execute(
-            "SELECT value FROM votes WHERE statement_id = ? AND participant_id = ?",
-            (statement_id, participant_id),
-        ) as rows:
-            row = await rows.fetchone()
+        # Whether the statement takes votes, and the vote held before: one hop.
+        open_to_votes, held = await conn.each(
+            [
+                (
+                    "SELECT 1 FROM statements s JOIN workshops w ON w.id = s.workshop_id"
+                    " WHERE s.id = ? AND s.status = 'approved' AND s.in_agora_at IS NOT NULL"
+                    " AND w.agora_opened_at IS NOT NULL AND w.agora_closed_at IS NULL"
+                    " AND (w.agora_mode = 'self'"
+                    "  OR (w.room_statement_id = s.id AND w.room_vote_closed = 0))",
+                    (statement_id,),
+                ),
+                (
+                    "SELECT value FROM votes WHERE statement_id = ? AND participant_id = ?",
+                    (statement_id, participant_id),
+                ),
+            ]
+        )
+        if await open_to_votes.fetchone() is None:
+            return VoteWrite.GONE, None
+        row = await held.fetchone()
         before = row["value"] if row else None
         if before == value:
             return VoteWrite.SAME, before

@@ -87,12 +87,15 @@ async def test_moderation_late_statements_long_texts_and_erasure(
     [(bob_number,)] = db_rows(
         database, "SELECT number FROM statements WHERE text = ?", "Un énoncé à valider par numéro"
     )
+    [(carol_number,)] = db_rows(  # sent at the same moment: either may be numbered first
+        database, "SELECT number FROM statements WHERE text = ?", "Un autre, à refuser par numéro"
+    )
     await organiser.send(f"/approve {bob_number}")
-    await organiser.send(f"/reject {bob_number + 1}")
+    await organiser.send(f"/reject {carol_number}")
     await emulator.wait_idle()
     assert status_of(settings, "Un énoncé à valider par numéro") == ["approved"]
     assert status_of(settings, "Un autre, à refuser par numéro") == ["rejected"]
-    await organiser.send(f"/approve {bob_number + 1}")
+    await organiser.send(f"/approve {carol_number}")
     await emulator.wait_idle()
     assert "Rien n'a changé" in (organiser.last.text or "")
     await organiser.send("/approve 999")
@@ -141,7 +144,7 @@ async def test_moderation_late_statements_long_texts_and_erasure(
     [(new_id, new_number)] = db_rows(
         database, "SELECT id, number FROM statements WHERE text = ?", "Après l'effacement"
     )
-    assert new_id > max(alices) and new_number > bob_number + 1
+    assert new_id > max(alices) and new_number > max(bob_number, carol_number)
 
 
 async def test_a_blocked_participant_does_not_stop_the_others_and_categories_stay(

@@ -86,7 +86,7 @@ async def pragma(application: Application, statement: str) -> int:
     """Run a PRAGMA on the bot's own connection (the database it really writes to)."""
     database = state_of(application).database
     assert database is not None
-    async with database.reading() as conn, conn.execute(statement) as rows:
+    async with database.transaction() as conn, conn.execute(statement) as rows:
         row = await rows.fetchone()
     return int(row[0]) if row is not None else 0
 
