@@ -13,7 +13,6 @@ from contextlib import asynccontextmanager
 
 from telegram import Update
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -28,6 +27,7 @@ from telegram.request import BaseRequest
 
 from bot import jobs
 from bot.concurrency import PerChatUpdateProcessor
+from bot.delivery import even_rate_limiter
 from bot.handlers import (
     agora,
     audit,
@@ -116,7 +116,7 @@ def build_application(
         .base_url(settings.api_base_url)
         .base_file_url(settings.api_base_file_url)
         .defaults(Defaults(tzinfo=settings.timezone))
-        .rate_limiter(AIORateLimiter(overall_max_rate=settings.messages_per_second, max_retries=5))
+        .rate_limiter(even_rate_limiter(settings.messages_per_second))
         .concurrent_updates(PerChatUpdateProcessor(max_concurrent_updates))
         .post_init(open_services)
         .post_shutdown(close_services)

@@ -1,4 +1,4 @@
-"""`python -m bench.load` runs and measures the three bots (a few participants, seconds)."""
+"""`python -m bench.load` runs and measures the four bots (a few participants, seconds)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ ROW = re.compile(
 )
 
 
-def test_a_closed_loop_measures_the_three_bots() -> None:
+def test_a_closed_loop_measures_the_four_bots() -> None:
     run = subprocess.run(
         [
             sys.executable,
@@ -40,7 +40,7 @@ def test_a_closed_loop_measures_the_three_bots() -> None:
     )
     assert run.returncode == 0, run.stderr[-3000:]
     tables = run.stdout.split("**")
-    for name in ("echo bot", "ConversationHandler", "coopbot"):
+    for name in ("echo bot", "ConversationHandler with", "saved at each answer", "coopbot"):
         table = next(tables[i + 1] for i, part in enumerate(tables) if name in part)
         rows = [found for line in table.splitlines() if (found := ROW.match(line))]
         assert len(rows) == 1, table

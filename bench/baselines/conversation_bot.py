@@ -4,7 +4,9 @@ As `conversationbot.py` and `persistentconversationbot.py` do: one `Conversation
 one state per question, inline buttons for the scales and choices (answered, then the
 message edited into the next question, as `inlinekeyboard2.py` does), text for the
 reflections, the answers in `context.user_data`, and `PicklePersistence(filepath=...)`
-with `persistent=True`. The questions are plain strings in a JSON file (a list of
+with `persistent=True`. PicklePersistence writes its file every `update_interval` (a
+minute): with `BENCH_SAVE_EACH_ANSWER=1` the bot saves it after each answer instead, as a
+bot must that loses no answer in a crash. The questions are plain strings in a JSON file (a list of
 `{"kind": "scale" | "choice" | "text", "text": ..., "options": [...]}`), which
 `bench.load` writes from coopbot's own journey. Run by `bench.load` as a process of its
 own, against the emulator:
@@ -42,6 +44,13 @@ logging.getLogger("httpx").setLevel(logging.WARNING)
 
 PROMPTS: list[dict[str, Any]] = json.loads(Path(os.environ["BENCH_PROMPTS"]).read_text())
 THANKS = "Merci, c'est tout pour cette partie."
+SAVE_EACH_ANSWER = os.environ.get("BENCH_SAVE_EACH_ANSWER") == "1"
+
+
+async def kept(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """With `BENCH_SAVE_EACH_ANSWER`, write the answers to the file before replying."""
+    if SAVE_EACH_ANSWER:
+        await context.application.update_persistence()
 
 
 def keyboard(prompt: dict[str, Any]) -> InlineKeyboardMarkup | None:
@@ -76,6 +85,7 @@ def answered(number: int) -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE,
         assert query is not None and context.user_data is not None
         await query.answer()
         context.user_data[f"q{number}"] = query.data
+        await kept(context)
         if number + 1 == len(PROMPTS):
             await query.edit_message_text(THANKS)
             return ConversationHandler.END
@@ -86,6 +96,7 @@ def answered(number: int) -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE,
     async def by_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
         assert update.message is not None and context.user_data is not None
         context.user_data[f"q{number}"] = update.message.text
+        await kept(context)
         if number + 1 == len(PROMPTS):
             await update.message.reply_text(THANKS)
             return ConversationHandler.END

@@ -13,6 +13,8 @@ so that a failure leaves the previous question the live one.
 
 from __future__ import annotations
 
+import asyncio
+
 from telegram import Message
 
 from bot.keyboards import step_keyboard
@@ -272,7 +274,19 @@ async def _moved(chat: Chat, response: Response, participant: Participant, step:
     read again); a typed answer gets the next question as a new message below it."""
     move, answered = response.move, response.answered
     assert move is not None and answered is not None
-    await chat.note()
+    # The button's answer travels while the next question is drawn and sent: over
+    # Telegram's round trip, the question shows that much sooner.
+    noting = asyncio.create_task(chat.note())
+    try:
+        await _show_next(chat, response, participant, step)
+    finally:
+        await noting
+
+
+async def _show_next(chat: Chat, response: Response, participant: Participant, step: Step) -> None:
+    """The next step, under the recall of the answer (the consent: below its terms)."""
+    move, answered = response.move, response.answered
+    assert move is not None and answered is not None
     if move.language:  # stored with the move, as the user's language too
         chat = chat.speaking(move.language)
     pressed = chat.pressed_message_id() if chat.query else None
