@@ -27,7 +27,6 @@ from telegram.request import BaseRequest
 
 from bot import jobs
 from bot.concurrency import PerChatUpdateProcessor
-from bot.delivery import even_rate_limiter
 from bot.handlers import (
     agora,
     audit,
@@ -67,6 +66,7 @@ from bot.keyboards import (
 )
 from bot.menus import names, publish_default_commands
 from bot.outbox import Outbox
+from bot.pacing import EvenRateLimiter
 from bot.runtime import RUNTIME_KEY, Runtime
 from bot.settings import Settings
 from bot.web.server import WebScreen
@@ -116,7 +116,7 @@ def build_application(
         .base_url(settings.api_base_url)
         .base_file_url(settings.api_base_file_url)
         .defaults(Defaults(tzinfo=settings.timezone))
-        .rate_limiter(even_rate_limiter(settings.messages_per_second))
+        .rate_limiter(EvenRateLimiter(settings.messages_per_second))
         .concurrent_updates(PerChatUpdateProcessor(max_concurrent_updates))
         .post_init(open_services)
         .post_shutdown(close_services)

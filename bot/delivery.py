@@ -41,7 +41,6 @@ from typing import Any, Generic, TypeVar
 from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
-from telegram.ext import AIORateLimiter
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.faults import Faults, delivery_kind
@@ -49,19 +48,6 @@ from bot.faults import Faults, delivery_kind
 log = logging.getLogger(__name__)
 
 HTML = ParseMode.HTML  # passed on every text: the application sets no default parse mode
-
-
-def even_rate_limiter(limit: int) -> AIORateLimiter:
-    """python-telegram-bot's limiter for every message the bot sends or edits, spacing them
-    evenly just under `limit` a second. Its default (a bucket of `limit` a second) lets a
-    second's worth go at once and the next second's right after; Telegram counts over any
-    second, refuses the excess with 429, and the limiter then holds every send for the
-    retry time. Evenly spaced, any second holds at most `limit` (one, then a turn every
-    1 / (limit - 1.5) seconds: half a message of margin for the network's jitter): a room
-    answering at once gets its next questions in their turn, at the limit's pace, without
-    a refusal."""
-    rate = max(limit - 1.5, limit / 2)
-    return AIORateLimiter(overall_max_rate=1, overall_time_period=1 / rate, max_retries=5)
 
 
 T = TypeVar("T")
