@@ -4,6 +4,7 @@ end screen, and the line that recalls an answer on top of the next question."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 
 from tqdm import tqdm
 
@@ -28,6 +29,7 @@ from storage.models import Workshop
 BAR_WIDTH = 10
 
 
+@cache  # a handful of (done, total) pairs, drawn on every question
 def progress_bar(done: int, total: int) -> str:
     """A fixed-width bar such as ▰▰▰▱▱▱▱▱▱▱ (tqdm's meter, without its numbers)."""
     return tqdm.format_meter(
