@@ -125,10 +125,10 @@ class Connection:
             raw.execute("BEGIN IMMEDIATE")
             try:
                 done = _fetched(raw.execute(sql, parameters))
+                raw.commit()  # a full disk shows here: rolled back too
             except BaseException:
                 raw.rollback()
                 raise
-            raw.commit()
             return done
 
         return await self._hop(run)

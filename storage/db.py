@@ -103,8 +103,10 @@ class Database:
                 yield conn
                 await conn.commit()  # with the writes deferred until now: they may fail here
             except BaseException:
-                if conn.opened:
-                    await self._connection.rollback()
+                # Always, even if no statement seemed to run: a task cancelled while its
+                # first hop waited in the thread's queue leaves BEGIN to run after it, and
+                # this ROLLBACK, queued behind, ends it (a no-op outside a transaction).
+                await self._connection.rollback()
                 raise
 
     async def write(self, sql: str, parameters: Sequence[Any] = ()) -> int:
@@ -131,9 +133,8 @@ class Database:
             conn = Connection(self._snapshots, opening="BEGIN")
             try:
                 yield conn
-            finally:
-                if conn.opened:
-                    await self._snapshots.rollback()  # it only read: nothing to keep
+            finally:  # it only read: nothing to keep (always: see `transaction`)
+                await self._snapshots.rollback()
 
 
 async def _connect(path: Path) -> aiosqlite.Connection:

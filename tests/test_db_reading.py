@@ -248,3 +248,42 @@ async def test_a_deferred_write_that_fails_fails_the_whole_transaction(tmp_path:
         assert await answers.value_of(db, participant_id=pid, question_id="q1") == "5"
     finally:
         await db.close()
+
+
+@pytest.mark.parametrize("yields", [0, 1, 2, 3])
+async def test_a_transaction_cancelled_mid_hop_leaves_the_writer_usable(
+    tmp_path: Path, yields: int
+) -> None:
+    # Cancelled while its first hop (BEGIN and a statement) waits in the thread's queue or
+    # runs there: the rollback queued behind it must end that transaction.
+    db = await Database.open(tmp_path / "c.sqlite3")
+    try:
+        participant_id = await _participant(db)
+
+        async def pause() -> None:
+            async with db.transaction() as conn:
+                await conn.execute(
+                    "UPDATE participants SET paused_at = NULL WHERE id = ?", (participant_id,)
+                )
+                await asyncio.sleep(10)
+
+        task = asyncio.create_task(pause())
+        for _ in range(yields):
+            await asyncio.sleep(0)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        async with db.transaction() as conn:  # would fail: a transaction within a transaction
+            await conn.execute(
+                "UPDATE participants SET paused_at = NULL WHERE id = ?", (participant_id,)
+            )
+        assert await db.write(
+            "UPDATE participants SET paused_at = NULL WHERE id = ?", (participant_id,)
+        )
+        async with db.reading(snapshot=True) as conn:
+            rows = await conn.execute(
+                "SELECT paused_at FROM participants WHERE id = ?", (participant_id,)
+            )
+            assert [tuple(row) for row in await rows.fetchall()] == [(None,)]
+    finally:
+        await db.close()
