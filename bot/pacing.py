@@ -25,6 +25,8 @@ from typing import Any
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
+from bot.delivery import retry_after_seconds
+
 log = logging.getLogger(__name__)
 
 # Half a message a second under the limit, for the network's jitter between the bot's
@@ -42,6 +44,7 @@ class Turns:
     def __init__(self, interval: float) -> None:
         self.interval = interval
         self._next = float("-inf")
+        self.held_until = float("-inf")
 
     def take(self, now: float) -> float:
         """Reserve the next turn; how long to wait for it."""
@@ -50,8 +53,10 @@ class Turns:
         return turn - now
 
     def hold(self, until: float) -> None:
-        """No turn before `until` (after a 429)."""
+        """No turn before `until` (after a 429): the turns taken already are given up by
+        whoever wakes before it (`EvenRateLimiter._turn` takes another)."""
         self._next = max(self._next, until)
+        self.held_until = max(self.held_until, until)
 
 
 class EvenRateLimiter(BaseRateLimiter[int]):
@@ -83,26 +88,34 @@ class EvenRateLimiter(BaseRateLimiter[int]):
         loop = asyncio.get_running_loop()
         for attempt in range(retries + 1):
             if chat_id is not None:
-                await self._turn(chat_id, loop.time())
+                await self._turn(chat_id)
+            elif attempt:  # a call naming no chat is not paced, but waits out a 429 too
+                await asyncio.sleep(max(self.overall.held_until - loop.time(), 0.0))
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as error:
                 if attempt == retries:
                     raise
-                wait = error.retry_after
-                seconds = wait if isinstance(wait, int) else wait.total_seconds()
+                seconds = retry_after_seconds(error)
                 log.info("Telegram asked to wait %s s (%s); every send waits", seconds, endpoint)
                 self.overall.hold(loop.time() + seconds + 0.1)
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    async def _turn(self, chat_id: object, now: float) -> None:
-        wait = self.overall.take(now)
+    async def _turn(self, chat_id: object) -> None:
+        """Wait for a turn; one taken before a 429 and falling within its wait is given up
+        for a turn after it."""
+        loop = asyncio.get_running_loop()
         group = _group_of(chat_id)
-        if group is not None:
-            turns = self.groups.setdefault(group, Turns(GROUP_INTERVAL))
-            wait = max(wait, turns.take(now))
-        if wait > 0:
-            await asyncio.sleep(wait)
+        while True:
+            now = loop.time()
+            wait = self.overall.take(now)
+            if group is not None:
+                turns = self.groups.setdefault(group, Turns(GROUP_INTERVAL))
+                wait = max(wait, turns.take(now))
+            if wait > 0:
+                await asyncio.sleep(wait)
+            if loop.time() >= self.overall.held_until:
+                return
 
 
 def _group_of(chat_id: object) -> int | str | None:

@@ -109,3 +109,42 @@ def test_the_pace_keeps_a_margin_under_the_limit() -> None:
     limiter = EvenRateLimiter(30)
     assert 1 / limiter.overall.interval == pytest.approx(30 - MARGIN)
     assert 1 / EvenRateLimiter(1).overall.interval == pytest.approx(0.5)
+
+
+async def test_turns_booked_before_a_429_wait_it_out_too() -> None:
+    limiter = EvenRateLimiter(10)  # a turn about every 118 ms
+    loop = asyncio.get_running_loop()
+    refused_at: list[float] = []
+    called_at: list[float] = []
+
+    async def refused_once() -> bool:
+        if not refused_at:
+            await asyncio.sleep(0.01)  # the next call has booked its turn meanwhile
+            refused_at.append(loop.time())
+            raise RetryAfter(timedelta(seconds=1))
+        return True
+
+    async def other() -> bool:
+        called_at.append(loop.time())
+        return True
+
+    first = limiter.process_request(refused_once, (), {}, "sendMessage", {"chat_id": 1}, None)
+    second = limiter.process_request(other, (), {}, "sendMessage", {"chat_id": 2}, None)
+    assert await asyncio.gather(first, second) == [True, True]
+    # Its turn, booked for ~0.1 s later, fell within the wait: it took one after it.
+    assert called_at[0] - refused_at[0] >= 1.0
+
+
+async def test_a_call_naming_no_chat_waits_out_its_429_before_retrying() -> None:
+    limiter = EvenRateLimiter(1000)
+    loop = asyncio.get_running_loop()
+    attempts: list[float] = []
+
+    async def refused_once() -> bool:
+        attempts.append(loop.time())
+        if len(attempts) == 1:
+            raise RetryAfter(timedelta(seconds=0))
+        return True
+
+    assert await limiter.process_request(refused_once, (), {}, "answerCallbackQuery", {}, None)
+    assert attempts[1] - attempts[0] >= 0.1
