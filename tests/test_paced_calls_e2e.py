@@ -158,3 +158,60 @@ async def test_a_deleted_question_gets_the_next_one_sent(
     assert stored_answers(settings.database_path, 3003) == {prompts[0].id: "4"}
     refused = [(c.method, c.error) for c in emulator.rejected]
     assert refused == [("editMessageText", "Bad Request: message to edit not found")]
+
+
+async def test_a_question_far_up_live_again_gets_the_next_one_at_the_bottom(
+    bot: Application, emulator: BotApiEmulator, settings: Settings, journey: Journey
+) -> None:
+    """A scale answered by typing keeps its buttons; after /back its state is live again,
+    and a press there is an answer: the next question comes at the bottom of the chat,
+    where the participant reads, not far up in place of the old one."""
+    prompts = journey.live_prompts()
+    assert prompts[0].kind == "scale"
+    code = await create_workshop(emulator)
+    user = emulator.user(3004, language_code="fr")
+    await user.send(f"/start {code}")
+    await emulator.wait_idle()
+    for label in (CONSENT_LABEL["fr"], journey.categories[0].label["fr"], "Français"):
+        await user.press(label)
+        await emulator.wait_idle()
+    first = user.last
+    await user.send("3")  # the scale's number, typed
+    await emulator.wait_idle()
+    await user.send("/back")
+    await emulator.wait_idle()
+    assert prompts[0].text["fr"] in (user.last.text or "")
+    again = user.last
+
+    await user.press("4", message=first)
+    await emulator.wait_idle()
+
+    assert prompts[1].text["fr"] in (user.last.text or "")
+    assert user.last.message_id not in (first.message_id, again.message_id)
+    assert [m.message_id for m in user.messages if m.buttons] == [user.last.message_id]
+    shown_first = user.bot_message(first.message_id)
+    assert shown_first is not None and prompts[1].text["fr"] not in (shown_first.text or "")
+    assert stored_answers(settings.database_path, 3004) == {prompts[0].id: "4"}
+
+
+async def test_a_button_answer_telegram_fails_to_take_changes_nothing_shown(
+    bot: Application, emulator: BotApiEmulator, settings: Settings, journey: Journey
+) -> None:
+    """answerCallbackQuery fails (a 502) while the next question is shown: the question
+    shows, and no fault is reported under it, for a problem the participant does not have."""
+    prompts = journey.live_prompts()
+    code = await create_workshop(emulator)
+    user = emulator.user(3005, language_code="fr")
+    await user.send(f"/start {code}")
+    await emulator.wait_idle()
+    for label in (CONSENT_LABEL["fr"], journey.categories[1].label["fr"], "Français"):
+        await user.press(label)
+        await emulator.wait_idle()
+    count = len(user.messages)
+    emulator.fail(method="answerCallbackQuery")  # names no chat: the next one, anyone's
+    await user.press("5")
+    await emulator.wait_idle()
+    assert len(user.messages) == count  # the question became the next one; nothing below
+    assert prompts[1].text["fr"] in (user.last.text or "")
+    assert stored_answers(settings.database_path, 3005) == {prompts[0].id: "5"}
+    assert [c.method for c in emulator.failed] == ["answerCallbackQuery"]

@@ -14,8 +14,10 @@ so that a failure leaves the previous question the live one.
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from telegram import Message
+from telegram.error import TelegramError
 
 from bot.keyboards import step_keyboard
 from bot.views import prompts
@@ -29,6 +31,8 @@ from flows.engine import Problem, Step
 from flows.service import Outcome, Response, StepView
 from reports.text import escape
 from storage.models import Participant
+
+log = logging.getLogger(__name__)
 
 # Rejections answered by showing the question again, with its buttons.
 _SHOW_AGAIN = (Problem.USE_BUTTONS, Problem.USE_TEXT, Problem.NOT_AN_OPTION)
@@ -276,11 +280,21 @@ async def _moved(chat: Chat, response: Response, participant: Participant, step:
     assert move is not None and answered is not None
     # The button's answer travels while the next question is drawn and sent: over
     # Telegram's round trip, the question shows that much sooner.
-    noting = asyncio.create_task(chat.note())
+    noting = asyncio.create_task(_acknowledge(chat))
     try:
         await _show_next(chat, response, participant, step)
     finally:
         await noting
+
+
+async def _acknowledge(chat: Chat) -> None:
+    """The pressed button's answer, beside the next question. Its failure (Telegram or the
+    network) is only logged: the next question shows either way, and a fault reported
+    below it would tell of a problem that the participant does not have."""
+    try:
+        await chat.note()
+    except TelegramError as error:
+        log.info("button of chat %s not acknowledged: %s", chat.chat_id, error)
 
 
 async def _show_next(chat: Chat, response: Response, participant: Participant, step: Step) -> None:
@@ -295,6 +309,12 @@ async def _show_next(chat: Chat, response: Response, participant: Participant, s
         await chat.edit(pressed, prompts.agreed_text(terms, chat.language))
         await present(chat, participant, step, answered_message_id=pressed)
         return
+    if pressed is not None and pressed != participant.prompt_message_id:
+        # A question further up, live again since a typed answer and /back: the next one
+        # goes to the bottom of the chat, where the participant reads, and the pressed one
+        # loses its buttons.
+        await chat.close_pressed()
+        pressed = None
     if move.trigger in ("back", "release"):  # nothing to recall
         if chat.query:
             await present(chat, participant, step, in_place=pressed)
