@@ -44,10 +44,10 @@ SWEEP_EVERY = 2.0
 STOP_GRACE = 10.0
 # A sender's progress message is edited at most this often (each edit costs a send).
 PROGRESS_EVERY = 3.0
-# The sender paces itself a little under COOPBOT_MESSAGES_PER_SECOND, evenly: Telegram
-# counts its limit over any second, and python-telegram-bot's limiter, which lets a
-# second's worth through at once after a pause, would otherwise meet a 429 (and then hold
-# every call for a second) at the start of each broadcast.
+# The sender claims deliveries at its own even pace, a little under
+# COOPBOT_MESSAGES_PER_SECOND: the bot's limiter (`bot/pacing.py`) spaces every send, but
+# what is claimed and not yet sent would wait in its queue, and a restart marks every
+# claimed delivery as perhaps shown twice; claiming at the pace of sending keeps those few.
 PACE_SHARE = 0.96
 
 # Sends one delivery to its recipient's chat (a `Chat` under the delivery policy, in their

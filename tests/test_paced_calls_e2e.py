@@ -11,7 +11,7 @@ from telegram.ext import Application
 from bot.settings import Settings
 from flows.journey import Journey
 from tests.conftest import bot_running, create_workshop, participant_row, stored_answers
-from tests.helpers import CONSENT_LABEL, LANGUAGE_LABEL, peer_prompt_text, reflection
+from tests.helpers import CONSENT_LABEL, LANGUAGE_LABEL, onboard, peer_prompt_text, reflection
 from tgemu import BotApiEmulator, EmulatedUser
 
 # The calls Telegram paces per chat and overall (30 messages a second on the free tier).
@@ -108,11 +108,7 @@ async def test_skip_and_back_by_button_edit_the_question_in_place(
     code = await create_workshop(emulator)
     user = emulator.user(3002, language_code="fr")
     meter = Meter(emulator, user)
-    await user.send(f"/start {code}")
-    await emulator.wait_idle()
-    for label in (CONSENT_LABEL["fr"], journey.categories[0].label["fr"], "Français"):
-        await user.press(label)
-        await emulator.wait_idle()
+    await onboard(emulator, user, code, category=journey.categories[0].label["fr"], language="fr")
     question = user.last
     await meter.calls(user.press("2"))
 
@@ -141,11 +137,9 @@ async def test_a_deleted_question_gets_the_next_one_sent(
     async with bot_running(settings, emulator):
         code = await create_workshop(emulator)
         user = emulator.user(3003, language_code="fr")
-        await user.send(f"/start {code}")
-        await emulator.wait_idle()
-        for label in (CONSENT_LABEL["fr"], journey.categories[2].label["fr"], "Français"):
-            await user.press(label)
-            await emulator.wait_idle()
+        await onboard(
+            emulator, user, code, category=journey.categories[2].label["fr"], language="fr"
+        )
         question = user.last
         assert user.remove_bot_message(question.message_id)
         meter = Meter(emulator, user)
@@ -170,11 +164,7 @@ async def test_a_question_far_up_live_again_gets_the_next_one_at_the_bottom(
     assert prompts[0].kind == "scale"
     code = await create_workshop(emulator)
     user = emulator.user(3004, language_code="fr")
-    await user.send(f"/start {code}")
-    await emulator.wait_idle()
-    for label in (CONSENT_LABEL["fr"], journey.categories[0].label["fr"], "Français"):
-        await user.press(label)
-        await emulator.wait_idle()
+    await onboard(emulator, user, code, category=journey.categories[0].label["fr"], language="fr")
     first = user.last
     await user.send("3")  # the scale's number, typed
     await emulator.wait_idle()
@@ -202,11 +192,7 @@ async def test_a_button_answer_telegram_fails_to_take_changes_nothing_shown(
     prompts = journey.live_prompts()
     code = await create_workshop(emulator)
     user = emulator.user(3005, language_code="fr")
-    await user.send(f"/start {code}")
-    await emulator.wait_idle()
-    for label in (CONSENT_LABEL["fr"], journey.categories[1].label["fr"], "Français"):
-        await user.press(label)
-        await emulator.wait_idle()
+    await onboard(emulator, user, code, category=journey.categories[1].label["fr"], language="fr")
     count = len(user.messages)
     emulator.fail(method="answerCallbackQuery")  # names no chat: the next one, anyone's
     await user.press("5")
