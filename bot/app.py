@@ -118,6 +118,7 @@ def build_application(
         .defaults(Defaults(tzinfo=settings.timezone))
         .rate_limiter(EvenRateLimiter(settings.messages_per_second))
         .concurrent_updates(PerChatUpdateProcessor(max_concurrent_updates))
+        .job_queue(jobs.QuietlyStoppingJobQueue())
         .post_init(open_services)
         .post_shutdown(close_services)
     )

@@ -9,7 +9,7 @@ import logging
 from datetime import timedelta
 from functools import partial
 
-from telegram.ext import Application, ContextTypes
+from telegram.ext import Application, ContextTypes, JobQueue
 
 from bot.runtime import RUNTIME_KEY, Runtime, runtime
 from bot.views.board import refresh_live_boards
@@ -97,6 +97,17 @@ async def push_due_syntheses(context: ContextTypes.DEFAULT_TYPE) -> None:
     for workshop in await state.facilitation.due_syntheses():
         found = await state.facilitation.report_of(workshop)
         await push_synthesis(state, context.bot, found, None)
+
+
+class QuietlyStoppingJobQueue(JobQueue):  # type: ignore[type-arg]
+    """python-telegram-bot's queue waits for the jobs running when it stops, then shuts the
+    scheduler down; a job the scheduler started in between was cancelled and logged as an
+    error. Paused first, the scheduler starts none in between."""
+
+    async def stop(self, wait: bool = True) -> None:
+        if self.scheduler.running:
+            self.scheduler.pause()
+        await super().stop(wait=wait)
 
 
 async def show_review_queue(context: ContextTypes.DEFAULT_TYPE) -> None:
