@@ -35,6 +35,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from telegram import Bot
 from telegram.ext import AIORateLimiter, ExtBot
@@ -57,17 +58,26 @@ def participant_ids(size: int) -> list[int]:
     return [FIRST_PARTICIPANT + p for p in range(1, size + 1)]
 
 
-def seed(path: Path, size: int, *, organiser: int = ORGANISER_ID, code: str = CODE) -> None:
+def seed(
+    path: Path | str,
+    size: int,
+    *,
+    organiser: int = ORGANISER_ID,
+    code: str = CODE,
+    connect: Callable[[Any], Any] = sqlite3.connect,
+) -> None:
     """A workshop organised by `organiser` with `size` consented participants (every third
-    in English, the others in French), none of whom has been written to by an outbox."""
-    with sqlite3.connect(path) as conn:
+    in English, the others in French), none of whom has been written to by an outbox.
+    `connect`: how to reach the database (sqlite3's, or a test's for either engine)."""
+    with connect(path) as conn:
         conn.execute(
             "INSERT INTO workshops (id, code, facilitator_code, title, journey_id, created_by,"
             " created_at) VALUES (1, ?, ?, 'Bench', 'cooperation', ?, ?)",
             (code, code + "f", organiser, NOW),
         )
         conn.execute(
-            "INSERT OR IGNORE INTO organisers (workshop_id, user_id, added_at) VALUES (1, ?, ?)",
+            "INSERT INTO organisers (workshop_id, user_id, added_at) VALUES (1, ?, ?)"
+            " ON CONFLICT DO NOTHING",
             (organiser, NOW),
         )
         conn.executemany(

@@ -100,7 +100,7 @@ async def run_once(participants: int, latency: float, concurrent: bool, folder: 
         settings = Settings(
             token=emulator.token,
             api_base_url=emulator.base_url,
-            database_path=folder / f"bench-{concurrent}-{participants}.sqlite3",
+            database=str(folder / f"bench-{concurrent}-{participants}.sqlite3"),
             organisers=frozenset({ORGANISER_ID}),
         )
         application = build_application(settings, max_concurrent_updates=64 if concurrent else 1)

@@ -2,14 +2,15 @@
 
 `build_application` is used by `coopbot run`, the tests, the rehearsal and the benchmarks.
 Under `run_polling` the database opens in `post_init` and closes in `post_shutdown`;
-elsewhere `running(application)` does the same around a polling session.
+elsewhere `running(application)` does the same around a polling session, and
+`running_webhook(application)` around a webhook server (bot/webhook.py).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 
 from telegram import Update
 from telegram.ext import (
@@ -70,6 +71,7 @@ from bot.pacing import EvenRateLimiter
 from bot.runtime import RUNTIME_KEY, Runtime
 from bot.settings import Settings
 from bot.web.server import WebScreen
+from bot.webhook import MAX_CONNECTIONS, WebhookServer, webhook_secret
 from flows.agora import AgoraService
 from flows.audit import AuditService
 from flows.caucus import CaucusService
@@ -89,6 +91,7 @@ from flows.room import RoomService
 from flows.screen import ScreenService
 from flows.service import WorkshopService
 from storage import updates
+from storage.address import shown_target
 from storage.db import Database, utc_now
 
 log = logging.getLogger(__name__)
@@ -272,7 +275,7 @@ async def open_services(application: Application) -> None:
     state: Runtime = application.bot_data[RUNTIME_KEY]
     if state.database is not None:
         return
-    state.database = await Database.open(state.settings.database_path)
+    state.database = await Database.open(state.settings.database)
     await updates.prune(state.database, before=utc_now() - jobs.UPDATE_LEDGER_RETENTION)
     state.service_ = WorkshopService(
         state.database, state.engine, organisers=state.settings.organisers
@@ -303,6 +306,7 @@ async def open_services(application: Application) -> None:
         zone=state.settings.timezone,
         quiet=state.settings.quiet_hours,
         clock=lambda: state.clock(),
+        worker=state.worker,
     )
     state.organising_ = OrganiserService(
         state.database,
@@ -335,12 +339,15 @@ async def open_services(application: Application) -> None:
     await publish_default_commands(
         application.bot, default_language=state.settings.default_language
     )
+    if isinstance(application.update_processor, PerChatUpdateProcessor):
+        # One chat's updates one after the other across every worker on the database.
+        application.update_processor.turn = state.database.turn
     if state.settings.web_listen is not None:
         state.web = await WebScreen.start(state, application.bot)
         if isinstance(application.update_processor, PerChatUpdateProcessor):
             # Every update, however it ended, makes the open pages look again.
             application.update_processor.after_each = state.web.hub.nudge
-    log.info("coopbot ready on %s", state.settings.database_path)
+    log.info("coopbot ready on %s", shown_target(state.settings.database))
 
 
 async def close_services(application: Application) -> None:
@@ -354,6 +361,8 @@ async def close_services(application: Application) -> None:
         await state.sender.stop()
         state.sender = None
         state.wake_outbox = lambda: None
+    if isinstance(application.update_processor, PerChatUpdateProcessor):
+        application.update_processor.turn = lambda key: nullcontext()
     if state.database is not None:
         await state.database.close()
         state.database = None
@@ -400,6 +409,45 @@ async def running(
                 yield application
             finally:
                 await application.updater.stop()
+                await application.stop()
+        finally:
+            await close_services(application)
+
+
+@asynccontextmanager
+async def running_webhook(
+    application: Application, *, grace: float = 10.0
+) -> AsyncIterator[WebhookServer]:
+    """Run the bot receiving updates by webhook for the length of the block: listen on
+    `settings.webhook_listen`, register `settings.webhook_url`, and on leaving stop
+    accepting, give the updates in hand `grace` seconds, then stop. The webhook stays
+    registered: other workers may still be serving it."""
+    settings: Settings = application.bot_data[RUNTIME_KEY].settings
+    if settings.webhook_url is None or settings.webhook_listen is None:
+        raise ValueError("webhook mode needs settings.webhook_url and settings.webhook_listen")
+    secret = webhook_secret(settings)
+    async with application:
+        await open_services(application)
+        try:
+            await application.start()
+            try:
+                server = await WebhookServer.start(
+                    application,
+                    listen=settings.webhook_listen,
+                    secret=secret,
+                    url=settings.webhook_url,
+                )
+                try:
+                    await application.bot.set_webhook(
+                        url=settings.webhook_url,
+                        secret_token=secret,
+                        allowed_updates=Update.ALL_TYPES,
+                        max_connections=MAX_CONNECTIONS,
+                    )
+                    yield server
+                finally:
+                    await server.stop(grace)
+            finally:
                 await application.stop()
         finally:
             await close_services(application)

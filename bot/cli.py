@@ -1,5 +1,6 @@
 """The `coopbot` command: `run` (the bot, or the offline rehearsal without a token), `check`,
-`export` and `report` (a workshop's files, or its report for elected officials, to a folder)."""
+`export` and `report` (a workshop's files, or its report for elected officials, to a folder),
+`migrate` (a SQLite deployment copied into PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,16 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from dotenv import find_dotenv, load_dotenv
 
 from bot.settings import Settings, SettingsError
 from flows.journey_file import JourneyError
+from storage.address import shown_target
+
+if TYPE_CHECKING:
+    from telegram.ext import Application
 
 
 def _configure_logging(verbose: bool) -> None:
@@ -35,9 +41,24 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     commands = parser.add_subparsers(dest="command")
-    commands.add_parser(
+    run = commands.add_parser(
         "run",
         help="run the bot (with TELEGRAM_BOT_TOKEN), else the offline rehearsal",
+    )
+    run.add_argument(
+        "--webhook",
+        action="store_true",
+        help="receive updates by webhook instead of polling (also when COOPBOT_WEBHOOK_URL is set)",
+    )
+    run.add_argument(
+        "--listen",
+        metavar="HOST:PORT",
+        help="where this worker's webhook server listens (COOPBOT_WEBHOOK_LISTEN)",
+    )
+    run.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="the https address Telegram posts updates to (COOPBOT_WEBHOOK_URL)",
     )
     commands.add_parser("rehearse", help="rehearse a workshop offline against the emulator")
     commands.add_parser("check", help="check the configuration and the journey file, then exit")
@@ -57,6 +78,23 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--language", choices=("fr", "en"), default=None, help="default: COOPBOT_DEFAULT_LANGUAGE"
     )
+    migrate = commands.add_parser(
+        "migrate", help="copy a SQLite deployment into an empty PostgreSQL database"
+    )
+    migrate.add_argument(
+        "--from",
+        dest="source",
+        required=True,
+        metavar="FILE",
+        help="the SQLite file (brought to the latest schema first)",
+    )
+    migrate.add_argument(
+        "--to",
+        dest="target",
+        required=True,
+        metavar="postgresql://…",
+        help="the empty PostgreSQL database to copy into",
+    )
     return parser
 
 
@@ -65,8 +103,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
     _configure_logging(arguments.verbose)
     command = arguments.command or "run"
+    if command == "migrate":  # needs neither a token nor COOPBOT_DB: it names both ends
+        from bot.migrate_command import run_migrate
+
+        return run_migrate(arguments.source, arguments.target, sys.stdout)
+    flags = [getattr(arguments, name, None) for name in ("webhook", "listen", "public_url")]
+    webhook = command == "run" and any(flag not in (None, False) for flag in flags)
     try:
-        settings = Settings.from_env()
+        settings = Settings.from_env(_with_flags(arguments) if webhook else None)
+        if webhook and settings.webhook_url is None:
+            raise SettingsError(
+                "run --webhook needs --public-url (or COOPBOT_WEBHOOK_URL): the https "
+                "address Telegram sends the updates to, and --listen (or "
+                "COOPBOT_WEBHOOK_LISTEN): where this worker receives them."
+            )
+        if settings.webhook_url is not None and settings.token is None:
+            raise SettingsError(
+                "webhook mode needs TELEGRAM_BOT_TOKEN; unset COOPBOT_WEBHOOK_URL to run the "
+                "offline rehearsal."
+            )
         from bot.settings import SUPPORTED_LANGUAGES
         from flows.journey_file import DEFAULT_JOURNEY, default_journey
         from locales import catalog_path, translations
@@ -90,7 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"coopbot: journey file {DEFAULT_JOURNEY.resolve()}")
         for language in SUPPORTED_LANGUAGES:
             print(f"coopbot: {language} catalog {catalog_path(language).resolve()}")
-        print(f"coopbot: database {settings.database_path.resolve()}")
+        print(f"coopbot: database {shown_target(settings.database)}")
         print("coopbot: configuration, catalogs, journey and database are valid.")
         return 0
     if command == "export":
@@ -104,6 +159,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     return _run_bot(settings)
 
 
+def _with_flags(arguments: argparse.Namespace) -> dict[str, str]:
+    """The environment, with `run`'s webhook flags in place of the settings they stand for."""
+    import os
+
+    env = dict(os.environ)
+    if arguments.listen is not None:
+        env["COOPBOT_WEBHOOK_LISTEN"] = arguments.listen
+    if arguments.public_url is not None:
+        env["COOPBOT_WEBHOOK_URL"] = arguments.public_url
+    return env
+
+
 def _report(settings: Settings, code: str, out: str, language: str) -> int:
     """The same document as /report, written to `out`; prints its path."""
     from pathlib import Path
@@ -113,7 +180,7 @@ def _report(settings: Settings, code: str, out: str, language: str) -> int:
     from storage.db import Database
 
     async def write() -> Path:
-        database = await Database.open(settings.database_path)
+        database = await Database.open(settings.database)
         try:
             return await write_report(
                 database,
@@ -130,7 +197,7 @@ def _report(settings: Settings, code: str, out: str, language: str) -> int:
     try:
         path = asyncio.run(write())
     except NoReport as error:
-        print(f"coopbot: {error} in {settings.database_path}.", file=sys.stderr)
+        print(f"coopbot: {error} in {shown_target(settings.database)}.", file=sys.stderr)
         return 2
     except OSError as error:
         print(f"coopbot: cannot write to {out}: {error.strerror}.", file=sys.stderr)
@@ -150,7 +217,7 @@ def _export(settings: Settings, code: str, out: str, language: str) -> int:
     from storage.db import Database
 
     async def build() -> list[tuple[str, bytes]] | None:
-        database = await Database.open(settings.database_path)
+        database = await Database.open(settings.database)
         try:
             journey = default_journey()
             facilitation = FacilitationService(
@@ -167,7 +234,7 @@ def _export(settings: Settings, code: str, out: str, language: str) -> int:
     files = asyncio.run(build())
     if files is None:
         print(
-            f"coopbot: no workshop has the code {code!r} in {settings.database_path}.",
+            f"coopbot: no workshop has the code {code!r} in {shown_target(settings.database)}.",
             file=sys.stderr,
         )
         return 2
@@ -188,13 +255,15 @@ def _database_problem(settings: Settings) -> str | None:
     from storage.db import Database, DatabaseError
 
     async def probe() -> None:
-        database = await Database.open(settings.database_path)
+        database = await Database.open(settings.database)
         await database.close()
 
     try:
         asyncio.run(probe())
-    except (OSError, DatabaseError, RuntimeError) as error:
-        return f"COOPBOT_DB {settings.database_path} cannot be used: {error}"
+    except (OSError, RuntimeError) as error:
+        return f"COOPBOT_DB {shown_target(settings.database)} cannot be used: {error}"
+    except DatabaseError as error:
+        return f"COOPBOT_DB {shown_target(settings.database)} cannot be used: {error}"
     return None
 
 
@@ -204,10 +273,20 @@ def _run_bot(settings: Settings) -> int:
 
     from bot.app import build_application
     from bot.web.server import ListenError
+    from bot.webhook import WebhookListenError
 
     application = build_application(settings)
     try:
-        application.run_polling(allowed_updates=Update.ALL_TYPES)
+        if settings.webhook_url is not None:
+            asyncio.run(_serve_webhook(application))
+        else:
+            application.run_polling(allowed_updates=Update.ALL_TYPES)
+    except WebhookListenError as error:
+        print(
+            f"coopbot: the webhook server {error}: change COOPBOT_WEBHOOK_LISTEN (--listen).",
+            file=sys.stderr,
+        )
+        return 2
     except ListenError as error:
         print(
             f"coopbot: the live screen {error}: change COOPBOT_WEB_LISTEN, or leave it unset "
@@ -229,6 +308,22 @@ def _run_bot(settings: Settings) -> int:
         )
         return 2
     return 0
+
+
+async def _serve_webhook(application: Application) -> None:
+    """One webhook worker, until SIGINT or SIGTERM; the webhook stays registered for the
+    other workers."""
+    import signal
+
+    from bot.app import running_webhook
+
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for number in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(number, stopping.set)
+    async with running_webhook(application):
+        await stopping.wait()
+        logging.getLogger(__name__).info("stopping: finishing the updates in hand")
 
 
 if __name__ == "__main__":

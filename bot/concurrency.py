@@ -7,7 +7,9 @@ hold up everybody else, but one person's answers must keep their order.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import inspect
+from collections.abc import Awaitable, Callable, Coroutine
+from contextlib import AbstractAsyncContextManager, nullcontext
 from typing import Any
 
 from telegram import Update
@@ -33,6 +35,10 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         # Called when each update is done, however it ended (handled, stopped by a handler
         # such as the flood guard, or failed): the live screens look again.
         self.after_each: Callable[[], None] = lambda: None
+        # The chat's turn among every worker sharing the database (set by
+        # bot.app.open_services): a worker handles a chat's update only while no other
+        # handles one of the same chat.
+        self.turn: Callable[[int], AbstractAsyncContextManager[None]] = lambda key: nullcontext()
 
     @property
     def in_hand(self) -> int:
@@ -55,8 +61,14 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         try:
             async with lock, self._slots:
                 try:
-                    await coroutine
+                    async with self.turn(key):
+                        await coroutine
                 finally:
+                    if (
+                        isinstance(coroutine, Coroutine)
+                        and inspect.getcoroutinestate(coroutine) == inspect.CORO_CREATED
+                    ):
+                        coroutine.close()  # the turn could not be had: never started
                     self.after_each()
         finally:
             self._waiting[key] -= 1

@@ -20,6 +20,7 @@ from bot.views.syntheses import (
     push_decantation_synthesis,
     push_synthesis,
 )
+from flows.outbox import WORKER_BEAT
 from storage import audit, updates
 from storage.db import utc_now
 
@@ -118,6 +119,18 @@ async def show_review_queue(context: ContextTypes.DEFAULT_TYPE) -> None:
         await flush_review_queue(state, context.bot)
 
 
+async def take_over_gone_workers(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """This worker is alive; the deliveries a worker gone had in flight go again."""
+    state = runtime(context)
+    if state.outbox_ is None:
+        return
+    if taken := await state.outbox_.recover():
+        log.warning(
+            "%d messages were in flight at a worker that stopped: sending them again", taken
+        )
+        state.wake_outbox()
+
+
 def review_soon(application: Application) -> None:
     """A statement now waits for review: show it, with any written meanwhile, in a few
     seconds (a batch already due takes it along)."""
@@ -156,6 +169,7 @@ def schedule(application: Application) -> None:
         "due-syntheses": (push_due_syntheses, DUE_SYNTHESES_EVERY),
         "review-sweep": (show_review_queue, REVIEW_SWEEP_EVERY),
         "outbox": (wake_outbox, OUTBOX_EVERY),
+        "workers": (take_over_gone_workers, WORKER_BEAT),
         "retention": (erase_expired, RETENTION_EVERY),
     }
     for name, (job, interval) in every.items():

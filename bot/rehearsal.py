@@ -51,6 +51,7 @@ from bot.settings import Settings
 from flows.journey import Category, Journey
 from flows.journey_file import default_journey
 from flows.outbox import QuietHours
+from storage.address import is_server_address
 
 if TYPE_CHECKING:
     from tgemu import BotApiEmulator, EmulatedUser, SentMessage
@@ -84,7 +85,9 @@ class Participant:
 def rehearsal_database(settings: Settings) -> Path:
     """The rehearsal's own SQLite file, beside the configured one: its made-up workshop
     and participants never mix with real ones."""
-    path = settings.database_path
+    # On a server, the rehearsal still plays on the embedded default, in a file of its own.
+    target = settings.database
+    path = Path("coopbot.sqlite3") if is_server_address(target) else Path(target)
     return path.with_name(f"{path.stem}-rehearsal{path.suffix or '.sqlite3'}")
 
 
@@ -115,7 +118,7 @@ def rehearse(settings: Settings, *, out: TextIO | None = None, folder: Path = FO
     # no night: no quiet hours, so that the session's invitation comes at any hour.
     local = replace(
         settings,
-        database_path=database,
+        database=str(database),
         flood_limit=0,
         quiet_hours=QuietHours.none(),
         messages_per_second=1000,
@@ -133,7 +136,7 @@ async def _rehearse(settings: Settings, out: TextIO, folder: Path) -> int:
     say = _printer(out)
     say(
         "coopbot: no TELEGRAM_BOT_TOKEN, so this is the offline rehearsal: a whole workshop "
-        f"against the built-in Bot API emulator, stored in {settings.database_path}."
+        f"against the built-in Bot API emulator, stored in {settings.database}."
     )
     written = Written(folder)
     camera = ScreenCamera()
@@ -162,7 +165,7 @@ async def _rehearse(settings: Settings, out: TextIO, folder: Path) -> int:
         return 1
     say(
         f"Rehearsal complete in {time.monotonic() - started:.0f} s: {len(script.PARTICIPANTS)} "
-        f"participants finished; their answers are in {settings.database_path}. "
+        f"participants finished; their answers are in {settings.database}. "
         "Set TELEGRAM_BOT_TOKEN to run the real bot."
     )
     say(f"What it left in {folder}/:")

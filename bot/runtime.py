@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -96,6 +97,9 @@ class Runtime:
     ballots: dict[int, asyncio.Lock] = field(default_factory=dict, repr=False)
 
     outbox_: OutboxService | None = field(default=None, repr=False)
+    # This process among the workers sharing the database: its claims of deliveries are
+    # its own while it lives.
+    worker: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
     # What "now" is for the outbox and the follow-up (the tests move it: quiet hours, the
     # eve of a session).
     clock: Callable[[], datetime] = field(default=utc_now, repr=False)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import time
-from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -14,6 +14,7 @@ from babel import Locale, UnknownLocaleError
 
 from flows.journey import LANGUAGES
 from flows.outbox import QuietHours
+from storage.address import address_problem
 
 SUPPORTED_LANGUAGES = LANGUAGES
 TELEGRAM_API_BASE_URL = "https://api.telegram.org/bot"
@@ -29,7 +30,8 @@ class Settings:
 
     token: str | None = None
     api_base_url: str = TELEGRAM_API_BASE_URL
-    database_path: Path = Path("coopbot.sqlite3")
+    # A SQLite file (the default) or a PostgreSQL server's postgresql:// address.
+    database: str = "coopbot.sqlite3"
     organisers: frozenset[int] = field(default_factory=frozenset)
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Paris"))
     default_language: str = "fr"
@@ -61,6 +63,14 @@ class Settings:
     # slash; None: the listening address. When it is https, /screen also offers the page
     # as a Telegram Mini App.
     public_url: str | None = None
+    # Webhook mode (instead of polling): the public https address Telegram posts updates
+    # to (the TLS reverse proxy or load balancer in front of the workers); None: polling.
+    webhook_url: str | None = None
+    # Where this worker's webhook server listens, (host, port); port 0 takes a free one.
+    webhook_listen: tuple[str, int] | None = None
+    # The secret Telegram sends with every update (X-Telegram-Bot-Api-Secret-Token);
+    # None: derived from the token (see bot/webhook.py), so that workers agree unconfigured.
+    webhook_secret: str | None = None
 
     @property
     def api_base_file_url(self) -> str:
@@ -85,10 +95,14 @@ class Settings:
                 f"TELEGRAM_API_BASE_URL must start with http:// or https:// (got {base_url!r})."
             )
         flood_limit, flood_period = _parse_flood(env.get("COOPBOT_FLOOD_LIMIT", "").strip())
+        webhook_url, webhook_listen, webhook_secret = _parse_webhook(env)
+        database = env.get("COOPBOT_DB", "").strip() or "coopbot.sqlite3"
+        if problem := address_problem(database):
+            raise SettingsError(problem)
         return cls(
             token=token,
             api_base_url=base_url,
-            database_path=Path(env.get("COOPBOT_DB", "").strip() or "coopbot.sqlite3"),
+            database=database,
             organisers=_parse_organisers(env.get("COOPBOT_ORGANISERS", "")),
             timezone=_parse_timezone(env.get("COOPBOT_TIMEZONE", "").strip() or "Europe/Paris"),
             default_language=_parse_language(env.get("COOPBOT_DEFAULT_LANGUAGE", "").strip()),
@@ -99,21 +113,87 @@ class Settings:
             flood_limit=flood_limit,
             flood_period=flood_period,
             retention_days=_parse_retention(env.get("COOPBOT_RETENTION_DAYS", "").strip()),
-            web_listen=_parse_listen(env.get("COOPBOT_WEB_LISTEN", "").strip()),
+            web_listen=_parse_listen(
+                env.get("COOPBOT_WEB_LISTEN", "").strip(),
+                "COOPBOT_WEB_LISTEN",
+                "the live screen's web server",
+            ),
             public_url=_parse_public_url(env.get("COOPBOT_PUBLIC_URL", "").strip()),
+            webhook_url=webhook_url,
+            webhook_listen=webhook_listen,
+            webhook_secret=webhook_secret,
         )
 
 
-def _parse_listen(raw: str) -> tuple[str, int] | None:
-    """`127.0.0.1:8080`, `0.0.0.0:8080`, `[::1]:8080`; empty: no web server."""
+def _parse_webhook(
+    env: Mapping[str, str],
+) -> tuple[str | None, tuple[str, int] | None, str | None]:
+    """COOPBOT_WEBHOOK_URL, COOPBOT_WEBHOOK_LISTEN and COOPBOT_WEBHOOK_SECRET, together."""
+    url = _parse_webhook_url(env.get("COOPBOT_WEBHOOK_URL", "").strip())
+    raw_listen = env.get("COOPBOT_WEBHOOK_LISTEN", "").strip()
+    listen = _parse_listen(raw_listen, "COOPBOT_WEBHOOK_LISTEN", "the webhook server")
+    secret = _parse_webhook_secret(env.get("COOPBOT_WEBHOOK_SECRET", "").strip())
+    if url is not None and listen is None:
+        raise SettingsError(
+            "COOPBOT_WEBHOOK_LISTEN must be set with COOPBOT_WEBHOOK_URL: the host:port where "
+            "this worker receives the updates its reverse proxy forwards, such as "
+            "127.0.0.1:8443."
+        )
+    if url is None and listen is not None:
+        raise SettingsError(
+            "COOPBOT_WEBHOOK_URL must be set with COOPBOT_WEBHOOK_LISTEN: the public https "
+            "address Telegram sends the updates to, such as https://bot.example.org."
+        )
+    return url, listen, secret
+
+
+# The ports Telegram posts webhooks to.
+WEBHOOK_PORTS = (443, 80, 88, 8443)
+
+
+def _parse_webhook_url(raw: str) -> str | None:
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    try:
+        port = parts.port or 443
+    except ValueError:
+        port = 0
+    if parts.scheme != "https" or not parts.hostname or " " in raw or parts.fragment:
+        raise SettingsError(
+            f"COOPBOT_WEBHOOK_URL must be an https:// address such as https://bot.example.org "
+            f"(got {raw!r}): Telegram sends updates only over https, to the reverse proxy in "
+            "front of the bot."
+        )
+    if port not in WEBHOOK_PORTS:
+        raise SettingsError(
+            f"COOPBOT_WEBHOOK_URL must use one of the ports Telegram allows, "
+            f"{', '.join(map(str, WEBHOOK_PORTS))} (got {raw!r})."
+        )
+    return raw
+
+
+def _parse_webhook_secret(raw: str) -> str | None:
+    if not raw:
+        return None
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", raw):
+        raise SettingsError(
+            "COOPBOT_WEBHOOK_SECRET must be 1 to 256 characters among A-Z, a-z, 0-9, _ and -, "
+            "as Telegram requires; leave it unset to derive one from the bot token."
+        )
+    return raw
+
+
+def _parse_listen(raw: str, name: str, server: str) -> tuple[str, int] | None:
+    """`127.0.0.1:8080`, `0.0.0.0:8080`, `[::1]:8080`; empty: no such server."""
     if not raw:
         return None
     host, _, port = raw.rpartition(":")
     host = host.strip("[]")
     if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
         raise SettingsError(
-            f"COOPBOT_WEB_LISTEN must be host:port such as 127.0.0.1:8080 (got {raw!r}): "
-            "where the live screen's web server listens; leave it unset for none."
+            f"{name} must be host:port such as 127.0.0.1:8080 (got {raw!r}): "
+            f"where {server} listens; leave it unset for none."
         )
     return host, int(port)
 

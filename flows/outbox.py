@@ -68,6 +68,12 @@ def decantation_reminder_gap(delay: timedelta) -> timedelta:
 
 # While the agora is open, the deferred moments wait this long (moved when it closes).
 HELD = timedelta(days=3650)
+# Several workers on one database: each says it is alive this often; one not seen for
+# WORKER_LEASE is gone, and its deliveries in flight go again from another worker (it
+# may have sent them: marked doubled). A day later it is forgotten.
+WORKER_BEAT = timedelta(seconds=10)
+WORKER_LEASE = timedelta(seconds=60)
+WORKER_FORGET = timedelta(days=1)
 
 
 def decantation_due(finished_at: datetime, workshop: Workshop, delay: timedelta) -> datetime:
@@ -198,20 +204,25 @@ class OutboxService:
         zone: tzinfo,
         quiet: QuietHours | None = None,
         clock: Callable[[], datetime] = utc_now,
+        worker: str = "",
     ) -> None:
         self.db = db
         self.engine = engine
         self.zone = zone
         self.quiet = quiet or QuietHours()
         self.clock = clock
+        self.worker = worker  # this process, among the workers claiming deliveries
         self._past_phase_1 = (PEERS_WAIT, *(p.id for p in engine.peer_prompts), DONE)
 
     def zone_of(self, workshop: Workshop | None) -> tzinfo:
         return zone_named(workshop.timezone if workshop else None, self.zone)
 
     async def recover(self) -> int:
-        """At start: what was in flight when the bot stopped goes again, marked doubled."""
-        return await outbox.recover(self.db)
+        """This worker is alive; what a worker gone had in flight goes again, marked
+        doubled (at start: what was in flight when the bot stopped). How many."""
+        now = self.clock()
+        await outbox.worker_seen(self.db, worker=self.worker, now=now, forget=WORKER_FORGET)
+        return await outbox.recover(self.db, worker=self.worker, now=now, lease=WORKER_LEASE)
 
     async def recipients(self, workshop_id: int, target: str) -> list[Recipient]:
         """The participants a one-shot mailing's target names, now."""
@@ -340,7 +351,9 @@ class OutboxService:
         """`claim`, also telling whether anything is left due (the sender then asks again
         at once, else only when woken)."""
         held = await self.held_workshops()
-        claimed = await outbox.claim(self.db, now=self.clock(), limit=limit, held=held)
+        claimed = await outbox.claim(
+            self.db, now=self.clock(), limit=limit, held=held, worker=self.worker
+        )
         sendable = []
         for item in claimed:
             if item.mailing.automatic and (item.paused or item.unreachable):

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import aiosqlite
-
 from storage import updates
-from storage.connection import Connection
+from storage.connection import Connection, Row
 from storage.db import Database, from_required_text, from_text, to_text
 from storage.models import Answer
 
 COLUMNS = "participant_id, question_id, value, answered_at, edited_at, shown"
 
 
-def from_row(row: aiosqlite.Row) -> Answer:
+def from_row(row: Row) -> Answer:
     return Answer(
         participant_id=row["participant_id"],
         question_id=row["question_id"],

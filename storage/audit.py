@@ -34,8 +34,8 @@ async def insert(
     """Record an action inside the caller's transaction; False if the same update recorded
     it before (a redelivery)."""
     cursor = await conn.execute(
-        "INSERT OR IGNORE INTO audit (workshop_id, actor_id, action, detail, at,"
-        " source_update_id) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO audit (workshop_id, actor_id, action, detail, at,"
+        " source_update_id) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         (workshop_id, actor_id, action.value, detail, to_text(now), update_id),
     )
     return cursor.rowcount == 1

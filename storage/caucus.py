@@ -28,7 +28,7 @@ async def candidates(
             f"SELECT {statement_rows.COLUMNS} FROM statements s"
             " WHERE s.workshop_id = ? AND s.source_category = ? AND s.status = 'approved'"
             " AND s.in_agora_at IS NULL AND s.kind IN ('request', 'commitment')"
-            " AND s.participant_id IS NOT ?"
+            " AND (s.participant_id IS NULL OR s.participant_id <> ?)"
             " AND NOT EXISTS (SELECT 1 FROM caucus_votes v"
             "   WHERE v.statement_id = s.id AND v.participant_id = ?)"
             " ORDER BY s.number",

@@ -1,173 +1,144 @@
-"""One SQLite file: one connection that writes, a few that only read.
+"""The bot's database, whichever engine holds it: a SQLite file (the default, embedded)
+or a PostgreSQL server (`COOPBOT_DB=postgresql://…`, for several workers on one bot).
 
-aiosqlite runs every statement of a connection on that connection's own thread. Writes go
-through one connection, and a lock makes each transaction atomic with respect to the
-other coroutines sharing it; the lock is held only while writing. Reads go to their own
-connections (WAL lets them read while a transaction writes), without the lock: a read
-sees every transaction committed before it began, so a read after the caller's own
-commit sees it. A read that must see a write not yet committed belongs inside that
-transaction. Each statement, with its rows, is one hop to a connection's thread
-(`storage.connection`).
+storage/ writes its SQL once, with `?` placeholders, in the dialect both engines share,
+against the `Database` and `Connection` below; `storage.sqlite` and `storage.postgres` run
+it. Writes are transactions, serialised: each sees the database as the one before left
+it (on SQLite within the process, on PostgreSQL across every worker). Reads never wait
+for a writer, and each statement sees what was committed before it ran.
 """
 
 from __future__ import annotations
 
-import asyncio
-import itertools
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
+import asyncpg
 
+from storage.address import is_server_address
 from storage.connection import Connection
-from storage.migrations import migrate
 
-# What a database that cannot be opened or migrated raises, for callers outside storage/.
-DatabaseError = aiosqlite.Error
 
-# Connections that only read: one for the reads of a statement each (one thread, taking
-# them first come, first served: two chats' reads keep the order they arrived in; more
-# threads measured no faster under the GIL), one for snapshots.
-READERS = 2
-BUSY_TIMEOUT_MS = 5000
+class ServerUnreachable(ConnectionError):
+    """The database server could not be reached (refused, timed out, the network)."""
+
+
+class TransactionAborted(RuntimeError):
+    """The server ended a transaction after one of its statements failed: nothing of it
+    was kept (on PostgreSQL a failed statement ends the whole transaction, where SQLite
+    undoes that statement alone)."""
+
+
+# What a database that cannot be opened, migrated or written raises, for callers outside
+# storage/ (an `except` clause).
+DatabaseError: tuple[type[Exception], ...] = (
+    aiosqlite.Error,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    ServerUnreachable,
+    TransactionAborted,
+)
+# A write refused by a constraint (a unique key taken, a missing reference).
+IntegrityError: tuple[type[Exception], ...] = (
+    sqlite3.IntegrityError,
+    asyncpg.IntegrityConstraintViolationError,
+)
 
 
 class Database:
-    """The bot's SQLite database: WAL, foreign keys, serialised transactions and reads
-    beside them."""
+    """The engine-neutral face of the database: transactions, single writes and reads."""
 
-    def __init__(
-        self,
-        connection: aiosqlite.Connection,
-        path: Path,
-        readers: Sequence[aiosqlite.Connection] = (),
-    ) -> None:
-        self._connection = connection
-        self._lock = asyncio.Lock()
-        # The last reader is kept for snapshots, one at a time; the others take the rest.
-        self._readers = list(readers[:-1])
-        self._next_reader = itertools.cycle(self._readers)
-        self._snapshots = readers[-1] if readers else None
-        self._snapshot_lock = asyncio.Lock()
-        self.path = path
+    @property
+    def target(self) -> str:
+        """The file or the server this database is (`COOPBOT_DB`)."""
+        raise NotImplementedError
+
+    @property
+    def path(self) -> Path | None:
+        """The SQLite file, or None on a server."""
+        return None
+
+    @property
+    def shared(self) -> bool:
+        """Whether other processes may use this database at the same time (several
+        workers on one server), or it is this process's alone (a SQLite file)."""
+        return False
 
     @classmethod
-    async def open(cls, path: Path | str, *, target_version: int | None = None) -> Database:
-        """Open (creating if needed) and migrate the database at `path`."""
-        path = Path(path)
-        if path.is_dir():  # refused here: sqlite would fail only inside aiosqlite's thread
-            raise IsADirectoryError(f"{path} is a directory, not a database file")
-        in_memory = str(path) == ":memory:"
-        if not in_memory:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        connection = await _connect(path)
-        readers: list[aiosqlite.Connection] = []
-        try:
-            await connection.execute("PRAGMA journal_mode = WAL")
-            # FULL makes each commit durable before the bot acknowledges the answer.
-            await connection.execute("PRAGMA synchronous = FULL")
-            await migrate(connection, target_version=target_version)
-            # A database in memory is one connection's own: it reads where it writes.
-            for _ in range(0 if in_memory else READERS):
-                reader = await _connect(path)
-                readers.append(reader)
-                await reader.execute("PRAGMA query_only = ON")
-        except BaseException:
-            for opened in (*readers, connection):
-                await opened.close()
-            raise
-        return cls(connection, path, readers)
+    async def open(cls, target: Path | str, *, target_version: int | None = None) -> Database:
+        """Open (creating if needed) and migrate the database `target` names: a SQLite
+        file's path, or a postgresql:// address."""
+        if is_server_address(str(target)):
+            from storage.postgres import PostgresDatabase
+
+            return await PostgresDatabase.connect(str(target), target_version=target_version)
+        from storage.sqlite import SqliteDatabase
+
+        return await SqliteDatabase.open_file(target, target_version=target_version)
 
     async def close(self) -> None:
-        """Close the connections (the writer last, checkpointing the WAL)."""
-        for reader in self._readers:
-            await reader.close()
-        if self._snapshots is not None:
-            async with self._snapshot_lock:
-                await self._snapshots.close()
-        async with self._lock:
-            await self._connection.close()
+        raise NotImplementedError
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Connection]:
-        """A write transaction: committed on success, rolled back on any exception. Its
-        BEGIN IMMEDIATE goes with its first statement; a transaction that ran none costs
-        nothing."""
-        async with self._lock:
-            conn = Connection(self._connection, opening="BEGIN IMMEDIATE")
-            try:
-                yield conn
-                await conn.commit()  # with the writes deferred until now: they may fail here
-            except BaseException:
-                # Always, even if no statement seemed to run: a task cancelled while its
-                # first hop waited in the thread's queue leaves BEGIN to run after it, and
-                # this ROLLBACK, queued behind, ends it (a no-op outside a transaction).
-                await self._connection.rollback()
-                raise
+    async def schema_version(self) -> int:
+        """The version of the schema the database is at."""
+        raise NotImplementedError
+
+    async def size_in_bytes(self) -> int:
+        """How much room the data takes: the file and its logs, or the server's database."""
+        raise NotImplementedError
+
+    def transaction(self) -> AbstractAsyncContextManager[Connection]:
+        """A write transaction: committed on success, rolled back on any exception. It
+        costs nothing if it ran no statement."""
+        raise NotImplementedError
 
     async def write(self, sql: str, parameters: Sequence[Any] = ()) -> int:
-        """One statement as a transaction of its own, its BEGIN and COMMIT in the same hop
-        to the writer's thread; returns the number of rows it changed."""
-        async with self._lock:
-            rows = await Connection(self._connection).alone(sql, parameters)
-        return rows.rowcount
+        """One statement as a transaction of its own, in as few trips as the engine
+        allows; returns the number of rows it changed."""
+        raise NotImplementedError
 
-    @asynccontextmanager
-    async def reading(self, *, snapshot: bool = False) -> AsyncIterator[Connection]:
+    def turn(self, key: int) -> AbstractAsyncContextManager[None]:
+        """One chat's turn (`key`: its id) across every process sharing the database: the
+        block waits while another process holds it. A database no other process shares
+        needs none (its one process orders its chats' updates itself)."""
+        return nullcontext()
+
+    def reading(self, *, snapshot: bool = False) -> AbstractAsyncContextManager[Connection]:
         """Reads, without waiting for the writer: each statement sees what was committed
         before it ran (two statements may see a commit between them). With `snapshot`,
-        every statement of the block sees the database as the first one did (a read
-        transaction, on a connection of its own: the other reads never land in it)."""
-        if self._snapshots is None:  # in memory: the writer's connection, between writes
-            async with self._lock:
-                yield Connection(self._connection)
-            return
-        if not snapshot:
-            yield Connection(next(self._next_reader))
-            return
-        async with self._snapshot_lock:
-            conn = Connection(self._snapshots, opening="BEGIN")
-            try:
-                yield conn
-            finally:  # it only read: nothing to keep (always: see `transaction`)
-                await self._snapshots.rollback()
-
-
-async def _connect(path: Path) -> aiosqlite.Connection:
-    """A connection with the pragmas every one of ours has."""
-    connection = await aiosqlite.connect(path, isolation_level=None)
-    connection.row_factory = aiosqlite.Row
-    try:
-        await connection.execute("PRAGMA foreign_keys = ON")
-        await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    except BaseException:
-        await connection.close()
-        raise
-    return connection
+        every statement of the block sees the database as the first one did."""
+        raise NotImplementedError
 
 
 def failure_of(error: BaseException) -> str | None:
-    """What a database error says of the file, for the bot's record of faults: "locked"
+    """What a database error says of the store, for the bot's record of faults: "locked"
     (another connection held it past the busy timeout), "full" (the disk, or the file's
-    page limit), "io" (the disk failed, or the file is read-only or damaged); None for
-    anything else (a bug, not a fault of the disk)."""
-    if not isinstance(error, sqlite3.Error):
-        return None
-    name = getattr(error, "sqlite_errorname", "") or ""
-    text = str(error).lower()
-    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in text:
-        return "locked"
-    if name == "SQLITE_FULL" or "disk is full" in text:
-        return "full"
-    if name.startswith(("SQLITE_IOERR", "SQLITE_READONLY", "SQLITE_CORRUPT", "SQLITE_CANTOPEN")):
-        return "io"
-    if "disk i/o error" in text:
-        return "io"
-    return None
+    page limit), "io" (the disk failed, the file is read-only or damaged, or the server
+    cannot be reached); None for anything else (a bug, not a fault of the store)."""
+    from storage.postgres import failure_of_postgres
+    from storage.sqlite import failure_of_sqlite
+
+    return failure_of_sqlite(error) or failure_of_postgres(error)
+
+
+def equals(column: str, value: object) -> tuple[str, tuple[object, ...]]:
+    """`column` equal to `value`, NULL equal to NULL, and its parameters: both engines
+    read it (their `IS` differ, and SQLite has IS DISTINCT FROM only since 3.39)."""
+    if value is None:
+        return f"{column} IS NULL", ()
+    return f"{column} = ?", (value,)
+
+
+def differs(column: str, value: object) -> tuple[str, tuple[object, ...]]:
+    """`column` different from `value`, NULL equal to NULL (see `equals`)."""
+    if value is None:
+        return f"{column} IS NOT NULL", ()
+    return f"({column} IS NULL OR {column} <> ?)", (value,)
 
 
 def qualified(columns: str, table: str) -> str:

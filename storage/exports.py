@@ -58,7 +58,7 @@ async def workshop_rows(
             async with conn.execute(
                 f"SELECT {qualified(vote_rows.COLUMNS, 'v')}"
                 f" FROM {table} v JOIN statements s ON s.id = v.statement_id"
-                " WHERE s.workshop_id = ? ORDER BY v.participant_id, v.voted_at",
+                " WHERE s.workshop_id = ? ORDER BY v.participant_id, v.voted_at, v.statement_id",
                 (workshop_id,),
             ) as rows:
                 cast.append([vote_rows.from_row(row) for row in await rows.fetchall()])

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import aiosqlite
 
-from storage.connection import Connection
-
 # Each entry moves the schema from version N to N + 1. Never edit a released one:
 # append a new migration instead.
 MIGRATIONS: tuple[str, ...] = (
@@ -425,12 +423,23 @@ MIGRATIONS: tuple[str, ...] = (
         WHERE participant_id = old.participant_id AND question_id = old.question_id;
     END;
     """,
+    # 11: several workers on one database: the workers alive (each says so every few
+    # seconds) and which one claimed a delivery, so that a worker gone leaves its claims
+    # to the others and a worker starting takes none of a live one's.
+    """
+    CREATE TABLE workers (
+        id TEXT PRIMARY KEY,
+        started_at TEXT NOT NULL,
+        seen_at TEXT NOT NULL
+    );
+    ALTER TABLE deliveries ADD COLUMN claimed_by TEXT;
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)
 
 
-async def schema_version(connection: aiosqlite.Connection | Connection) -> int:
+async def schema_version(connection: aiosqlite.Connection) -> int:
     """The version the file is at (0 for a new file)."""
     async with connection.execute("PRAGMA user_version") as cursor:
         row = await cursor.fetchone()

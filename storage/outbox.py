@@ -11,13 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-
-import aiosqlite
+from datetime import datetime, timedelta
 
 from flows.kinds import DeliveryStatus, MailingKind, MailingStatus
 from storage import participants
-from storage.connection import Connection
+from storage.connection import Connection, Row, inserted_id
 from storage.db import Database, from_required_text, from_text, qualified, to_text
 from storage.models import Delivery, Mailing, Participant, Recipient
 
@@ -33,7 +31,7 @@ DELIVERY_COLUMNS = (
 ONE_SHOT = tuple(kind.value for kind in MailingKind if kind.one_shot)
 
 
-def mailing_from_row(row: aiosqlite.Row) -> Mailing:
+def mailing_from_row(row: Row) -> Mailing:
     return Mailing(
         id=row["id"],
         workshop_id=row["workshop_id"],
@@ -56,7 +54,7 @@ def mailing_from_row(row: aiosqlite.Row) -> Mailing:
     )
 
 
-def delivery_from_row(row: aiosqlite.Row) -> Delivery:
+def delivery_from_row(row: Row) -> Delivery:
     return Delivery(
         id=row["id"],
         mailing_id=row["mailing_id"],
@@ -107,7 +105,7 @@ async def create(
             "INSERT INTO mailings (workshop_id, kind, target, text, session_id, offset_rule,"
             " due_at, expires_at, automatic, status, created_by, created_at, report_chat_id,"
             " report_language, source_update_id, started_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 workshop_id,
                 kind.value,
@@ -127,7 +125,7 @@ async def create(
                 to_text(now) if status is MailingStatus.OPEN else None,
             ),
         )
-        return await _mailing(conn, cursor.lastrowid)
+        return await _mailing(conn, await inserted_id(cursor))
 
 
 async def _mailing(conn: Connection, mailing_id: int | None) -> Mailing:
@@ -284,10 +282,9 @@ async def add(db: Database, *, mailing_id: int, recipients: Sequence[NewDelivery
 
 
 async def _insert(conn: Connection, mailing_id: int, recipients: Sequence[NewDelivery]) -> int:
-    before = conn.total_changes
-    await conn.executemany(
-        "INSERT OR IGNORE INTO deliveries (mailing_id, user_id, participant_id, due_at, late,"
-        " status) VALUES (?, ?, ?, ?, ?, ?)",
+    added = await conn.executemany(
+        "INSERT INTO deliveries (mailing_id, user_id, participant_id, due_at, late,"
+        " status) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         [
             (
                 mailing_id,
@@ -300,7 +297,7 @@ async def _insert(conn: Connection, mailing_id: int, recipients: Sequence[NewDel
             for r in recipients
         ],
     )
-    return conn.total_changes - before
+    return added.rowcount
 
 
 async def reschedule(db: Database, *, moves: Sequence[tuple[int, datetime]]) -> None:
@@ -480,11 +477,13 @@ async def claim(
     limit: int,
     held: Collection[int] = (),
     late_after: float = 120.0,
+    worker: str | None = None,
 ) -> list[Claimed]:
-    """Claim up to `limit` due deliveries (oldest first), marking them `sending` in one
-    transaction before anything is sent. Automatic mailings of the `held` workshops (in
-    their quiet hours) wait. Deliveries of expired mailings are settled `expired` on the
-    way. A delivery claimed more than `late_after` seconds after its time is marked late."""
+    """Claim up to `limit` due deliveries (oldest first) for `worker`, marking them
+    `sending` in one transaction before anything is sent. Automatic mailings of the `held`
+    workshops (in their quiet hours) wait. Deliveries of expired mailings are settled
+    `expired` on the way. A delivery claimed more than `late_after` seconds after its time
+    is marked late."""
     stamp = to_text(now)
     held_list = ", ".join("?" * len(held)) or "NULL"
     async with db.transaction() as conn:
@@ -498,8 +497,8 @@ async def claim(
             f"SELECT {qualified(DELIVERY_COLUMNS, 'd')} FROM deliveries d"
             " JOIN mailings m ON m.id = d.mailing_id"
             " WHERE d.status = 'pending' AND d.due_at <= ? AND m.status = 'open'"
-            # IN (NULL) is NULL, not false: without IFNULL no automatic mailing would go.
-            f" AND NOT IFNULL(m.automatic = 1 AND m.workshop_id IN ({held_list}), 0)"
+            # IN (NULL) is NULL, not false: without COALESCE no automatic mailing would go.
+            f" AND NOT COALESCE(m.automatic = 1 AND m.workshop_id IN ({held_list}), FALSE)"
             " ORDER BY d.due_at, d.id LIMIT ?",
             (stamp, *held, limit),
         ) as rows:
@@ -509,10 +508,10 @@ async def claim(
         ids = [d.id for d in found]
         listed = ", ".join("?" * len(ids))
         await conn.execute(
-            f"UPDATE deliveries SET status = 'sending', claimed_at = ?,"
-            " late = CASE WHEN late = 1 OR julianday(?) - julianday(due_at) > ? THEN 1 ELSE 0"
+            f"UPDATE deliveries SET status = 'sending', claimed_at = ?, claimed_by = ?,"
+            " late = CASE WHEN late = 1 OR due_at < ? THEN 1 ELSE 0"
             f" END WHERE id IN ({listed})",
-            (stamp, stamp, late_after / 86400.0, *ids),
+            (stamp, worker, to_text(now - timedelta(seconds=late_after)), *ids),
         )
         async with conn.execute(
             f"SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE id IN ({listed}) ORDER BY due_at, id",
@@ -593,22 +592,41 @@ async def postpone(
     async with db.transaction() as conn:
         cursor = await conn.execute(
             "UPDATE deliveries SET status = 'pending', due_at = ?, claimed_at = NULL,"
-            " attempts = attempts + 1, doubled = MAX(doubled, ?)"
+            " attempts = attempts + 1, doubled = CASE WHEN ? = 1 THEN 1 ELSE doubled END"
             " WHERE id = ? AND status = 'sending' AND attempts < ?",
             (to_text(due_at), int(maybe_shown), delivery_id, limit),
         )
         return cursor.rowcount == 1
 
 
-async def recover(db: Database) -> int:
-    """At start: the deliveries claimed when the bot stopped were in flight. Back to
-    pending, marked doubled (Telegram may have shown them). Returns how many."""
+async def recover(db: Database, *, worker: str, now: datetime, lease: timedelta) -> int:
+    """The deliveries claimed by a worker that is gone were in flight when it stopped:
+    back to pending, marked doubled (Telegram may have shown them). Gone: not seen within
+    `lease`; on a database no other process shares (a SQLite file), any worker but
+    `worker`, at once. A live worker's claims are its own. Returns how many."""
+    cutoff = to_text(now - (lease if db.shared else timedelta(0)))
     async with db.transaction() as conn:
         cursor = await conn.execute(
-            "UPDATE deliveries SET status = 'pending', doubled = 1, claimed_at = NULL"
-            " WHERE status = 'sending'"
+            "UPDATE deliveries SET status = 'pending', doubled = 1, claimed_at = NULL,"
+            " claimed_by = NULL WHERE status = 'sending'"
+            " AND (claimed_by IS NULL OR (claimed_by <> ? AND claimed_by NOT IN"
+            " (SELECT id FROM workers WHERE seen_at >= ?)))",
+            (worker, cutoff),
         )
         return cursor.rowcount
+
+
+async def worker_seen(db: Database, *, worker: str, now: datetime, forget: timedelta) -> None:
+    """`worker` is alive now (it claims deliveries); workers not seen for `forget` are
+    forgotten."""
+    stamp = to_text(now)
+    async with db.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO workers (id, started_at, seen_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at",
+            (worker, stamp, stamp),
+        )
+        conn.defer("DELETE FROM workers WHERE seen_at < ?", (to_text(now - forget),))
 
 
 async def finish(db: Database, *, now: datetime) -> list[Mailing]:

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
-import aiosqlite
-
 from storage import answers, statements, updates, workshops
-from storage.connection import Connection
+from storage.connection import Connection, Row
 from storage.db import Database, from_required_text, from_text, qualified, to_text
 from storage.models import Participant, Workshop
 
@@ -22,7 +19,7 @@ COLUMNS = (
 )
 
 
-def from_row(row: aiosqlite.Row) -> Participant:
+def from_row(row: Row) -> Participant:
     return Participant(
         id=row["id"],
         workshop_id=row["workshop_id"],
@@ -68,8 +65,8 @@ async def join(
     """
     async with db.transaction() as conn:
         cursor = await conn.execute(
-            "INSERT OR IGNORE INTO participants (workshop_id, user_id, language, state, joined_at)"
-            " VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO participants (workshop_id, user_id, language, state, joined_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (workshop_id, user_id, language, initial_state, to_text(now)),
         )
         created = cursor.rowcount == 1
@@ -236,12 +233,9 @@ async def record_step(
     claim = [] if update_id is None else [(updates.CLAIM, updates.claim_parameters(update_id, now))]
     try:
         async with db.transaction() as conn:
-            try:
-                moved, *_ = await conn.each([move, *claim])
-            except sqlite3.IntegrityError as error:
-                if not updates.claimed_before(error):
-                    raise
-                raise _Duplicate from None
+            moved, *claimed = await conn.each([move, *claim])
+            if claimed and claimed[0].rowcount != 1:
+                raise _Duplicate
             row = await moved.fetchone()
             if row is None:
                 raise _LostRace
@@ -394,7 +388,7 @@ async def states_by_category(
         db.reading() as conn,
         conn.execute(
             "SELECT category, state, COUNT(*) AS n FROM participants WHERE workshop_id = ?"
-            " GROUP BY category, state",
+            " GROUP BY category, state ORDER BY category, state",
             (workshop_id,),
         ) as rows,
     ):
@@ -422,9 +416,8 @@ async def move_states(db: Database, *, moves: Mapping[str, str]) -> int:
     """Move every participant standing at one of `moves`' states to its new state (the
     journey's retired prompts, at start), in one transaction; returns how many moved."""
     async with db.transaction() as conn:
-        before = conn.total_changes
-        await conn.executemany(
+        moved = await conn.executemany(
             "UPDATE participants SET state = ? WHERE state = ?",
             [(new, old) for old, new in moves.items()],
         )
-        return conn.total_changes - before
+        return moved.rowcount

@@ -13,7 +13,8 @@ async def claim(db: Database, *, workshop_id: int, phase: str, now: datetime) ->
     """Record that a phase's synthesis goes out; False if it went out before."""
     async with db.transaction() as conn:
         cursor = await conn.execute(
-            "INSERT OR IGNORE INTO pushes (workshop_id, phase, pushed_at) VALUES (?, ?, ?)",
+            "INSERT INTO pushes (workshop_id, phase, pushed_at) VALUES (?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
             (workshop_id, phase, to_text(now)),
         )
         return cursor.rowcount == 1

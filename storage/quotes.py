@@ -14,17 +14,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
 from flows.kinds import AuditAction
 from storage import audit
+from storage.connection import Row
 from storage.db import Database, to_text
 from storage.models import QuotedAnswer
 
 # Whose answers the synthesis counts: participants who consented and chose a group.
 _COUNTED = "p.consented_at IS NOT NULL AND p.category IS NOT NULL AND p.category <> ''"
 # An answer with words in it, as others read it (typed texts are stored stripped).
-_WRITTEN = "trim(COALESCE(a.shown, a.value), ' ' || char(9, 10, 13)) <> ''"
+# Spaces, tabs and line breaks, written into the literal itself (both engines take them).
+_WRITTEN = "trim(COALESCE(a.shown, a.value), ' \t\n\r') <> ''"
 _CHOSEN_JOIN = (
     " LEFT JOIN chosen_quotes c"
     " ON c.participant_id = a.participant_id AND c.question_id = a.question_id"
@@ -73,7 +73,7 @@ class TopicRows:
     rows: tuple[QuoteRow, ...]
 
 
-def from_row(row: aiosqlite.Row) -> QuotedAnswer:
+def from_row(row: Row) -> QuotedAnswer:
     return QuotedAnswer(
         answer_id=row["answer_id"],
         workshop_id=row["workshop_id"],
@@ -83,7 +83,7 @@ def from_row(row: aiosqlite.Row) -> QuotedAnswer:
     )
 
 
-def _quote_row(row: aiosqlite.Row) -> QuoteRow:
+def _quote_row(row: Row) -> QuoteRow:
     return QuoteRow(
         answer_id=row["answer_id"],
         workshop_id=row["workshop_id"],
@@ -159,12 +159,12 @@ async def counts(
         db.reading() as conn,
         conn.execute(
             f"SELECT a.question_id, p.category, COUNT(*) AS respondents,"
-            f" SUM({_WRITTEN}) AS written,"
-            f" SUM(({_WRITTEN}) AND c.participant_id IS NOT NULL) AS chosen"
+            f" COUNT(*) FILTER (WHERE {_WRITTEN}) AS written,"
+            f" COUNT(*) FILTER (WHERE ({_WRITTEN}) AND c.participant_id IS NOT NULL) AS chosen"
             f" FROM participants p JOIN answers a ON a.participant_id = p.id{_CHOSEN_JOIN}"
             f" WHERE p.workshop_id = ? AND {_COUNTED}"
             f" AND a.question_id IN ({_marks(question_ids)})"
-            " GROUP BY a.question_id, p.category",
+            " GROUP BY a.question_id, p.category ORDER BY a.question_id, p.category",
             (workshop_id, *question_ids),
         ) as rows,
     ):
@@ -221,8 +221,8 @@ async def topic_page(
     async with db.reading(snapshot=True) as conn:
         async with conn.execute(
             "SELECT COUNT(DISTINCT a.participant_id) AS respondents,"
-            f" COALESCE(SUM({_WRITTEN}), 0) AS written,"
-            f" COALESCE(SUM(({_WRITTEN}) AND c.participant_id IS NOT NULL), 0) AS chosen"
+            f" COUNT(*) FILTER (WHERE {_WRITTEN}) AS written,"
+            f" COUNT(*) FILTER (WHERE ({_WRITTEN}) AND c.participant_id IS NOT NULL) AS chosen"
             f" FROM participants p JOIN answers a ON a.participant_id = p.id{_CHOSEN_JOIN}"
             f" WHERE {where}",
             (workshop_id, *values),

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-import aiosqlite
-
-from storage.connection import Connection
+from storage.connection import Connection, Row, inserted_id
 from storage.db import Database, from_required_text, to_text
 from storage.models import Resolution
 
@@ -17,7 +15,7 @@ COLUMNS = (
 _FIELDS = ("text", "carrier_category", "carrier_name", "due_on")
 
 
-def from_row(row: aiosqlite.Row) -> Resolution:
+def from_row(row: Row) -> Resolution:
     return Resolution(
         id=row["id"],
         workshop_id=row["workshop_id"],
@@ -64,10 +62,11 @@ async def record(
         cursor = await conn.execute(
             "INSERT INTO resolutions (workshop_id, number, statement_id, text, carrier_category,"
             " created_by, created_at, updated_at)"
-            " SELECT id, resolutions_made, ?, ?, ?, ?, ?, ? FROM workshops WHERE id = ?",
+            " SELECT id, resolutions_made, ?, ?, ?, ?, ?, ? FROM workshops WHERE id = ?"
+            " RETURNING id",
             (statement_id, text, carrier_category, by, to_text(now), to_text(now), workshop_id),
         )
-        made = await _fetch(conn, "id", cursor.lastrowid or 0)
+        made = await _fetch(conn, "id", await inserted_id(cursor))
     assert made is not None
     return made, True
 

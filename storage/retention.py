@@ -15,11 +15,9 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
 from flows.kinds import AuditAction
 from storage import audit
-from storage.connection import Connection
+from storage.connection import Connection, Row
 from storage.db import Database, from_required_text, to_text
 
 
@@ -44,7 +42,7 @@ _COLUMNS = (
 )
 
 
-def _from_row(row: aiosqlite.Row) -> Figures:
+def _from_row(row: Row) -> Figures:
     return Figures(
         workshop_id=row["workshop_id"],
         erased_at=from_required_text(row["erased_at"]),

@@ -9,18 +9,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import aiosqlite
-
 from flows.kinds import AuditAction
 from storage import audit
-from storage.connection import Connection
+from storage.connection import Connection, Row, inserted_id
 from storage.db import Database, from_required_text, from_text, to_text
 from storage.models import ScreenLink
 
 COLUMNS = "id, workshop_id, token, language, created_by, created_at, revoked_at"
 
 
-def from_row(row: aiosqlite.Row) -> ScreenLink:
+def from_row(row: Row) -> ScreenLink:
     return ScreenLink(
         id=row["id"],
         workshop_id=row["workshop_id"],
@@ -64,10 +62,10 @@ async def issue(
                 return None, False
         cursor = await conn.execute(
             "INSERT INTO screen_links (workshop_id, token, language, created_by, created_at)"
-            " VALUES (?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?) RETURNING id",
             (workshop_id, token, language, by, to_text(now)),
         )
-        link_id = cursor.lastrowid
+        link_id = await inserted_id(cursor)
         await audit.insert(
             conn, workshop_id=workshop_id, actor_id=by, action=AuditAction.SCREEN_LINK, now=now
         )

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import aiosqlite
-
+from storage.connection import Row, inserted_id
 from storage.db import Database, from_required_text, from_text, to_text
 from storage.models import Session
 
 COLUMNS = "id, workshop_id, number, starts_at, ends_at, place, created_by, created_at, cancelled_at"
 
 
-def from_row(row: aiosqlite.Row) -> Session:
+def from_row(row: Row) -> Session:
     return Session(
         id=row["id"],
         workshop_id=row["workshop_id"],
@@ -54,7 +53,7 @@ async def add(
         cursor = await conn.execute(
             "INSERT INTO sessions (workshop_id, number, starts_at, ends_at, place, created_by,"
             " created_at, source_update_id) VALUES (?,"
-            " (SELECT sessions_made FROM workshops WHERE id = ?), ?, ?, ?, ?, ?, ?)",
+            " (SELECT sessions_made FROM workshops WHERE id = ?), ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 workshop_id,
                 workshop_id,
@@ -67,7 +66,7 @@ async def add(
             ),
         )
         async with conn.execute(
-            f"SELECT {COLUMNS} FROM sessions WHERE id = ?", (cursor.lastrowid,)
+            f"SELECT {COLUMNS} FROM sessions WHERE id = ?", (await inserted_id(cursor),)
         ) as rows:
             row = await rows.fetchone()
     assert row is not None

@@ -7,11 +7,9 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
 from flows.kinds import StatementKind, StatementStatus
 from storage import updates
-from storage.connection import Connection
+from storage.connection import Connection, Row, inserted_id
 from storage.db import Database, from_required_text, from_text, qualified, to_text
 from storage.models import Statement
 
@@ -22,7 +20,7 @@ COLUMNS = (
 )
 
 
-def from_row(row: aiosqlite.Row) -> Statement:
+def from_row(row: Row) -> Statement:
     return Statement(
         id=row["id"],
         workshop_id=row["workshop_id"],
@@ -75,7 +73,7 @@ async def insert(
         " target_category, question_id, text, written, status, created_at)"
         " SELECT p.workshop_id, w.statements_made,"
         " p.id, ?, p.category, ?, ?, ?, ?, ?, ? FROM participants p"
-        " JOIN workshops w ON w.id = p.workshop_id WHERE p.id = ?",
+        " JOIN workshops w ON w.id = p.workshop_id WHERE p.id = ? RETURNING id",
         (
             new.kind,
             new.target_category,
@@ -87,7 +85,7 @@ async def insert(
             participant_id,
         ),
     )
-    statement = await _fetch(conn, cursor.lastrowid or 0)
+    statement = await _fetch(conn, await inserted_id(cursor))
     assert statement is not None
     if new.in_agora and await enter(conn, statement.id, now):
         statement = await _fetch(conn, statement.id)
@@ -95,8 +93,8 @@ async def insert(
     if statement.kind in (StatementKind.REQUEST, StatementKind.COMMITMENT):
         # Writing counts as agreeing: the author's vote in their group's caucus.
         await conn.execute(
-            "INSERT OR IGNORE INTO caucus_votes (statement_id, participant_id, value, voted_at)"
-            " VALUES (?, ?, 'agree', ?)",
+            "INSERT INTO caucus_votes (statement_id, participant_id, value, voted_at)"
+            " VALUES (?, ?, 'agree', ?) ON CONFLICT DO NOTHING",
             (statement.id, participant_id, to_text(now)),
         )
     return statement
@@ -199,7 +197,7 @@ async def unvoted(db: Database, *, workshop_id: int, participant_id: int) -> lis
         conn.execute(
             "SELECT s.id, s.number, s.vote_count FROM statements s"
             " WHERE s.workshop_id = ? AND s.status = 'approved' AND s.in_agora_at IS NOT NULL"
-            " AND s.participant_id IS NOT ?"
+            " AND (s.participant_id IS NULL OR s.participant_id <> ?)"
             " AND NOT EXISTS (SELECT 1 FROM votes v"
             "   WHERE v.statement_id = s.id AND v.participant_id = ?)",
             (workshop_id, participant_id, participant_id),
@@ -238,8 +236,9 @@ async def add_moderation_message(
 ) -> None:
     async with db.transaction() as conn:
         await conn.execute(
-            "INSERT OR REPLACE INTO moderation_messages (statement_id, chat_id, message_id)"
-            " VALUES (?, ?, ?)",
+            "INSERT INTO moderation_messages (statement_id, chat_id, message_id)"
+            " VALUES (?, ?, ?) ON CONFLICT (statement_id, chat_id)"
+            " DO UPDATE SET message_id = excluded.message_id",
             (statement_id, chat_id, message_id),
         )
 
@@ -305,7 +304,7 @@ async def authors(db: Database, *, statement_id: int) -> list[int]:
     async with (
         db.reading() as conn,
         conn.execute(
-            "WITH RECURSIVE family(id) AS (SELECT ? UNION"
+            "WITH RECURSIVE family(id) AS (SELECT CAST(? AS BIGINT) UNION"
             " SELECT s.id FROM statements s JOIN family f ON s.merged_into = f.id)"
             " SELECT DISTINCT s.participant_id FROM statements s JOIN family f ON f.id = s.id"
             " WHERE s.participant_id IS NOT NULL ORDER BY s.participant_id",
@@ -325,11 +324,12 @@ async def enter(conn: Connection, statement_id: int, now: datetime) -> bool:
         return False
     # Writing a statement counts as agreeing with it (as Pol.is does): its authors' votes.
     await conn.execute(
-        "WITH RECURSIVE family(id) AS (SELECT ? UNION"
+        "WITH RECURSIVE family(id) AS (SELECT CAST(? AS BIGINT) UNION"
         " SELECT s.id FROM statements s JOIN family f ON s.merged_into = f.id)"
-        " INSERT OR IGNORE INTO votes (statement_id, participant_id, value, voted_at)"
-        " SELECT DISTINCT ?, s.participant_id, 'agree', ? FROM statements s"
-        " JOIN family f ON f.id = s.id WHERE s.participant_id IS NOT NULL",
+        " INSERT INTO votes (statement_id, participant_id, value, voted_at)"
+        " SELECT DISTINCT CAST(? AS BIGINT), s.participant_id, 'agree', ? FROM statements s"
+        " JOIN family f ON f.id = s.id WHERE s.participant_id IS NOT NULL"
+        " ON CONFLICT DO NOTHING",
         (statement_id, statement_id, to_text(now)),
     )
     return True
@@ -366,23 +366,23 @@ async def merge(
             return False, await _fetch(conn, into_id)
         for table in ("caucus_votes", "votes"):
             await conn.execute(
-                f"INSERT OR IGNORE INTO {table} (statement_id, participant_id, value, voted_at)"
+                f"INSERT INTO {table} (statement_id, participant_id, value, voted_at)"
                 f" SELECT ?, participant_id, value, voted_at FROM {table}"
-                " WHERE statement_id = ?",
+                " WHERE statement_id = ? ON CONFLICT DO NOTHING",
                 (into_id, statement_id),
             )
         await conn.execute(
-            "INSERT OR IGNORE INTO caucus_votes (statement_id, participant_id, value, voted_at)"
+            "INSERT INTO caucus_votes (statement_id, participant_id, value, voted_at)"
             " SELECT ?, participant_id, 'agree', ? FROM statements"
-            " WHERE id = ? AND participant_id IS NOT NULL",
+            " WHERE id = ? AND participant_id IS NOT NULL ON CONFLICT DO NOTHING",
             (into_id, to_text(now), statement_id),
         )
         kept = await _fetch(conn, into_id)
         if kept is not None and kept.in_agora_at is not None:
             await conn.execute(
-                "INSERT OR IGNORE INTO votes (statement_id, participant_id, value, voted_at)"
+                "INSERT INTO votes (statement_id, participant_id, value, voted_at)"
                 " SELECT ?, participant_id, 'agree', ? FROM statements"
-                " WHERE id = ? AND participant_id IS NOT NULL",
+                " WHERE id = ? AND participant_id IS NOT NULL ON CONFLICT DO NOTHING",
                 (into_id, to_text(now), statement_id),
             )
         return True, kept

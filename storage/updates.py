@@ -2,34 +2,28 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 
 from storage.connection import Connection
 from storage.db import Database, to_text
 
-CLAIM = "INSERT INTO processed_updates (update_id, processed_at, stored) VALUES (?, ?, ?)"
+# A claim already made changes nothing and raises nothing (a failed statement would end a
+# PostgreSQL transaction): the count of rows it added says which it was.
+CLAIM = (
+    "INSERT INTO processed_updates (update_id, processed_at, stored) VALUES (?, ?, ?)"
+    " ON CONFLICT DO NOTHING"
+)
 
 
 def claim_parameters(update_id: int, now: datetime, *, stored: bool = True) -> tuple[int, str, int]:
     return (update_id, to_text(now), int(stored))
 
 
-def claimed_before(error: sqlite3.IntegrityError) -> bool:
-    """Whether a failed write was the claim of an update handled before."""
-    return "processed_updates" in str(error)
-
-
 async def claim(conn: Connection, *, update_id: int, now: datetime, stored: bool = True) -> bool:
     """Record `update_id` inside the caller's transaction; False if it was handled before.
     `stored`: what it brought is written in the same transaction."""
-    try:
-        await conn.execute(CLAIM, claim_parameters(update_id, now, stored=stored))
-    except sqlite3.IntegrityError as error:
-        if not claimed_before(error):
-            raise
-        return False
-    return True
+    claimed = await conn.execute(CLAIM, claim_parameters(update_id, now, stored=stored))
+    return claimed.rowcount == 1
 
 
 async def remember(db: Database, *, update_id: int, now: datetime) -> bool:

@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from enum import Enum
 
-import aiosqlite
-
 from storage import updates
+from storage.connection import Row
 from storage.db import Database, from_required_text, from_text, to_text
 from storage.models import Vote
 
@@ -23,7 +22,7 @@ class VoteWrite(Enum):
 COLUMNS = "statement_id, participant_id, value, voted_at, changed_at"
 
 
-def from_row(row: aiosqlite.Row) -> Vote:
+def from_row(row: Row) -> Vote:
     return Vote(
         statement_id=row["statement_id"],
         participant_id=row["participant_id"],

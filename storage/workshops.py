@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from datetime import datetime
 
-import aiosqlite
-
 from flows.kinds import AuditAction
 from storage import audit, updates
-from storage.db import Database, from_required_text, from_text, qualified, to_text
+from storage.connection import Row, inserted_id
+from storage.db import (
+    Database,
+    differs,
+    equals,
+    from_required_text,
+    from_text,
+    qualified,
+    to_text,
+)
 from storage.models import Workshop
 
 COLUMNS = (
@@ -20,7 +28,7 @@ COLUMNS = (
 )
 
 
-def from_row(row: aiosqlite.Row) -> Workshop:
+def from_row(row: Row) -> Workshop:
     return Workshop(
         id=row["id"],
         code=row["code"],
@@ -74,7 +82,7 @@ async def create(
         cursor = await conn.execute(
             "INSERT INTO workshops (code, facilitator_code, title, journey_id, created_by,"
             " created_at, source_update_id, peers_opened_at, export_key)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, lower(hex(randomblob(16))))",
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 code,
                 facilitator_code,
@@ -84,9 +92,10 @@ async def create(
                 to_text(now),
                 source_update_id,
                 to_text(now),
+                secrets.token_hex(16),
             ),
         )
-        workshop_id = cursor.lastrowid
+        workshop_id = await inserted_id(cursor)
         await conn.execute(
             "INSERT INTO facilitators (workshop_id, user_id, added_at) VALUES (?, ?, ?)",
             (workshop_id, created_by, to_text(now)),
@@ -136,7 +145,8 @@ async def add_facilitator(db: Database, *, workshop_id: int, user_id: int, now: 
     """Make `user_id` a facilitator; False if they already were."""
     async with db.transaction() as conn:
         cursor = await conn.execute(
-            "INSERT OR IGNORE INTO facilitators (workshop_id, user_id, added_at) VALUES (?, ?, ?)",
+            "INSERT INTO facilitators (workshop_id, user_id, added_at) VALUES (?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
             (workshop_id, user_id, to_text(now)),
         )
         return cursor.rowcount == 1
@@ -172,7 +182,7 @@ async def facilitators(db: Database, *, workshop_id: int) -> list[int]:
     async with (
         db.reading() as conn,
         conn.execute(
-            "SELECT user_id FROM facilitators WHERE workshop_id = ? ORDER BY added_at",
+            "SELECT user_id FROM facilitators WHERE workshop_id = ? ORDER BY added_at, user_id",
             (workshop_id,),
         ) as rows,
     ):
@@ -229,11 +239,12 @@ async def configure(db: Database, *, workshop_id: int, **values: int | str | Non
     if unknown or not values:
         raise ValueError(f"not workshop settings: {sorted(unknown) or 'none'}")
     assignments = ", ".join(f"{column} = ?" for column in values)
-    differs = " OR ".join(f"{column} IS NOT ?" for column in values)
+    differences = [differs(column, value) for column, value in values.items()]
     async with db.transaction() as conn:
         cursor = await conn.execute(
-            f"UPDATE workshops SET {assignments} WHERE id = ? AND ({differs})",
-            (*values.values(), workshop_id, *values.values()),
+            f"UPDATE workshops SET {assignments} WHERE id = ?"
+            f" AND ({' OR '.join(sql for sql, _ in differences)})",
+            (*values.values(), workshop_id, *(v for _, given in differences for v in given)),
         )
         return cursor.rowcount == 1
 
@@ -248,11 +259,12 @@ async def move_room(
 ) -> bool:
     """Put the room on `statement_id` (its vote open, unless `vote_closed`), only if it is on
     `expected` still: two facilitators pressing "next" at once move it once."""
+    on_expected, given = equals("room_statement_id", expected)
     async with db.transaction() as conn:
         cursor = await conn.execute(
             "UPDATE workshops SET room_statement_id = ?, room_vote_closed = ?"
-            " WHERE id = ? AND room_statement_id IS ?",
-            (statement_id, int(vote_closed), workshop_id, expected),
+            f" WHERE id = ? AND {on_expected}",
+            (statement_id, int(vote_closed), workshop_id, *given),
         )
         return cursor.rowcount == 1
 
@@ -274,8 +286,9 @@ async def add_room_control(
     """Remember a facilitator's room control message (one per facilitator: the latest)."""
     async with db.transaction() as conn:
         await conn.execute(
-            "INSERT OR REPLACE INTO room_controls (workshop_id, chat_id, message_id)"
-            " VALUES (?, ?, ?)",
+            "INSERT INTO room_controls (workshop_id, chat_id, message_id)"
+            " VALUES (?, ?, ?) ON CONFLICT (workshop_id, chat_id)"
+            " DO UPDATE SET message_id = excluded.message_id",
             (workshop_id, chat_id, message_id),
         )
 
@@ -310,8 +323,8 @@ async def add_organiser(
     """Make `user_id` an organiser of the workshop (a co-organiser); False if they were."""
     async with db.transaction() as conn:
         cursor = await conn.execute(
-            "INSERT OR IGNORE INTO organisers (workshop_id, user_id, added_by, added_at)"
-            " VALUES (?, ?, ?, ?)",
+            "INSERT INTO organisers (workshop_id, user_id, added_by, added_at)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (workshop_id, user_id, added_by, to_text(now)),
         )
         return cursor.rowcount == 1

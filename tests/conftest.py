@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sqlite3
 from collections.abc import AsyncIterator
@@ -17,9 +18,16 @@ from bot.app import build_application, is_handling_updates, running
 from bot.settings import Settings
 from flows.journey import Journey
 from flows.journey_file import default_journey
+from storage.address import shown_target
+from tests import stored
+from tests.stored import postgresql_database, server_problem
 from tgemu import BotApiEmulator, EmulatedUser
 
 ORGANISER_ID = 500
+# The PostgreSQL server the suite runs on instead of SQLite files, when set
+# (scripts/test.sh sets it for its second run).
+POSTGRESQL_SERVER = "COOPBOT_TEST_POSTGRESQL"
+LOCAL_POSTGRESQL = "postgresql://postgres@127.0.0.1:5432/postgres"
 START_LINK = re.compile(r"start=([A-Za-z0-9_-]+)")
 
 
@@ -30,13 +38,62 @@ async def emulator() -> AsyncIterator[BotApiEmulator]:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, emulator: BotApiEmulator) -> Settings:
+async def database(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[str]:
+    """The bot's database for one test: a SQLite file, or, when the suite runs on
+    PostgreSQL (`COOPBOT_TEST_POSTGRESQL`), a database of its own on that server, created
+    for the test and dropped after it."""
+    server = os.environ.get(POSTGRESQL_SERVER, "").strip()
+    if not server or request.node.get_closest_marker("sqlite_only"):
+        yield str(tmp_path / "coopbot.sqlite3")
+        return
+    async with postgresql_database(server) as address:
+        yield address
+
+
+@pytest.fixture
+async def server_database() -> AsyncIterator[str]:
+    """A new, empty database on the PostgreSQL server the suite may use (even in its
+    SQLite run: `COOPBOT_TEST_POSTGRESQL`, or the one on this machine), dropped after the
+    test; skipped with the reason when none answers."""
+    server = (
+        os.environ.get("COOPBOT_TEST_SERVER", "").strip()
+        or os.environ.get(POSTGRESQL_SERVER, "").strip()
+        or LOCAL_POSTGRESQL
+    )
+    if server == "off":
+        pytest.skip("no PostgreSQL server for the tests (COOPBOT_TEST_POSTGRESQL=off)")
+    problem = server_problem(server)
+    if problem is not None:
+        pytest.skip(f"no PostgreSQL server answers at {shown_target(server)}: {problem}")
+    async with postgresql_database(server) as address:
+        yield address
+
+
+@pytest.fixture
+def settings(database: str, emulator: BotApiEmulator) -> Settings:
     return Settings(
         token=emulator.token,
         api_base_url=emulator.base_url,
-        database_path=tmp_path / "coopbot.sqlite3",
+        database=database,
         organisers=frozenset({ORGANISER_ID}),
     )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On PostgreSQL, the suite is the tests that run the bot on its database: the others
+    (pure logic, the emulator, the browser, SQLite's own files) ran on SQLite already."""
+    if not os.environ.get(POSTGRESQL_SERVER, "").strip():
+        return
+    kept, dropped = [], []
+    for item in items:
+        uses_server = "database" in getattr(item, "fixturenames", ())
+        if uses_server and not item.get_closest_marker("sqlite_only"):
+            kept.append(item)
+        else:
+            dropped.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 @asynccontextmanager
@@ -110,7 +167,7 @@ def facilitator_code(organiser: EmulatedUser) -> str:
 
 
 def stored_answers(database: Path, user_id: int) -> dict[str, str]:
-    with sqlite3.connect(database) as conn:
+    with stored.connect(database) as conn:
         rows = conn.execute(
             "SELECT a.question_id, a.value FROM answers a JOIN participants p"
             " ON p.id = a.participant_id WHERE p.user_id = ?",
@@ -120,6 +177,6 @@ def stored_answers(database: Path, user_id: int) -> dict[str, str]:
 
 
 def participant_row(database: Path, user_id: int) -> sqlite3.Row | None:
-    with sqlite3.connect(database) as conn:
+    with stored.connect(database) as conn:
         conn.row_factory = sqlite3.Row
         return conn.execute("SELECT * FROM participants WHERE user_id = ?", (user_id,)).fetchone()

@@ -15,6 +15,7 @@ from pathlib import Path
 from bench.broadcast import participant_ids, seed, start_bot
 from reports.text import translator
 from storage.db import Database
+from tests import stored
 from tgemu import BotApiEmulator, EmulatedUser
 
 ORGANISER = 500
@@ -59,7 +60,7 @@ class Broadcast:
         return found
 
     def deliveries(self) -> list[sqlite3.Row]:
-        with sqlite3.connect(self.database) as conn:
+        with stored.connect(self.database) as conn:
             conn.row_factory = sqlite3.Row
             return conn.execute(
                 "SELECT d.* FROM deliveries d JOIN mailings m ON m.id = d.mailing_id"
@@ -67,7 +68,7 @@ class Broadcast:
             ).fetchall()
 
     def unreachable(self) -> set[int]:
-        with sqlite3.connect(self.database) as conn:
+        with stored.connect(self.database) as conn:
             rows = conn.execute("SELECT user_id FROM users WHERE unreachable_at IS NOT NULL")
             return {row[0] for row in rows}
 

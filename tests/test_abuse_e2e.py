@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import replace
 from pathlib import Path
 
@@ -10,6 +9,7 @@ from telegram.ext import Application
 
 from bot.settings import Settings
 from flows.journey import Journey
+from tests import stored
 from tests.conftest import bot_running, create_workshop, participant_row, stored_answers
 from tests.helpers import onboard
 from tgemu import BotApiEmulator
@@ -20,7 +20,7 @@ UNKNOWN = "This code does not open any workshop"
 
 
 def _statements_and_ledger(database: Path) -> tuple[int, int]:
-    with sqlite3.connect(database) as conn:
+    with stored.connect(database) as conn:
         statements = conn.execute("SELECT COUNT(*) FROM statements").fetchone()[0]
         ledger = conn.execute("SELECT COUNT(*) FROM processed_updates").fetchone()[0]
     return statements, ledger
@@ -39,8 +39,8 @@ async def test_a_flood_gets_one_reply_and_the_rest_is_dropped(
         await onboard(emulator, flooder, code, category=category, language="en")  # 4 updates
         first = journey.live_prompts()[0]
         assert first.kind == "scale"
-        assert participant_row(settings.database_path, 3001)["state"] == first.id
-        before = _statements_and_ledger(settings.database_path)
+        assert participant_row(settings.database, 3001)["state"] == first.id
+        before = _statements_and_ledger(settings.database)
         shown = len(flooder.messages)
 
         # 25 texts at once: with the 4 updates of onboarding, the first 16 make 20 and are
@@ -66,15 +66,15 @@ async def test_a_flood_gets_one_reply_and_the_rest_is_dropped(
         assert len(replies) == 16 + 1
         assert SLOW_DOWN in replies[-1]
         # Nothing of the dropped ones is stored: no answer, no move, no ledger entry.
-        assert stored_answers(settings.database_path, 3001) == {}
-        assert participant_row(settings.database_path, 3001)["state"] == first.id
+        assert stored_answers(settings.database, 3001) == {}
+        assert participant_row(settings.database, 3001)["state"] == first.id
         statements, ledger = before
         # The ledger of handled updates holds the 16 refused texts (handled: delivered again,
         # they answer nothing) and the other participant's two answers, no dropped one.
-        assert _statements_and_ledger(settings.database_path) == (statements, ledger + 16 + 2)
+        assert _statements_and_ledger(settings.database) == (statements, ledger + 16 + 2)
         # The other participant was not slowed down.
         assert not any(SLOW_DOWN in (m.text or "") for m in calm.messages)
-        assert stored_answers(settings.database_path, 3002) == {
+        assert stored_answers(settings.database, 3002) == {
             first.id: "4",
             journey.live_prompts()[1].id: (
                 "My own reflection, answered during someone else's flood"
@@ -104,7 +104,7 @@ async def test_eleven_wrong_codes_and_the_right_one_is_refused_for_the_hour(
     await guesser.send(f"/start {code}")
     await emulator.wait_idle()
     assert TOO_MANY in (guesser.last.text or "")
-    assert participant_row(settings.database_path, 3101) is None
+    assert participant_row(settings.database, 3101) is None
 
     # Someone else, with a wrong code and then the right one, is not held back.
     other = emulator.user(3102, language_code="en")
@@ -113,5 +113,5 @@ async def test_eleven_wrong_codes_and_the_right_one_is_refused_for_the_hour(
     assert UNKNOWN in (other.last.text or "")
     await other.send(f"/start {code}")
     await emulator.wait_idle()
-    assert participant_row(settings.database_path, 3102) is not None
+    assert participant_row(settings.database, 3102) is not None
     assert not any(TOO_MANY in (m.text or "") for m in other.messages)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from telegram.ext import Application
 
 from bot.settings import Settings
 from flows.journey import Journey
+from tests import stored
 from tests.conftest import ORGANISER_ID, bot_running, create_workshop, facilitator_code
 from tests.helpers import (
     VOTE_LABELS,
@@ -73,7 +73,7 @@ async def trusted(emulator: BotApiEmulator, code: str) -> None:
 
 
 def db_rows(database: Path, sql: str, *args: object) -> list[tuple]:
-    with sqlite3.connect(database) as conn:
+    with stored.connect(database) as conn:
         return conn.execute(sql, args).fetchall()
 
 
@@ -94,7 +94,7 @@ def votes_of(database: Path, user_id: int, *, authored: bool = False) -> dict[in
         database,
         "SELECT v.statement_id, v.value FROM votes v JOIN participants p"
         " ON p.id = v.participant_id JOIN statements s ON s.id = v.statement_id"
-        " WHERE p.user_id = ? AND (? OR s.participant_id IS NOT p.id)",
+        " WHERE p.user_id = ? AND (? OR s.participant_id IS NULL OR s.participant_id <> p.id)",
         user_id,
         authored,
     )
@@ -155,7 +155,7 @@ async def vote_until_caught_up(
 async def test_the_agora_with_twelve_participants(
     room: Application, emulator: BotApiEmulator, settings: Settings, journey: Journey
 ) -> None:
-    database = settings.database_path
+    database = settings.database
     code = await create_workshop(emulator)
     organiser = emulator.user(ORGANISER_ID)
     plans = await room_at_the_end_of_phase_two(emulator, journey, code, 12, 4000)
@@ -291,7 +291,7 @@ def texts_sent(emulator: BotApiEmulator, chat_id: int) -> str:
 async def test_votes_that_cannot_count_get_a_clear_reply_and_change_nothing(
     room: Application, emulator: BotApiEmulator, settings: Settings, journey: Journey
 ) -> None:
-    database = settings.database_path
+    database = settings.database
     code = await create_workshop(emulator)
     organiser = emulator.user(ORGANISER_ID)
     plans = await room_at_the_end_of_phase_two(emulator, journey, code, 4, 4100)
@@ -393,7 +393,7 @@ async def test_votes_that_cannot_count_get_a_clear_reply_and_change_nothing(
 async def test_restarts_in_phase_two_and_in_the_agora_lose_and_repeat_nothing(
     emulator: BotApiEmulator, settings: Settings, journey: Journey
 ) -> None:
-    database = settings.database_path
+    database = settings.database
     fast = replace(settings, messages_per_second=1000)
     plans: list[Plan] = []
     async with bot_running(fast, emulator):
@@ -450,7 +450,7 @@ def stored_answers_of(database: Path, user_id: int) -> dict[str, str]:
 async def test_a_participant_gets_and_erases_their_statements_and_votes(
     room: Application, emulator: BotApiEmulator, settings: Settings, journey: Journey
 ) -> None:
-    database = settings.database_path
+    database = settings.database
     code = await create_workshop(emulator)
     organiser = emulator.user(ORGANISER_ID)
     plans = await room_at_the_end_of_phase_two(emulator, journey, code, 4, 4400)

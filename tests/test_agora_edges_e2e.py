@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from telegram.ext import Application
 
 from bot.settings import Settings
 from flows.journey import Journey
+from tests import stored
 from tests.conftest import ORGANISER_ID, create_workshop, participant_row, stored_answers
 from tests.helpers import (
     DONE_LABEL,
@@ -38,7 +37,7 @@ def current_offer(user: EmulatedUser) -> SentMessage:
 
 
 def status_of(settings: Settings, text: str) -> list[str]:
-    with sqlite3.connect(settings.database_path) as conn:
+    with stored.connect(settings.database) as conn:
         rows = conn.execute("SELECT status FROM statements WHERE text = ?", (text,)).fetchall()
     return [status for (status,) in rows]
 
@@ -46,7 +45,7 @@ def status_of(settings: Settings, text: str) -> list[str]:
 async def test_moderation_late_statements_long_texts_and_erasure(
     room: Application, emulator: BotApiEmulator, settings: Settings, journey: Journey
 ) -> None:
-    database = settings.database_path
+    database = settings.database
     code = await create_workshop(emulator)
     organiser = emulator.user(ORGANISER_ID)
     plans = await room_at_the_end_of_phase_two(emulator, journey, code, 4, 5000)
@@ -194,11 +193,11 @@ async def test_a_blocked_participant_does_not_stop_the_others_and_categories_sta
     await second.press(label, message=question)
     await second.press(label, message=question)
     await emulator.wait_idle()
-    assert stored_answers(settings.database_path, 5102)[obstacles.id] == obstacles.options[1].id
+    assert stored_answers(settings.database, 5102)[obstacles.id] == obstacles.options[1].id
 
     # Phase 2 was answered as a category: going back to change it is refused.
     for _ in range(len(journey.live_prompts()) + 6):
         await second.send("/back")
         await emulator.wait_idle()
     assert "ne peut plus changer" in (second.last.text or "")
-    assert participant_row(settings.database_path, 5102)["category"] == "agent"
+    assert participant_row(settings.database, 5102)["category"] == "agent"

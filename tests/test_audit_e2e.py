@@ -5,7 +5,6 @@ another workshop are refused and see nothing of it."""
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -17,6 +16,7 @@ from bot.settings import Settings
 from flows.journey import Journey
 from reports.text import ngettext_for, translator, when_text
 from storage.db import from_required_text
+from tests import stored
 from tests.conftest import ORGANISER_ID, create_workshop, facilitator_code
 from tests.helpers import Plan, in_lockstep, plan_onboarding, plan_phase_one
 from tests.test_review_e2e import batch_with, plan_phase_two_saying, watch_review
@@ -40,7 +40,7 @@ def settings(settings: Settings) -> Settings:
 
 def audit_rows(database: Path, code: str) -> list[tuple[int | None, str, str]]:
     """(actor, action, detail) of the workshop's audit, oldest first."""
-    with sqlite3.connect(database) as conn:
+    with stored.connect(database) as conn:
         return conn.execute(
             "SELECT a.actor_id, a.action, a.detail FROM audit a"
             " JOIN workshops w ON w.id = a.workshop_id WHERE w.code = ? ORDER BY a.id",
@@ -49,7 +49,7 @@ def audit_rows(database: Path, code: str) -> list[tuple[int | None, str, str]]:
 
 
 def audit_times(database: Path, code: str) -> list[str]:
-    with sqlite3.connect(database) as conn:
+    with stored.connect(database) as conn:
         rows = conn.execute(
             "SELECT a.at FROM audit a JOIN workshops w ON w.id = a.workshop_id"
             " WHERE w.code = ? ORDER BY a.id DESC",
@@ -59,7 +59,7 @@ def audit_times(database: Path, code: str) -> list[str]:
 
 
 def numbers(database: Path) -> dict[str, int]:
-    with sqlite3.connect(database) as conn:
+    with stored.connect(database) as conn:
         return dict(conn.execute("SELECT text, number FROM statements").fetchall())
 
 
@@ -67,7 +67,7 @@ async def test_actions_are_audited_once_and_shown_to_organisers(
     bot: Application, emulator: BotApiEmulator, settings: Settings, journey: Journey
 ) -> None:
     watch_review(emulator, bot)
-    database = settings.database_path
+    database = settings.database
     code = await create_workshop(emulator)
     organiser = emulator.user(ORGANISER_ID)
     facilitator = emulator.user(FACILITATOR_ID, first_name="Fac", language_code="fr")
@@ -213,7 +213,7 @@ async def test_actions_are_audited_once_and_shown_to_organisers(
     assert audit_rows(database, code) == expected
     assert audit_rows(database, other_code) == [(ORGANISER_ID, "created", "")]
     # No entry names a participant.
-    with sqlite3.connect(database) as conn:
+    with stored.connect(database) as conn:
         actors = {row[0] for row in conn.execute("SELECT actor_id FROM audit")}
     assert actors == {ORGANISER_ID, FACILITATOR_ID}
 
@@ -232,7 +232,7 @@ async def test_a_facilitator_who_erases_their_data_leaves_no_id_in_the_audit(
     await emulator.wait_idle()
     await facilitator.press(FR("Erase everything"), message=facilitator.last)
     await emulator.wait_idle()
-    assert audit_rows(settings.database_path, code) == [
+    assert audit_rows(settings.database, code) == [
         (ORGANISER_ID, "created", ""),
         (None, "peers_wait", ""),
     ]

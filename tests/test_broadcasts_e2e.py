@@ -13,6 +13,7 @@ from telegram.ext import Application
 from bot.settings import Settings
 from flows.journey import Journey
 from reports.text import number, translator
+from tests import stored
 from tests.conftest import ORGANISER_ID, bot_running, create_workshop, facilitator_code
 from tests.helpers import onboard
 from tgemu import BotApiEmulator, EmulatedUser
@@ -22,13 +23,13 @@ TEXT = "La salle change : <rendez-vous> au 2e étage & merci !"
 
 
 def mailings(database: Path) -> list[sqlite3.Row]:
-    with sqlite3.connect(database) as conn:
+    with stored.connect(database) as conn:
         conn.row_factory = sqlite3.Row
         return conn.execute("SELECT * FROM mailings WHERE kind = 'broadcast'").fetchall()
 
 
 def deliveries(database: Path) -> list[sqlite3.Row]:
-    with sqlite3.connect(database) as conn:
+    with stored.connect(database) as conn:
         conn.row_factory = sqlite3.Row
         return conn.execute("SELECT * FROM deliveries ORDER BY user_id").fetchall()
 
@@ -89,8 +90,8 @@ async def confirmed_once_and_reported(
     )
     send_label = next(label for label in preview.labels if label.startswith("📣"))
     assert "3" in send_label and "3" in (preview.text or "")
-    assert [row["status"] for row in mailings(settings.database_path)] == ["draft"]
-    assert deliveries(settings.database_path) == []  # nothing sent before the confirmation
+    assert [row["status"] for row in mailings(settings.database)] == ["draft"]
+    assert deliveries(settings.database) == []  # nothing sent before the confirmation
 
     first = await organiser.press(send_label, message=preview)
     await organiser.press(send_label, message=preview)  # a double tap on the old message
@@ -110,13 +111,13 @@ async def confirmed_once_and_reported(
         header = gettext("Message from the team of {workshop}")
         assert header.format(workshop="Atelier de la vallée") in got[0]
     assert received(gone) == []
-    rows = deliveries(settings.database_path)
+    rows = deliveries(settings.database)
     assert [(row["user_id"], row["status"]) for row in rows] == [
         (camille.id, "sent"),
         (alex.id, "sent"),
         (gone.id, "unreachable"),
     ]
-    assert [row["status"] for row in mailings(settings.database_path)] == ["done"]
+    assert [row["status"] for row in mailings(settings.database)] == ["done"]
     # One progress message for the sender, edited in place: the preview and the report.
     header = FR("Broadcast · {workshop}").format(workshop="Atelier de la vallée")
     assert sum(header in (m.text or "") for m in organiser.messages) == 2
@@ -138,8 +139,8 @@ async def test_a_cancelled_preview_sends_nothing(
     await asyncio.sleep(1.5)
     await emulator.wait_idle()
     assert received(camille) == [] and received(alex) == []
-    assert [row["status"] for row in mailings(settings.database_path)] == ["cancelled"]
-    assert deliveries(settings.database_path) == []
+    assert [row["status"] for row in mailings(settings.database)] == ["cancelled"]
+    assert deliveries(settings.database) == []
     assert FR("Cancelled: nothing was sent.") in (organiser.last.text or "")
 
 
@@ -158,7 +159,7 @@ async def test_broadcast_refusals(
         await user.send(command)
         await emulator.wait_idle()
         assert expected in (user.last.text or ""), (command, user.last.text)
-        assert mailings(settings.database_path) == []
+        assert mailings(settings.database) == []
 
     not_allowed = "Only the organisers and facilitators of that workshop can do this."
     await refused(camille, f"/broadcast {code} {TEXT}", FR(not_allowed))
@@ -184,13 +185,13 @@ async def test_broadcast_refusals(
     # A forged confirmation from a participant changes nothing.
     await organiser.send(f"/broadcast {code} {TEXT}")
     await emulator.wait_idle()
-    mailing_id = mailings(settings.database_path)[0]["id"]
+    mailing_id = mailings(settings.database)[0]["id"]
     await camille.press_data(f"ml:b:{mailing_id}")
     await emulator.wait_idle()
     assert camille.callback_answers[-1]["text"] == FR(not_allowed)
-    assert [row["status"] for row in mailings(settings.database_path)] == ["draft"]
+    assert [row["status"] for row in mailings(settings.database)] == ["draft"]
 
-    with sqlite3.connect(settings.database_path) as conn:
+    with stored.connect(settings.database) as conn:
         conn.execute(
             "UPDATE workshops SET closed_at = '2030-06-01T00:00:00+00:00' WHERE code = ?", (code,)
         )
@@ -198,9 +199,9 @@ async def test_broadcast_refusals(
     await organiser.send(f"/broadcast {code} {TEXT}")
     await emulator.wait_idle()
     assert closed in (organiser.last.text or "")
-    assert len(mailings(settings.database_path)) == 1
+    assert len(mailings(settings.database)) == 1
     # Nor can a preview made before the closing be confirmed.
     await organiser.press_data(f"ml:b:{mailing_id}")
     await emulator.wait_idle()
     assert organiser.callback_answers[-1]["text"] == closed
-    assert deliveries(settings.database_path) == []
+    assert deliveries(settings.database) == []

@@ -5,7 +5,6 @@ through one message per phone edited in place."""
 from __future__ import annotations
 
 import re
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from telegram.ext import Application
 
 from bot.settings import Settings
 from flows.journey import Journey
+from tests import stored
 from tests.conftest import ORGANISER_ID, create_workshop, participant_row
 from tests.helpers import (
     VOTE_LABELS,
@@ -44,7 +44,7 @@ PAIR_COMMITMENT_PROFILES = [("agree",), ("disagree",)]
 
 
 def rows(database: Path, sql: str, *args: object) -> list[tuple]:
-    with sqlite3.connect(database) as conn:
+    with stored.connect(database) as conn:
         return conn.execute(sql, args).fetchall()
 
 
@@ -214,7 +214,7 @@ def _carried(profile: tuple[str, ...]) -> bool:
 async def test_twelve_participants_choose_their_groups_statements(
     room: Application, emulator: BotApiEmulator, settings: Settings, journey: Journey
 ) -> None:
-    database = settings.database_path
+    database = settings.database
     code = await create_workshop(emulator)
     organiser = emulator.user(ORGANISER_ID)
     plans = group_plans(emulator, journey, code, 3, 8000)
@@ -391,7 +391,7 @@ async def test_twelve_participants_choose_their_groups_statements(
 async def test_keep_one_and_caucus_off(
     room: Application, emulator: BotApiEmulator, settings: Settings, journey: Journey
 ) -> None:
-    database = settings.database_path
+    database = settings.database
     kept = await create_workshop(emulator, "Un par groupe")
     skipped = await create_workshop(emulator, "Sans choix")
     organiser = emulator.user(ORGANISER_ID)

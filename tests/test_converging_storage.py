@@ -4,6 +4,7 @@ resolutions."""
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -83,9 +84,9 @@ async def _write(db: Database, participant_id: int, text: str, **kind: str) -> i
 
 async def test_a_file_of_the_previous_release_migrates_with_its_agora(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite3"
-    old = await Database.open(path, target_version=5)
-    async with old.transaction() as conn:
-        await conn.executescript(
+    await (await Database.open(path, target_version=5)).close()
+    with sqlite3.connect(path) as conn:  # rows as that release wrote them
+        conn.executescript(
             """
             INSERT INTO workshops (id, code, facilitator_code, title, journey_id, created_by,
                 created_at, peers_opened_at, agora_opened_at, statements_made)
@@ -108,7 +109,6 @@ async def test_a_file_of_the_previous_release_migrates_with_its_agora(tmp_path: 
             UPDATE participants SET offer_statement_id = 1, offer_message_id = 9 WHERE id = 2;
             """
         )
-    await old.close()
 
     db = await Database.open(path)
     kept = await statements.get(db, statement_id=1)

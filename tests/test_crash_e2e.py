@@ -24,7 +24,6 @@ import logging
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 from collections import Counter
 from collections.abc import Callable
@@ -39,6 +38,7 @@ from flows.engine import DONE
 from flows.journey import Journey
 from flows.journey_file import default_journey
 from reports.text import translator
+from tests import stored
 from tests.conftest import START_LINK
 from tests.helpers import (
     CONSENT_LABEL,
@@ -452,8 +452,8 @@ async def command(
     await emulator.wait_idle(timeout=30)
 
 
-def stored(database: Path, sql: str) -> list[tuple]:
-    with sqlite3.connect(database) as conn:
+def stored_rows(database: Path, sql: str) -> list[tuple]:
+    with stored.connect(database) as conn:
         return conn.execute(sql).fetchall()
 
 
@@ -504,7 +504,7 @@ async def test_forty_participants_through_six_kills(tmp_path: Path) -> None:
 
         # Exactly what each participant saw acknowledged, nothing doubled.
         by_user: dict[int, dict[str, str]] = {}
-        for user_id, question, value in stored(
+        for user_id, question, value in stored_rows(
             database,
             "SELECT p.user_id, a.question_id, a.value FROM answers a"
             " JOIN participants p ON p.id = a.participant_id",
@@ -514,7 +514,7 @@ async def test_forty_participants_through_six_kills(tmp_path: Path) -> None:
         for person in people:
             assert by_user.get(person.user.id) == person.answers, person.user.id
         made: dict[int, Counter[tuple[str, str | None, str]]] = {}
-        for user_id, kind, about, text in stored(
+        for user_id, kind, about, text in stored_rows(
             database,
             "SELECT p.user_id, s.kind, s.target_category, coalesce(s.written, s.text)"
             " FROM statements s JOIN participants p ON p.id = s.participant_id",
@@ -525,11 +525,11 @@ async def test_forty_participants_through_six_kills(tmp_path: Path) -> None:
             assert made.get(person.user.id, Counter()) == person.statements, person.user.id
         # Everyone finished: at the end of the journey, with a vote on every statement in
         # the agora but their own (their agreement with their own was stored for them).
-        states = stored(database, "SELECT user_id, state, finished_at FROM participants")
+        states = stored_rows(database, "SELECT user_id, state, finished_at FROM participants")
         assert len(states) == SIZE and all(s == DONE and at for _, s, at in states)
         in_agora = {
             sid: author
-            for sid, author in stored(
+            for sid, author in stored_rows(
                 database,
                 "SELECT s.id, p.user_id FROM statements s JOIN participants p"
                 " ON p.id = s.participant_id WHERE s.in_agora_at IS NOT NULL",
@@ -537,7 +537,7 @@ async def test_forty_participants_through_six_kills(tmp_path: Path) -> None:
         }
         assert len(in_agora) == 30
         votes: dict[int, dict[int, str]] = {}
-        for user_id, statement, value in stored(
+        for user_id, statement, value in stored_rows(
             database,
             "SELECT p.user_id, v.statement_id, v.value FROM votes v"
             " JOIN participants p ON p.id = v.participant_id",
@@ -628,11 +628,11 @@ async def test_a_text_committed_before_a_kill_is_taken_once(
             await killed_after_the_commit(bot, person, chosen.value, again=again)
             peers = journey.peer_prompts(person.category)
             if which == "text":
-                answers = dict(stored(database, "SELECT question_id, value FROM answers"))
+                answers = dict(stored_rows(database, "SELECT question_id, value FROM answers"))
                 assert answers.get(peers[1].id) is None  # not taken for the next question
                 assert answers[peers[0].id] == chosen.value
             else:
-                made = stored(database, "SELECT text FROM statements")
+                made = stored_rows(database, "SELECT text FROM statements")
                 assert made == [(chosen.value,)]  # one statement, not two
         finally:
             bot.stop()

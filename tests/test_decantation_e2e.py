@@ -29,6 +29,7 @@ from reports.text import translator
 from reports.wording import too_few
 from storage import workshops
 from storage.db import utc_now
+from tests import stored
 from tests.conftest import (
     ORGANISER_ID,
     bot_running,
@@ -87,7 +88,7 @@ async def until(condition: Callable[[], bool], *, seconds: float = 20.0) -> None
 
 
 def rows(database: Path, query: str, *params: object) -> list[sqlite3.Row]:
-    with sqlite3.connect(database) as conn:
+    with stored.connect(database) as conn:
         conn.row_factory = sqlite3.Row
         return conn.execute(query, params).fetchall()
 
@@ -127,7 +128,7 @@ async def test_the_last_moments_come_with_the_commitments_and_are_counted(
     app: Application, emulator: BotApiEmulator, settings: Settings, journey: Journey
 ) -> None:
     clock, code = await with_short_decantation(app, emulator)
-    database = settings.database_path
+    database = settings.database
     organiser = emulator.user(ORGANISER_ID)
 
     plans = await finished_participants(
@@ -272,7 +273,7 @@ async def test_the_last_moments_wait_for_the_agora_to_close(
     than the workshop, the deferred moments wait while the agora is open, and come the
     delay after it closes."""
     clock, code = await with_short_decantation(app, emulator)
-    database = settings.database_path
+    database = settings.database
     organiser = emulator.user(ORGANISER_ID)
     (plan,) = await finished_participants(emulator, journey, code, [(4301, "elu", "fr")])
     user = plan.user
@@ -331,7 +332,7 @@ async def test_decantation_and_followup_refuse_what_they_must(
 
     def delay() -> int:
         stored = rows(
-            settings.database_path,
+            settings.database,
             "SELECT decantation_seconds FROM workshops WHERE id = ?",
             workshop_id,
         )
@@ -365,13 +366,13 @@ async def test_decantation_and_followup_refuse_what_they_must(
     assert "/suivi" in await reply(organiser, f"/followup {code} n'importe quand")
     assert "/suivi" in await reply(organiser, f"/followup {code} 2020-01-01 9:00")
     assert "ZZZZZZZZ" in await reply(organiser, "/followup ZZZZZZZZ in 6 weeks")
-    assert rows(settings.database_path, "SELECT id FROM mailings WHERE kind = 'followup'") == []
+    assert rows(settings.database, "SELECT id FROM mailings WHERE kind = 'followup'") == []
     # A closed workshop: nothing more is set for it.
     await workshops.close(state.database, workshop_id=workshop_id, now=utc_now())  # type: ignore[arg-type]
     assert "clos" in await reply(organiser, f"/decantation {code} 5")  # in French: « clos »
     assert "clos" in await reply(organiser, f"/followup {code} in 6 weeks")
     assert delay() == 3 * 86400
-    assert rows(settings.database_path, "SELECT id FROM mailings WHERE kind = 'followup'") == []
+    assert rows(settings.database, "SELECT id FROM mailings WHERE kind = 'followup'") == []
 
 
 async def test_a_followup_reaches_the_author_of_a_commitment_in_the_agora(
@@ -403,14 +404,12 @@ async def test_a_followup_reaches_the_author_of_a_commitment_in_the_agora(
     await until(lambda: any("🧭" in m for m in shown(author, before)))
     asked = next(m for m in shown(author, before) if "🧭" in m)
     assert commitment.replace("<b>&", "") in asked and "<b>&" in asked
-    statuses = deliveries(settings.database_path, "followup", author.id)
+    statuses = deliveries(settings.database, "followup", author.id)
     assert statuses == ["sent"]
     # The organiser who asked gets the mailing's report.
     await until(lambda: len(organiser.messages) > count + 1)
     # Erased with them: the follow-up's answer is an answer of theirs (when one is typed).
-    awaiting = rows(
-        settings.database_path, "SELECT awaiting FROM users WHERE user_id = ?", author.id
-    )
+    awaiting = rows(settings.database, "SELECT awaiting FROM users WHERE user_id = ?", author.id)
     assert awaiting[0]["awaiting"].startswith("followup:")
     assert datetime.now(UTC) < clock.now
 
@@ -425,7 +424,7 @@ async def test_a_decantation_the_network_kept_back_still_comes(
         settings = Settings(
             token=emulator.token,
             api_base_url=emulator.base_url,
-            database_path=tmp_path / "coopbot.sqlite3",
+            database=str(tmp_path / "coopbot.sqlite3"),
             organisers=frozenset({ORGANISER_ID}),
             quiet_hours=QuietHours(time(0, 0), time(0, 0)),
         )
@@ -449,9 +448,9 @@ async def test_a_decantation_the_network_kept_back_still_comes(
             await asyncio.sleep(2)
             await emulator.wait_idle()
             assert len(user.messages) == seen  # nothing reached them
-            row = participant_row(settings.database_path, user.id)
+            row = participant_row(settings.database, user.id)
             assert row is not None and row["state"] == "m8_shifted"  # moved all the same
-            assert deliveries(settings.database_path, "decantation", user.id) == ["pending"]
+            assert deliveries(settings.database, "decantation", user.id) == ["pending"]
 
             clock.move_to(utc_now() + timedelta(seconds=40))  # past the retry's 30 s
             stays = journey.prompt("m8_shifted")
@@ -465,4 +464,4 @@ async def test_a_decantation_the_network_kept_back_still_comes(
                 "few questions, at your own pace."
             )
             assert len([t for t in shown(user, seen) if intro in t]) == 1  # the décantation, once
-            assert deliveries(settings.database_path, "decantation", user.id) == ["sent"]
+            assert deliveries(settings.database, "decantation", user.id) == ["sent"]

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import replace
@@ -25,6 +24,7 @@ from bot.runtime import RUNTIME_KEY, Runtime
 from bot.settings import Settings
 from bot.views.faults import not_saved_text, saved_text
 from flows.journey import Journey
+from tests import stored
 from tests.conftest import bot_running, create_workshop, stored_answers
 from tests.helpers import onboard
 from tgemu import BotApiEmulator, EmulatedUser
@@ -73,7 +73,7 @@ def shows(user: EmulatedUser, journey: Journey, index: int) -> bool:
 @contextmanager
 def locked(database: Path) -> Iterator[None]:
     """Another process holds the database in an exclusive transaction."""
-    other = sqlite3.connect(database, isolation_level=None)
+    other = stored.connect(database, isolation_level=None)
     try:
         other.execute("BEGIN EXCLUSIVE")
         yield
@@ -115,7 +115,7 @@ async def test_a_502_after_an_answer_keeps_it_and_the_participant_resumes(
 
     assert [c.error_code for c in emulator.failed] == [502]
     assert user.last.text == SAVED  # told plainly that the answer is kept
-    assert stored_answers(settings.database_path, user.id) == {prompts[0].id: "3"}
+    assert stored_answers(settings.database, user.id) == {prompts[0].id: "3"}
     faults = state_of(faulty_bot).faults
     assert faults.counts[Kind.API_ERROR] == 1 and faults.last is not None
     assert faults.last.where == "on_journey_button/edit_message_text"
@@ -130,7 +130,7 @@ async def test_a_502_after_an_answer_keeps_it_and_the_participant_resumes(
     assert prompts[1].text["en"] in (user.last.text or "")
     await user.send("An intention, sent after the fault")
     await emulator.wait_idle()
-    assert stored_answers(settings.database_path, user.id) == {
+    assert stored_answers(settings.database, user.id) == {
         prompts[0].id: "3",
         prompts[1].id: "An intention, sent after the fault",
     }
@@ -149,7 +149,7 @@ async def test_a_refused_answer_whose_reply_fails_is_never_said_to_be_saved(
     assert [c.error_code for c in emulator.failed] == [502]
     assert user.last.text != SAVED
     assert "Every answer you saw confirmed is saved" in (user.last.text or "")
-    assert stored_answers(settings.database_path, user.id) == {}
+    assert stored_answers(settings.database, user.id) == {}
 
 
 async def test_a_timed_out_reply_keeps_the_answer(
@@ -172,7 +172,7 @@ async def test_a_timed_out_reply_keeps_the_answer(
 
             assert [c.method for c in emulator.timed_out] == ["sendMessage"]
             assert user.last.text == SAVED
-            assert stored_answers(settings.database_path, user.id) == {
+            assert stored_answers(settings.database, user.id) == {
                 prompts[0].id: "4",
                 prompts[1].id: "My intention, whose reply times out",
             }
@@ -185,7 +185,7 @@ async def test_a_timed_out_reply_keeps_the_answer(
             assert shows(user, journey, 2)
             await user.press("2")
             await emulator.wait_idle()
-            assert stored_answers(settings.database_path, user.id)[prompts[2].id] == "2"
+            assert stored_answers(settings.database, user.id)[prompts[2].id] == "2"
     finally:
         unwatch()
     refused = [c for c in emulator.rejected if c.method != "answerCallbackQuery"]
@@ -195,6 +195,7 @@ async def test_a_timed_out_reply_keeps_the_answer(
 # -- the database fails before the commit ----------------------------------------------
 
 
+@pytest.mark.sqlite_only  # the SQLite file's own lock and page limit
 async def test_a_locked_database_refuses_the_answer_plainly_and_the_retry_is_saved(
     bot: Application,
     emulator: BotApiEmulator,
@@ -207,7 +208,7 @@ async def test_a_locked_database_refuses_the_answer_plainly_and_the_retry_is_sav
     await pragma(bot, "PRAGMA busy_timeout = 200")  # so that the test waits 0.2 s, not 5
     question = user.last
 
-    with locked(settings.database_path):
+    with locked(settings.database):
         await user.press("5")  # a button
         await emulator.wait_idle()
         assert user.last.text == NOT_SAVED
@@ -216,7 +217,7 @@ async def test_a_locked_database_refuses_the_answer_plainly_and_the_retry_is_sav
         await emulator.wait_idle()
         assert user.last.text == NOT_SAVED
 
-    assert stored_answers(settings.database_path, user.id) == {}
+    assert stored_answers(settings.database, user.id) == {}
     assert user.messages[user.messages.index(question)] == question  # untouched, still live
     assert question.labels and shows(user, journey, 0)
     # The participant's two, and perhaps the outbox's look for due messages meanwhile.
@@ -231,10 +232,11 @@ async def test_a_locked_database_refuses_the_answer_plainly_and_the_retry_is_sav
     # Once the lock is gone, the same button, pressed again, is saved.
     await user.press("5", message=question)
     await emulator.wait_idle()
-    assert stored_answers(settings.database_path, user.id) == {prompts[0].id: "5"}
+    assert stored_answers(settings.database, user.id) == {prompts[0].id: "5"}
     assert shows(user, journey, 1)
 
 
+@pytest.mark.sqlite_only  # the SQLite file's own lock and page limit
 async def test_a_lock_shorter_than_the_busy_timeout_is_waited_out(
     bot: Application, emulator: BotApiEmulator, settings: Settings, journey: Journey
 ) -> None:
@@ -242,7 +244,7 @@ async def test_a_lock_shorter_than_the_busy_timeout_is_waited_out(
     user = await ready(emulator, journey)
     prompts = journey.live_prompts()
     await pragma(bot, "PRAGMA busy_timeout = 3000")
-    other = sqlite3.connect(settings.database_path, isolation_level=None)
+    other = stored.connect(settings.database, isolation_level=None)
     try:
         other.execute("BEGIN EXCLUSIVE")
         asyncio.get_running_loop().call_later(0.5, other.execute, "COMMIT")
@@ -250,11 +252,12 @@ async def test_a_lock_shorter_than_the_busy_timeout_is_waited_out(
         await emulator.wait_idle()  # the bot waits on the lock meanwhile
     finally:
         other.close()
-    assert stored_answers(settings.database_path, user.id) == {prompts[0].id: "2"}
+    assert stored_answers(settings.database, user.id) == {prompts[0].id: "2"}
     assert shows(user, journey, 1)
     assert NOT_SAVED not in user.texts() and state_of(bot).faults.total == 0
 
 
+@pytest.mark.sqlite_only  # the SQLite file's own lock and page limit
 async def test_the_outbox_meeting_a_locked_database_is_a_fault_not_a_bug(
     bot: Application,
     emulator: BotApiEmulator,
@@ -267,7 +270,7 @@ async def test_the_outbox_meeting_a_locked_database_is_a_fault_not_a_bug(
     await emulator.user(PARTICIPANT, language_code="en").send("/help")
     await emulator.wait_idle()
     await pragma(bot, "PRAGMA busy_timeout = 100")
-    with locked(settings.database_path):
+    with locked(settings.database):
         state.wake_outbox()
         await emulator.wait_idle()
     assert state.faults.counts == {Kind.DB_LOCKED: 1}
@@ -280,6 +283,7 @@ async def test_the_outbox_meeting_a_locked_database_is_a_fault_not_a_bug(
     assert state.faults.total == 1
 
 
+@pytest.mark.sqlite_only  # the SQLite file's own lock and page limit
 async def test_a_full_disk_refuses_the_answer_plainly_and_the_next_one_is_saved(
     bot: Application,
     emulator: BotApiEmulator,
@@ -298,7 +302,7 @@ async def test_a_full_disk_refuses_the_answer_plainly_and_the_next_one_is_saved(
     await emulator.wait_idle()
     assert prompts[3].kind == "text" and shows(user, journey, 3)
     acknowledged = {prompts[0].id: "1", prompts[1].id: long_answer, prompts[2].id: "2"}
-    assert stored_answers(settings.database_path, user.id) == acknowledged
+    assert stored_answers(settings.database, user.id) == acknowledged
 
     # The file may not grow by a page: SQLite answers SQLITE_FULL, as on a full disk.
     pages = await pragma(bot, "PRAGMA page_count")
@@ -308,7 +312,7 @@ async def test_a_full_disk_refuses_the_answer_plainly_and_the_next_one_is_saved(
     await user.send(lost)
     await emulator.wait_idle()
     assert user.last.text == NOT_SAVED
-    assert stored_answers(settings.database_path, user.id) == acknowledged
+    assert stored_answers(settings.database, user.id) == acknowledged
     assert set(state_of(bot).faults.counts) == {Kind.DB_FULL}
     (line,) = fault_lines(caplog, Kind.DB_FULL)
     assert line.exc_info is None and "disk is full" in line.getMessage()
@@ -317,7 +321,7 @@ async def test_a_full_disk_refuses_the_answer_plainly_and_the_next_one_is_saved(
     await pragma(bot, "PRAGMA max_page_count = 1073741823")  # room again
     await user.send("Sent again, shorter")
     await emulator.wait_idle()
-    answers = stored_answers(settings.database_path, user.id)
+    answers = stored_answers(settings.database, user.id)
     assert answers == {**acknowledged, prompts[3].id: "Sent again, shorter"}
     assert shows(user, journey, 4)
 

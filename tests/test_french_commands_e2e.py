@@ -5,7 +5,6 @@ them (« 17h30 ») and shown so; the French menus list the French names."""
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -17,6 +16,7 @@ from bot.settings import Settings
 from flows.journey import Journey
 from reports.text import translator
 from storage.db import utc_now
+from tests import stored
 from tests.conftest import ORGANISER_ID, create_workshop
 from tests.helpers import onboard
 from tgemu import BotApiEmulator, EmulatedUser
@@ -34,7 +34,7 @@ async def replies(emulator: BotApiEmulator, user: EmulatedUser, text: str) -> li
 
 
 def starts(database: Path) -> list[datetime]:
-    with sqlite3.connect(database) as conn:
+    with stored.connect(database) as conn:
         rows = conn.execute("SELECT starts_at FROM sessions ORDER BY id").fetchall()
     return [datetime.fromisoformat(row[0]).astimezone(PARIS) for row in rows]
 
@@ -49,11 +49,11 @@ async def test_french_aliases_do_what_the_english_names_do(
     # A session typed as French people write it, under both names: the same moment.
     french = await replies(emulator, organiser, f"/seance {first} le 30/11/{year} à 17h30 Mairie")
     english = await replies(emulator, organiser, f"/session {second} 30/11/{year} 17:30 Mairie")
-    assert starts(settings.database_path) == [datetime(year, 11, 30, 17, 30, tzinfo=PARIS)] * 2
+    assert starts(settings.database) == [datetime(year, 11, 30, 17, 30, tzinfo=PARIS)] * 2
     assert "30 novembre" in french[0] and "à 17h30" in french[0]  # not « 30/11 … 17:30 »
     assert french[0].replace(first, second) == english[0].replace(first, second)
     spaced = await replies(emulator, organiser, f"/seance {first} 1/12/{year} 9 h 05 Salle B")
-    assert starts(settings.database_path)[-1] == datetime(year, 12, 1, 9, 5, tzinfo=PARIS)
+    assert starts(settings.database)[-1] == datetime(year, 12, 1, 9, 5, tzinfo=PARIS)
     assert "à 9h05" in spaced[0]
 
     camille = emulator.user(6101, first_name="Camille", language_code="fr")
@@ -91,7 +91,7 @@ async def test_french_aliases_do_what_the_english_names_do(
         assert refused and refused == await replies(emulator, camille, f"/{english_name} {first} x")
     refusal = await replies(emulator, camille, f"/seance {first} demain 9h")
     assert refusal == await replies(emulator, camille, f"/session {first} demain 9h")
-    assert starts(settings.database_path)[-1].day == 1  # nothing added
+    assert starts(settings.database)[-1].day == 1  # nothing added
 
 
 async def test_french_help_and_menus_name_the_french_commands(

@@ -45,8 +45,8 @@ async def test_a_participant_walks_the_workshop_moments_in_french(
     # Phase 1 is over; phase 2 follows directly (the default), with its introduction.
     assert "Phase 2 · Échange entre pairs" in (camille.last.text or "")
     assert "Deuxième temps" in (camille.last.text or "")
-    assert stored_answers(settings.database_path, 1001) == expected
-    row = participant_row(settings.database_path, 1001)
+    assert stored_answers(settings.database, 1001) == expected
+    row = participant_row(settings.database, 1001)
     assert row is not None
     assert (row["state"], row["category"], row["language"]) == (
         "p2_role",
@@ -82,9 +82,9 @@ async def test_a_participant_walks_the_workshop_moments_in_french(
     assert old and all(state(m) != state(camille.last) for m in old)
     await camille.press(old[0].labels[0], message=old[0])
     await emulator.wait_idle()
-    assert stored_answers(settings.database_path, 1001) == expected
+    assert stored_answers(settings.database, 1001) == expected
     assert not (camille.bot_message(old[0].message_id) or old[0]).buttons
-    assert participant_row(settings.database_path, 1001)["state"] == "p2_role"
+    assert participant_row(settings.database, 1001)["state"] == "p2_role"
 
 
 async def test_in_english_with_a_switch_to_french_half_way(
@@ -106,8 +106,8 @@ async def test_in_english_with_a_switch_to_french_half_way(
     expected |= await answer_prompts(emulator, alex, prompts[half:], "fr")
 
     assert "Phase 2 · Échange entre pairs" in (alex.last.text or "")
-    assert stored_answers(settings.database_path, 1002) == expected
-    row = participant_row(settings.database_path, 1002)
+    assert stored_answers(settings.database, 1002) == expected
+    row = participant_row(settings.database, 1002)
     assert row is not None and row["language"] == "fr"
 
 
@@ -125,7 +125,7 @@ async def test_a_restart_half_way_loses_and_doubles_nothing(
         expected = await answer_prompts(emulator, sam, prompts[:half], "fr")
         question_before = sam.last.text
     # The process is gone; a new one starts on the same file.
-    assert stored_answers(settings.database_path, 1003) == expected
+    assert stored_answers(settings.database, 1003) == expected
     async with bot_running(settings, emulator):
         await sam.send("/resume")
         await emulator.wait_idle()
@@ -134,7 +134,7 @@ async def test_a_restart_half_way_loses_and_doubles_nothing(
         assert (question_before or "").endswith(sam.last.text or "")
         assert (question_before or "").startswith("✅ ")
         expected |= await answer_prompts(emulator, sam, prompts[half:], "fr")
-    assert stored_answers(settings.database_path, 1003) == expected
+    assert stored_answers(settings.database, 1003) == expected
     assert len(expected) == len(prompts)
     assert emulator.rejected == []
 
@@ -153,7 +153,7 @@ async def test_old_buttons_still_current_work_after_a_restart(
     async with bot_running(settings, emulator):
         await kim.press("5")  # the button of the question shown before the restart
         await emulator.wait_idle()
-    assert stored_answers(settings.database_path, 1004) == {first.id: "5"}
+    assert stored_answers(settings.database, 1004) == {first.id: "5"}
 
 
 async def test_back_skip_pause_resume_and_help(
@@ -179,7 +179,7 @@ async def test_back_skip_pause_resume_and_help(
     await lou.press("Passer ➡️")  # the reflection is optional
     await emulator.wait_idle()
     assert asked(prompts[2]) in (lou.last.text or "")
-    assert stored_answers(settings.database_path, 1005) == {prompts[0].id: "4"}
+    assert stored_answers(settings.database, 1005) == {prompts[0].id: "4"}
     skipped = [m for m in lou.messages if "Question passée" in (m.text or "")]
     # The skip is recalled on top of the next question, which its message now shows: the
     # skipped question's buttons are gone.
@@ -194,11 +194,11 @@ async def test_back_skip_pause_resume_and_help(
     await lou.send("/pause")
     await emulator.wait_idle()
     assert "En pause" in (lou.last.text or "")
-    assert participant_row(settings.database_path, 1005)["paused_at"] is not None
+    assert participant_row(settings.database, 1005)["paused_at"] is not None
     await lou.send("/resume")
     await emulator.wait_idle()
     assert asked(prompts[2]) in (lou.last.text or "")
-    assert participant_row(settings.database_path, 1005)["paused_at"] is None
+    assert participant_row(settings.database, 1005)["paused_at"] is None
     await lou.send("/back")
     await emulator.wait_idle()
     assert prompts[1].text["fr"] in (lou.last.text or "")
@@ -226,12 +226,12 @@ async def test_an_answer_is_committed_before_the_reply_and_a_lost_reply_is_recov
         emulator.block(1006)
         update_id = await noa.press("4")
         await emulator.wait_idle()
-        assert stored_answers(settings.database_path, 1006) == {prompts[0].id: "4"}
+        assert stored_answers(settings.database, 1006) == {prompts[0].id: "4"}
         assert len(noa.messages) == shown  # no acknowledgement reached the participant
         emulator.unblock(1006)
         emulator.redeliver(update_id)
         await emulator.wait_idle()
-    assert stored_answers(settings.database_path, 1006) == {prompts[0].id: "4"}
+    assert stored_answers(settings.database, 1006) == {prompts[0].id: "4"}
     assert prompts[1].text["fr"] in (noa.last.text or "")
     # Refused: the edit while the chat was unreachable, and answering the redelivered
     # button press a second time (the bot tries, in case the first answer was lost).

@@ -4,7 +4,6 @@ answers stored under a retired id stay readable, and the options that fit each p
 from __future__ import annotations
 
 import html
-import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from flows.journey_file import DEFAULT_JOURNEY, JourneyError, default_journey, l
 from flows.synthesis import synthesise
 from reports.messages import synthesis_messages
 from storage.models import Answer, Participant, Workshop
+from tests import stored
 from tests.conftest import bot_running, create_workshop, participant_row, stored_answers
 from tests.helpers import onboard
 from tgemu import BotApiEmulator
@@ -277,20 +277,20 @@ async def test_a_participant_at_a_retired_question_when_the_bot_restarts(
             emulator, sam, code, category=journey.categories[2].label["fr"], language="fr"
         )
     # As if an earlier journey had shown them m3_rule, now retired.
-    with sqlite3.connect(settings.database_path) as conn:
+    with stored.connect(settings.database) as conn:
         conn.execute("UPDATE participants SET state = 'm3_rule', shown_state = 'm3_rule'")
     async with bot_running(settings, emulator):
-        row = participant_row(settings.database_path, 1003)
+        row = participant_row(settings.database, 1003)
         assert row is not None and row["state"] == "m3_frame"  # moved on at start
         await sam.send("Parler franchement")  # written to the old question
         await emulator.wait_idle()
-        assert stored_answers(settings.database_path, 1003) == {}
+        assert stored_answers(settings.database, 1003) == {}
         frame = journey.prompt("m3_frame")
         assert frame is not None and frame.text["fr"] in (sam.last.text or "")
         assert "📌" in (sam.last.text or "")
         await sam.send("On parle en son nom")  # now to the new one, read
         await emulator.wait_idle()
-        assert stored_answers(settings.database_path, 1003) == {"m3_frame": "On parle en son nom"}
+        assert stored_answers(settings.database, 1003) == {"m3_frame": "On parle en son nom"}
     assert emulator.rejected == []
 
 

@@ -48,7 +48,7 @@ def leaked(text: str) -> list[str]:
 async def test_a_participant_writing_their_own_details_reaches_nobody_with_them(
     room: Application, emulator: BotApiEmulator, settings: Settings, journey: Journey
 ) -> None:
-    database = settings.database_path
+    database = settings.database
     code = await create_workshop(emulator)
     organiser = emulator.user(ORGANISER_ID)
     await trusted(emulator, code)

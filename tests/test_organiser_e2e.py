@@ -15,6 +15,7 @@ from bot.settings import Settings
 from flows.journey import Journey
 from reports.text import translator
 from storage.db import utc_now
+from tests import stored
 from tests.conftest import ORGANISER_ID, START_LINK, facilitator_code, join_code
 from tests.helpers import onboard
 from tgemu import BotApiEmulator, EmulatedUser
@@ -23,13 +24,13 @@ PARIS = ZoneInfo("Europe/Paris")
 
 
 def row(database: Path, sql: str, *params: Any) -> sqlite3.Row | None:
-    with sqlite3.connect(database) as conn:
+    with stored.connect(database) as conn:
         conn.row_factory = sqlite3.Row
         return conn.execute(sql, params).fetchone()
 
 
 def rows(database: Path, sql: str, *params: Any) -> list[sqlite3.Row]:
-    with sqlite3.connect(database) as conn:
+    with stored.connect(database) as conn:
         conn.row_factory = sqlite3.Row
         return conn.execute(sql, params).fetchall()
 
@@ -91,7 +92,7 @@ async def test_newsession_asks_the_date_the_place_and_the_territory(
     assert "is ready" in ready and "14 days after they finish" in ready
     assert f"/decantation {code} <days>" in ready
 
-    database = settings.database_path
+    database = settings.database
     workshop = workshop_row(database, code)
     assert workshop["territory"] is None
     assert workshop["decantation_seconds"] == 14 * 86400
@@ -128,13 +129,13 @@ async def test_the_territory_is_asked_after_a_skipped_date_and_stored(
     await emulator.wait_idle()
     assert "10 days after they finish" in (organiser.last.text or "")  # the default kept
     code = join_code(organiser)
-    assert workshop_row(settings.database_path, code)["territory"] == "Haute <vallée>"
-    assert workshop_row(settings.database_path, code)["decantation_seconds"] == 10 * 86400
-    assert rows(settings.database_path, "SELECT * FROM sessions") == []
+    assert workshop_row(settings.database, code)["territory"] == "Haute <vallée>"
+    assert workshop_row(settings.database, code)["decantation_seconds"] == 10 * 86400
+    assert rows(settings.database, "SELECT * FROM sessions") == []
     # The same skip button pressed again changes nothing.
     await organiser.press_data("org:skip:1:when")
     await emulator.wait_idle()
-    assert rows(settings.database_path, "SELECT * FROM sessions") == []
+    assert rows(settings.database, "SELECT * FROM sessions") == []
 
 
 async def test_workshops_lists_counts_and_resends_the_link(
@@ -194,13 +195,13 @@ async def test_a_closed_workshop_refuses_answers_and_joins(
     await emulator.wait_idle()
     await organiser.press("Keep it open")
     await emulator.wait_idle()
-    assert workshop_row(settings.database_path, code)["closed_at"] is None
+    assert workshop_row(settings.database, code)["closed_at"] is None
     await organiser.press("🔒 Close")
     await emulator.wait_idle()
     await organiser.press("🔒 Yes, close it")
     await emulator.wait_idle()
     assert "is closed" in (organiser.last.text or "")
-    assert workshop_row(settings.database_path, code)["closed_at"] is not None
+    assert workshop_row(settings.database, code)["closed_at"] is not None
 
     await participant.press(question.buttons[0][0][0], message=question)
     await emulator.wait_idle()
@@ -208,7 +209,7 @@ async def test_a_closed_workshop_refuses_answers_and_joins(
     await participant.send("A reflection that comes too late")
     await emulator.wait_idle()
     assert "is closed: it takes no more answers" in (participant.last.text or "")
-    assert rows(settings.database_path, "SELECT * FROM answers") == []
+    assert rows(settings.database, "SELECT * FROM answers") == []
     late = emulator.user(7102, language_code="en")
     assert "is closed" in await say(emulator, late, f"/start {code}")
     assert "already closed" in await say(emulator, organiser, f"/close {code}")
@@ -224,7 +225,7 @@ async def test_revoke_issues_a_new_facilitator_link_and_the_old_one_stops(
     await emulator.wait_idle()
     assert "New facilitator link" in (organiser.last.text or "")
     new = START_LINK.findall(organiser.last.text or "")[0]
-    assert new != old and workshop_row(settings.database_path, code)["facilitator_code"] == new
+    assert new != old and workshop_row(settings.database, code)["facilitator_code"] == new
     latecomer = emulator.user(7201, language_code="en")
     assert "does not open any workshop" in await say(emulator, latecomer, f"/start {old}")
     assert "does not open any workshop" in await say(emulator, organiser, f"/close {old}")
@@ -232,7 +233,7 @@ async def test_revoke_issues_a_new_facilitator_link_and_the_old_one_stops(
     # A redelivered /revoke issues nothing more.
     emulator.redeliver(revoking)
     await emulator.wait_idle()
-    assert workshop_row(settings.database_path, code)["facilitator_code"] == new
+    assert workshop_row(settings.database, code)["facilitator_code"] == new
     # From /workshops too: again a new one, once however often the button is tapped.
     await organiser.send("/workshops")
     await emulator.wait_idle()
@@ -244,12 +245,12 @@ async def test_revoke_issues_a_new_facilitator_link_and_the_old_one_stops(
     await organiser.press("🔑 New facilitator link", message=listing)  # the old buttons
     await emulator.wait_idle()
     assert START_LINK.findall(organiser.last.text or "")[0] == newer  # the same link again
-    assert workshop_row(settings.database_path, code)["facilitator_code"] == newer
+    assert workshop_row(settings.database, code)["facilitator_code"] == newer
     # The listing's buttons now replace the newer code: pressed, they issue another.
     refreshed = next(m for m in organiser.messages if m.message_id == listing.message_id)
     await organiser.press("🔑 New facilitator link", message=refreshed)
     await emulator.wait_idle()
-    assert workshop_row(settings.database_path, code)["facilitator_code"] not in (old, new, newer)
+    assert workshop_row(settings.database, code)["facilitator_code"] not in (old, new, newer)
 
 
 async def test_a_co_organiser_manages_the_workshop_and_cannot_add_others(
@@ -277,15 +278,15 @@ async def test_a_co_organiser_manages_the_workshop_and_cannot_add_others(
     assert "📊 Shared" in await say(emulator, helper, f"/progress {code}")  # a facilitator
     refused = await say(emulator, helper, f"/coorganiser {code} 7302")
     assert "named in the bot's settings" in refused
-    assert row(settings.database_path, "SELECT * FROM organisers WHERE user_id = 7302") is None
+    assert row(settings.database, "SELECT * FROM organisers WHERE user_id = 7302") is None
     await say(emulator, helper, f"/close {code}")
-    assert workshop_row(settings.database_path, code)["closed_at"] is not None
+    assert workshop_row(settings.database, code)["closed_at"] is not None
 
 
 async def test_every_refusal(
     bot: Application, emulator: BotApiEmulator, settings: Settings, journey: Journey
 ) -> None:
-    database = settings.database_path
+    database = settings.database
     code = await new_workshop(emulator, "Mine")
     other = await new_workshop(emulator, "Another")
     organiser = emulator.user(ORGANISER_ID)
@@ -343,7 +344,7 @@ async def test_each_person_chooses_a_time_zone_and_dates_follow_it(
     assert len([b for line in organiser.last.buttons for b in line]) == 8
     await organiser.press("America/Martinique")
     await emulator.wait_idle()
-    stored = row(settings.database_path, "SELECT timezone FROM users WHERE user_id = ?", 500)
+    stored = row(settings.database, "SELECT timezone FROM users WHERE user_id = ?", 500)
     assert stored is not None and stored["timezone"] == "America/Martinique"
     await organiser.send("/workshops")
     await emulator.wait_idle()
@@ -351,7 +352,7 @@ async def test_each_person_chooses_a_time_zone_and_dates_follow_it(
     assert "Martinique" in (organiser.last.text or "")
     assert "now Europe/Brussels" in await say(emulator, organiser, "/timezone europe/brussels")
     assert "not a time zone" in await say(emulator, organiser, "/timezone Mars/Olympus")
-    stored = row(settings.database_path, "SELECT timezone FROM users WHERE user_id = ?", 500)
+    stored = row(settings.database, "SELECT timezone FROM users WHERE user_id = ?", 500)
     assert stored is not None and stored["timezone"] == "Europe/Brussels"
 
 
@@ -364,5 +365,5 @@ async def test_a_redelivered_session_command_adds_one_session(
     await emulator.wait_idle()
     emulator.redeliver(update_id)
     await emulator.wait_idle()
-    assert len(rows(settings.database_path, "SELECT * FROM sessions")) == 1
-    assert len(rows(settings.database_path, "SELECT * FROM mailings WHERE session_id = 1")) == 3
+    assert len(rows(settings.database, "SELECT * FROM sessions")) == 1
+    assert len(rows(settings.database, "SELECT * FROM mailings WHERE session_id = 1")) == 3

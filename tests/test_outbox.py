@@ -4,7 +4,6 @@ quiet hours, expiry, who is skipped, finishing once; and the sender's pace."""
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
@@ -29,11 +28,13 @@ from storage import outbox
 from storage.db import Database, to_text
 from storage.models import Mailing
 from storage.outbox import NewDelivery
+from tests import stored
 
 PARIS = ZoneInfo("Europe/Paris")
 NOON = datetime(2026, 6, 10, 10, 0, tzinfo=UTC)  # 12:00 in Paris
 NIGHT = datetime(2026, 6, 10, 21, 30, tzinfo=UTC)  # 23:30 in Paris
 PEOPLE = participant_ids(4)
+LEASE = timedelta(seconds=60)
 
 
 @pytest.fixture
@@ -42,6 +43,17 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
     await (await Database.open(path)).close()
     seed(path, len(PEOPLE), organiser=1)
     database = await Database.open(path)
+    yield database
+    await database.close()
+
+
+@pytest.fixture
+async def shared_db(server_database: str) -> AsyncIterator[Database]:
+    """The same, on a PostgreSQL database several workers may share."""
+    await (await Database.open(server_database)).close()
+    seed(server_database, len(PEOPLE), organiser=1, connect=stored.connect)
+    stored.settle_identities(server_database)
+    database = await Database.open(server_database)
     yield database
     await database.close()
 
@@ -78,7 +90,7 @@ async def mailing(
 
 
 def delivery_statuses(db: Database, mailing_id: int) -> dict[int, str]:
-    with sqlite3.connect(db.path) as conn:
+    with stored.connect(db.target) as conn:
         rows = conn.execute(
             "SELECT user_id, status FROM deliveries WHERE mailing_id = ?", (mailing_id,)
         )
@@ -102,7 +114,9 @@ async def test_recover_puts_what_was_in_flight_back_marked_doubled(db: Database)
     sent = await mailing(db, MailingKind.BROADCAST, NOON)
     done, in_flight = await outbox.claim(db, now=NOON, limit=2)
     await outbox.settle(db, delivery_id=done.delivery.id, status=DeliveryStatus.SENT, now=NOON)
-    assert await outbox.recover(db) == 1  # the crash: in_flight was on its way
+    # The crash: in_flight was on its way. The next start is another worker; on a file no
+    # other process shares, it takes the stopped one's claims over at once.
+    assert await outbox.recover(db, worker="next", now=NOON, lease=LEASE) == 1
     again = await outbox.claim(db, now=NOON, limit=8)
     assert again[0].delivery.id == in_flight.delivery.id  # oldest first
     assert next(i for i in again if i.delivery.id == in_flight.delivery.id).delivery.doubled
@@ -115,6 +129,40 @@ async def test_recover_puts_what_was_in_flight_back_marked_doubled(db: Database)
     assert not await outbox.settle(
         db, delivery_id=done.delivery.id, status=DeliveryStatus.FAILED, now=NOON
     )
+
+
+async def test_a_live_workers_claims_stay_its_own_and_a_gone_ones_go_to_another(
+    shared_db: Database,
+) -> None:
+    db, beat = shared_db, timedelta(days=1)
+    await mailing(db, MailingKind.BROADCAST, NOON)
+    for worker in ("a", "b"):
+        await outbox.worker_seen(db, worker=worker, now=NOON, forget=beat)
+    taken_by_a = await outbox.claim(db, now=NOON, limit=2, worker="a")
+    taken_by_b = await outbox.claim(db, now=NOON, limit=1, worker="b")
+    # "b" starts again 30 s later (a deploy): "a", seen 30 s ago, is alive; "b" takes back
+    # what it had itself in flight only if it is another worker now.
+    later = NOON + timedelta(seconds=30)
+    assert await outbox.recover(db, worker="c", now=later, lease=LEASE) == 0
+    # "a" is not seen for longer than the lease: gone. Its two go to whoever recovers.
+    gone = NOON + LEASE + timedelta(seconds=1)
+    await outbox.worker_seen(db, worker="b", now=gone, forget=beat)
+    assert await outbox.recover(db, worker="b", now=gone, lease=LEASE) == 2
+    again = await outbox.claim(db, now=gone, limit=8, worker="b")
+    assert {item.delivery.id for item in again} == {
+        *(item.delivery.id for item in taken_by_a),
+        *(  # and the one nobody had claimed yet
+            d
+            for d in range(1, len(PEOPLE) + 1)
+            if d not in {item.delivery.id for item in [*taken_by_a, *taken_by_b]}
+        ),
+    }
+    from_a = {item.delivery.id for item in taken_by_a}
+    assert [item.delivery.doubled for item in again] == [
+        item.delivery.id in from_a for item in again
+    ]  # what "a" had in flight may have been shown: marked doubled, and only that
+    # A worker's own claims are never taken back from it, however long ago it was seen.
+    assert await outbox.recover(db, worker="b", now=gone + beat, lease=LEASE) == 0
 
 
 def test_quiet_hours_across_midnight() -> None:
@@ -187,7 +235,8 @@ async def test_a_mailing_cancelled_while_sending_still_ends_and_reports(db: Data
         expected=(MailingStatus.OPEN,),
         now=NOON,
     )
-    assert await outbox.recover(db) == 1  # the second was in flight: pending again
+    # The second was in flight: pending again.
+    assert await outbox.recover(db, worker="next", now=NOON, lease=LEASE) == 1
     assert await outbox.claim(db, now=NOON, limit=8) == []  # never sent
     assert [m.id for m in await outbox.finish(db, now=NOON)] == [sent.id]
     assert delivery_statuses(db, sent.id) == {PEOPLE[0]: "sent", PEOPLE[1]: "skipped"}
@@ -217,7 +266,7 @@ async def test_paused_and_unreachable_people_are_skipped_by_automatic_mailings(
     db: Database,
 ) -> None:
     paused, away = PEOPLE[1], PEOPLE[2]
-    with sqlite3.connect(db.path) as conn:
+    with stored.connect(db.path) as conn:
         conn.execute(
             "UPDATE participants SET paused_at = ? WHERE user_id = ?", (to_text(NOON), paused)
         )

@@ -6,7 +6,6 @@ sent late at start."""
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from dataclasses import replace
 from datetime import time, timedelta
 from pathlib import Path
@@ -21,6 +20,7 @@ from flows.outbox import QuietHours
 from reports.text import number, translator
 from storage import outbox
 from storage.db import Database, utc_now
+from tests import stored
 from tests.conftest import bot_running
 from tests.outbox_helpers import (
     BLOCKED,
@@ -121,7 +121,7 @@ async def remind(state: Runtime, text: str, *, due_minutes_ago: float = 0) -> in
 
 
 def statuses(database: Path, mailing_id: int) -> dict[int, tuple[str, int]]:
-    with sqlite3.connect(database) as conn:
+    with stored.connect(database) as conn:
         rows = conn.execute(
             "SELECT user_id, status, late FROM deliveries WHERE mailing_id = ?", (mailing_id,)
         )
@@ -129,7 +129,7 @@ def statuses(database: Path, mailing_id: int) -> dict[int, tuple[str, int]]:
 
 
 def unreachable_at(database: Path, user_id: int) -> str | None:
-    with sqlite3.connect(database) as conn:
+    with stored.connect(database) as conn:
         row = conn.execute("SELECT unreachable_at FROM users WHERE user_id = ?", (user_id,))
         found = row.fetchone()
     return found[0] if found else None
@@ -145,7 +145,8 @@ def come_back(emulator: BotApiEmulator, user_id: int) -> None:
 
 
 def seeded(settings: Settings, emulator: BotApiEmulator, size: int) -> list[int]:
-    seed(settings.database_path, size, organiser=ORGANISER, code=CODE)
+    seed(settings.database, size, organiser=ORGANISER, code=CODE, connect=stored.connect)
+    stored.settle_identities(settings.database)
     people = [20_001 + p for p in range(size)]
     for user_id in [*people, ORGANISER]:
         emulator.state.known_chats.add(emulator.user(user_id).id)
@@ -155,32 +156,30 @@ def seeded(settings: Settings, emulator: BotApiEmulator, size: int) -> list[int]
 async def test_a_403_marks_someone_unreachable_until_they_come_back(
     emulator: BotApiEmulator, settings: Settings
 ) -> None:
-    await (await Database.open(settings.database_path)).close()
+    await (await Database.open(settings.database)).close()
     camille, alex, gone = seeded(settings, emulator, 3)
     emulator.block(gone)
     settings = replace(settings, quiet_hours=NEVER_QUIET)
     async with bot_running(settings, emulator) as application:
         state = runtime_of(application)
         first = await remind(state, "First reminder")
-        await until(lambda: len(statuses(settings.database_path, first)) == 3, 10)
+        await until(lambda: len(statuses(settings.database, first)) == 3, 10)
         await until(
             lambda: (
-                "pending" not in str(statuses(settings.database_path, first))
-                and "sending" not in str(statuses(settings.database_path, first))
+                "pending" not in str(statuses(settings.database, first))
+                and "sending" not in str(statuses(settings.database, first))
             ),
             10,
         )
         await emulator.wait_idle()
-        assert statuses(settings.database_path, first)[gone][0] == "unreachable"
-        assert unreachable_at(settings.database_path, gone) is not None
+        assert statuses(settings.database, first)[gone][0] == "unreachable"
+        assert unreachable_at(settings.database, gone) is not None
         tried = sum(1 for c in emulator.calls if c.params.get("chat_id") in (gone, str(gone)))
         assert tried == 1
 
         # The next automatic mailing does not try them.
         second = await remind(state, "Second reminder")
-        await until(
-            lambda: statuses(settings.database_path, second).get(gone) == ("skipped", 0), 10
-        )
+        await until(lambda: statuses(settings.database, second).get(gone) == ("skipped", 0), 10)
         await emulator.wait_idle()
         assert sum(1 for c in emulator.calls if c.params.get("chat_id") in (gone, str(gone))) == 1
         assert [m.text for m in emulator.user(camille).messages if "Second" in (m.text or "")]
@@ -188,19 +187,19 @@ async def test_a_403_marks_someone_unreachable_until_they_come_back(
         # They unblock the bot: Telegram says so, and the next one reaches them.
         come_back(emulator, gone)
         await emulator.wait_idle()
-        assert unreachable_at(settings.database_path, gone) is None
+        assert unreachable_at(settings.database, gone) is None
         third = await remind(state, "Third reminder")
-        await until(lambda: statuses(settings.database_path, third).get(gone) == ("sent", 0), 10)
+        await until(lambda: statuses(settings.database, third).get(gone) == ("sent", 0), 10)
         await emulator.wait_idle()
         assert [m.text for m in emulator.user(gone).messages if "Third" in (m.text or "")]
-        assert statuses(settings.database_path, third)[alex] == ("sent", 0)
+        assert statuses(settings.database, third)[alex] == ("sent", 0)
     assert [c for c in emulator.rejected if c.error_code != 403] == []
 
 
 async def test_a_reminder_due_while_the_bot_was_down_goes_at_start_marked_late(
     emulator: BotApiEmulator, settings: Settings
 ) -> None:
-    database = await Database.open(settings.database_path)
+    database = await Database.open(settings.database)
     try:
         people = seeded(settings, emulator, 2)
         now = utc_now()
@@ -222,7 +221,7 @@ async def test_a_reminder_due_while_the_bot_was_down_goes_at_start_marked_late(
     async with bot_running(replace(settings, quiet_hours=NEVER_QUIET), emulator):
         await until(lambda: final_report(organiser) is not None, 15)
         await emulator.wait_idle()
-    assert statuses(settings.database_path, mailing.id) == {p: ("sent", 1) for p in people}
+    assert statuses(settings.database, mailing.id) == {p: ("sent", 1) for p in people}
     for user_id in people:
         got = [m.text or "" for m in emulator.user(user_id).messages]
         assert len(got) == 1 and "Bring your notes" in got[0]

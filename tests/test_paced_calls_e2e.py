@@ -92,11 +92,11 @@ async def test_each_answer_of_phase_one_costs_one_paced_call(
             assert (user.last.text or "").startswith(f"✅ {recalled} — "), user.last.text
         expected[prompt.id] = value
 
-    assert stored_answers(settings.database_path, 3001) == expected
+    assert stored_answers(settings.database, 3001) == expected
     assert presses == sum(1 for p in prompts if p.kind != "text")
     # The live question (phase 2's first) is the one the database remembers.
     assert "Phase 2" in (user.last.text or "") and user.last.buttons
-    row = participant_row(settings.database_path, 3001)
+    row = participant_row(settings.database, 3001)
     assert row is not None and row["prompt_message_id"] == user.last.message_id
 
 
@@ -125,7 +125,7 @@ async def test_skip_and_back_by_button_edit_the_question_in_place(
     assert calls == Counter(sendMessage=1, editMessageReplyMarkup=1)
     assert prompts[0].text["fr"] in (user.last.text or "")
     assert [m.message_id for m in user.messages if m.buttons] == [user.last.message_id]
-    assert stored_answers(settings.database_path, 3002) == {prompts[0].id: "2"}
+    assert stored_answers(settings.database, 3002) == {prompts[0].id: "2"}
 
 
 async def test_a_deleted_question_gets_the_next_one_sent(
@@ -147,9 +147,9 @@ async def test_a_deleted_question_gets_the_next_one_sent(
         assert calls == Counter(answerCallbackQuery=1, sendMessage=1)
         assert prompts[1].text["fr"] in (user.last.text or "")
         assert (user.last.text or "").startswith("✅ 4/5 — ")
-        row = participant_row(settings.database_path, 3003)
+        row = participant_row(settings.database, 3003)
         assert row is not None and row["prompt_message_id"] == user.last.message_id
-    assert stored_answers(settings.database_path, 3003) == {prompts[0].id: "4"}
+    assert stored_answers(settings.database, 3003) == {prompts[0].id: "4"}
     refused = [(c.method, c.error) for c in emulator.rejected]
     assert refused == [("editMessageText", "Bad Request: message to edit not found")]
 
@@ -181,7 +181,7 @@ async def test_a_question_far_up_live_again_gets_the_next_one_at_the_bottom(
     assert [m.message_id for m in user.messages if m.buttons] == [user.last.message_id]
     shown_first = user.bot_message(first.message_id)
     assert shown_first is not None and prompts[1].text["fr"] not in (shown_first.text or "")
-    assert stored_answers(settings.database_path, 3004) == {prompts[0].id: "4"}
+    assert stored_answers(settings.database, 3004) == {prompts[0].id: "4"}
 
 
 async def test_a_button_answer_telegram_fails_to_take_changes_nothing_shown(
@@ -199,5 +199,5 @@ async def test_a_button_answer_telegram_fails_to_take_changes_nothing_shown(
     await emulator.wait_idle()
     assert len(user.messages) == count  # the question became the next one; nothing below
     assert prompts[1].text["fr"] in (user.last.text or "")
-    assert stored_answers(settings.database_path, 3005) == {prompts[0].id: "5"}
+    assert stored_answers(settings.database, 3005) == {prompts[0].id: "5"}
     assert [c.method for c in emulator.failed] == ["answerCallbackQuery"]

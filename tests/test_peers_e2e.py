@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from pathlib import Path
 
 from telegram.ext import Application
@@ -12,6 +11,7 @@ from telegram.ext import Application
 from bot.settings import Settings
 from flows.journey import Journey
 from reports.text import strip_tags
+from tests import stored
 from tests.conftest import ORGANISER_ID, create_workshop, participant_row, stored_answers
 from tests.helpers import (
     Plan,
@@ -28,7 +28,7 @@ _STATE_IN_BUTTON = re.compile(r"^j:\d+:([a-z0-9_]+):")
 
 
 def stored_statements(database: Path, user_id: int) -> list[tuple[str, str | None, str]]:
-    with sqlite3.connect(database) as conn:
+    with stored.connect(database) as conn:
         return conn.execute(
             "SELECT s.kind, s.target_category, s.text FROM statements s"
             " JOIN participants p ON p.id = s.participant_id WHERE p.user_id = ? ORDER BY s.id",
@@ -86,12 +86,12 @@ async def test_twelve_participants_walk_the_peer_exchange(
 
     for plan in plans:
         user, own = plan.user, plan.category
-        row = participant_row(settings.database_path, user.id)
+        row = participant_row(settings.database, user.id)
         assert row is not None and row["state"] == "done" and row["finished_at"]
         # Every answer once, as given; every request and commitment once, as its own
         # statement, tagged with whom it is for.
-        assert stored_answers(settings.database_path, user.id) == plan.answers
-        assert stored_statements(settings.database_path, user.id) == plan.statements
+        assert stored_answers(settings.database, user.id) == plan.answers
+        assert stored_statements(settings.database, user.id) == plan.statements
         assert [kind for kind, _, _ in plan.statements] == ["request", "request", "commitment"]
         # Asked only their own category's questions, about each of the three others once.
         others = {c.id for c in journey.categories} - {own}
@@ -113,7 +113,7 @@ async def test_twelve_participants_walk_the_peer_exchange(
         # with nothing to vote on while the facilitators have reviewed nothing.
         assert "agora" in (user.messages[-2].text or "")
         assert row["caucus_message_id"] == user.last.message_id and not user.last.buttons
-    with sqlite3.connect(settings.database_path) as conn:
+    with stored.connect(settings.database) as conn:
         (count,) = conn.execute("SELECT COUNT(*) FROM statements").fetchone()
         sources = conn.execute(
             "SELECT DISTINCT s.source_category = p.category FROM statements s"
@@ -144,7 +144,7 @@ async def test_phase_two_waits_for_the_facilitator_when_asked(
     waiting, english = plans[0].user, plans[1].user
     assert "deuxième phase" in (waiting.last.text or "")
     assert not waiting.last.buttons
-    assert participant_row(settings.database_path, 3101)["state"] == "peers_wait"
+    assert participant_row(settings.database, 3101)["state"] == "peers_wait"
     await waiting.send("une réponse en avance")
     await emulator.wait_idle()
     assert "pas encore ouverte" in (waiting.last.text or "")
@@ -153,7 +153,7 @@ async def test_phase_two_waits_for_the_facilitator_when_asked(
     await waiting.send("/open peers")
     await emulator.wait_idle()
     assert "Seule l'équipe d'animation" in (waiting.last.text or "")
-    assert participant_row(settings.database_path, 3101)["state"] == "peers_wait"
+    assert participant_row(settings.database, 3101)["state"] == "peers_wait"
 
     await organiser.send("/open peers")
     await emulator.wait_idle()
@@ -162,7 +162,7 @@ async def test_phase_two_waits_for_the_facilitator_when_asked(
     assert "La deuxième phase est ouverte" in (waiting.last.text or "")
     assert peer_prompt_text(journey, first, "elu", "fr") in (waiting.last.text or "")
     assert "The second phase is open!" in (english.last.text or "")
-    assert participant_row(settings.database_path, 3102)["state"] == first.id
+    assert participant_row(settings.database, 3102)["state"] == first.id
     # Asked again: nothing changes, nobody is told twice.
     shown = len(waiting.messages)
     await organiser.send("/open peers")

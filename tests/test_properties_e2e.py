@@ -41,6 +41,7 @@ from telegram.ext import Application
 from bot.settings import Settings
 from flows.journey import Journey
 from flows.journey_file import default_journey
+from tests import stored
 from tests.conftest import (
     ORGANISER_ID,
     bot_running,
@@ -118,7 +119,7 @@ async def play(pick: HypothesisPick, steps: int, totals: Totals) -> None:
             configured = Settings(
                 token=emulator.token,
                 api_base_url=emulator.base_url,
-                database_path=database,
+                database=str(database),
                 organisers=frozenset({ORGANISER_ID}),
                 messages_per_second=1000,  # paced by the test, not by Telegram's limit
             )
@@ -137,7 +138,7 @@ async def play(pick: HypothesisPick, steps: int, totals: Totals) -> None:
                 model = JourneyModel(default_journey(), code)
                 driver = Driver(emulator, model, users, facilitator)
                 ids = [u.id for u in users]
-                with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as conn:
+                with stored.connect(f"file:{database}?mode=ro", uri=True) as conn:
                     model.peers_open = peers_open(conn)
                     assert not model.peers_open
                     for step in range(steps):
@@ -230,4 +231,4 @@ async def test_a_refused_text_delivered_again_later_answers_nothing(
     emulator.redeliver(refused)
     emulator.redeliver(pressed)
     await emulator.wait_idle()
-    assert stored_answers(settings.database_path, 4101) == {scale.id: "3"}
+    assert stored_answers(settings.database, 4101) == {scale.id: "3"}

@@ -7,7 +7,6 @@ import importlib.util
 import logging
 import re
 import shutil
-import sqlite3
 import struct
 import sys
 from pathlib import Path
@@ -17,6 +16,7 @@ import pytest
 from bot.rehearsal import rehearse
 from bot.rehearsal_script import PARTICIPANTS
 from bot.settings import Settings
+from tests import stored
 
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} [A-Z]+ ")
 CHARTS = ["agora.png", "funnel.png", "profile.png", "relations.png"]
@@ -44,7 +44,7 @@ def test_the_rehearsal_plays_a_workshop_and_leaves_its_files(
     root.addHandler(console)
     try:
         configured = tmp_path / "coopbot.sqlite3"
-        assert rehearse(Settings(database_path=configured)) == 0
+        assert rehearse(Settings(database=str(configured))) == 0
     finally:
         root.removeHandler(console)
     assert root.handlers.count(console) == 0 and console not in root.handlers
@@ -99,7 +99,7 @@ def test_the_rehearsal_plays_a_workshop_and_leaves_its_files(
     else:
         assert not screenshot.exists() and "screenshot   none: no chromium" in said.out
 
-    with sqlite3.connect(tmp_path / "coopbot-rehearsal.sqlite3") as conn:
+    with stored.connect(tmp_path / "coopbot-rehearsal.sqlite3") as conn:
         finished = conn.execute(
             "SELECT COUNT(*) FROM participants WHERE state = 'done' AND finished_at IS NOT NULL"
         ).fetchone()[0]
@@ -153,7 +153,7 @@ def test_without_the_rehearsal_extra_it_says_what_to_install(
     monkeypatch.setitem(sys.modules, "aiohttp", None)  # importing it now fails
     for name in [n for n in sys.modules if n == "tgemu" or n.startswith("tgemu.")]:
         monkeypatch.delitem(sys.modules, name)
-    assert rehearse(Settings(database_path=tmp_path / "coopbot.sqlite3")) == 2
+    assert rehearse(Settings(database=str(tmp_path / "coopbot.sqlite3"))) == 2
     said = capsys.readouterr()
     assert said.out == "" and said.err.count("\n") == 1
     assert "aiohttp" in said.err and "pip install 'coopbot[rehearsal]'" in said.err

@@ -18,6 +18,7 @@ from bot.settings import Settings
 from flows.journey import Journey
 from reports.text import number, translator
 from storage.db import utc_now
+from tests import stored
 from tests.conftest import ORGANISER_ID, bot_running, create_workshop, facilitator_code
 from tests.helpers import answer_prompts, onboard
 from tgemu import BotApiEmulator, EmulatedUser
@@ -79,7 +80,7 @@ async def remind(
 
 
 def mailing_rows(database: Path) -> list[sqlite3.Row]:
-    with sqlite3.connect(database) as conn:
+    with stored.connect(database) as conn:
         conn.row_factory = sqlite3.Row
         return conn.execute("SELECT * FROM mailings WHERE kind = 'reminder'").fetchall()
 
@@ -134,7 +135,7 @@ async def test_a_reminder_set_before_a_restart_arrives_once(
         organiser = emulator.user(ORGANISER_ID)
         await remind(emulator, organiser, f"/remind {code} 3/6/2030 10:01 Réunion ce soir")
     counts = {user.id: len(user.messages) for user in (camille, alex)}
-    assert [row["status"] for row in mailing_rows(settings.database_path)] == ["scheduled"]
+    assert [row["status"] for row in mailing_rows(settings.database)] == ["scheduled"]
 
     async with bot_running(settings, emulator) as second:
         use_clock(second, Clock(MORNING + timedelta(seconds=58)))
@@ -173,7 +174,7 @@ async def test_a_cancelled_reminder_never_arrives(
     await emulator.wait_idle()
     for user in (camille, alex, sam):
         assert reminders_of(user, "Annulé bientôt") == []
-    statuses = sorted(row["status"] for row in mailing_rows(settings.database_path))
+    statuses = sorted(row["status"] for row in mailing_rows(settings.database))
     assert statuses == ["cancelled", "scheduled"]
 
 
@@ -194,7 +195,7 @@ async def test_closing_the_workshop_cancels_its_reminders(
     await emulator.wait_idle()
     for user in (camille, alex, sam):
         assert reminders_of(user, "Après la fermeture") == []
-    statuses = [row["status"] for row in mailing_rows(settings.database_path)]
+    statuses = [row["status"] for row in mailing_rows(settings.database)]
     assert statuses == ["cancelled"]
 
 
@@ -246,7 +247,7 @@ async def test_every_refusal_is_clear_and_changes_nothing(
         reply = user.last.text or ""
         for part in expected:
             assert part in reply, (command, part, reply)
-        assert mailing_rows(settings.database_path) == []
+        assert mailing_rows(settings.database) == []
 
     examples = FR(
         "/remind {code} tomorrow 9:00 Bring your notes.\n"
@@ -285,7 +286,7 @@ async def test_every_refusal_is_clear_and_changes_nothing(
     await refused(camille, f"/reminders {code}", FR(not_allowed))
     await refused(organiser, "/reminders", FR("/reminders <code>"))
 
-    with sqlite3.connect(settings.database_path) as conn:
+    with stored.connect(settings.database) as conn:
         conn.execute(
             "UPDATE workshops SET closed_at = '2030-06-01T00:00:00+00:00' WHERE code = ?", (code,)
         )
@@ -304,7 +305,7 @@ async def test_a_reminder_the_network_kept_from_someone_goes_again_later(
         settings = Settings(
             token=emulator.token,
             api_base_url=emulator.base_url,
-            database_path=tmp_path / "coopbot.sqlite3",
+            database=str(tmp_path / "coopbot.sqlite3"),
             organisers=frozenset({ORGANISER_ID}),
         )
         async with bot_running(settings, emulator) as bot:
@@ -321,7 +322,7 @@ async def test_a_reminder_the_network_kept_from_someone_goes_again_later(
             await emulator.wait_idle()
             assert reminders_of(camille, "Coupure réseau") == []
             assert len(emulator.timed_out) == 3
-            with sqlite3.connect(settings.database_path) as conn:
+            with stored.connect(settings.database) as conn:
                 status, attempts = conn.execute(
                     "SELECT status, attempts FROM deliveries WHERE user_id = ?", (camille.id,)
                 ).fetchone()

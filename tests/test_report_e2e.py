@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import io
 import re
-import sqlite3
 from pathlib import Path
 
 import docx
@@ -20,6 +19,7 @@ from telegram.ext import Application
 
 from bot.settings import Settings
 from flows.journey import Journey, Prompt
+from tests import stored
 from tests.conftest import ORGANISER_ID, create_workshop, facilitator_code
 from tests.helpers import Plan, in_lockstep, plan_onboarding, plan_phase_one
 from tgemu import BotApiEmulator
@@ -34,12 +34,12 @@ def docx_text(data: bytes) -> str:
 
 
 def chosen_rows(database: Path) -> list[tuple[int, str]]:
-    with sqlite3.connect(database) as conn:
+    with stored.connect(database) as conn:
         return conn.execute("SELECT participant_id, question_id FROM chosen_quotes").fetchall()
 
 
 def an_answer_id(database: Path) -> int:
-    with sqlite3.connect(database) as conn:
+    with stored.connect(database) as conn:
         return int(conn.execute("SELECT MIN(rowid) FROM answers").fetchone()[0])
 
 
@@ -78,14 +78,14 @@ def listed(message: SentMessage | None) -> dict[int, str]:
 
 
 def audit_of(database: Path) -> list[tuple[str, str]]:
-    with sqlite3.connect(database) as conn:
+    with stored.connect(database) as conn:
         return conn.execute(
             "SELECT action, detail FROM audit WHERE action LIKE 'quote_%' ORDER BY id"
         ).fetchall()
 
 
 def answer_id_of(database: Path, user_id: int, question_id: str) -> int:
-    with sqlite3.connect(database) as conn:
+    with stored.connect(database) as conn:
         return int(
             conn.execute(
                 "SELECT a.rowid FROM answers a JOIN participants p ON p.id = a.participant_id"
@@ -95,8 +95,15 @@ def answer_id_of(database: Path, user_id: int, question_id: str) -> int:
         )
 
 
+def joined_users(database: Path) -> list[int]:
+    """The participants' user ids in the order they joined, which is the order of the
+    quotes (people who join at once join in any order)."""
+    with stored.connect(database) as conn:
+        return [user for (user,) in conn.execute("SELECT user_id FROM participants ORDER BY id")]
+
+
 def workshop_id_of(database: Path, code: str) -> int:
-    with sqlite3.connect(database) as conn:
+    with stored.connect(database) as conn:
         return int(conn.execute("SELECT id FROM workshops WHERE code = ?", (code,)).fetchone()[0])
 
 
@@ -158,15 +165,17 @@ async def test_quotes_are_chosen_and_the_report_holds_exactly_them(
     assert f"✅ {number}. {chosen_text}" in (edited.text or "")
     assert "3 citations, 1 choisie" in (edited.text or "")
     assert len(organiser.messages) == before + 1  # edited, nothing sent
-    assert len(chosen_rows(settings.database_path)) == 1
-    chosen_id = answer_id_of(settings.database_path, plans[1].user.id, texts[0].id)
-    assert audit_of(settings.database_path) == [("quote_chosen", str(chosen_id))]
+    assert len(chosen_rows(settings.database)) == 1
+    # The second quote listed is the second to join's answer (they joined at once).
+    joined = joined_users(settings.database)
+    chosen_id = answer_id_of(settings.database, joined[number - 1], texts[0].id)
+    assert audit_of(settings.database) == [("quote_chosen", str(chosen_id))]
     # A double tap on the old button changes nothing (and edits nothing: the room fixture
     # fails on any call Telegram would refuse, such as an edit to the same).
     await organiser.press(f"⬜ {number}", message=page)
     await emulator.wait_idle()
-    assert len(chosen_rows(settings.database_path)) == 1
-    assert len(audit_of(settings.database_path)) == 1
+    assert len(chosen_rows(settings.database)) == 1
+    assert len(audit_of(settings.database)) == 1
 
     # Choosing another, then taking it back.
     await organiser.press("⬜ 1")
@@ -177,9 +186,9 @@ async def test_quotes_are_chosen_and_the_report_holds_exactly_them(
     assert organiser.callback_answers[-1]["text"] == (
         "Retirée du relevé. Citations choisies\u00a0: 1."
     )
-    assert len(chosen_rows(settings.database_path)) == 1
-    first_id = answer_id_of(settings.database_path, plans[0].user.id, texts[0].id)
-    assert audit_of(settings.database_path) == [
+    assert len(chosen_rows(settings.database)) == 1
+    first_id = answer_id_of(settings.database, joined[0], texts[0].id)
+    assert audit_of(settings.database) == [
         ("quote_chosen", str(chosen_id)),
         ("quote_chosen", str(first_id)),
         ("quote_dropped", str(first_id)),
@@ -227,7 +236,7 @@ async def test_quotes_are_chosen_and_the_report_holds_exactly_them(
     await emulator.wait_idle()
     await author.press("Tout effacer")
     await emulator.wait_idle()
-    assert chosen_rows(settings.database_path) == []
+    assert chosen_rows(settings.database) == []
     before = len(organiser.messages)
     await organiser.send("/report")
     await emulator.wait_idle()
@@ -250,7 +259,7 @@ async def test_the_audit_of_quotes_reads_in_english(
 ) -> None:
     code = await create_workshop(emulator)
     organiser = emulator.user(ORGANISER_ID)
-    plans = await three_answer_phase_one(emulator, journey, code)
+    await three_answer_phase_one(emulator, journey, code)
     await organiser.send("/language")
     await emulator.wait_idle()
     await organiser.press("English")
@@ -264,7 +273,7 @@ async def test_the_audit_of_quotes_reads_in_english(
     assert organiser.callback_answers[-1]["text"] == "Added to the report. Quotes chosen: 1."
     await organiser.press("✅ 3")
     await emulator.wait_idle()
-    chosen = answer_id_of(settings.database_path, plans[2].user.id, "m1_intention")
+    chosen = answer_id_of(settings.database, joined_users(settings.database)[2], "m1_intention")
     await organiser.send(f"/audit {code}")
     await emulator.wait_idle()
     shown = organiser.last.text or ""
@@ -310,8 +319,8 @@ async def test_anyone_else_is_refused_and_changes_nothing(
             assert not any(m.kind == "document" for m in user.messages[before:])
     # A forged button naming a real answer of that workshop, or a page or the list of its
     # questions: refused, nothing chosen, nothing shown.
-    answer_id = an_answer_id(settings.database_path)
-    workshop_id = workshop_id_of(settings.database_path, code)
+    answer_id = an_answer_id(settings.database)
+    workshop_id = workshop_id_of(settings.database, code)
     forged = (f"qt:c:{answer_id}:1:0", f"qt:p:{workshop_id}:0:m1_intention:", f"qt:w:{workshop_id}")
     for user in (participant, other):
         for data in forged:
@@ -328,7 +337,7 @@ async def test_anyone_else_is_refused_and_changes_nothing(
     await participant.press_data("qt:c:999999:1:0")
     await emulator.wait_idle()
     assert participant.callback_answers[-1]["text"].startswith("Seule l'équipe d'animation")
-    assert chosen_rows(settings.database_path) == []
+    assert chosen_rows(settings.database) == []
     # The organiser's own list, then buttons unreadable, of the old format, naming no
     # answer or no question: said so, nothing chosen either.
     await organiser.send(f"/quotes {code}")
@@ -344,18 +353,18 @@ async def test_anyone_else_is_refused_and_changes_nothing(
         await organiser.press_data(data, message=shown)
         await emulator.wait_idle()
         assert said in organiser.callback_answers[-1]["text"], data
-    assert chosen_rows(settings.database_path) == []
+    assert chosen_rows(settings.database) == []
     assert organiser.bot_message(shown.message_id) == shown  # the list, as it was
     # An answer that may not be quoted (a scale's): no choice made.
-    with sqlite3.connect(settings.database_path) as conn:
+    with stored.connect(settings.database) as conn:
         scale = conn.execute(
             "SELECT rowid FROM answers WHERE question_id = 'm1_present'"
         ).fetchone()
     await organiser.press_data(f"qt:c:{scale[0]}:1:0", message=shown)
     await emulator.wait_idle()
     assert "ne peut plus être citée" in organiser.callback_answers[-1]["text"]
-    assert chosen_rows(settings.database_path) == []
-    assert audit_of(settings.database_path) == []
+    assert chosen_rows(settings.database) == []
+    assert audit_of(settings.database) == []
 
 
 async def test_forty_participants_are_one_message_paged(
@@ -410,8 +419,11 @@ async def test_forty_participants_are_one_message_paged(
     assert sorted(quotes) == list(range(9, 17))
     assert "Page 2 sur 5" in (second.text or "")
     assert "◀" in second.labels and "▶" in second.labels
-    # In the order people joined: the tenth quote is the tenth participant's.
-    assert quotes[10].startswith("Réponse n°9 à m1_intention")
+    # In the order people joined (they all joined at once): the tenth quote is the tenth
+    # to join's.
+    joined = joined_users(settings.database)
+    tenth = joined[9] - 8100
+    assert quotes[10].startswith(f"Réponse n°{tenth} à m1_intention")
 
     await organiser.press("⬜ 10")
     await emulator.wait_idle()
@@ -421,9 +433,9 @@ async def test_forty_participants_are_one_message_paged(
     after = shown()
     assert "Page 2 sur 5" in (after.text or "") and "40 citations, 1 choisie" in (after.text or "")
     assert "✅ 10" in after.labels and f"✅ 10. {quotes[10]}" in (after.text or "")
-    assert [question for _, question in chosen_rows(settings.database_path)] == ["m1_intention"]
-    chosen_id = answer_id_of(settings.database_path, plans[9].user.id, "m1_intention")
-    assert audit_of(settings.database_path) == [("quote_chosen", str(chosen_id))]
+    assert [question for _, question in chosen_rows(settings.database)] == ["m1_intention"]
+    chosen_id = answer_id_of(settings.database, joined[9], "m1_intention")
+    assert audit_of(settings.database) == [("quote_chosen", str(chosen_id))]
 
     # The last page, then back to the questions: counted there too.
     for _ in range(3):
@@ -445,7 +457,7 @@ async def test_forty_participants_are_one_message_paged(
     document = next(m for m in organiser.messages[before:] if m.kind == "document")
     report = docx_text(document.file_bytes or b"")
     assert quotes[10].rstrip("…") in report
-    assert "Réponse n°10 à m1_intention" not in report
+    assert f"Réponse n°{joined[10] - 8100} à m1_intention" not in report
 
 
 async def test_the_report_from_the_command_line(
@@ -458,7 +470,7 @@ async def test_the_report_from_the_command_line(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     code = await create_workshop(emulator)
-    monkeypatch.setenv("COOPBOT_DB", str(settings.database_path))
+    monkeypatch.setenv("COOPBOT_DB", str(settings.database))
     monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
     from bot.cli import main
 

@@ -19,6 +19,7 @@ from flows.journey import Journey
 from reports.text import day, translator
 from storage import retention
 from storage.db import to_text, utc_now
+from tests import stored
 from tests.conftest import ORGANISER_ID, bot_running, create_workshop
 from tests.helpers import answer_prompts, onboard
 from tgemu import BotApiEmulator
@@ -53,13 +54,13 @@ class Clock:
 
 
 def snapshot(database: Path) -> dict[str, list[tuple[object, ...]]]:
-    with sqlite3.connect(database) as conn:
+    with stored.connect(database) as conn:
         return {table: sorted(conn.execute(f"SELECT * FROM {table}")) for table in TABLES}
 
 
 def counts(database: Path, code: str) -> tuple[int, int]:
     """(participants, answers) of the workshop `code` opens."""
-    with sqlite3.connect(database) as conn:
+    with stored.connect(database) as conn:
         found = conn.execute(
             "SELECT COUNT(DISTINCT p.id), COUNT(a.question_id) FROM participants p"
             " JOIN workshops w ON w.id = p.workshop_id"
@@ -70,7 +71,7 @@ def counts(database: Path, code: str) -> tuple[int, int]:
 
 
 def erasure(database: Path, code: str) -> sqlite3.Row | None:
-    with sqlite3.connect(database) as conn:
+    with stored.connect(database) as conn:
         conn.row_factory = sqlite3.Row
         return conn.execute(
             "SELECT e.* FROM erasures e JOIN workshops w ON w.id = e.workshop_id WHERE w.code = ?",
@@ -85,7 +86,7 @@ async def run_the_job(application: Application) -> None:
 async def test_the_job_erases_expired_workshops_once_and_keeps_their_figures(
     bot: Application, emulator: BotApiEmulator, settings: Settings, journey: Journey
 ) -> None:
-    database = settings.database_path
+    database = settings.database
     clock = Clock(bot.bot_data[RUNTIME_KEY])
     organiser = emulator.user(ORGANISER_ID)
     codes = [await create_workshop(emulator, title) for title in ("Ancien", "Récent", "Ouvert")]
@@ -107,7 +108,7 @@ async def test_the_job_erases_expired_workshops_once_and_keeps_their_figures(
         await organiser.send(f"/screen {code}")
         await emulator.wait_idle()
     links = "SELECT COUNT(*) FROM screen_links s JOIN workshops w ON w.id = s.workshop_id"
-    with sqlite3.connect(database) as conn:
+    with stored.connect(database) as conn:
         assert conn.execute(links).fetchone() == (3,)
 
     # Closed a year and more before the job runs, and 200 days before it.
@@ -127,7 +128,7 @@ async def test_the_job_erases_expired_workshops_once_and_keeps_their_figures(
     assert (kept["participants"], kept["answers"]) == (2, 2 * len(prompts))
     assert kept["by_category"] == f'{{"{category.id}": 2}}'
     assert erasure(database, recent) is None and erasure(database, still_open) is None
-    with sqlite3.connect(database) as conn:
+    with stored.connect(database) as conn:
         pointers = dict(conn.execute("SELECT user_id, current_participant_id FROM users"))
         erased_entries = conn.execute(
             "SELECT w.code, a.actor_id FROM audit a JOIN workshops w ON w.id = a.workshop_id"
@@ -139,7 +140,7 @@ async def test_the_job_erases_expired_workshops_once_and_keeps_their_figures(
     assert {user for user, code in users.items() if code != old} <= set(pointers)
     assert all(pointers[user] is not None for user, code in users.items() if code != old)
     assert erased_entries == [(old, None)]
-    with sqlite3.connect(database) as conn:
+    with stored.connect(database) as conn:
         left = [row[0] for row in conn.execute(f"{links.replace('COUNT(*)', 'w.code')}")]
     assert sorted(left) == sorted([recent, still_open])  # the old one's link is gone
 
@@ -185,7 +186,7 @@ async def test_the_job_erases_expired_workshops_once_and_keeps_their_figures(
 async def test_the_job_runs_at_start(
     emulator: BotApiEmulator, settings: Settings, journey: Journey
 ) -> None:
-    database = settings.database_path
+    database = settings.database
     async with bot_running(settings, emulator):
         code = await create_workshop(emulator)
         user = emulator.user(6101, language_code="fr")
@@ -196,7 +197,7 @@ async def test_the_job_runs_at_start(
     assert counts(database, code) == (1, 0)
     # The bot was down on the day its retention period ended.
     long_ago: datetime = utc_now() - timedelta(days=settings.retention_days + 3)
-    with sqlite3.connect(database) as conn:
+    with stored.connect(database) as conn:
         conn.execute("UPDATE workshops SET closed_at = ? WHERE code = ?", (to_text(long_ago), code))
     async with bot_running(settings, emulator):
         await emulator.wait_idle()

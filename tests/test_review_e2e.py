@@ -18,6 +18,7 @@ from bot.jobs import REVIEW_JOB
 from bot.settings import Settings
 from flows.journey import Journey
 from reports.text import translator
+from tests import stored
 from tests.conftest import ORGANISER_ID, bot_running, create_workshop, facilitator_code
 from tests.helpers import (
     DONE_LABEL,
@@ -96,7 +97,7 @@ def block_of(message: SentMessage, text: str) -> str:
 
 def rows(database: Path) -> dict[str, sqlite3.Row]:
     """Every statement by its text: id, number, status, merged_into, its author's user id."""
-    with sqlite3.connect(database) as conn:
+    with stored.connect(database) as conn:
         conn.row_factory = sqlite3.Row
         found = conn.execute(
             "SELECT s.id, s.number, s.text, s.status, s.merged_into, p.user_id, p.id AS author"
@@ -137,7 +138,7 @@ async def test_statements_wait_for_review_in_batches(
     room: Application, emulator: BotApiEmulator, settings: Settings, journey: Journey
 ) -> None:
     watch_review(emulator, room)
-    database = settings.database_path
+    database = settings.database
     code = await create_workshop(emulator)
     organiser = emulator.user(ORGANISER_ID)
     facilitator = emulator.user(4100, first_name="Fac", language_code="en")
@@ -233,7 +234,7 @@ async def test_statements_wait_for_review_in_batches(
     await emulator.wait_idle()
     now = rows(database)
     assert (now[B2]["status"], now[B2]["merged_into"]) == ("merged", written[A1]["id"])
-    with sqlite3.connect(database) as conn:
+    with stored.connect(database) as conn:
         agreed = conn.execute(
             "SELECT value FROM caucus_votes WHERE statement_id = ? AND participant_id = ?",
             (written[A1]["id"], written[B2]["author"]),
@@ -341,7 +342,7 @@ async def test_review_shows_the_queue_and_is_for_facilitators(
         in (m.text or "")
         for m in old
     )
-    with sqlite3.connect(settings.database_path) as conn:
+    with stored.connect(settings.database) as conn:
         linked = conn.execute("SELECT DISTINCT message_id FROM moderation_messages").fetchall()
     assert linked == [(new[0].message_id,)]
 
@@ -351,7 +352,7 @@ async def test_review_shows_the_queue_and_is_for_facilitators(
         await stranger.send(command)
         await emulator.wait_idle()
         assert stranger.last.text == "Only the facilitators of a workshop can do that."
-    with sqlite3.connect(settings.database_path) as conn:
+    with stored.connect(settings.database) as conn:
         assert conn.execute("SELECT review FROM workshops").fetchall() == [(1,)]
 
 

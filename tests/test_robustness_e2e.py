@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from telegram.ext import Application
 
 from bot.settings import Settings
 from flows.journey import Journey
 from reports.text import translator
+from tests import stored
 from tests.conftest import (
     ORGANISER_ID,
     bot_running,
@@ -38,15 +37,15 @@ async def test_a_redelivered_update_is_stored_once(
     assert prompts[1].kind == "text"
     update_id = await user.send("Ma première réflexion")
     await emulator.wait_idle()
-    state_after = participant_row(settings.database_path, 2001)["state"]
-    answers_after = stored_answers(settings.database_path, 2001)
+    state_after = participant_row(settings.database, 2001)["state"]
+    answers_after = stored_answers(settings.database, 2001)
     shown = len(user.messages)
 
     emulator.redeliver(update_id)
     await emulator.wait_idle()
 
-    assert participant_row(settings.database_path, 2001)["state"] == state_after == prompts[2].id
-    assert stored_answers(settings.database_path, 2001) == answers_after
+    assert participant_row(settings.database, 2001)["state"] == state_after == prompts[2].id
+    assert stored_answers(settings.database, 2001) == answers_after
     assert answers_after[prompts[1].id] == "Ma première réflexion"
     # The participant is shown where they are again, nothing else.
     assert len(user.messages) == shown + 1
@@ -62,8 +61,8 @@ async def test_a_redelivered_button_press_is_stored_once(
     emulator.redeliver(update_id)
     await emulator.wait_idle()
     prompts = journey.live_prompts()
-    assert stored_answers(settings.database_path, 2002) == {prompts[0].id: "4"}
-    assert participant_row(settings.database_path, 2002)["state"] == prompts[1].id
+    assert stored_answers(settings.database, 2002) == {prompts[0].id: "4"}
+    assert participant_row(settings.database, 2002)["state"] == prompts[1].id
     # Shown where they are, not told that their (saved) answer was stale.
     assert prompts[1].text["fr"] in (user.last.text or "")
     assert "précédente" not in (user.last.text or "")
@@ -78,14 +77,14 @@ async def test_a_button_from_an_earlier_question_changes_nothing(
     await emulator.wait_idle()
     await user.send("Une réflexion")
     await emulator.wait_idle()
-    before = stored_answers(settings.database_path, 2003)
+    before = stored_answers(settings.database, 2003)
     # The first question's message still carries buttons in an old client: press "5".
     first_question_buttons = [b for row in first_question.buttons for b in row]
     assert first_question_buttons  # captured before the bot removed them
     shown = len(user.messages)
     await user.press_data(first_question_buttons[4][1] or "", message=first_question)
     await emulator.wait_idle()
-    assert stored_answers(settings.database_path, 2003) == before
+    assert stored_answers(settings.database, 2003) == before
     # A short note on the button; the live question, further down, is not repeated.
     assert user.callback_answers[-1]["text"] == "Ce bouton correspond à une question précédente."
     assert len(user.messages) == shown
@@ -100,7 +99,7 @@ async def test_a_double_tap_answers_once_and_posts_the_next_question_once(
     await user.press_data(question.buttons[0][4][1] or "", message=question)  # "5", too late
     await emulator.wait_idle()
     prompts = journey.live_prompts()
-    assert stored_answers(settings.database_path, 2006) == {prompts[0].id: "3"}
+    assert stored_answers(settings.database, 2006) == {prompts[0].id: "3"}
     assert [m for m in user.messages if prompts[1].text["fr"] in (m.text or "")] == [user.last]
     assert user.callback_answers[-1]["text"] == "Ce bouton correspond à une question précédente."
     # Both taps left the phone before the first edit arrived, so the second one asks to
@@ -128,7 +127,7 @@ async def test_joining_a_second_workshop_leaves_no_live_button_in_the_first(
     )
     await emulator.wait_idle()
     assert user.callback_answers[-1]["text"] == "Ce bouton correspond à un autre atelier."
-    assert stored_answers(settings.database_path, 2007) == {}
+    assert stored_answers(settings.database, 2007) == {}
 
 
 async def test_bad_inputs_each_get_a_clear_reply(
@@ -148,7 +147,7 @@ async def test_bad_inputs_each_get_a_clear_reply(
     user, _ = await _ready(emulator, journey, 2005)
     await user.press("3")
     await emulator.wait_idle()
-    before = stored_answers(settings.database_path, 2005)
+    before = stored_answers(settings.database, 2005)
     fr = translator("fr")
     replies = {  # each kind its own words, then the same advice
         user.send_sticker: fr("Thank you for the sticker! I can only read words, though."),
@@ -188,7 +187,7 @@ async def test_bad_inputs_each_get_a_clear_reply(
     await user.send("bonjour")  # text where a scale expects a button
     await emulator.wait_idle()
     assert "avec les boutons" in (user.last.text or "")
-    assert stored_answers(settings.database_path, 2005) == before
+    assert stored_answers(settings.database, 2005) == before
 
 
 async def test_flood_limits_are_waited_out_without_losing_anything(
@@ -200,7 +199,7 @@ async def test_flood_limits_are_waited_out_without_losing_anything(
         settings = Settings(
             token=emulator.token,
             api_base_url=emulator.base_url,
-            database_path=tmp_path / "flood.sqlite3",
+            database=str(tmp_path / "flood.sqlite3"),
             organisers=frozenset({ORGANISER_ID}),
         )
         async with bot_running(settings, emulator):
@@ -213,7 +212,7 @@ async def test_flood_limits_are_waited_out_without_losing_anything(
         limited = [call for call in emulator.rejected if call.error_code == 429]
         assert limited, "the test must actually hit the limit"
         assert {call.error_code for call in emulator.rejected} == {429}
-    assert stored_answers(settings.database_path, 2010) == expected
+    assert stored_answers(settings.database, 2010) == expected
     # Each question reached the phone once, sent or edited into the one answered before.
     prompts_shown = [
         call.params["text"].split("question ")[1].split(" ")[0]
@@ -235,7 +234,7 @@ async def test_a_redelivered_newsession_creates_one_workshop(
     first_code = join_code(organiser)
     emulator.redeliver(update_id)
     await emulator.wait_idle()
-    with sqlite3.connect(settings.database_path) as conn:
+    with stored.connect(settings.database) as conn:
         assert conn.execute("SELECT COUNT(*) FROM workshops").fetchone()[0] == 1
     assert join_code(organiser) == first_code  # the same links, sent again
 
@@ -248,10 +247,10 @@ async def test_an_edited_message_is_never_run_as_a_command(
     await emulator.wait_idle()
     await user.send("Une réflexion")
     await emulator.wait_idle()
-    state = participant_row(settings.database_path, 2020)["state"]
+    state = participant_row(settings.database, 2020)["state"]
     await user.edit_last_text("/back")
     await emulator.wait_idle()
-    assert participant_row(settings.database_path, 2020)["state"] == state
+    assert participant_row(settings.database, 2020)["state"] == state
     assert "ne sont pas prises en compte" in (user.last.text or "")
 
 
@@ -259,7 +258,7 @@ async def test_a_participant_whose_question_was_removed_is_not_stuck(
     bot: Application, emulator: BotApiEmulator, settings: Settings, journey: Journey
 ) -> None:
     user, _ = await _ready(emulator, journey, 2021)
-    with sqlite3.connect(settings.database_path) as conn:  # the journey file lost a prompt
+    with stored.connect(settings.database) as conn:  # the journey file lost a prompt
         conn.execute("UPDATE participants SET state = 'm0_removed' WHERE user_id = 2021")
     await user.send("/resume")
     await emulator.wait_idle()
@@ -267,8 +266,8 @@ async def test_a_participant_whose_question_was_removed_is_not_stuck(
     assert first.text["fr"] in (user.last.text or "")
     await user.press("5")
     await emulator.wait_idle()
-    assert stored_answers(settings.database_path, 2021) == {first.id: "5"}
-    assert participant_row(settings.database_path, 2021)["state"] == journey.live_prompts()[1].id
+    assert stored_answers(settings.database, 2021) == {first.id: "5"}
+    assert participant_row(settings.database, 2021)["state"] == journey.live_prompts()[1].id
 
 
 async def test_erasure_buttons_pressed_twice(
@@ -282,5 +281,5 @@ async def test_erasure_buttons_pressed_twice(
     await emulator.wait_idle()
     await user.press_data("forget:yes", message=question)  # an old client, pressed again
     await emulator.wait_idle()
-    assert participant_row(settings.database_path, 2022) is None
+    assert participant_row(settings.database, 2022) is None
     assert "effacé" in (user.last.text or "")

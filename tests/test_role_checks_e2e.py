@@ -14,7 +14,6 @@ mailings and of the workshop itself. The existing checks are in `test_roles_e2e.
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -27,6 +26,7 @@ from bot.settings import Settings
 from flows.errors import NotAllowed
 from flows.facilitation import Decision
 from flows.journey import Journey
+from tests import stored
 from tests.conftest import ORGANISER_ID, bot_running, facilitator_code, join_code
 from tests.helpers import Plan, in_lockstep, plan_onboarding, plan_phase_one, plan_phase_two
 from tgemu import BotApiEmulator, EmulatedUser
@@ -34,8 +34,9 @@ from tgemu import BotApiEmulator, EmulatedUser
 OTHER_ORGANISER = 501
 TITLE = "Atelier Zèbre 7731"
 # What a refused update may touch without anything of the workshop changing: the ledger of
-# handled updates, and in the users' rows their language and when they were last seen.
-UNWATCHED = frozenset({"processed_updates", "users", "sqlite_sequence"})
+# handled updates, in the users' rows their language and when they were last seen, and the
+# workers alive (each says so every few seconds).
+UNWATCHED = frozenset({"processed_updates", "users", "sqlite_sequence", "workers"})
 PARTICIPANT, OTHER_FACILITATOR, OTHER_ORGANISER_ROLE, OWN_FACILITATOR = (
     "participant",
     "facilitator of another workshop",
@@ -147,12 +148,8 @@ async def guarded(settings: Settings, emulator: BotApiEmulator) -> AsyncIterator
 
 def snapshot(database: Path) -> dict[str, list[tuple]]:
     """Every row of every table but the unwatched ones."""
-    with sqlite3.connect(database) as conn:
-        tables = [
-            name
-            for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-            if name not in UNWATCHED
-        ]
+    with stored.connect(database) as conn:
+        tables = [name for name in stored.tables(database) if name not in UNWATCHED]
         found = {
             table: sorted(conn.execute(f"SELECT * FROM {table}").fetchall(), key=repr)
             for table in tables
@@ -173,7 +170,7 @@ def changes(before: dict[str, list[tuple]], after: dict[str, list[tuple]]) -> di
 
 
 def count(database: Path, table: str) -> int:
-    with sqlite3.connect(database) as conn:
+    with stored.connect(database) as conn:
         return int(conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
 
 
@@ -225,7 +222,7 @@ async def prepare(
     await command(emulator, organiser, f"/remind {code} 3/6/2030 10:01 Apportez vos notes")
     await command(emulator, organiser, f"/broadcast {code} La salle change.")
 
-    with sqlite3.connect(database) as conn:
+    with stored.connect(database) as conn:
         workshop_id, facilitator = conn.execute(
             "SELECT id, facilitator_code FROM workshops WHERE code = ?", (code,)
         ).fetchone()
@@ -326,7 +323,7 @@ async def attempts_fail(
 async def test_no_one_without_the_role_changes_or_reads_a_workshop(
     guarded: Application, emulator: BotApiEmulator, settings: Settings, journey: Journey
 ) -> None:
-    database = settings.database_path
+    database = settings.database
     target, attackers, bystanders = await prepare(emulator, database, journey)
     failures = await attempts_fail(
         emulator, database, target, ATTEMPTS, attackers, bystanders, TITLE
@@ -371,7 +368,7 @@ ROOM_ATTEMPTS = [
 async def test_no_one_without_the_role_moves_the_room_or_edits_a_resolution(
     guarded: Application, emulator: BotApiEmulator, settings: Settings, journey: Journey
 ) -> None:
-    database = settings.database_path
+    database = settings.database
     organiser = emulator.user(ORGANISER_ID, language_code="en")
     await command(emulator, organiser, f"/newsession {ROOM_TITLE}")
     code, link = join_code(organiser), facilitator_code(organiser)
@@ -400,7 +397,7 @@ async def test_no_one_without_the_role_moves_the_room_or_edits_a_resolution(
     control = organiser.last
     await organiser.press("🤝 Mark a convergence", message=control)
     await emulator.wait_idle()
-    with sqlite3.connect(database) as conn:
+    with stored.connect(database) as conn:
         workshop_id, statement_id = conn.execute(
             "SELECT id, room_statement_id FROM workshops WHERE code = ?", (code,)
         ).fetchone()

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
 from telegram.ext import Application
 
 from bot.settings import Settings
 from flows.journey import Journey
+from tests import stored
 from tests.conftest import (
     ORGANISER_ID,
     facilitator_code,
@@ -122,14 +122,14 @@ async def test_people_get_and_erase_their_data(
     await emulator.wait_idle()
     await participant.press("Annuler")
     await emulator.wait_idle()
-    assert stored_answers(settings.database_path, 3101) == expected
+    assert stored_answers(settings.database, 3101) == expected
     await participant.send("/forget")
     await emulator.wait_idle()
     await participant.press("Tout effacer")
     await emulator.wait_idle()
     assert "effacé" in (participant.last.text or "")
-    assert stored_answers(settings.database_path, 3101) == {}
-    assert participant_row(settings.database_path, 3101) is None
+    assert stored_answers(settings.database, 3101) == {}
+    assert participant_row(settings.database, 3101) is None
 
 
 async def test_review_commands_are_for_the_workshops_facilitators(
@@ -147,7 +147,7 @@ async def test_review_commands_are_for_the_workshops_facilitators(
     await emulator.wait_idle()
 
     def review_settings() -> dict[str, int]:
-        with sqlite3.connect(settings.database_path) as conn:
+        with stored.connect(settings.database) as conn:
             return dict(conn.execute("SELECT code, review FROM workshops").fetchall())
 
     # A facilitator of A cannot touch B, by its code or otherwise.

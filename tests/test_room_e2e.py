@@ -5,7 +5,6 @@ stored, convergences become resolutions, and a restart in the middle loses nothi
 from __future__ import annotations
 
 import re
-import sqlite3
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -13,6 +12,7 @@ from pathlib import Path
 from bot.settings import Settings
 from flows.journey import Journey
 from reports.text import day, translator
+from tests import stored
 from tests.conftest import ORGANISER_ID, bot_running, create_workshop
 from tests.helpers import (
     VOTE_LABELS,
@@ -40,7 +40,7 @@ ROOM_ORDER = ["etat", "agent", "elu", "socio_eco"]  # as set by /agora order bel
 
 
 def rows(database: Path, sql: str, *args: object) -> list[tuple]:
-    with sqlite3.connect(database) as conn:
+    with stored.connect(database) as conn:
         return conn.execute(sql, args).fetchall()
 
 
@@ -196,7 +196,7 @@ async def test_the_room_with_twelve_participants(
     emulator: BotApiEmulator, settings: Settings, journey: Journey
 ) -> None:
     settings = replace(settings, messages_per_second=1000)
-    database = settings.database_path
+    database = settings.database
     organiser = emulator.user(ORGANISER_ID)
     refused = [403]  # the blocked participant's edit, below
 
@@ -496,7 +496,7 @@ async def test_the_room_with_twelve_participants(
 async def test_nothing_approved_nothing_opens(
     emulator: BotApiEmulator, settings: Settings, journey: Journey
 ) -> None:
-    database = settings.database_path
+    database = settings.database
     organiser = emulator.user(ORGANISER_ID)
     async with bot_running(settings, emulator):
         await create_workshop(emulator)
@@ -524,7 +524,7 @@ async def test_an_open_self_paced_agora_switches_to_the_room(
 ) -> None:
     """The phones keep their one message: switched, it shows the room's statement."""
     settings = replace(settings, messages_per_second=1000)
-    database = settings.database_path
+    database = settings.database
     organiser = emulator.user(ORGANISER_ID)
     async with bot_running(settings, emulator):
         code = await create_workshop(emulator)

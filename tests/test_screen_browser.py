@@ -253,7 +253,7 @@ async def test_the_mini_app_shows_the_screen_to_a_facilitator_only(
     stranger = emulator.user(FIRST_USER + 99, first_name="Inconnue")
     async with bot_running(screen_settings(settings), emulator) as application:
         await create_workshop(emulator, "Atelier du grand écran")
-        [(workshop_id,)] = rows(settings.database_path, "SELECT id FROM workshops")
+        [(workshop_id,)] = rows(settings.database, "SELECT id FROM workshops")
         app = f"{web_of(application).base_url}/app/{workshop_id}"
         for user, shown in ((organiser, True), (stranger, False)):
             page = await browser.new_page(viewport={"width": 390, "height": 844})

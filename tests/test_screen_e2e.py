@@ -13,7 +13,6 @@ import hashlib
 import hmac
 import json
 import re
-import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
@@ -32,6 +31,7 @@ from bot.settings import Settings
 from bot.web.hub import DEBOUNCE
 from flows.journey import Journey
 from reports.text import translator
+from tests import stored
 from tests.conftest import ORGANISER_ID, bot_running, create_workshop, facilitator_code
 from tests.helpers import (
     VOTE_LABELS,
@@ -53,7 +53,7 @@ REFUSED = "Seule l'équipe d'animation"
 
 
 def rows(database: Path, sql: str, *args: object) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(database) as conn:
+    with stored.connect(database) as conn:
         return conn.execute(sql, args).fetchall()
 
 
@@ -253,7 +253,7 @@ async def screen_bot(settings: Settings, emulator: BotApiEmulator) -> AsyncItera
 async def test_the_page_follows_an_answer_and_a_vote_and_a_revoked_link_is_gone(
     emulator: BotApiEmulator, screen_bot: Application, settings: Settings, journey: Journey
 ) -> None:
-    database = settings.database_path
+    database = settings.database
     organiser = emulator.user(ORGANISER_ID)
     web = web_of(screen_bot)
     assert web.base_url.startswith("http://127.0.0.1:") and not web.base_url.endswith(":0")
@@ -447,7 +447,7 @@ async def phone_showing(database: Path, user: EmulatedUser, statement_id: int) -
 async def test_screen_is_refused_to_a_participant_and_to_another_workshops_facilitator(
     emulator: BotApiEmulator, screen_bot: Application, settings: Settings
 ) -> None:
-    database = settings.database_path
+    database = settings.database
     organiser = emulator.user(ORGANISER_ID)
     code = await create_workshop(emulator, "Atelier du plateau")
     await create_workshop(emulator, "Atelier de la rivière")
@@ -515,7 +515,7 @@ async def test_the_mini_app_opens_only_for_the_workshops_facilitators(
             code = await create_workshop(emulator)
             participant = emulator.user(FIRST_USER + 60, first_name="Participante")
             await onboard(emulator, participant, code, category="Élu ou élue", language="fr")
-            [(workshop_id,)] = rows(settings.database_path, "SELECT id FROM workshops")
+            [(workshop_id,)] = rows(settings.database, "SELECT id FROM workshops")
 
             # Over https, /screen also offers the page as a Mini App (tgemu accepts it).
             await organiser.send("/screen")

@@ -37,7 +37,7 @@ async def test_buttons_under_an_old_address_leave_the_one_in_use(
 ) -> None:
     """Two facilitators each hold the address with its buttons; one replaces it. The
     other's buttons, under the replaced address, neither revoke nor replace the new one."""
-    database = settings.database_path
+    database = settings.database
     organiser = emulator.user(ORGANISER_ID)
     code = await create_workshop(emulator)
     facilitator = emulator.user(FACILITATOR_ID, first_name="Fac", language_code="fr")
@@ -89,7 +89,7 @@ async def test_two_facilitators_asking_at_once_get_one_link(
     await emulator.wait_idle()
     await asyncio.gather(organiser.send(f"/screen {code}"), facilitator.send(f"/screen {code}"))
     await emulator.wait_idle()
-    [token] = live(settings.database_path)
+    [token] = live(settings.database)
     for user in (organiser, facilitator):
         assert any(token in (m.text or "") for m in user.messages)
-    assert len(rows(settings.database_path, "SELECT id FROM screen_links")) == 1
+    assert len(rows(settings.database, "SELECT id FROM screen_links")) == 1

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import socket
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from bot.cli import main
 from bot.settings import Settings, SettingsError
+from bot.webhook import webhook_secret
+from storage.address import shown_target
 from tgemu import BotApiEmulator
 
 
@@ -20,7 +24,7 @@ def test_defaults() -> None:
     assert settings.token is None
     assert settings.api_base_url == "https://api.telegram.org/bot"
     assert settings.api_base_file_url == "https://api.telegram.org/file/bot"
-    assert settings.database_path == Path("coopbot.sqlite3")
+    assert settings.database == "coopbot.sqlite3"
     assert settings.organisers == frozenset()
     assert settings.timezone.key == "Europe/Paris"
     assert settings.default_language == "fr"
@@ -48,6 +52,50 @@ def test_the_live_screen_is_off_unless_asked_for() -> None:
     assert settings.web_listen == ("0.0.0.0", 8080)
     assert settings.public_url == "https://coopbot.example.org"  # no trailing slash
     assert Settings.from_env({"COOPBOT_WEB_LISTEN": "[::1]:0"}).web_listen == ("::1", 0)
+
+
+def test_webhook_mode_is_off_unless_asked_for() -> None:
+    settings = Settings.from_env({})
+    assert (settings.webhook_url, settings.webhook_listen, settings.webhook_secret) == (
+        None,
+        None,
+        None,
+    )
+    settings = Settings.from_env(
+        {
+            "COOPBOT_WEBHOOK_URL": "https://bot.example.org:8443/telegram",
+            "COOPBOT_WEBHOOK_LISTEN": "0.0.0.0:8443",
+            "COOPBOT_WEBHOOK_SECRET": "Az09_-" * 4,
+        }
+    )
+    assert settings.webhook_url == "https://bot.example.org:8443/telegram"
+    assert settings.webhook_listen == ("0.0.0.0", 8443)
+    assert settings.webhook_secret == "Az09_-" * 4
+
+
+def test_the_webhook_secret_is_derived_from_the_token_unless_set() -> None:
+    one = Settings(token="123:abc")
+    derived = webhook_secret(one)
+    assert derived == webhook_secret(Settings(token="123:abc"))  # every worker agrees
+    assert derived != webhook_secret(Settings(token="123:abd"))
+    assert re.fullmatch(r"[0-9a-f]{64}", derived)  # within Telegram's rule
+    assert "abc" not in derived
+    assert webhook_secret(replace(one, webhook_secret="mine")) == "mine"
+
+
+def test_run_webhook_without_its_address_stops_with_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:abc")
+    monkeypatch.delenv("COOPBOT_WEBHOOK_URL", raising=False)
+    monkeypatch.delenv("COOPBOT_WEBHOOK_LISTEN", raising=False)
+    assert main(["run", "--webhook"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.count("\n") == 0 and "--public-url" in error
+    assert main(["run", "--public-url", "http://bot.example.org", "--listen", ":1"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.count("\n") == 0 and "COOPBOT_WEBHOOK_URL must be an https" in error
 
 
 def test_values_are_read() -> None:
@@ -89,6 +137,14 @@ def test_values_are_read() -> None:
         ("COOPBOT_PUBLIC_URL", "coopbot.example.org", "COOPBOT_PUBLIC_URL must start"),
         ("COOPBOT_PUBLIC_URL", "https://", "COOPBOT_PUBLIC_URL must start"),
         ("COOPBOT_PUBLIC_URL", "https://example.org/coopbot", "must be the root of a host"),
+        ("COOPBOT_WEBHOOK_URL", "http://bot.example.org", "COOPBOT_WEBHOOK_URL must be an https"),
+        ("COOPBOT_WEBHOOK_URL", "https://", "COOPBOT_WEBHOOK_URL must be an https"),
+        ("COOPBOT_WEBHOOK_URL", "https://bot.example.org:9000", "the ports Telegram allows"),
+        ("COOPBOT_WEBHOOK_URL", "https://bot.example.org", "COOPBOT_WEBHOOK_LISTEN must be set"),
+        ("COOPBOT_WEBHOOK_LISTEN", "127.0.0.1:8443", "COOPBOT_WEBHOOK_URL must be set"),
+        ("COOPBOT_WEBHOOK_LISTEN", "8443", "COOPBOT_WEBHOOK_LISTEN must be host:port"),
+        ("COOPBOT_WEBHOOK_SECRET", "not allowed!", "COOPBOT_WEBHOOK_SECRET must be 1 to 256"),
+        ("COOPBOT_WEBHOOK_SECRET", "x" * 257, "COOPBOT_WEBHOOK_SECRET must be 1 to 256"),
     ],
 )
 def test_a_bad_value_is_named(name: str, value: str, says: str) -> None:
@@ -167,3 +223,59 @@ async def test_a_live_screen_port_taken_stops_the_bot_with_one_line(tmp_path: Pa
     assert bot.returncode == 2
     assert len(said) == 1 and "COOPBOT_WEB_LISTEN" in said[0] and f":{port}" in said[0]
     assert "Traceback" not in error.decode()
+
+
+async def test_a_webhook_port_taken_stops_the_bot_with_one_line(tmp_path: Path) -> None:
+    async with BotApiEmulator() as emulator:
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen()
+            port = taken.getsockname()[1]
+            environment = {
+                **os.environ,
+                "TELEGRAM_BOT_TOKEN": emulator.token,
+                "TELEGRAM_API_BASE_URL": emulator.base_url,
+                "COOPBOT_DB": str(tmp_path / "bot.sqlite3"),
+            }
+            bot = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bot.cli",
+                "run",
+                "--webhook",
+                "--listen",
+                f"127.0.0.1:{port}",
+                "--public-url",
+                "https://bot.example.org",
+                env=environment,
+                cwd=tmp_path,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            _, error = await asyncio.wait_for(bot.communicate(), 60)
+    said = [line for line in error.decode().splitlines() if line.startswith("coopbot:")]
+    assert bot.returncode == 2
+    assert len(said) == 1 and "COOPBOT_WEBHOOK_LISTEN" in said[0] and f":{port}" in said[0]
+    assert "Traceback" not in error.decode()
+
+
+def test_coopbot_db_is_a_file_or_a_postgresql_address() -> None:
+    assert Settings.from_env({"COOPBOT_DB": "./data/coopbot.sqlite3"}).database == (
+        "./data/coopbot.sqlite3"
+    )
+    server = "POSTGRESQL://coopbot:secret@db.example.org:5432/coopbot"
+    assert Settings.from_env({"COOPBOT_DB": server}).database == server
+    for other in ("mysql://u:secret@h/db", "postgresql+asyncpg://u:secret@h/db"):
+        with pytest.raises(SettingsError) as refused:
+            Settings.from_env({"COOPBOT_DB": other})
+        assert "postgresql://" in str(refused.value) and "secret" not in str(refused.value)
+
+
+def test_a_servers_password_is_never_shown() -> None:
+    for address in (
+        "postgresql://coopbot:s3cret@db.example.org/coopbot",
+        "postgresql://coopbot@db.example.org/coopbot?sslmode=require&password=s3cret",
+        "postgres://db.example.org/coopbot?PASSWORD=s3cret",
+    ):
+        shown = shown_target(address)
+        assert "s3cret" not in shown and "***" in shown and "db.example.org" in shown

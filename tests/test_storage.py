@@ -59,9 +59,10 @@ async def test_migrates_from_an_older_version_keeping_data(tmp_path: Path, start
         )
         cursor = await conn.execute(
             "INSERT INTO participants (workshop_id, user_id, category, language, state, joined_at)"
-            " VALUES (1, 42, 'elu', 'fr', 'm1_present', ?)",
+            " VALUES (1, 42, 'elu', 'fr', 'm1_present', ?) RETURNING id",
             (NOW.isoformat(),),
         )
+        (first_id,) = await cursor.fetchone()
         await conn.execute(
             "INSERT INTO participants (workshop_id, user_id, category, language, state, joined_at,"
             " finished_at) VALUES (1, 43, 'etat', 'fr', 'done', ?, ?)",
@@ -70,7 +71,7 @@ async def test_migrates_from_an_older_version_keeping_data(tmp_path: Path, start
         if start >= 2:
             await conn.execute(
                 "INSERT INTO users (user_id, current_participant_id, updated_at) VALUES (42, ?, ?)",
-                (cursor.lastrowid, NOW.isoformat()),
+                (first_id, NOW.isoformat()),
             )
     await old.close()
 

@@ -8,7 +8,6 @@ import asyncio
 import csv
 import io
 import re
-import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import date
@@ -22,6 +21,7 @@ from flows.export import COLUMNS, RESOLUTION_COLUMNS, STATEMENT_COLUMNS
 from flows.journey import Journey
 from storage import resolutions
 from storage.db import Database, utc_now
+from tests import stored
 from tests.conftest import ORGANISER_ID, bot_running, create_workshop, facilitator_code
 from tests.helpers import Plan, in_lockstep, plan_onboarding, plan_phase_one, plan_phase_two
 from tests.test_agora_e2e import vote_until_caught_up
@@ -45,7 +45,7 @@ async def long_answers_room(
 def count_rows(database: Path) -> int:
     """The rows answers.csv holds: answers, statements not rejected, caucus and agora
     votes."""
-    with sqlite3.connect(database) as conn:
+    with stored.connect(database) as conn:
         answers = conn.execute("SELECT COUNT(*) FROM answers").fetchone()[0]
         statements = conn.execute(
             "SELECT COUNT(*) FROM statements WHERE status != 'rejected'"
@@ -68,7 +68,7 @@ async def record_resolution(database: Path, *, number: int) -> None:
     end in tests/test_room_e2e.py): here, on statement `number`, carried by the officers."""
     db = await Database.open(database)
     try:
-        with sqlite3.connect(database) as conn:
+        with stored.connect(database) as conn:
             workshop_id, statement_id = conn.execute(
                 "SELECT workshop_id, id FROM statements WHERE number = ?", (number,)
             ).fetchone()
@@ -128,7 +128,7 @@ async def test_twelve_participants_and_their_synthesis(
     await organiser.send("/agora")
     await emulator.wait_idle()
     await vote_until_caught_up(emulator, plans, {})
-    await record_resolution(settings.database_path, number=1)
+    await record_resolution(settings.database, number=1)
     before = len(organiser.messages)
     await organiser.send("/agora close")
     await emulator.wait_idle()
@@ -158,7 +158,7 @@ async def test_twelve_participants_and_their_synthesis(
     assert {"answers.csv", "synthesis.md", "profile.png", "funnel.png"} <= set(documents)
     table = list(csv.reader(io.StringIO(documents["answers.csv"].decode("utf-8-sig"))))
     assert tuple(table[0]) == COLUMNS
-    assert len(table) - 1 == count_rows(settings.database_path)
+    assert len(table) - 1 == count_rows(settings.database)
     # The authors' own agreement is among the votes, in the caucus and in the agora.
     assert {row[3] for row in table[1:]} == {"1", "2", "caucus", "agora"}
     assert {row[6] for row in table[1:] if row[3] == "agora"} <= {"agree", "disagree", "pass"}
@@ -252,7 +252,7 @@ async def test_the_export_from_the_command_line(
         plan_phase_one(plan, journey)
         plans.append(plan)
     await in_lockstep(emulator, plans)
-    monkeypatch.setenv("COOPBOT_DB", str(settings.database_path))
+    monkeypatch.setenv("COOPBOT_DB", str(settings.database))
     monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
     from bot.cli import main
 
@@ -260,7 +260,7 @@ async def test_the_export_from_the_command_line(
     assert await asyncio.to_thread(main, ["export", code, "--out", str(out)]) == 0
     table = list(csv.reader(io.StringIO((out / "answers.csv").read_text("utf-8-sig"))))
     phase1 = len(journey.live_prompts())  # each of the three answers every question
-    assert len(table) - 1 == count_rows(settings.database_path) == 3 * phase1
+    assert len(table) - 1 == count_rows(settings.database) == 3 * phase1
     assert (out / "synthesis.md").read_text("utf-8").startswith("#")
     assert (out / "funnel.png").read_bytes().startswith(b"\x89PNG")
     assert await asyncio.to_thread(main, ["export", "Zz" * 8, "--out", str(out)]) == 2

@@ -17,7 +17,7 @@ from typing import Any
 from tgemu.errors import NOT_MODIFIED, QUERY_TOO_OLD, ApiError
 from tgemu.formatting import caption_text, message_text
 from tgemu.models import Buttons, SentMessage, UploadedFile
-from tgemu.state import EmulatorState, StoredFile, scope_key
+from tgemu.state import DEFAULT_MAX_CONNECTIONS, EmulatorState, StoredFile, scope_key
 from tgemu.users import EmulatedUser
 
 Params = dict[str, Any]
@@ -52,6 +52,7 @@ CHAT_ACTIONS = frozenset(
     }
 )
 _LANGUAGE_CODE = re.compile(r"[a-z]{2}")
+_SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _IMAGE_SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM")
 _MAX_UPLOAD = 50 * 1024 * 1024
 _MAX_PHOTO = 10 * 1024 * 1024
@@ -172,17 +173,26 @@ class BotMethods:
         url = params["url"]
         if url and not url.startswith("https://"):
             raise ApiError.bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+        secret = params.get("secret_token")
+        if secret is not None and not _SECRET_TOKEN.fullmatch(secret):
+            raise ApiError.bad_request("bad webhook: secret token contains unallowed characters")
+        connections = params.get("max_connections", DEFAULT_MAX_CONNECTIONS)
+        if not 1 <= connections <= 100:
+            raise ApiError.bad_request("bad webhook: max_connections must be from 1 to 100")
         if params.get("drop_pending_updates"):
             self.state.updates.drop_pending()
+        self.state.updates.allow(params.get("allowed_updates"))
         self.state.webhook = (
             {k: v for k, v in params.items() if k != "certificate"} if url else None
         )
+        self.state.updates.wake()  # delivery starts (or stops)
         return True
 
     def delete_webhook(self, params: Params) -> bool:
         if params.get("drop_pending_updates"):
             self.state.updates.drop_pending()
         self.state.webhook = None
+        self.state.updates.wake()
         return True
 
     def get_webhook_info(self, params: Params) -> dict[str, Any]:
@@ -192,8 +202,10 @@ class BotMethods:
             "has_custom_certificate": False,
             "pending_update_count": self.state.updates.pending,
         }
-        if "max_connections" in webhook:
-            info["max_connections"] = webhook["max_connections"]
+        if webhook and self.state.webhook_error is not None:
+            info["last_error_date"], info["last_error_message"] = self.state.webhook_error
+        if webhook:
+            info["max_connections"] = webhook.get("max_connections", DEFAULT_MAX_CONNECTIONS)
         if "allowed_updates" in webhook:
             info["allowed_updates"] = webhook["allowed_updates"]
         return info

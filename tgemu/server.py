@@ -6,7 +6,9 @@ Every request is decoded (form, multipart, JSON body or query string), checked a
 api.json, answered like Telegram, and recorded in `calls` (and in `rejected` when
 refused), so a test can assert that the bot never made a call Telegram would refuse.
 A test can also make calls time out (`time_out`), as on a bad network, or fail with a
-5xx (`fail`), as when Telegram's servers are in trouble.
+5xx (`fail`), as when Telegram's servers are in trouble. While a webhook is set, updates
+are posted to it instead (webhook.py), through `route_webhook`'s stand-in for the load
+balancer.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from tgemu.methods import RATE_LIMITED, BotMethods
 from tgemu.models import ApiCall, UploadedFile
 from tgemu.state import DEFAULT_SCOPE, CommandsKey, EmulatorState, PlannedFailure
 from tgemu.users import EmulatedUser
+from tgemu.webhook import Delivery, WebhookDelivery
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +59,8 @@ class BotApiEmulator:
         first_update_id: int | None = None,
         latency: float = 0.0,
         max_hold: float = 30.0,
+        webhook_retry_delay: float = 5.0,
+        webhook_timeout: float = 10.0,
     ) -> None:
         """`chat_rate=(n, s)`: at most n messages sent or edited per chat within s seconds
         (`global_rate` likewise over all chats); beyond, 429 with `retry_after` seconds.
@@ -63,7 +68,10 @@ class BotApiEmulator:
         `latency` delays every answer but getUpdates' by that many seconds, like the
         round trip to Telegram's servers (benchmarks use it).
         `max_hold` bounds how long a call made to time out (`time_out`) waits for its
-        client to give up: then the connection is closed unanswered, so no test hangs."""
+        client to give up: then the connection is closed unanswered, so no test hangs.
+        `webhook_retry_delay`: after a failed webhook delivery, how many seconds pass before
+        the next attempt (tests make it short); `webhook_timeout`: how long a delivery
+        waits for the bot's answer before it counts as failed."""
         self.state = EmulatorState(
             token=token,
             bot_username=bot_username,
@@ -82,6 +90,9 @@ class BotApiEmulator:
         self.port: int | None = None
         self._methods = BotMethods(self.state)
         self._runner: web.AppRunner | None = None
+        self._webhook = WebhookDelivery(
+            self.state, retry_delay=webhook_retry_delay, timeout=webhook_timeout
+        )
 
     # Identity and addresses.
 
@@ -135,6 +146,16 @@ class BotApiEmulator:
         """The calls answered with a 5xx by `fail`; not in `rejected` either: the call was
         right, Telegram's side failed."""
         return self.state.failed
+
+    @property
+    def deliveries(self) -> list[Delivery]:
+        """Every webhook delivery attempt, in the order they ended."""
+        return self._webhook.deliveries
+
+    @property
+    def webhook_in_flight(self) -> int:
+        """Webhook deliveries waiting for the bot's answer."""
+        return self._webhook.in_flight
 
     @property
     def commands(self) -> dict[CommandsKey, list[dict[str, str]]]:
@@ -256,6 +277,14 @@ class BotApiEmulator:
         self.state.updates.redeliver(update_id)
         self.state.touch()
 
+    def route_webhook(self, origin: str, targets: list[str]) -> None:
+        """Stand in for the TLS reverse proxy or load balancer in front of the bot: webhook
+        deliveries to the public `origin` (such as https://bot.example.org) go to the local
+        http `targets` in turn (round robin), with the same path. A target that refuses
+        the connection is a failed delivery, retried (on the next target). Replaces any
+        route of that origin."""
+        self._webhook.route(origin, targets)
+
     def watch(self, busy: Callable[[], bool]) -> Callable[[], None]:
         """Make `wait_idle` also wait while `busy()` is true (say, while the bot is still
         handling an update, between two calls). Returns a function that stops watching."""
@@ -263,8 +292,9 @@ class BotApiEmulator:
         return lambda: self._busy_probes.remove(busy)
 
     async def wait_idle(self, quiet: float = 0.15, timeout: float = 10.0) -> None:  # noqa: ASYNC109
-        """Return once the bot has fetched every queued update, every watched probe says it
-        is not busy, and it made no call for `quiet` seconds: it is done reacting.
+        """Return once the bot has fetched every queued update (with a webhook: every one
+        was delivered and answered), every watched probe says it is not busy, and it made
+        no call for `quiet` seconds: it is done reacting.
         Raises TimeoutError after `timeout`."""
         deadline = time.monotonic() + timeout
         while True:
@@ -278,6 +308,7 @@ class BotApiEmulator:
                 updates.undelivered
                 or (unconfirmed and now - updates.last_delivery < 1.0)
                 or self.state.in_flight
+                or self._webhook.in_flight
                 or any(probe() for probe in self._busy_probes)
             )
             since = now - max(self.state.last_activity, self.state.updates.last_delivery)
@@ -287,7 +318,8 @@ class BotApiEmulator:
                 raise TimeoutError(
                     f"the bot was not idle within {timeout}s: "
                     f"{self.state.updates.undelivered} update(s) not fetched, "
-                    f"{self.state.in_flight} call(s) in progress"
+                    f"{self.state.in_flight} call(s) in progress, "
+                    f"{self._webhook.in_flight} webhook delivery(ies) unanswered"
                 )
             pause = 0.01 if busy else quiet - since
             await asyncio.sleep(min(max(pause, 0.005), deadline - now))
@@ -317,12 +349,14 @@ class BotApiEmulator:
         await site.start()
         self._runner = runner
         self.port = int(runner.addresses[0][1])
+        self._webhook.start()
 
     async def stop(self) -> None:
         """Answer waiting polls, close connections, release the port."""
         if self._runner is None:
             return
         self.state.updates.close()
+        await self._webhook.stop()
         await self._runner.cleanup()
         self._runner = None
 

@@ -23,6 +23,8 @@ from tgemu.users import EmulatedUser
 ScopeKey = tuple[tuple[str, Any], ...]
 CommandsKey = tuple[ScopeKey, str]
 DEFAULT_SCOPE: ScopeKey = (("type", "default"),)
+# setWebhook's max_connections when not given.
+DEFAULT_MAX_CONNECTIONS = 40
 
 
 @dataclass
@@ -108,6 +110,9 @@ class EmulatorState:
         self.bot_texts: dict[tuple[str, str], str] = {}  # (name|description|..., language)
         self.menu_buttons: dict[int | None, dict[str, Any]] = {}
         self.webhook: dict[str, Any] | None = None
+        # The last failed webhook delivery: (unix time, Telegram's message); kept after
+        # later successes, as getWebhookInfo's last_error_date and last_error_message.
+        self.webhook_error: tuple[int, str] | None = None
         self.files: dict[str, StoredFile] = {}
         self.callback_queries: dict[str, int] = {}  # unanswered query id -> user id
         self._message_ids: dict[int, itertools.count[int]] = {}

@@ -1,9 +1,10 @@
-"""The update queue behind getUpdates: long polling, offsets, redelivery.
+"""The update queue behind getUpdates and webhooks: long polling, offsets, redelivery.
 
 It follows Telegram's contract: an update stays queued until the bot confirms it by
 calling getUpdates with a higher `offset`, so an update handed to a poll whose client
 went away is simply handed out again. `redeliver` models what Telegram does after a
 bot crashed before confirming: the same update, with the same update_id, once more.
+With a webhook, an update is confirmed by a 2xx answer to its POST (see webhook.py).
 """
 
 from __future__ import annotations
@@ -26,6 +27,11 @@ class _Queued:
     update: dict[str, Any]
     forced: bool = False  # redelivered: handed out once even if below the bot's offset
     delivered: bool = False
+    sending: bool = False  # being posted to the webhook
+
+    @property
+    def due(self) -> bool:
+        return self.forced or not self.delivered
 
     @property
     def update_id(self) -> int:
@@ -86,7 +92,52 @@ class UpdateQueue:
         self._notify()
 
     def drop_pending(self) -> None:
-        self._queue.clear()
+        self._queue = [item for item in self._queue if item.sending]
+
+    def allow(self, allowed_updates: list[str] | None) -> None:
+        """Which kinds of update the bot wants (setWebhook's or getUpdates' allowed_updates:
+        the last one given stays; empty means every kind but the opt-in ones)."""
+        if allowed_updates is not None:
+            wanted = self._update_types.intersection(allowed_updates)
+            self._allowed = frozenset(wanted) or self._update_types - _NOT_BY_DEFAULT
+
+    # Webhook delivery: one update at a time is handed out, and confirmed or released.
+
+    def take_next(self) -> _Queued | None:
+        """The oldest update not handed out yet (or redelivered), now marked in flight."""
+        self._queue = [item for item in self._queue if item.sending or item.kind in self._allowed]
+        waiting = [item for item in self._queue if not item.sending and item.due]
+        if not waiting:
+            return None
+        item = min(waiting, key=lambda queued: queued.update_id)
+        item.delivered = item.sending = True
+        item.forced = False
+        return item
+
+    def confirm(self, item: _Queued) -> None:
+        """The webhook answered 2xx: the update is done (unless redelivered meanwhile)."""
+        item.sending = False
+        self.last_delivery = time.monotonic()
+        if not item.forced and item in self._queue:
+            self._queue.remove(item)
+        self._notify()
+
+    def release(self, item: _Queued) -> None:
+        """The delivery failed: the update waits to be delivered again."""
+        item.sending = False
+        item.delivered = False
+        self._notify()
+
+    async def until_changed(self, timeout: float) -> None:  # noqa: ASYNC109
+        """Wait until an update is queued, confirmed or released, or `timeout` passes."""
+        changed = self._changed
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(max(timeout, 0)):
+                await changed.wait()
+
+    def wake(self) -> None:
+        """Make whoever waits for a change look again."""
+        self._notify()
 
     def close(self) -> None:
         """Answer every waiting poll now (with no updates): the server is stopping."""
@@ -113,9 +164,7 @@ class UpdateQueue:
         self._poll_generation += 1
         generation = self._poll_generation
         self._notify()  # wakes an older poll, which sees it was superseded
-        if allowed_updates is not None:
-            wanted = self._update_types.intersection(allowed_updates)
-            self._allowed = frozenset(wanted) or self._update_types - _NOT_BY_DEFAULT
+        self.allow(allowed_updates)
         self._confirm(offset)
         deadline = time.monotonic() + max(wait, 0)
         self.waiting += 1

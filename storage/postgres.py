@@ -1,0 +1,293 @@
+"""The server engine: PostgreSQL through asyncpg, for deployments with several workers.
+
+The SQL is storage/'s one copy, with `?` placeholders, numbered here (`$1`, `$2`…). Write
+transactions are serialised across every worker by a transaction-scoped advisory lock,
+taken with BEGIN in the same trip: each sees the database as the previous one left it,
+as on SQLite, so that no read-then-write of storage/ can interleave with another worker's.
+Within a process, a lock keeps writers from holding pooled connections while they wait.
+Reads take any pooled connection and never wait for the writers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import re
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+
+from storage import postgres_schema
+from storage.connection import Connection, Rows, Statement
+from storage.db import Database, ServerUnreachable, TransactionAborted
+
+log = logging.getLogger(__name__)
+
+# The advisory lock keys: every write transaction's, and the schema's while it migrates.
+WRITE_LOCK = 0x636F6F70  # "coop"
+SCHEMA_LOCK = 0x636F6F71
+BEGIN_WRITE = f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
+POOL_SIZE = 10
+# Connections that hold chats' turns, apart from those that run statements: a handler
+# holding its chat's turn always finds a connection for its reads and writes.
+TURN_POOL_SIZE = 16
+
+_QUOTED = re.compile(r"('(?:[^']|'')*')")
+_RETURNS_ROWS = re.compile(r"^\s*(SELECT|VALUES)\b|\bRETURNING\b", re.IGNORECASE)
+_WITH_WRITE = re.compile(r"^\s*WITH\b.*\b(INSERT|UPDATE|DELETE)\b", re.IGNORECASE | re.DOTALL)
+
+
+@functools.lru_cache(maxsize=2048)
+def numbered(sql: str) -> tuple[str, bool]:
+    """`sql` with its `?` placeholders numbered as PostgreSQL wants them (never inside a
+    quoted literal), and whether it returns rows."""
+    parts = _QUOTED.split(sql)
+    count = 0
+    for index in range(0, len(parts), 2):  # the even parts are outside quotes
+
+        def number(_: re.Match[str]) -> str:
+            nonlocal count
+            count += 1
+            return f"${count}"
+
+        parts[index] = re.sub(r"\?", number, parts[index])
+    text = "".join(parts)
+    if re.match(r"^\s*WITH\b", text, re.IGNORECASE):  # a CTE, then a read or a write
+        return text, "RETURNING" in text.upper() or not _WITH_WRITE.match(text)
+    return text, bool(_RETURNS_ROWS.search(text))
+
+
+class PostgresConnection(Connection):
+    """A pooled asyncpg connection; `opening`, when set, runs before the first statement
+    (a transaction's BEGIN)."""
+
+    def __init__(self, connection: asyncpg.Connection, *, opening: str | None = None) -> None:
+        super().__init__()
+        self._connection = connection
+        self._opening = opening
+        self.opened = False
+
+    async def _open(self) -> None:
+        if self._opening is not None and not self.opened:
+            await self._connection.execute(self._opening)
+            self.opened = True
+        for sql, parameters in self._take_deferred():
+            await self._one(sql, parameters)
+
+    async def _one(self, sql: str, parameters: Sequence[Any]) -> Rows:
+        text, returns_rows = numbered(sql)
+        try:
+            if returns_rows:
+                rows = await self._connection.fetch(text, *parameters)
+                return Rows(rows, len(rows))
+            status = await self._connection.execute(text, *parameters)
+        except asyncpg.PostgresError as error:  # which statement, in the traceback
+            error.add_note(f"in: {text}")
+            raise
+        last = status.rsplit(" ", 1)[-1]
+        return Rows([], int(last) if last.isdigit() else -1)
+
+    async def _run(self, statements: list[Statement], *, single: bool) -> Any:
+        await self._open()
+        done = [await self._one(sql, parameters) for sql, parameters in statements]
+        return done[0] if single else done
+
+    async def commit(self) -> None:
+        if self.opened or self._deferred:
+            await self._open()
+            status = await self._connection.execute("COMMIT")
+            self.opened = False
+            if status != "COMMIT":  # the server rolled it back: a statement had failed
+                raise TransactionAborted(f"the transaction was not kept ({status})")
+
+
+class PostgresDatabase(Database):
+    """A PostgreSQL database shared by every worker of the bot."""
+
+    def __init__(self, pool: asyncpg.Pool, turns: asyncpg.Pool, target: str) -> None:
+        self._pool = pool
+        self._turns = turns
+        self._target = target
+        self._write_lock = asyncio.Lock()
+
+    @property
+    def target(self) -> str:
+        return self._target
+
+    @property
+    def shared(self) -> bool:
+        return True
+
+    @classmethod
+    async def connect(cls, target: str, *, target_version: int | None = None) -> PostgresDatabase:
+        """Connect to the server at `target` and bring its schema up to date."""
+        pool = await asyncpg.create_pool(target, min_size=1, max_size=POOL_SIZE)
+        try:
+            async with pool.acquire() as connection:
+                await migrate(connection, target_version=target_version)
+            turns = await asyncpg.create_pool(target, min_size=0, max_size=TURN_POOL_SIZE)
+        except BaseException:
+            await pool.close()
+            raise
+        return cls(pool, turns, target)
+
+    async def schema_version(self) -> int:
+        async with self._pool.acquire() as raw:
+            return await schema_version(raw)
+
+    async def size_in_bytes(self) -> int:
+        async with self._pool.acquire() as raw:
+            size = await raw.fetchval("SELECT pg_database_size(current_database())")
+        return int(size)
+
+    async def close(self) -> None:
+        await self._turns.close()
+        async with self._write_lock:
+            await self._pool.close()
+
+    @asynccontextmanager
+    async def turn(self, key: int) -> AsyncIterator[None]:
+        """A session advisory lock on the chat's id, held on a connection of its own for
+        the block: the server releases it if this process dies. Its two 32-bit halves key
+        it, a space apart from the write lock's single 64-bit key."""
+        high, low = key >> 32, key & 0xFFFFFFFF
+        low = low - (1 << 32) if low >= 1 << 31 else low
+        async with _acquired(self._turns) as raw:
+            await raw.execute("SELECT pg_advisory_lock($1, $2)", high, low)
+            try:
+                yield
+            finally:
+                # A session gone (the server dropped it) took its lock with it, and the
+                # pool replaces its connection; a connection going back to the pool is
+                # reset, every advisory lock of its session released.
+                with contextlib.suppress(asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+                    await raw.execute("SELECT pg_advisory_unlock($1, $2)", high, low)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Connection]:
+        async with self._write_lock, _acquired(self._pool) as raw:
+            conn = PostgresConnection(raw, opening=BEGIN_WRITE)
+            try:
+                yield conn
+                await conn.commit()
+            except BaseException:
+                # Always, not only when the driver says a transaction is open: a BEGIN
+                # cancelled on its way opened one it does not know of yet.
+                await _roll_back(raw)
+                raise
+
+    async def write(self, sql: str, parameters: Sequence[Any] = ()) -> int:
+        async with self.transaction() as conn:
+            rows = await conn.execute(sql, parameters)
+        return rows.rowcount
+
+    @asynccontextmanager
+    async def reading(self, *, snapshot: bool = False) -> AsyncIterator[Connection]:
+        async with _acquired(self._pool) as raw:
+            if not snapshot:
+                yield PostgresConnection(raw)
+                return
+            opening = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+            conn = PostgresConnection(raw, opening=opening)
+            try:
+                yield conn
+            finally:
+                await _roll_back(raw)  # it only read: nothing to keep
+
+
+async def _roll_back(raw: asyncpg.Connection) -> None:
+    """ROLLBACK, on a connection that may be broken or busy with a cancelled statement:
+    then the pool, resetting or closing it, ends the transaction."""
+    if raw.is_closed():
+        return
+    with contextlib.suppress(
+        asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError, OSError
+    ):
+        await raw.execute("ROLLBACK")
+
+
+@asynccontextmanager
+async def _acquired(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+    """A pooled connection for the block. One the pool cannot reset when it comes back
+    (seen once under load: the protocol still busy with an error's remains) is closed by
+    the pool; what the block did is done (committed, or rolled back and raised), so that
+    is logged, not raised over it."""
+    try:
+        raw = await pool.acquire()
+    except (OSError, TimeoutError) as error:  # a new connection could not be made
+        raise ServerUnreachable(f"the database server cannot be reached: {error}") from error
+    try:
+        yield raw
+    finally:
+        try:
+            await pool.release(raw)
+        except (asyncpg.InterfaceError, asyncpg.InternalClientError) as error:
+            log.warning("a database connection could not be reset, closed: %r", error)
+
+
+async def schema_version(connection: asyncpg.Connection) -> int:
+    """The version the server's schema is at (0 for a new database)."""
+    exists = await connection.fetchval("SELECT to_regclass('schema_version') IS NOT NULL")
+    if not exists:
+        return 0
+    version = await connection.fetchval("SELECT version FROM schema_version")
+    return int(version or 0)
+
+
+async def migrate(connection: asyncpg.Connection, *, target_version: int | None = None) -> int:
+    """Bring the schema to `target_version` (default: latest), each step atomically, one
+    worker at a time: the others wait, then find it done."""
+    latest = postgres_schema.LATEST_VERSION
+    target = latest if target_version is None else target_version
+    if target < postgres_schema.BASELINE_VERSION:
+        raise RuntimeError(
+            f"a PostgreSQL database starts at schema version {postgres_schema.BASELINE_VERSION}"
+        )
+    async with connection.transaction():
+        await connection.execute(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK})")
+        current = await schema_version(connection)
+        if current > latest:
+            raise RuntimeError(
+                f"the database is at schema version {current}, newer than this coopbot "
+                f"({latest}); upgrade coopbot before opening it"
+            )
+        if current == 0:
+            await connection.execute(postgres_schema.MIGRATIONS[0])
+            await connection.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+            await connection.execute(
+                "INSERT INTO schema_version VALUES ($1)", postgres_schema.BASELINE_VERSION
+            )
+            current = postgres_schema.BASELINE_VERSION
+        for version in range(current, target):
+            step = version - postgres_schema.BASELINE_VERSION + 1
+            await connection.execute(postgres_schema.MIGRATIONS[step])
+            await connection.execute("UPDATE schema_version SET version = $1", version + 1)
+    return await schema_version(connection)
+
+
+def failure_of_postgres(error: BaseException) -> str | None:
+    """What a PostgreSQL error says of the server: see `storage.db.failure_of`."""
+    if isinstance(error, asyncpg.DiskFullError | asyncpg.OutOfMemoryError):
+        return "full"
+    if isinstance(
+        error,
+        asyncpg.LockNotAvailableError | asyncpg.DeadlockDetectedError | asyncpg.QueryCanceledError,
+    ):
+        return "locked"
+    if isinstance(error, ServerUnreachable):
+        return "io"
+    if isinstance(
+        error,
+        asyncpg.ConnectionDoesNotExistError
+        | asyncpg.CannotConnectNowError
+        | asyncpg.PostgresConnectionError
+        | asyncpg.ReadOnlySQLTransactionError
+        | asyncpg.DataCorruptedError
+        | asyncpg.InterfaceError,
+    ):
+        return "io"
+    return None
