@@ -814,15 +814,15 @@ def report(results: list[Result], plan: Plan, command: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write(document: Path, body: str) -> None:
+def write(document: Path, body: str, *, heading: str = SECTION, method: str = METHOD) -> None:
     """Put the section into the document, in place of the one a previous run wrote."""
     text = document.read_text() if document.exists() else "# Performance\n"
-    section = f"{SECTION}\n\n{textwrap.fill(METHOD, 88)}\n\n{body}"
-    start = text.find(f"{SECTION}\n")
+    section = f"{heading}\n\n{textwrap.fill(method, 88)}\n\n{body}"
+    start = text.find(f"{heading}\n")
     if start < 0:
         document.write_text(text.rstrip("\n") + "\n\n" + section)
         return
-    after = text.find("\n## ", start + len(SECTION))
+    after = text.find("\n## ", start + len(heading))
     rest = "\n" + text[after + 1 :] if after >= 0 else ""
     text = text[:start] + section + rest
     document.write_text(text)

@@ -51,10 +51,10 @@ async def database(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncItera
 
 
 @pytest.fixture
-async def server_database() -> AsyncIterator[str]:
-    """A new, empty database on the PostgreSQL server the suite may use (even in its
-    SQLite run: `COOPBOT_TEST_POSTGRESQL`, or the one on this machine), dropped after the
-    test; skipped with the reason when none answers."""
+def postgresql_server() -> str:
+    """The PostgreSQL server the suite may use, even in its SQLite run
+    (`COOPBOT_TEST_POSTGRESQL`, or the one on this machine); the test is skipped with the
+    reason when none answers."""
     server = (
         os.environ.get("COOPBOT_TEST_SERVER", "").strip()
         or os.environ.get(POSTGRESQL_SERVER, "").strip()
@@ -65,7 +65,13 @@ async def server_database() -> AsyncIterator[str]:
     problem = server_problem(server)
     if problem is not None:
         pytest.skip(f"no PostgreSQL server answers at {shown_target(server)}: {problem}")
-    async with postgresql_database(server) as address:
+    return server
+
+
+@pytest.fixture
+async def server_database(postgresql_server: str) -> AsyncIterator[str]:
+    """A new, empty database on that server, dropped after the test."""
+    async with postgresql_database(postgresql_server) as address:
         yield address
 
 

@@ -270,7 +270,13 @@ async def test_twelve_participants_choose_their_groups_statements(
 
     # Votes that cannot count: a statement of another group, one's own, one still in
     # review; each gets its reply and stores nothing.
-    english = plans[7]  # a member of the last category
+    # One who reads English, whose group's statement still in review is someone else's
+    # (they all wrote at once: which of a group wrote last is not set).
+    english = next(
+        plan
+        for plan in plans[4:8]
+        if next(s for s in late if s.category == plan.category).author != plan.user.id
+    )
     foreign = next(s for s in statements if s.category != english.category)
     own = next(s for s in statements if s.author == english.user.id)
     before = rows(database, "SELECT COUNT(*) FROM caucus_votes")
