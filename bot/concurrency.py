@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import logging
 from collections.abc import Awaitable, Callable, Coroutine
-from contextlib import AbstractAsyncContextManager, nullcontext
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, nullcontext
 from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
+
+log = logging.getLogger(__name__)
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
@@ -61,7 +64,12 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         try:
             async with lock, self._slots:
                 try:
-                    async with self.turn(key):
+                    async with AsyncExitStack() as turn:
+                        try:
+                            await turn.enter_async_context(self.turn(key))
+                        except Exception:  # the database cannot give it (unreachable):
+                            # the handler meets the same fault and tells the user so.
+                            log.warning("chat %s handled without its turn", key, exc_info=True)
                         await coroutine
                 finally:
                     if (

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 import pytest
@@ -64,3 +66,31 @@ async def test_every_update_once_done_calls_after_each_however_it_ended() -> Non
         await processor.process_update(_update(2, 10), handle(2, fails=True))
     await processor.process_update(_update(3, 11), handle(3))
     assert seen == [[1], [1, 2], [1, 2, 3]]  # once each, after its handler
+
+
+async def test_each_update_takes_its_chats_turn_and_one_without_it_is_still_handled(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    processor = PerChatUpdateProcessor(max_concurrent_updates=4)
+    taken: list[str] = []
+    handled: list[int] = []
+
+    @asynccontextmanager
+    async def turn(key: int) -> AsyncIterator[None]:
+        if key == 13:  # the database cannot give this one (a server unreachable)
+            raise ConnectionError("the database server cannot be reached")
+        taken.append(f"take {key}")
+        yield
+        taken.append(f"give {key}")
+
+    async def handle(update_id: int) -> None:
+        handled.append(update_id)
+
+    processor.turn = turn
+    await processor.process_update(_update(1, 7), handle(1))
+    await processor.process_update(_update(2, 13), handle(2))
+    assert taken == ["take 7", "give 7"]
+    # Without its turn, the update is still handled: its handler meets the same fault and
+    # answers the user, rather than leaving them with silence.
+    assert handled == [1, 2]
+    assert "chat 13 handled without its turn" in caplog.text
