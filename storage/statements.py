@@ -199,7 +199,8 @@ async def unvoted(db: Database, *, workshop_id: int, participant_id: int) -> lis
             " WHERE s.workshop_id = ? AND s.status = 'approved' AND s.in_agora_at IS NOT NULL"
             " AND (s.participant_id IS NULL OR s.participant_id <> ?)"
             " AND NOT EXISTS (SELECT 1 FROM votes v"
-            "   WHERE v.statement_id = s.id AND v.participant_id = ?)",
+            "   WHERE v.statement_id = s.id AND v.participant_id = ?)"
+            " ORDER BY s.number",  # ties broken the same way on either engine
             (workshop_id, participant_id, participant_id),
         ) as rows,
     ):

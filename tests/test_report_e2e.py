@@ -230,8 +230,9 @@ async def test_quotes_are_chosen_and_the_report_holds_exactly_them(
     assert "Les agents de collectivité\u00a0: 3 sur 3 ont répondu" in report
 
     # Its author erases their data: the choice goes with their answer.
-    assert chosen_text.startswith("Réponse 1 ")
-    author = plans[1].user
+    # The second to join wrote it (they joined at once: in any order).
+    author = next(plan.user for plan in plans if plan.user.id == joined[number - 1])
+    assert chosen_text.startswith(f"Réponse {author.id - 7600} ")
     await author.send("/oublier")
     await emulator.wait_idle()
     await author.press("Tout effacer")

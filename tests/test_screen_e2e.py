@@ -316,7 +316,10 @@ async def test_the_page_follows_an_answer_and_a_vote_and_a_revoked_link_is_gone(
             names += [n for p in plans for n in (p.user.first_name, p.user.username or "")]
             await stream.next_where(lambda e: joined(e, "agent") == "3")
             # Through phase 2, the groups choose their statements: each group's progress.
-            caucus = await stream.next_where(lambda e: e["phase"] == "caucus")
+            # (once the agents' own share shows: groups reach their caucus in any order)
+            caucus = await stream.next_where(
+                lambda e: e["phase"] == "caucus" and caucus_share(e["html"], "agent") is not None
+            )
             assert 'data-progress="agent"' in caucus["html"]
             assert caucus_share(caucus["html"], "agent") == "0"
             # One member gives their group one vote of the twelve it may give (three
