@@ -6,11 +6,14 @@ review queue shown to the facilitators in batches."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Coroutine
 from datetime import timedelta
-from functools import partial
+from functools import partial, wraps
 
 from telegram.ext import Application, ContextTypes, JobQueue
 
+from bot.handlers.flood import FLOOD_KEY
+from bot.pacing import EvenRateLimiter
 from bot.runtime import RUNTIME_KEY, Runtime, runtime
 from bot.views.board import refresh_live_boards
 from bot.views.review import flush_review_queue
@@ -21,10 +24,12 @@ from bot.views.syntheses import (
     push_synthesis,
 )
 from flows.outbox import WORKER_BEAT
+from flows.throttle import SlidingWindow
 from storage import audit, updates
 from storage.db import utc_now
 
 log = logging.getLogger(__name__)
+Job = Callable[[ContextTypes.DEFAULT_TYPE], Coroutine[object, object, None]]
 # Telegram keeps undelivered updates for 24 hours; a day's margin on top.
 UPDATE_LEDGER_RETENTION = timedelta(days=2)
 PRUNE_EVERY = timedelta(hours=6)
@@ -47,6 +52,19 @@ RETENTION_EVERY = timedelta(days=1)
 
 # The outbox looks for due reminders, invitations and décantations this often.
 OUTBOX_EVERY = timedelta(seconds=1)
+
+
+def led(job: Job) -> Job:
+    """A job that runs in one process only, among those sharing the database (the
+    leader): two would sweep the same queue, or erase the same workshops, at once."""
+
+    @wraps(job)
+    async def run(context: ContextTypes.DEFAULT_TYPE) -> None:
+        database = runtime(context).database
+        if database is None or await database.leading():
+            await job(context)
+
+    return run
 
 
 async def wake_outbox(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -120,7 +138,9 @@ async def show_review_queue(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def take_over_gone_workers(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """This worker is alive; the deliveries a worker gone had in flight go again."""
+    """This worker is alive; the deliveries a worker gone had in flight go again; and each
+    worker keeps to its share of Telegram's limit and of each user's, as workers come and
+    go."""
     state = runtime(context)
     if state.outbox_ is None:
         return
@@ -129,6 +149,21 @@ async def take_over_gone_workers(context: ContextTypes.DEFAULT_TYPE) -> None:
             "%d messages were in flight at a worker that stopped: sending them again", taken
         )
         state.wake_outbox()
+    workers = await state.outbox_.workers_alive()
+    if workers != state.workers_sharing:
+        log.info("%d workers share the database: each sends 1/%d of the limit", workers, workers)
+        state.workers_sharing = workers
+        limiter = context.bot.rate_limiter
+        if isinstance(limiter, EvenRateLimiter):
+            limiter.share(workers)
+        if state.sender is not None:
+            state.sender.share(workers)
+        # A user's updates spread over the workers: each counts about its share of them.
+        if state.service_ is not None:
+            state.service_.wrong_codes.share(workers)
+        flood = context.application.bot_data.get(FLOOD_KEY)
+        if isinstance(flood, SlidingWindow):
+            flood.share(workers)
 
 
 def review_soon(application: Application) -> None:
@@ -160,17 +195,23 @@ def schedule(application: Application) -> None:
     )
     # At start: what the retention period ended while the bot was down.
     application.job_queue.run_once(
-        erase_expired, when=0, name="retention-start", job_kwargs={"misfire_grace_time": None}
+        led(erase_expired),
+        when=0,
+        name="retention-start",
+        job_kwargs={"misfire_grace_time": None},
     )
+    # Every worker sends what it claims from the outbox, says it is alive and edits the
+    # live boards it showed (they are in its memory); the leader alone pushes, sweeps and
+    # erases.
     every = {
-        "prune-updates": (prune_update_ledger, PRUNE_EVERY),
+        "prune-updates": (led(prune_update_ledger), PRUNE_EVERY),
         "live-boards": (refresh_boards, BOARD_REFRESH_EVERY),
-        "completed-phases": (push_completed_everywhere, COMPLETED_PHASES_EVERY),
-        "due-syntheses": (push_due_syntheses, DUE_SYNTHESES_EVERY),
-        "review-sweep": (show_review_queue, REVIEW_SWEEP_EVERY),
+        "completed-phases": (led(push_completed_everywhere), COMPLETED_PHASES_EVERY),
+        "due-syntheses": (led(push_due_syntheses), DUE_SYNTHESES_EVERY),
+        "review-sweep": (led(show_review_queue), REVIEW_SWEEP_EVERY),
         "outbox": (wake_outbox, OUTBOX_EVERY),
         "workers": (take_over_gone_workers, WORKER_BEAT),
-        "retention": (erase_expired, RETENTION_EVERY),
+        "retention": (led(erase_expired), RETENTION_EVERY),
     }
     for name, (job, interval) in every.items():
         application.job_queue.run_repeating(job, interval=interval, first=interval, name=name)

@@ -85,7 +85,7 @@ class Pace:
         self._next = float("-inf")
 
     @classmethod
-    def under(cls, limit: int) -> Pace:
+    def under(cls, limit: float) -> Pace:
         """The pace for a limit of `limit` messages a second, with its margin: a quarter of
         a turn's catching up, or the margin's worth of turns when that is more."""
         rate = limit * PACE_SHARE
@@ -136,6 +136,12 @@ class Outbox:
     @property
     def busy(self) -> bool:
         return self._task is not None and not self._task.done()
+
+    def share(self, workers: int) -> None:
+        """`workers` processes send with the same token: this one claims at its share of
+        the limit."""
+        shared = Pace.under(self.state.settings.messages_per_second / max(workers, 1))
+        self.pace.interval, self.pace.slack = shared.interval, shared.slack
 
     def wake(self) -> None:
         """Look for due deliveries now (a no-op while a look is under way, which looks

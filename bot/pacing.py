@@ -11,8 +11,10 @@ the pace costs nothing per call however many wait.
 
 What is paced is what Telegram limits: calls naming a chat (sends, edits, deletions); a
 button's answer or a file's download go at once. A group (the one reply the bot gives
-there) also keeps to Telegram's 20 messages a minute. A 429 still met (another process
-sending with the same token) pushes every turn back by its wait, as the library does.
+there) also keeps to Telegram's 20 messages a minute. Several workers sharing one
+database (and one token) each keep to their share of the limit (`share`). A 429 still met
+(another process sending with the same token) pushes every turn back by its wait, as the
+library does.
 """
 
 from __future__ import annotations
@@ -63,10 +65,15 @@ class EvenRateLimiter(BaseRateLimiter[int]):
     """python-telegram-bot's rate limiter, evenly paced (see the module's docstring)."""
 
     def __init__(self, limit: int, *, retries: int = RETRIES) -> None:
-        rate = max(limit - MARGIN, limit / 2)
-        self.overall = Turns(1 / rate)
+        self.rate = max(limit - MARGIN, limit / 2)
+        self.overall = Turns(1 / self.rate)
         self.groups: dict[int | str, Turns] = {}
         self.retries = retries
+
+    def share(self, workers: int) -> None:
+        """`workers` processes send with the same token: each keeps to its share of the
+        limit (Telegram counts them together)."""
+        self.overall.interval = max(workers, 1) / self.rate
 
     async def initialize(self) -> None:
         """Nothing to open."""

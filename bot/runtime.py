@@ -107,6 +107,8 @@ class Runtime:
     wake_outbox: Callable[[], None] = field(default=lambda: None, repr=False)
     # The outbox's sender (`bot.outbox.Outbox`), once started.
     sender: Any = field(default=None, repr=False)
+    # How many workers share the database (and Telegram's limit), as last counted.
+    workers_sharing: int = 1
     organising_: OrganiserService | None = field(default=None, repr=False)
     creation_: CreationQuestions | None = field(default=None, repr=False)
     decantation_: DecantationService | None = field(default=None, repr=False)

@@ -11,7 +11,7 @@ for a writer, and each statement sees what was committed before it ran.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
@@ -108,11 +108,37 @@ class Database:
         needs none (its one process orders its chats' updates itself)."""
         return nullcontext()
 
+    def exclusive(self, name: str) -> AbstractAsyncContextManager[None]:
+        """A section that one process at a time runs across every process sharing the
+        database (`name` says which: showing the review queue); the block waits for the
+        other's. A database no other process shares needs none (its process's own lock
+        does)."""
+        return nullcontext()
+
+    async def leading(self) -> bool:
+        """Whether this process leads the others sharing the database: the one that runs
+        the jobs that must run in one place (the review queue's sweep, pushed syntheses,
+        erasures). A
+        database no other process shares: always. On a server, the first process to ask
+        leads until it stops or loses its connection; then the next one that asks."""
+        return True
+
     def reading(self, *, snapshot: bool = False) -> AbstractAsyncContextManager[Connection]:
         """Reads, without waiting for the writer: each statement sees what was committed
         before it ran (two statements may see a commit between them). With `snapshot`,
         every statement of the block sees the database as the first one did."""
         raise NotImplementedError
+
+    async def announce(self) -> None:
+        """Tell the other processes sharing the database that something changed (what the
+        live screens show), so that theirs look again now. A database no other process
+        shares: nothing to tell, nothing done."""
+
+    async def listen(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call `callback` whenever another process sharing the database announces a
+        change (never for this one's own); returns what stops it. A database no other
+        process shares: never called, nothing kept open."""
+        return lambda: None
 
 
 def failure_of(error: BaseException) -> str | None:

@@ -282,9 +282,8 @@ async def add(db: Database, *, mailing_id: int, recipients: Sequence[NewDelivery
 
 
 async def _insert(conn: Connection, mailing_id: int, recipients: Sequence[NewDelivery]) -> int:
-    added = await conn.executemany(
-        "INSERT INTO deliveries (mailing_id, user_id, participant_id, due_at, late,"
-        " status) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+    return await conn.insert_many(
+        "deliveries (mailing_id, user_id, participant_id, due_at, late, status)",
         [
             (
                 mailing_id,
@@ -296,8 +295,8 @@ async def _insert(conn: Connection, mailing_id: int, recipients: Sequence[NewDel
             )
             for r in recipients
         ],
+        then="ON CONFLICT DO NOTHING",
     )
-    return added.rowcount
 
 
 async def reschedule(db: Database, *, moves: Sequence[tuple[int, datetime]]) -> None:
@@ -614,6 +613,21 @@ async def recover(db: Database, *, worker: str, now: datetime, lease: timedelta)
             (worker, cutoff),
         )
         return cursor.rowcount
+
+
+async def workers_alive(db: Database, *, now: datetime, lease: timedelta) -> int:
+    """How many workers were seen within `lease` (at least 1: the one asking)."""
+    if not db.shared:
+        return 1
+    async with (
+        db.reading() as conn,
+        conn.execute(
+            "SELECT COUNT(*) AS alive FROM workers WHERE seen_at >= ?",
+            (to_text(now - lease),),
+        ) as rows,
+    ):
+        found = await rows.fetchone()
+    return max(1, int(found["alive"])) if found is not None else 1
 
 
 async def worker_seen(db: Database, *, worker: str, now: datetime, forget: timedelta) -> None:

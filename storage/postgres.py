@@ -5,7 +5,8 @@ transactions are serialised across every worker by a transaction-scoped advisory
 taken with BEGIN in the same trip: each sees the database as the previous one left it,
 as on SQLite, so that no read-then-write of storage/ can interleave with another worker's.
 Within a process, a lock keeps writers from holding pooled connections while they wait.
-Reads take any pooled connection and never wait for the writers.
+Reads take any pooled connection and never wait for the writers. A change one worker
+announces reaches the others by NOTIFY, heard on a connection of their own (`listen`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ import contextlib
 import functools
 import logging
 import re
-from collections.abc import AsyncIterator, Sequence
+import secrets
+import zlib
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -27,11 +30,29 @@ from storage.db import Database, ServerUnreachable, TransactionAborted
 
 log = logging.getLogger(__name__)
 
-# The advisory lock keys: every write transaction's, and the schema's while it migrates.
+# The advisory lock keys: every write transaction's, the schema's while it migrates, and
+# the leader's (a session lock). Sections one worker at a time runs (`exclusive`) are keyed
+# by two halves, the first of which no chat's id has (the turns' space).
 WRITE_LOCK = 0x636F6F70  # "coop"
 SCHEMA_LOCK = 0x636F6F71
+LEADER_LOCK = 0x636F6F72
+SECTIONS = 0x636F6F73
+# How long a check that the leader's session is alive may take before it counts as lost.
+LEADER_CHECK_TIMEOUT = 5.0
+# What a session the server ended (a worker killed, the server restarted) raises when used
+# again: asyncpg's protocol may also find itself mid-operation then.
+SESSION_GONE = (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError, OSError)
 BEGIN_WRITE = f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
 POOL_SIZE = 10
+# The channel on which a worker announces that something changed (the payload: which
+# worker, so that it ignores its own), and its listening connection's upkeep: seconds
+# between two attempts to connect again once it dropped, and between two checks that it
+# is alive (a network gone quiet does not end it by itself).
+CHANGES = "coopbot_changes"
+LISTEN_RETRY = 1.0
+LISTEN_CHECK = 30.0
+LISTEN_TIMEOUT = 5.0
+LISTENER_NAME = "coopbot listener"
 # Connections that hold chats' turns, apart from those that run statements: a handler
 # holding its chat's turn always finds a connection for its reads and writes.
 TURN_POOL_SIZE = 16
@@ -113,6 +134,14 @@ class PostgresDatabase(Database):
         self._turns = turns
         self._target = target
         self._write_lock = asyncio.Lock()
+        # The session that asks for the leader's lock, and holds it while this one leads.
+        self._session: asyncpg.Connection | None = None
+        self._leads = False
+        self._leader_lock = asyncio.Lock()
+        # Who announces, and who hears the others' announcements (`announce`, `listen`).
+        self._identity = secrets.token_hex(8)
+        self._listeners: set[Callable[[], None]] = set()
+        self._listening: asyncio.Task[None] | None = None
 
     @property
     def target(self) -> str:
@@ -145,6 +174,9 @@ class PostgresDatabase(Database):
         return int(size)
 
     async def close(self) -> None:
+        await self._stop_listening()
+        async with self._leader_lock:
+            await self._drop_session()
         await self._turns.close()
         async with self._write_lock:
             await self._pool.close()
@@ -164,8 +196,51 @@ class PostgresDatabase(Database):
                 # A session gone (the server dropped it) took its lock with it, and the
                 # pool replaces its connection; a connection going back to the pool is
                 # reset, every advisory lock of its session released.
-                with contextlib.suppress(asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+                with contextlib.suppress(*SESSION_GONE):
                     await raw.execute("SELECT pg_advisory_unlock($1, $2)", high, low)
+
+    @asynccontextmanager
+    async def exclusive(self, name: str) -> AsyncIterator[None]:
+        async with self.turn((SECTIONS << 32) | zlib.crc32(name.encode())):
+            yield
+
+    async def leading(self) -> bool:
+        """The leader holds a session advisory lock on a connection of its own, outside the
+        pools: the server releases it the moment that session ends (the process killed,
+        the network gone), and the next worker to ask takes it. Each call checks that the
+        session is alive, or tries the lock again."""
+        async with self._leader_lock:
+            try:
+                if self._session is None or self._session.is_closed():
+                    self._leads = False
+                    self._session = await asyncpg.connect(
+                        self._target, timeout=LEADER_CHECK_TIMEOUT
+                    )
+                if self._leads:
+                    await self._session.fetchval("SELECT 1", timeout=LEADER_CHECK_TIMEOUT)
+                else:
+                    self._leads = bool(
+                        await self._session.fetchval(
+                            "SELECT pg_try_advisory_lock($1)",
+                            LEADER_LOCK,
+                            timeout=LEADER_CHECK_TIMEOUT,
+                        )
+                    )
+                    if self._leads:
+                        log.info("this worker now leads the others")
+            except (*SESSION_GONE, TimeoutError) as error:
+                if self._leads:
+                    log.warning("this worker no longer leads: its session ended (%s)", error)
+                else:
+                    log.warning("cannot ask the server which worker leads: %s", error)
+                await self._drop_session()
+            return self._leads
+
+    async def _drop_session(self) -> None:
+        session, self._session, self._leads = self._session, None, False
+        if session is not None:
+            with contextlib.suppress(*SESSION_GONE):
+                await session.close(timeout=LEADER_CHECK_TIMEOUT)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:
@@ -197,6 +272,76 @@ class PostgresDatabase(Database):
                 yield conn
             finally:
                 await _roll_back(raw)  # it only read: nothing to keep
+
+    async def announce(self) -> None:
+        """NOTIFY, outside any transaction (it goes at once), signed with this database's
+        identity."""
+        async with _acquired(self._pool) as raw:
+            await raw.execute("SELECT pg_notify($1, $2)", CHANGES, self._identity)
+
+    async def listen(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """The first call opens the listening connection, a connection of its own outside
+        the pools (LISTEN holds it), kept until `close`."""
+        self._listeners.add(callback)
+        if self._listening is None:
+            self._listening = asyncio.get_running_loop().create_task(self._listen())
+        return lambda: self._listeners.discard(callback)
+
+    async def _listen(self) -> None:
+        """LISTEN on a connection made again whenever it drops (the server restarted, the
+        network lost): a warning once when it drops, a line when it is back, and the
+        listeners called then, since what changed meanwhile went unheard."""
+        lost = False
+        while True:
+            reason = "the server ended the connection"
+            connection: asyncpg.Connection | None = None
+            try:
+                connection = await asyncpg.connect(
+                    self._target,
+                    timeout=LISTEN_TIMEOUT,
+                    server_settings={"application_name": LISTENER_NAME},
+                )
+                ended = asyncio.Event()
+                connection.add_termination_listener(lambda _, done=ended: done.set())
+                await connection.add_listener(CHANGES, self._heard)
+                if lost:
+                    log.info("hearing the other workers' changes again")
+                    lost = False
+                    self._tell()
+                while not connection.is_closed():
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(ended.wait(), LISTEN_CHECK)
+                    if not ended.is_set():
+                        await connection.fetchval("SELECT 1", timeout=LISTEN_TIMEOUT)
+            except (*SESSION_GONE, TimeoutError) as error:
+                reason = str(error) or type(error).__name__
+            finally:
+                if connection is not None and not connection.is_closed():
+                    with contextlib.suppress(*SESSION_GONE, TimeoutError):
+                        await connection.close(timeout=LISTEN_TIMEOUT)
+            if not lost:
+                log.warning("not hearing the other workers' changes (%s): trying again", reason)
+                lost = True
+            await asyncio.sleep(LISTEN_RETRY)
+
+    def _heard(self, connection: asyncpg.Connection, pid: int, channel: str, payload: str) -> None:
+        if payload != self._identity:  # another worker's, not one this one sent
+            self._tell()
+
+    def _tell(self) -> None:
+        for callback in list(self._listeners):
+            try:
+                callback()
+            except Exception:  # one listener's failure must not silence the others
+                log.exception("a listener of the other workers' changes failed")
+
+    async def _stop_listening(self) -> None:
+        task, self._listening = self._listening, None
+        self._listeners.clear()
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 async def _roll_back(raw: asyncpg.Connection) -> None:

@@ -333,3 +333,39 @@ async def test_a_delivery_the_network_kept_goes_again_three_times_at_most(db: Da
     (item,) = await service(db, now).claim(8)
     assert item.delivery.doubled  # the second call timed out: it may have been shown
     assert not await service(db, now).postpone(item, maybe_shown=False)  # given up: failed
+
+
+async def test_the_workers_alive_share_the_limit(shared_db: Database, db: Database) -> None:
+    beat = timedelta(days=1)
+    assert await outbox.workers_alive(shared_db, now=NOON, lease=LEASE) == 1  # the asker
+    for worker, seen in (("a", NOON), ("b", NOON - LEASE / 2), ("gone", NOON - 2 * LEASE)):
+        await outbox.worker_seen(shared_db, worker=worker, now=seen, forget=beat)
+    assert await outbox.workers_alive(shared_db, now=NOON, lease=LEASE) == 2
+    # A file has one process: it never shares.
+    await outbox.worker_seen(db, worker="a", now=NOON, forget=beat)
+    await outbox.worker_seen(db, worker="b", now=NOON, forget=beat)
+    assert await outbox.workers_alive(db, now=NOON, lease=LEASE) == 1
+
+
+async def add_a_large_mailing(db: Database) -> None:
+    """1,201 recipients (three statements of up to 500 rows), a few of them already there
+    and some named twice: each is added once, and the count says how many were new."""
+    created = await mailing(db, MailingKind.BROADCAST, NOON)  # PEOPLE are in it already
+    many = [NewDelivery(user, None, NOON) for user in range(10_000, 10_000 + 1_195)]
+    named = [*(NewDelivery(user, None, NOON) for user in PEOPLE), *many, many[0], many[-1]]
+    assert len(named) == 1_201 and len(PEOPLE) == 4
+    added = await outbox.add(db, mailing_id=created.id, recipients=named)
+    assert added == 1_195
+    statuses = delivery_statuses(db, created.id)
+    assert len(statuses) == len(PEOPLE) + 1_195
+    assert await outbox.add(db, mailing_id=created.id, recipients=many[:3]) == 0
+
+
+async def test_a_large_mailings_recipients_are_added_each_once(db: Database) -> None:
+    await add_a_large_mailing(db)
+
+
+async def test_a_large_mailings_recipients_are_added_each_once_on_a_server(
+    shared_db: Database,
+) -> None:
+    await add_a_large_mailing(shared_db)

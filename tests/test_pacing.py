@@ -148,3 +148,28 @@ async def test_a_call_naming_no_chat_waits_out_its_429_before_retrying() -> None
 
     assert await limiter.process_request(refused_once, (), {}, "answerCallbackQuery", {}, None)
     assert attempts[1] - attempts[0] >= 0.1
+
+
+async def test_two_workers_sharing_the_limit_stay_under_it_together() -> None:
+    """Telegram counts every process sending with the token together: two workers each at
+    the whole limit meet 429; each at its share (`share`) does not."""
+
+    async def two_bursts(emu: BotApiEmulator, share: bool) -> None:
+        limiters = [EvenRateLimiter(20), EvenRateLimiter(20)]
+        for limiter in limiters:
+            if share:
+                limiter.share(2)
+        await asyncio.gather(*(_burst(emu, limiter, 20) for limiter in limiters))
+
+    async with BotApiEmulator(global_rate=(20, 1.0), retry_after=1) as emu:
+        user = emu.user(CHAT)
+        await user.send("hi")
+        await two_bursts(emu, share=True)
+        assert not emu.rejected
+        assert len(user.texts()) == 40
+        sent = [c.at for c in emu.calls if c.method == "sendMessage"]
+        assert max(sum(1 for t in sent if start <= t < start + 1.0) for start in sent) <= 20
+    async with BotApiEmulator(global_rate=(20, 1.0), retry_after=1) as emu:
+        await emu.user(CHAT).send("hi")
+        await two_bursts(emu, share=False)
+        assert any(c.error_code == 429 for c in emu.rejected)

@@ -16,8 +16,13 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from telegram.ext import Application
 
 from bot.app import build_application, is_handling_updates, running_webhook
+from bot.handlers.flood import FLOOD_KEY
+from bot.outbox import PACE_SHARE
+from bot.pacing import EvenRateLimiter
+from bot.runtime import RUNTIME_KEY
 from bot.settings import Settings
 from bot.webhook import SECRET_HEADER, WebhookServer, webhook_secret
 from flows.journey import Journey
@@ -283,3 +288,45 @@ async def test_coopbot_run_webhook_serves_until_sigterm(
     assert all(d.ok for d in emulator.deliveries)
     assert not any(c.method in ("deleteWebhook", "getUpdates") for c in emulator.calls)
     assert emulator.state.webhook is not None
+
+
+async def test_two_workers_share_telegrams_limit_and_each_users(
+    webhook_settings: Settings, emulator: BotApiEmulator, server_database: str
+) -> None:
+    """Each worker keeps to its share of the messages a second and of a user's updates (and
+    wrong join codes), once both said they are alive."""
+    shared = replace(
+        webhook_settings, database=server_database, flood_limit=20, messages_per_second=30
+    )
+    async with worker(shared, emulator) as one:
+        first = one.application
+        emulator.route_webhook(ORIGIN, [local(one)])
+        await create_workshop(emulator)  # an update through: the flood window exists
+
+        async def beat(application: Application) -> None:
+            assert application.job_queue is not None
+            (job,) = application.job_queue.get_jobs_by_name("workers")
+            await job.run(application)
+
+        def shares(application: Application) -> tuple[int, float, int | None, int]:
+            """Workers counted, the pace's share, a user's updates and wrong codes allowed."""
+            state = application.bot_data[RUNTIME_KEY]
+            limiter = application.bot.rate_limiter
+            assert isinstance(limiter, EvenRateLimiter)
+            flood = application.bot_data.get(FLOOD_KEY)  # made at a worker's first update
+            return (
+                state.workers_sharing,
+                round(limiter.overall.interval * limiter.rate, 6),
+                flood.limit if flood is not None else None,
+                state.service.wrong_codes.limit,
+            )
+
+        await beat(first)
+        assert shares(first) == (1, 1.0, 20, 10)
+        async with worker(shared, emulator) as two:
+            await beat(two.application)
+            await beat(first)
+            assert shares(first) == (2, 2.0, 10, 5)
+            assert shares(two.application) == (2, 2.0, None, 5)
+            sender = first.bot_data[RUNTIME_KEY].sender
+            assert sender.pace.interval == pytest.approx(2 / (30 * PACE_SHARE))

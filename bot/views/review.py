@@ -35,6 +35,8 @@ from storage.models import Statement, Workshop
 
 # A statement's text in a batch is cut to this only when the whole would not fit a message.
 SHORT_QUOTE = 400
+# The queue is shown by one worker at a time (`Database.exclusive`).
+REVIEW_SECTION = "review-queue"
 
 
 def statement_status(status: str, language: str) -> str:
@@ -169,7 +171,9 @@ async def flush_review_queue(state: Runtime, bot: Bot) -> list[Batch]:
     """Show every facilitator the statements waiting for review that nobody was shown yet,
     one message per batch. Returns the batches shown."""
     shown: list[Batch] = []
-    async with state.review_lock:
+    # One worker at a time: another, showing the same statements, remembers them first.
+    assert state.database is not None
+    async with state.review_lock, state.database.exclusive(REVIEW_SECTION):
         for batch in await state.review.unqueued():
             if await _send_batch(state, bot, batch, batch.facilitators):
                 shown.append(batch)
