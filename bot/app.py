@@ -9,7 +9,7 @@ elsewhere `running(application)` does the same around a polling session, and
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, nullcontext
 
 from telegram import Update
@@ -70,6 +70,7 @@ from bot.outbox import Outbox
 from bot.pacing import EvenRateLimiter
 from bot.runtime import RUNTIME_KEY, Runtime
 from bot.settings import Settings
+from bot.web.hub import Announcer
 from bot.web.server import WebScreen
 from bot.webhook import MAX_CONNECTIONS, WebhookServer, webhook_secret
 from flows.agora import AgoraService
@@ -95,6 +96,8 @@ from storage.address import shown_target
 from storage.db import Database, utc_now
 
 log = logging.getLogger(__name__)
+# Where `open_services` keeps the worker's `Announcer` (on a database others share).
+ANNOUNCER_KEY = "coopbot.announcer"
 # transitions logs every state change at INFO: one line per answer is noise in the bot's log.
 logging.getLogger("transitions").setLevel(logging.WARNING)
 
@@ -344,17 +347,38 @@ async def open_services(application: Application) -> None:
         application.update_processor.turn = state.database.turn
     if state.settings.web_listen is not None:
         state.web = await WebScreen.start(state, application.bot)
-        if isinstance(application.update_processor, PerChatUpdateProcessor):
-            # Every update, however it ended, makes the open pages look again.
-            application.update_processor.after_each = state.web.hub.nudge
+    if isinstance(application.update_processor, PerChatUpdateProcessor):
+        application.update_processor.after_each = after_each_update(application, state)
     log.info("coopbot ready on %s", shown_target(state.settings.database))
+
+
+def after_each_update(application: Application, state: Runtime) -> Callable[[], None]:
+    """What every update, however it ended, sets going: the open pages look again, and,
+    on a database other workers share, those open on them too (told at most once per
+    `hub.DEBOUNCE` by an `Announcer`, closed by `close_services`)."""
+    nudges: list[Callable[[], None]] = []
+    if state.web is not None:
+        nudges.append(state.web.hub.nudge)
+    if state.database is not None and state.database.shared:
+        announcer = Announcer(state.database.announce)
+        application.bot_data[ANNOUNCER_KEY] = announcer
+        nudges.append(announcer.changed)
+
+    def after_each() -> None:
+        for nudge in nudges:
+            nudge()
+
+    return after_each
 
 
 async def close_services(application: Application) -> None:
     state: Runtime = application.bot_data[RUNTIME_KEY]
+    if isinstance(application.update_processor, PerChatUpdateProcessor):
+        application.update_processor.after_each = lambda: None
+    announcer: Announcer | None = application.bot_data.pop(ANNOUNCER_KEY, None)
+    if announcer is not None:
+        await announcer.close()
     if state.web is not None:
-        if isinstance(application.update_processor, PerChatUpdateProcessor):
-            application.update_processor.after_each = lambda: None
         await state.web.stop()
         state.web = None
     if state.sender is not None:

@@ -434,6 +434,17 @@ MIGRATIONS: tuple[str, ...] = (
     );
     ALTER TABLE deliveries ADD COLUMN claimed_by TEXT;
     """,
+    # 12: the Mini App's one-time tickets, in the database rather than in the issuing
+    # worker's memory: the ticket and the event stream it opens may reach two workers.
+    """
+    CREATE TABLE screen_tickets (
+        ticket TEXT PRIMARY KEY,
+        workshop_id INTEGER NOT NULL REFERENCES workshops(id) ON DELETE CASCADE,
+        language TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    );
+    CREATE INDEX screen_tickets_by_expiry ON screen_tickets(expires_at);
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

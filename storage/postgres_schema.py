@@ -326,6 +326,16 @@ MIGRATIONS: tuple[str, ...] = (
     );
     ALTER TABLE deliveries ADD COLUMN claimed_by TEXT COLLATE "C";
     """,
+    # 12: the Mini App's one-time tickets (as in storage.migrations).
+    """
+    CREATE TABLE screen_tickets (
+        ticket TEXT COLLATE "C" PRIMARY KEY,
+        workshop_id BIGINT NOT NULL REFERENCES workshops(id) ON DELETE CASCADE,
+        language TEXT COLLATE "C" NOT NULL,
+        expires_at TEXT COLLATE "C" NOT NULL
+    );
+    CREATE INDEX screen_tickets_by_expiry ON screen_tickets(expires_at);
+    """,
 )
 LATEST_VERSION = BASELINE_VERSION + len(MIGRATIONS) - 1
 # Every table the migrations make (a database holding others is not coopbot's alone).

@@ -3,11 +3,16 @@
 A link is live until revoked; revoking makes its address answer 404. A workshop has at
 most one live link at a time: issuing a new one revokes the others in the same
 transaction, so two facilitators asking at once never leave two addresses open.
+
+A Mini App's tickets are kept here too, not in the memory of the worker that issued them:
+behind a load balancer the event stream a ticket opens may reach another worker. Taking
+one deletes it in the statement that finds it, so it opens one stream, on one worker, and
+an expired one opens none; the expired ones are pruned as new ones are issued.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flows.kinds import AuditAction
 from storage import audit
@@ -164,3 +169,31 @@ async def summary_inputs(db: Database, *, workshop_id: int) -> tuple[object, ...
             resolved = await rows.fetchone()
     assert voted is not None and resolved is not None
     return voted["last"], resolved["n"], resolved["last"]
+
+
+async def issue_ticket(
+    db: Database, *, ticket: str, workshop_id: int, language: str, now: datetime, life: timedelta
+) -> None:
+    """Keep a Mini App's ticket for `life`, pruning the expired ones in the same
+    transaction (a page that never used its ticket leaves nothing behind for long)."""
+    async with db.transaction() as conn:
+        await conn.execute("DELETE FROM screen_tickets WHERE expires_at <= ?", (to_text(now),))
+        await conn.execute(
+            "INSERT INTO screen_tickets (ticket, workshop_id, language, expires_at)"
+            " VALUES (?, ?, ?, ?)",
+            (ticket, workshop_id, language, to_text(now + life)),
+        )
+
+
+async def take_ticket(db: Database, *, ticket: str, workshop_id: int, now: datetime) -> str | None:
+    """The language of the page a ticket opens, the ticket used up; None for an unknown,
+    used, expired or other workshop's one. One statement finds it and deletes it: two
+    workers given the same ticket at once open one stream between them."""
+    async with db.transaction() as conn:
+        cursor = await conn.execute(
+            "DELETE FROM screen_tickets WHERE ticket = ? AND workshop_id = ? AND expires_at > ?"
+            " RETURNING language",
+            (ticket, workshop_id, to_text(now)),
+        )
+        row = await cursor.fetchone()
+    return str(row["language"]) if row else None

@@ -11,6 +11,12 @@ second at most, not once per vote. A snapshot made with an older agora summary (
 `settled`: votes were still coming) gets one more pass `LATER` s on, which recomputes
 the summary if the votes have stopped meanwhile: the last vote shows within a second.
 
+Several workers on one database: the hub of each is nudged by the updates that worker
+handled, and by the others' through the database (`Database.listen`: a NOTIFY on
+PostgreSQL). Each worker tells the others with an `Announcer`, at most once per
+`DEBOUNCE` whatever the number of updates: a burst of votes costs a handful of
+notifications, not one per vote. One process on a SQLite file has no one to tell.
+
 A page holds a `Watcher`: it keeps only the latest rendering (a slow client skips the
 ones it missed, memory does not grow). A page open on a link revoked since is closed at
 the next pass. `close` ends every stream, so that the server stops at once.
@@ -228,3 +234,49 @@ class ScreenHub:
                 watcher.push(None)
         self.watchers.clear()
         self._shown.clear()
+
+
+class Announcer:
+    """This worker's changes, told to the other workers sharing the database so that the
+    pages open on them look again now: at most once per `DEBOUNCE`, and only after an
+    update was handled (an idle worker tells nothing)."""
+
+    def __init__(self, announce: Callable[[], Awaitable[None]]) -> None:
+        self._announce = announce
+        self._due = False
+        self._task: asyncio.Task[None] | None = None
+        self._closed = False
+        self.announced = 0  # announcements made (the tests read it)
+
+    def changed(self) -> None:
+        """An update was handled: the others are told shortly, with whatever else
+        changes meanwhile."""
+        if self._closed:
+            return
+        self._due = True
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        while self._due and not self._closed:
+            self._due = False
+            await asyncio.sleep(DEBOUNCE)
+            await self._tell()
+
+    async def _tell(self) -> None:
+        try:
+            await self._announce()
+        except Exception:  # the others see it at their next tick; the next one may pass
+            log.warning("the other workers could not be told of a change", exc_info=True)
+        else:
+            self.announced += 1
+
+    async def close(self) -> None:
+        """Stop; a change still waiting for its announcement is announced now."""
+        self._closed = True
+        task, self._task = self._task, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await self._tell()

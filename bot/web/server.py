@@ -1,7 +1,8 @@
 """The live screen's web server, in the bot's own process (`COOPBOT_WEB_LISTEN`).
 
 `open_services` starts it and `close_services` stops it (`bot.app`); `Runtime.web` is the
-running `WebScreen`. Its routes:
+running `WebScreen`. Its hub (`bot.web.hub`) also looks again when another worker
+sharing the database says it handled something (`Database.listen`). Its routes:
 
 - `GET /s/{token}`: the page of the workshop whose live link it is; `GET
   /s/{token}/events`: its server-sent events (the current page at once, then one event
@@ -11,9 +12,10 @@ running `WebScreen`. Its routes:
   until `POST /app/{workshop_id}/ticket` has checked the init data Telegram signed
   (`bot.web.initdata`, sent as the request's body) and that its user facilitates the
   workshop (403 otherwise), and answered with a ticket: a random word, good once and for
-  `TICKET_LIFE` seconds, that opens `GET /app/{workshop_id}/events?ticket=…`. The init
-  data (the facilitator's id and names, usable for a day) never travels in an address,
-  which proxies log.
+  `TICKET_LIFE`, that opens `GET /app/{workshop_id}/events?ticket=…`. Tickets are kept in
+  the database (`storage.screens`), so that behind a load balancer the stream opens on
+  whichever worker it reaches, and still once. The init data (the facilitator's id and
+  names, usable for a day) never travels in an address, which proxies log.
 - `GET /static/…`: the page's own script and style sheet; no other asset, no CDN.
 """
 
@@ -22,9 +24,8 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-import time
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,6 +37,7 @@ from bot.web.hub import Rendered, ScreenHub, Watcher
 from bot.web.initdata import checked_user_id
 from flows.screen import Snapshot
 from locales import normalise_language
+from storage import screens as stored_screens
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -43,7 +45,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 KEEPALIVE = 15.0  # seconds between two comments on a quiet event stream
-TICKET_LIFE = 60.0  # seconds a Mini App's ticket opens its event stream, once
+TICKET_LIFE = timedelta(seconds=60)  # how long a Mini App's ticket opens its stream, once
 INIT_DATA_LIMIT = 8192  # bytes: Telegram's init data is well under
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 TOKEN = r"[A-Za-z0-9_-]{16,64}"
@@ -72,15 +74,6 @@ def event(rendered: Rendered) -> bytes:
     return f"id: {rendered.version}\ndata: {data}\n\n".encode()
 
 
-@dataclass(frozen=True)
-class Ticket:
-    """What a Mini App's checked init data opens: one event stream, soon."""
-
-    workshop_id: int
-    language: str
-    expires: float  # event loop time
-
-
 class ListenError(RuntimeError):
     """The web server cannot listen where `COOPBOT_WEB_LISTEN` says."""
 
@@ -98,7 +91,7 @@ class WebScreen:
             screens.snapshot, self.render, screens.live_tokens, forget=screens.forget
         )
         self._runner: web.AppRunner | None = None
-        self._tickets: dict[str, Ticket] = {}
+        self._unlisten: Callable[[], None] = lambda: None
 
     @classmethod
     async def start(cls, state: Runtime, bot: Bot) -> WebScreen:
@@ -134,11 +127,14 @@ class WebScreen:
         server.base_url = f"http://{shown_host}:{bound[1]}"
         server.public_url = state.settings.public_url or server.base_url
         server.hub.start()
+        # The votes other workers handled make the pages look again too.
+        server._unlisten = await state.screens.db.listen(server.hub.nudge)
         log.info("live screen served on %s", server.base_url)
         return server
 
     async def stop(self) -> None:
         """End every event stream, then stop listening."""
+        self._unlisten()
         await self.hub.close()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -206,19 +202,29 @@ class WebScreen:
             raise web.HTTPForbidden(text="Forbidden", headers={"Cache-Control": "no-store"})
         stored = await self.state.service.preferred_language(user_id=user_id)
         language = normalise_language(stored, default=self.state.settings.default_language)
-        now = time.monotonic()
-        self._tickets = {k: t for k, t in self._tickets.items() if t.expires > now}
         ticket = secrets.token_urlsafe(24)
-        self._tickets[ticket] = Ticket(workshop_id, language, now + TICKET_LIFE)
+        await stored_screens.issue_ticket(
+            screens.db,
+            ticket=ticket,
+            workshop_id=workshop_id,
+            language=language,
+            now=self.state.clock(),
+            life=TICKET_LIFE,
+        )
         return web.json_response({"ticket": ticket}, headers={"Cache-Control": "no-store"})
 
     async def on_app_events(self, request: web.Request) -> web.StreamResponse:
         """The stream a ticket opens, once (a reconnecting page asks for a new one)."""
         workshop_id = int(request.match_info["workshop_id"])
-        ticket = self._tickets.pop(request.query.get("ticket", ""), None)
-        if ticket is None or ticket.workshop_id != workshop_id or ticket.expires < time.monotonic():
+        language = await stored_screens.take_ticket(
+            self.state.screens.db,
+            ticket=request.query.get("ticket", ""),
+            workshop_id=workshop_id,
+            now=self.state.clock(),
+        )
+        if language is None:
             raise web.HTTPForbidden(text="Forbidden", headers={"Cache-Control": "no-store"})
-        return await self._stream(request, self.hub.watch(workshop_id, ticket.language, None))
+        return await self._stream(request, self.hub.watch(workshop_id, language, None))
 
     async def _stream(self, request: web.Request, watcher: Watcher) -> web.StreamResponse:
         """Server-sent events: the page now, then each change, until the page goes, its
