@@ -80,6 +80,11 @@ class TextSummary:
     quotes: tuple[str, ...] = ()
 
 
+def _most_frequent(counts: Counter[str]) -> str:
+    """The most frequent of `counts`, the first in the alphabet among equals."""
+    return min(counts, key=lambda item: (-counts[item], item))
+
+
 def summarise_texts(
     texts: Sequence[tuple[str, str]], *, quotes: int = QUOTES, every: bool = False
 ) -> TextSummary:
@@ -98,10 +103,13 @@ def summarise_texts(
         frequency.update(found.keys())
         for stem, form in found.items():
             forms[stem][form] += 1
+    # The form a stem took most often, the first in the alphabet among equals: never the
+    # order the answers came in, which people answering at once do not set.
+    shown = {stem: _most_frequent(found) for stem, found in forms.items()}
     answers: defaultdict[str, set[int]] = defaultdict(set)  # word shown -> answers with it
     for index, found in enumerate(per_text):
         for stem in found:
-            answers[forms[stem].most_common(1)[0][0]].add(index)
+            answers[shown[stem]].add(index)
     themes = tuple(
         Theme(word, len(found))
         for word, found in sorted(answers.items(), key=lambda item: (-len(item[1]), item[0]))
@@ -114,7 +122,11 @@ def summarise_texts(
         sum(frequency[stem] - 1 for stem in found) / math.sqrt(len(found)) if found else 0.0
         for found in per_text
     ]
-    ranked = sorted(range(len(texts)), key=lambda i: (-typicality[i], len(texts[i][0]), i))
+    # Equals by typicality and length are ranked by their text, not by when they came: the
+    # same answers give the same quotes in whatever order they were stored.
+    ranked = sorted(
+        range(len(texts)), key=lambda i: (-typicality[i], len(texts[i][0]), texts[i][0], i)
+    )
     chosen: list[str] = []
     for index in ranked:
         quote = texts[index][0].strip()

@@ -409,3 +409,23 @@ def test_others_that_would_be_everyone_is_said_once_as_all(journey: Journey) -> 
     answers += [Answer(pid, "m1_present", "2", T0, None) for pid in (6, 7)]
     synthesis = synthesise(journey, people, answers, [], [], min_group=3)
     assert set(synthesis.scales["m1_present"]) == {"elu", "agent", ALL}
+
+
+def test_the_quotes_and_themes_do_not_depend_on_the_order_answers_came_in() -> None:
+    """People answering at once are stored in any order (several workers, a server): the
+    same answers must give the same quotes and theme words. Here every answer ties with
+    another on typicality and length, and two forms of one stem are as frequent."""
+    texts = [
+        ("Coopérer avec la mairie, n°105.", "fr"),
+        ("Coopérer avec la mairie, n°253.", "fr"),
+        ("Coopérer avec la mairie, n°549.", "fr"),
+        ("Coopérer avec la mairie, n°697.", "fr"),
+        ("Coopération et mairie ensemble.", "fr"),
+        ("Coopérons et mairie ensemble !", "fr"),
+    ]
+    first = summarise_texts(texts)
+    for shift in range(1, len(texts)):
+        turned = texts[shift:] + texts[:shift]
+        assert summarise_texts(turned) == first
+        assert summarise_texts(turned[::-1]) == first
+    assert len(first.quotes) == 3
