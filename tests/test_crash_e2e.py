@@ -29,6 +29,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 
@@ -396,8 +397,19 @@ class Crashes:
         return {number: self.randomness.uniform(0.0, 0.4) for number in chosen}
 
 
+class Restartable(Protocol):
+    """What `play` needs of the bot: the emulator it talks to, a kill and a start (one
+    process here, several workers in `test_workers_e2e.py`)."""
+
+    emulator: BotApiEmulator
+
+    async def start(self) -> None: ...
+
+    async def kill(self) -> None: ...
+
+
 async def play(
-    bot: Bot,
+    bot: Restartable,
     people: list[Person],
     crashes: Crashes,
     kills: dict[int, float],
