@@ -93,7 +93,7 @@ from flows.screen import ScreenService
 from flows.service import WorkshopService
 from storage import updates
 from storage.address import shown_target
-from storage.db import Database, utc_now
+from storage.db import Database, DatabaseError, utc_now
 
 log = logging.getLogger(__name__)
 # Where `open_services` keeps the worker's `Announcer` (on a database others share).
@@ -385,6 +385,11 @@ async def close_services(application: Application) -> None:
         await state.sender.stop()
         state.sender = None
         state.wake_outbox = lambda: None
+    if state.outbox_ is not None and state.database is not None and state.database.shared:
+        try:  # the other workers stop counting this one, and take what it left in flight
+            await state.outbox_.leave()
+        except DatabaseError as error:
+            log.warning("could not tell the other workers this one stops: %s", error)
     if isinstance(application.update_processor, PerChatUpdateProcessor):
         application.update_processor.turn = lambda key: nullcontext()
     if state.database is not None:

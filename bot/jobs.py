@@ -56,7 +56,8 @@ OUTBOX_EVERY = timedelta(seconds=1)
 
 def led(job: Job) -> Job:
     """A job that runs in one process only, among those sharing the database (the
-    leader): two would sweep the same queue, or erase the same workshops, at once."""
+    leader): what it does is claimed in the database anyway, but the others need not
+    look for it too every few seconds."""
 
     @wraps(job)
     async def run(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -138,9 +139,9 @@ async def show_review_queue(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def take_over_gone_workers(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """This worker is alive; the deliveries a worker gone had in flight go again; and each
-    worker keeps to its share of Telegram's limit and of each user's, as workers come and
-    go."""
+    """This worker is alive; the deliveries a worker gone had in flight go again, and its
+    lead is taken; and each worker keeps to its share of Telegram's limit and of each
+    user's, as workers come and go."""
     state = runtime(context)
     if state.outbox_ is None:
         return
@@ -149,6 +150,8 @@ async def take_over_gone_workers(context: ContextTypes.DEFAULT_TYPE) -> None:
             "%d messages were in flight at a worker that stopped: sending them again", taken
         )
         state.wake_outbox()
+    if state.database is not None:  # a worker gone leaves the lead to the next to ask
+        await state.database.leading()
     workers = await state.outbox_.workers_alive()
     if workers != state.workers_sharing:
         log.info("%d workers share the database: each sends 1/%d of the limit", workers, workers)
@@ -195,23 +198,31 @@ def schedule(application: Application) -> None:
     )
     # At start: what the retention period ended while the bot was down.
     application.job_queue.run_once(
-        led(erase_expired),
+        erase_expired, when=0, name="retention-start", job_kwargs={"misfire_grace_time": None}
+    )
+    # At start: how many workers share Telegram's limit (this one counted).
+    application.job_queue.run_once(
+        take_over_gone_workers,
         when=0,
-        name="retention-start",
+        name="workers-start",
         job_kwargs={"misfire_grace_time": None},
     )
-    # Every worker sends what it claims from the outbox, says it is alive and edits the
-    # live boards it showed (they are in its memory); the leader alone pushes, sweeps and
-    # erases.
+    # Every worker sends what it claims from the outbox, says it is alive, edits the live
+    # boards it showed (they are in its memory), and erases and forgets what is due (each
+    # erasure is taken once, a forgotten row is gone: running them everywhere costs
+    # nothing, and a day's job waiting for a worker that leads might never run when
+    # workers restart daily). The leader alone looks every few seconds for phases to push,
+    # syntheses due and statements to show: each is claimed in the database, so that is
+    # only to save the others the same look.
     every = {
-        "prune-updates": (led(prune_update_ledger), PRUNE_EVERY),
+        "prune-updates": (prune_update_ledger, PRUNE_EVERY),
         "live-boards": (refresh_boards, BOARD_REFRESH_EVERY),
         "completed-phases": (led(push_completed_everywhere), COMPLETED_PHASES_EVERY),
         "due-syntheses": (led(push_due_syntheses), DUE_SYNTHESES_EVERY),
         "review-sweep": (led(show_review_queue), REVIEW_SWEEP_EVERY),
         "outbox": (wake_outbox, OUTBOX_EVERY),
         "workers": (take_over_gone_workers, WORKER_BEAT),
-        "retention": (led(erase_expired), RETENTION_EVERY),
+        "retention": (erase_expired, RETENTION_EVERY),
     }
     for name, (job, interval) in every.items():
         application.job_queue.run_repeating(job, interval=interval, first=interval, name=name)

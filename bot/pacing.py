@@ -67,13 +67,18 @@ class EvenRateLimiter(BaseRateLimiter[int]):
     def __init__(self, limit: int, *, retries: int = RETRIES) -> None:
         self.rate = max(limit - MARGIN, limit / 2)
         self.overall = Turns(1 / self.rate)
+        self.group_interval = GROUP_INTERVAL
         self.groups: dict[int | str, Turns] = {}
         self.retries = retries
 
     def share(self, workers: int) -> None:
         """`workers` processes send with the same token: each keeps to its share of the
-        limit (Telegram counts them together)."""
-        self.overall.interval = max(workers, 1) / self.rate
+        limit, and of a group's (Telegram counts them together)."""
+        workers = max(workers, 1)
+        self.overall.interval = workers / self.rate
+        self.group_interval = GROUP_INTERVAL * workers
+        for turns in self.groups.values():
+            turns.interval = self.group_interval
 
     async def initialize(self) -> None:
         """Nothing to open."""
@@ -117,7 +122,7 @@ class EvenRateLimiter(BaseRateLimiter[int]):
             now = loop.time()
             wait = self.overall.take(now)
             if group is not None:
-                turns = self.groups.setdefault(group, Turns(GROUP_INTERVAL))
+                turns = self.groups.setdefault(group, Turns(self.group_interval))
                 wait = max(wait, turns.take(now))
             if wait > 0:
                 await asyncio.sleep(wait)

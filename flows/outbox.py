@@ -224,6 +224,10 @@ class OutboxService:
         await outbox.worker_seen(self.db, worker=self.worker, now=now, forget=WORKER_FORGET)
         return await outbox.recover(self.db, worker=self.worker, now=now, lease=WORKER_LEASE)
 
+    async def leave(self) -> None:
+        """This worker stops: the others stop counting it at once."""
+        await outbox.worker_left(self.db, worker=self.worker)
+
     async def workers_alive(self) -> int:
         """How many workers share the database now (they share Telegram's limit)."""
         return await outbox.workers_alive(self.db, now=self.clock(), lease=WORKER_LEASE)

@@ -127,6 +127,8 @@ class Connection:
         mailing's thousands of recipients in a few trips, not one each (on a server, each
         trip is made while every other writer waits). How many rows it added."""
         added = 0
+        if rows:  # PostgreSQL takes at most 32,767 parameters a statement
+            chunk = max(1, min(chunk, 32_767 // len(rows[0])))
         for start in range(0, len(rows), chunk):
             part = rows[start : start + chunk]
             row = "(" + ", ".join("?" * len(part[0])) + ")"

@@ -117,8 +117,8 @@ class Database:
 
     async def leading(self) -> bool:
         """Whether this process leads the others sharing the database: the one that runs
-        the jobs that must run in one place (the review queue's sweep, pushed syntheses,
-        erasures). A
+        the jobs that need run in one place only (the looks for syntheses to push and
+        statements to show). A
         database no other process shares: always. On a server, the first process to ask
         leads until it stops or loses its connection; then the next one that asks."""
         return True

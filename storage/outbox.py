@@ -630,6 +630,13 @@ async def workers_alive(db: Database, *, now: datetime, lease: timedelta) -> int
     return max(1, int(found["alive"])) if found is not None else 1
 
 
+async def worker_left(db: Database, *, worker: str) -> None:
+    """`worker` stopped: it no longer counts among those alive, and what it left in flight
+    goes to the others at once."""
+    async with db.transaction() as conn:
+        await conn.execute("DELETE FROM workers WHERE id = ?", (worker,))
+
+
 async def worker_seen(db: Database, *, worker: str, now: datetime, forget: timedelta) -> None:
     """`worker` is alive now (it claims deliveries); workers not seen for `forget` are
     forgotten."""

@@ -41,6 +41,8 @@ SECTIONS = 0x636F6F73
 LEADER_CHECK_TIMEOUT = 5.0
 # What a session the server ended (a worker killed, the server restarted) raises when used
 # again: asyncpg's protocol may also find itself mid-operation then.
+# What a server that takes no more connections for now answers a new one.
+REFUSED = (asyncpg.TooManyConnectionsError, asyncpg.CannotConnectNowError)
 SESSION_GONE = (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError, OSError)
 BEGIN_WRITE = f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
 POOL_SIZE = 10
@@ -56,6 +58,21 @@ LISTENER_NAME = "coopbot listener"
 # Connections that hold chats' turns, apart from those that run statements: a handler
 # holding its chat's turn always finds a connection for its reads and writes.
 TURN_POOL_SIZE = 16
+# Connections that hold a section (`exclusive`), apart from the turns': a handler holding
+# its chat's turn and waiting for a section never waits for a connection the other
+# handlers of that worker hold (sixteen `/review` at once would wait on each other).
+SECTION_POOL_SIZE = 2
+# Seconds a chat's turn or a section waits for a connection of its pool; then the update
+# is handled without its turn (`bot.concurrency`), rather than the worker freezing.
+ACQUIRE_TIMEOUT = 30.0
+# The sessions that hold a lock (the chats' turns, the sections, the leader's) ask the
+# server to notice within half a minute a client that went silent (its host down, the
+# network cut), and release what it held: the operating system's default is two hours.
+KEEPALIVES = {
+    "tcp_keepalives_idle": "10",
+    "tcp_keepalives_interval": "5",
+    "tcp_keepalives_count": "3",
+}
 
 _QUOTED = re.compile(r"('(?:[^']|'')*')")
 _RETURNS_ROWS = re.compile(r"^\s*(SELECT|VALUES)\b|\bRETURNING\b", re.IGNORECASE)
@@ -129,9 +146,12 @@ class PostgresConnection(Connection):
 class PostgresDatabase(Database):
     """A PostgreSQL database shared by every worker of the bot."""
 
-    def __init__(self, pool: asyncpg.Pool, turns: asyncpg.Pool, target: str) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, turns: asyncpg.Pool, sections: asyncpg.Pool, target: str
+    ) -> None:
         self._pool = pool
         self._turns = turns
+        self._sections = sections
         self._target = target
         self._write_lock = asyncio.Lock()
         # The session that asks for the leader's lock, and holds it while this one leads.
@@ -158,11 +178,16 @@ class PostgresDatabase(Database):
         try:
             async with pool.acquire() as connection:
                 await migrate(connection, target_version=target_version)
-            turns = await asyncpg.create_pool(target, min_size=0, max_size=TURN_POOL_SIZE)
+            turns = await asyncpg.create_pool(
+                target, min_size=0, max_size=TURN_POOL_SIZE, server_settings=KEEPALIVES
+            )
+            sections = await asyncpg.create_pool(
+                target, min_size=0, max_size=SECTION_POOL_SIZE, server_settings=KEEPALIVES
+            )
         except BaseException:
             await pool.close()
             raise
-        return cls(pool, turns, target)
+        return cls(pool, turns, sections, target)
 
     async def schema_version(self) -> int:
         async with self._pool.acquire() as raw:
@@ -178,6 +203,7 @@ class PostgresDatabase(Database):
         async with self._leader_lock:
             await self._drop_session()
         await self._turns.close()
+        await self._sections.close()
         async with self._write_lock:
             await self._pool.close()
 
@@ -186,22 +212,14 @@ class PostgresDatabase(Database):
         """A session advisory lock on the chat's id, held on a connection of its own for
         the block: the server releases it if this process dies. Its two 32-bit halves key
         it, a space apart from the write lock's single 64-bit key."""
-        high, low = key >> 32, key & 0xFFFFFFFF
-        low = low - (1 << 32) if low >= 1 << 31 else low
-        async with _acquired(self._turns) as raw:
-            await raw.execute("SELECT pg_advisory_lock($1, $2)", high, low)
-            try:
-                yield
-            finally:
-                # A session gone (the server dropped it) took its lock with it, and the
-                # pool replaces its connection; a connection going back to the pool is
-                # reset, every advisory lock of its session released.
-                with contextlib.suppress(*SESSION_GONE):
-                    await raw.execute("SELECT pg_advisory_unlock($1, $2)", high, low)
+        async with _session_lock(self._turns, key):
+            yield
 
     @asynccontextmanager
     async def exclusive(self, name: str) -> AsyncIterator[None]:
-        async with self.turn((SECTIONS << 32) | zlib.crc32(name.encode())):
+        """A session advisory lock keyed by the section's name, in the turns' space (no
+        chat's id has its first half), on a pool of its own."""
+        async with _session_lock(self._sections, (SECTIONS << 32) | zlib.crc32(name.encode())):
             yield
 
     async def leading(self) -> bool:
@@ -214,7 +232,7 @@ class PostgresDatabase(Database):
                 if self._session is None or self._session.is_closed():
                     self._leads = False
                     self._session = await asyncpg.connect(
-                        self._target, timeout=LEADER_CHECK_TIMEOUT
+                        self._target, timeout=LEADER_CHECK_TIMEOUT, server_settings=KEEPALIVES
                     )
                 if self._leads:
                     await self._session.fetchval("SELECT 1", timeout=LEADER_CHECK_TIMEOUT)
@@ -239,7 +257,7 @@ class PostgresDatabase(Database):
     async def _drop_session(self) -> None:
         session, self._session, self._leads = self._session, None, False
         if session is not None:
-            with contextlib.suppress(*SESSION_GONE):
+            with contextlib.suppress(*SESSION_GONE, TimeoutError):
                 await session.close(timeout=LEADER_CHECK_TIMEOUT)
 
     @asynccontextmanager
@@ -299,7 +317,7 @@ class PostgresDatabase(Database):
                 connection = await asyncpg.connect(
                     self._target,
                     timeout=LISTEN_TIMEOUT,
-                    server_settings={"application_name": LISTENER_NAME},
+                    server_settings={"application_name": LISTENER_NAME, **KEEPALIVES},
                 )
                 ended = asyncio.Event()
                 connection.add_termination_listener(lambda _, done=ended: done.set())
@@ -356,15 +374,42 @@ async def _roll_back(raw: asyncpg.Connection) -> None:
 
 
 @asynccontextmanager
-async def _acquired(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+async def _session_lock(pool: asyncpg.Pool, key: int) -> AsyncIterator[None]:
+    """A session advisory lock on `key` (64 bits, as two 32-bit halves), held for the
+    block on a connection of `pool`: the server releases it if this process dies."""
+    high, low = key >> 32, key & 0xFFFFFFFF
+    low = low - (1 << 32) if low >= 1 << 31 else low
+    async with _acquired(pool, within=ACQUIRE_TIMEOUT) as raw:
+        await raw.execute("SELECT pg_advisory_lock($1, $2)", high, low)
+        try:
+            yield
+        finally:
+            # A session gone (the server dropped it) took its lock with it, and the pool
+            # replaces its connection; a connection going back to the pool is reset,
+            # every advisory lock of its session released.
+            with contextlib.suppress(*SESSION_GONE):
+                await raw.execute("SELECT pg_advisory_unlock($1, $2)", high, low)
+
+
+@asynccontextmanager
+async def _acquired(
+    pool: asyncpg.Pool, *, within: float | None = None
+) -> AsyncIterator[asyncpg.Connection]:
     """A pooled connection for the block. One the pool cannot reset when it comes back
     (seen once under load: the protocol still busy with an error's remains) is closed by
     the pool; what the block did is done (committed, or rolled back and raised), so that
     is logged, not raised over it."""
     try:
-        raw = await pool.acquire()
-    except (OSError, TimeoutError) as error:  # a new connection could not be made
+        raw = await pool.acquire(timeout=within)
+    except TimeoutError as error:  # a new connection could not be made, or none came free
+        raise ServerUnreachable(
+            "the database server cannot be reached, or this process's connections to it "
+            f"stayed busy: {error!r}"
+        ) from error
+    except OSError as error:  # a new connection could not be made
         raise ServerUnreachable(f"the database server cannot be reached: {error}") from error
+    except REFUSED as error:  # its connections all taken, or it is starting or stopping
+        raise ServerUnreachable(f"the database server refuses connections: {error}") from error
     try:
         yield raw
     finally:

@@ -151,6 +151,7 @@ async def test_a_file_announces_and_hears_nothing(tmp_path: Path) -> None:
         heard: list[int] = []
         stop = await database.listen(lambda: heard.append(1))
         await database.announce()
+        await asyncio.sleep(0.3)  # time enough for a notification to come back
         stop()
         assert heard == [] and not database.shared
     finally:

@@ -341,6 +341,12 @@ async def test_the_workers_alive_share_the_limit(shared_db: Database, db: Databa
     for worker, seen in (("a", NOON), ("b", NOON - LEASE / 2), ("gone", NOON - 2 * LEASE)):
         await outbox.worker_seen(shared_db, worker=worker, now=seen, forget=beat)
     assert await outbox.workers_alive(shared_db, now=NOON, lease=LEASE) == 2
+    # "b" stops and says so: one left at once, and what "b" had in flight goes again.
+    await mailing(shared_db, MailingKind.BROADCAST, NOON)
+    taken = await outbox.claim(shared_db, now=NOON, limit=2, worker="b")
+    await outbox.worker_left(shared_db, worker="b")
+    assert await outbox.workers_alive(shared_db, now=NOON, lease=LEASE) == 1
+    assert await outbox.recover(shared_db, worker="a", now=NOON, lease=LEASE) == len(taken) == 2
     # A file has one process: it never shares.
     await outbox.worker_seen(db, worker="a", now=NOON, forget=beat)
     await outbox.worker_seen(db, worker="b", now=NOON, forget=beat)

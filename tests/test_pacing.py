@@ -11,7 +11,7 @@ import pytest
 from telegram.error import RetryAfter
 from telegram.ext import AIORateLimiter, ApplicationBuilder, BaseRateLimiter
 
-from bot.pacing import MARGIN, EvenRateLimiter, Turns
+from bot.pacing import GROUP_INTERVAL, MARGIN, EvenRateLimiter, Turns
 from tgemu import BotApiEmulator
 
 CHAT = 4242
@@ -173,3 +173,12 @@ async def test_two_workers_sharing_the_limit_stay_under_it_together() -> None:
         await emu.user(CHAT).send("hi")
         await two_bursts(emu, share=False)
         assert any(c.error_code == 429 for c in emu.rejected)
+
+
+def test_a_groups_pace_is_shared_too() -> None:
+    limiter = EvenRateLimiter(30)
+    limiter.groups[-100] = Turns(GROUP_INTERVAL)
+    limiter.share(2)
+    assert limiter.group_interval == limiter.groups[-100].interval == 2 * GROUP_INTERVAL
+    limiter.share(1)
+    assert limiter.groups[-100].interval == GROUP_INTERVAL

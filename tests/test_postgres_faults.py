@@ -7,11 +7,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import AsyncIterator
+from urllib.parse import urlsplit, urlunsplit
 
+import asyncpg
 import pytest
 
-from storage.db import Database, DatabaseError, IntegrityError, TransactionAborted, failure_of
+from storage.db import (
+    Database,
+    DatabaseError,
+    IntegrityError,
+    ServerUnreachable,
+    TransactionAborted,
+    failure_of,
+)
 
 CLAIM = "INSERT INTO processed_updates (update_id, processed_at) VALUES (?, 'now')"
 
@@ -129,3 +139,35 @@ async def test_a_writer_cancelled_while_another_holds_the_write_lock_leaves_noth
     finally:
         await first.close()
         await second.close()
+
+
+async def test_a_server_refusing_more_connections_is_a_fault_of_the_store(
+    server_database: str,
+) -> None:
+    """Every connection the server allows is taken (its `max_connections`, or here the
+    role's limit): a new one is refused, which is the store's fault, not a bug."""
+    role = f"coopbot_limited_{uuid.uuid4().hex[:8]}"
+    name = urlsplit(server_database).path.lstrip("/")
+    admin = await asyncpg.connect(server_database)
+    await admin.execute(f'CREATE ROLE "{role}" LOGIN CONNECTION LIMIT 1')
+    await admin.execute(f'ALTER DATABASE "{name}" OWNER TO "{role}"')
+    await admin.execute(f'GRANT ALL ON SCHEMA public TO "{role}"')
+    limited = urlunsplit(urlsplit(server_database)._replace(netloc=f"{role}@127.0.0.1:5432"))
+    try:
+        db = await Database.open(limited)  # its pool holds the one connection allowed
+        try:
+            await db.write(CLAIM, (1,))
+            with pytest.raises(DatabaseError) as raised:
+                async with db.turn(7):  # a connection of its own: refused
+                    pass
+            assert isinstance(raised.value, ServerUnreachable)
+            assert failure_of(raised.value) == "io"
+            assert await ledger(db) == [1]  # what it has keeps serving
+        finally:
+            await db.close()
+    finally:
+        await admin.execute(f'ALTER DATABASE "{name}" OWNER TO postgres')
+        await admin.execute(f'REASSIGN OWNED BY "{role}" TO postgres')
+        await admin.execute(f'DROP OWNED BY "{role}"')
+        await admin.execute(f'DROP ROLE "{role}"')
+        await admin.close()

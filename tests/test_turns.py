@@ -9,7 +9,7 @@ from pathlib import Path
 import asyncpg
 
 from storage.db import Database
-from storage.postgres import LEADER_LOCK
+from storage.postgres import LEADER_LOCK, TURN_POOL_SIZE
 
 GROUP_CHAT = -1001234567890  # a supergroup's id: negative, beyond 32 bits
 BIG_USER = 8_000_000_123  # user ids go beyond 32 bits too
@@ -153,5 +153,28 @@ async def test_a_file_has_one_process_which_leads(tmp_path: Path) -> None:
         assert await db.leading()
         async with db.exclusive("review-queue"):
             assert await db.leading()
+    finally:
+        await db.close()
+
+
+async def test_every_turn_taken_while_waiting_for_a_section_still_gets_through(
+    server_database: str,
+) -> None:
+    """As many chats as a worker has turn connections, and one more, each wait in their
+    turn for the same section (sixteen facilitators sending /review at once): the section
+    has connections of its own, so none waits for a connection another holds."""
+    db = await Database.open(server_database)
+    try:
+        in_process = asyncio.Lock()  # the worker's own lock around the section, as review's
+        done: list[int] = []
+
+        async def review(chat: int) -> None:
+            async with db.turn(chat), in_process, db.exclusive("review-queue"):
+                await asyncio.sleep(0.01)
+                done.append(chat)
+
+        chats = range(1, TURN_POOL_SIZE + 2)
+        await asyncio.wait_for(asyncio.gather(*(review(chat) for chat in chats)), 20)
+        assert sorted(done) == list(chats)
     finally:
         await db.close()

@@ -294,7 +294,7 @@ async def test_two_workers_share_telegrams_limit_and_each_users(
     webhook_settings: Settings, emulator: BotApiEmulator, server_database: str
 ) -> None:
     """Each worker keeps to its share of the messages a second and of a user's updates (and
-    wrong join codes), once both said they are alive."""
+    wrong join codes), once both said they are alive; the whole again once one stopped."""
     shared = replace(
         webhook_settings, database=server_database, flood_limit=20, messages_per_second=30
     )
@@ -330,3 +330,6 @@ async def test_two_workers_share_telegrams_limit_and_each_users(
             assert shares(two.application) == (2, 2.0, None, 5)
             sender = first.bot_data[RUNTIME_KEY].sender
             assert sender.pace.interval == pytest.approx(2 / (30 * PACE_SHARE))
+        # The second stopped, and said so: the first has the whole limit again at once.
+        await beat(first)
+        assert shares(first) == (1, 1.0, 20, 10)
