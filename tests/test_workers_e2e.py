@@ -7,9 +7,13 @@ SQLite file makes of the same script.
 The workers are `coopbot run` as in production (processes of their own, on a database of
 their own on the server), behind the emulator's stand-in for the load balancer, which
 posts the updates to one worker, then the other. The script is `test_crash_e2e.py`'s
-(onboarding, phase 1, phase 2 with 30 statements, the agora's votes; review and caucus
-off), with one kill: in the middle round of phases 1 and 2, a seeded fraction of a second
-after the round's updates were sent (`COOPBOT_CRASH_SEED` to replay it). The updates the
+(onboarding, phase 1, phase 2 with 30 statements) with every phase after it: the review
+(the organiser approves each statement), the caucus (each group chooses among its
+members' statements, votes given from the statements' texts so that no two tie), then
+the agora's votes on what the groups chose. One kill: in the middle round of phases 1
+and 2, a seeded fraction of a second after the round's updates were sent
+(`COOPBOT_CRASH_SEED` to replay it), while statements are being written and shown to the
+facilitators for review. The updates the
 killed worker held unanswered fail and Telegram (the emulator) posts them again, to the
 other worker or to the first once it is back; half of the round's updates are delivered
 again as well, handled or not, as after any failure. Then the same script, without the
@@ -18,7 +22,7 @@ kill, against one `coopbot run` polling a SQLite file; both workshops are export
 
 The reminder (`/remind <code> +1min ...`, the shortest delay, scheduled right after the
 workshop is created, so stored before the kill by whichever worker took the command) is
-due once phases 1 and 2 are over, during the agora's votes or after them, and is sent by
+due once phases 1 and 2 are over, during the caucus, the agora or after them, and is sent by
 whichever worker claims it. Not during phases 1 and 2: arriving then, it would be the
 newest message a participant reads their reply from (phases 1 and 2 take half that
 minute here). The kill is never while it is being sent (see `Workers.kill`).
@@ -62,6 +66,7 @@ from tests.test_crash_e2e import (
     SEED,
     Act,
     Bot,
+    Check,
     Crashes,
     Person,
     Restartable,
@@ -74,11 +79,18 @@ from tests.test_crash_e2e import (
     until,
 )
 from tgemu import BotApiEmulator, EmulatedUser
+from tgemu.models import SentMessage
 
 log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZE = 40
+STATEMENTS = 30  # written in phase 2 (`plan_phase_two`), all approved
+# Put to the agora by the groups: two requests of each of the two groups that wrote any
+# (each to one other group), three commitments of the one that wrote some.
+CHOSEN = 2 + 2 + 3
+CAUCUS_DATA = re.compile(r"^cv:(\d+):([adp])$")
+STATEMENT = re.compile(r"(?:request|commitment) n°\d+ ")  # how `plan_phase_two` writes them
 FIRST_ID = 31_000
 PUBLIC = "https://workers.example.org"
 FR = translator("fr")
@@ -226,6 +238,11 @@ class Workers:
             process.wait(30)
         self.processes.clear()
 
+    def leads(self, start: int) -> bool:
+        """Whether the worker of that start (1: the first) said it took the lead."""
+        log_file = self.folder / f"worker-{start}.log"
+        return "this worker now leads the others" in log_file.read_text()
+
     def errors(self) -> list[str]:
         """Lines the workers logged at ERROR."""
         return [
@@ -266,12 +283,119 @@ def vote_by_text(texts: dict[int, str]) -> Callable[[Person], bool]:
     return plan
 
 
+def shown_for_review(emulator: BotApiEmulator) -> Counter[str]:
+    """How many times each statement was in a batch sent to the organiser for review."""
+    return Counter(
+        found
+        for call in emulator.calls
+        if call.method == "sendMessage" and call.ok and int(call.params["chat_id"]) == ORGANISER
+        for found in STATEMENT.findall(str(call.params.get("text", "")))
+    )
+
+
+def thanked(end: str) -> Check:
+    """Phase 2 is over: its last screen thanked them (their caucus message may follow)."""
+    return lambda user, before: any(end in (m.text or "") for m in user.messages)
+
+
+def caucus_statement(user: EmulatedUser) -> tuple[SentMessage, int] | None:
+    """The participant's caucus message and the statement it puts to the vote, if any."""
+    for message in reversed(user.messages):
+        for row in message.buttons:
+            for _, data in row:
+                if match := CAUCUS_DATA.match(data or ""):
+                    return message, int(match.group(1))
+    return None
+
+
+def caucus_plan(database: str) -> dict[tuple[int, int], str]:
+    """How each member votes on each statement of their group, from the statements' texts
+    only (their ids and numbers follow arrival order): in a pool of statements (a group's
+    requests to one other group, or its commitments), ranked by text, the r-th is agreed
+    with by all but r of the others, the rest pass, and the last three are disagreed with
+    by the rest instead. No two statements of a pool tie, so the group's choice is the
+    same whatever order they came in."""
+    found = rows(
+        database,
+        "SELECT s.id, s.kind, s.target_category, coalesce(s.written, s.text), p.user_id,"
+        " p.category FROM statements s JOIN participants p ON p.id = s.participant_id",
+    )
+    members: dict[str, list[int]] = {}
+    for user_id, category in rows(database, "SELECT user_id, category FROM participants"):
+        members.setdefault(category, []).append(user_id)
+    pools: dict[tuple[str, str, str | None], list[tuple[str, int, int]]] = {}
+    for statement, kind, target, text, author, category in found:
+        about = target if kind == "request" else None
+        pools.setdefault((category, kind, about), []).append((text, statement, author))
+    plan = {}
+    for (category, _, _), pool in pools.items():
+        for rank, (_, statement, author) in enumerate(sorted(pool)):
+            others = sorted(u for u in members[category] if u != author)
+            for place, voter in enumerate(others):
+                if place < len(others) - rank:
+                    value = "agree"
+                else:
+                    value = "disagree" if rank >= len(pool) - 3 else "pass"
+                plan[(voter, statement)] = value
+    return plan
+
+
+def most_agreed(database: str) -> set[int]:
+    """What the groups put to the agora under `caucus_plan`: in each pool, the first by
+    text, as many as a group keeps (requests to each other group, commitments)."""
+    ((keep, commitments),) = rows(database, "SELECT caucus_keep, caucus_commitments FROM workshops")
+    pools: dict[tuple[str, str, str | None], list[tuple[str, int]]] = {}
+    for statement, kind, target, text, category in rows(
+        database,
+        "SELECT s.id, s.kind, s.target_category, coalesce(s.written, s.text), p.category"
+        " FROM statements s JOIN participants p ON p.id = s.participant_id",
+    ):
+        pools.setdefault((category, kind, target if kind == "request" else None), []).append(
+            (text, statement)
+        )
+    return {
+        statement
+        for (_, kind, _), pool in pools.items()
+        for _, statement in sorted(pool)[: keep if kind == "request" else commitments]
+    }
+
+
+def vote_in_caucus(
+    planned: dict[tuple[int, int], str], recorded: dict[int, dict[int, str]]
+) -> Callable[[Person], bool]:
+    """Plans each member's vote on the statement their caucus message shows; False once it
+    shows none."""
+
+    def plan(person: Person) -> bool:
+        shown = caucus_statement(person.user)
+        if shown is None:
+            return False
+        message, statement = shown
+        votes = recorded.setdefault(person.user.id, {})
+        assert statement not in votes, (person.user.id, statement, person.history)
+        value = planned[(person.user.id, statement)]
+
+        def moved_on(user: EmulatedUser, before: Seen) -> bool:
+            now = caucus_statement(user)
+            return now is None or now[1] != statement
+
+        def record() -> None:
+            votes[statement] = value
+
+        label = VOTE_LABELS[person.language][value]
+        person.acts.append(Act("press", label, moved_on, record, message=message))
+        return True
+
+    return plan
+
+
 @dataclass
 class Outcome:
     """What one run leaves for the checks: its workshop's code and its participants."""
 
     code: str
     people: list[Person]
+    caucus_votes: dict[int, dict[int, str]]  # user id -> statement id -> value seen taken
 
 
 async def run_workshop(
@@ -284,8 +408,6 @@ async def run_workshop(
     await command(emulator, organiser, "/newsession Atelier à deux voix", 2)
     links = [m.text or "" for m in organiser.messages if "start=" in (m.text or "")]
     code = START_LINK.findall(links[-2])[0]
-    for line in (f"/review off {code}", f"/caucus off {code}"):
-        await command(emulator, organiser, line)
     await reminder.schedule(organiser, code)
 
     people = []
@@ -296,10 +418,17 @@ async def run_workshop(
         plan_onboarding(person, journey, code)
         plan_phase_one(person, journey)
         plan_phase_two(person, journey, index)
+        # Done with phase 2, they are thanked, then handed their group's caucus message.
+        end = translator(language)("Thank you, you have answered every question.")
+        person.acts[-1].done = thanked(end)
         people.append(person)
     randomness = random.Random(SEED)
     rounds = min(len(p.acts) for p in people)
     kills = {rounds // 2: randomness.uniform(0.0, 0.4)} if kill else {}
+    # The kill comes before anyone writes a statement (round n sends each one's n-th act):
+    # no batch for review is being shown then, so each must reach the organiser once.
+    writes = [n + 1 for p in people for n, act in enumerate(p.acts) if STATEMENT.match(act.value)]
+    assert all(number < min(writes) for number in kills)
     began = time.monotonic()
     made = await play(bot, people, Crashes(randomness), kills, lambda person: False)
     print(f"phases 1 and 2: {time.monotonic() - began:.0f} s")
@@ -308,10 +437,32 @@ async def run_workshop(
     # (where a participant would take it for the bot's reply to their input).
     assert reminder.received() == Counter(), "the reminder came during phases 1 and 2"
 
+    # The review: the statements reached the organiser, who facilitates, in batches, each
+    # once whichever worker showed it; the organiser approves each by its number (the
+    # batches are left as they are).
+    numbers = [n for (n,) in rows(database, "SELECT number FROM statements ORDER BY number")]
+    assert len(numbers) == STATEMENTS
+    await until(lambda: len(shown_for_review(emulator)) == STATEMENTS, 30)
+    await emulator.wait_idle(timeout=30)
+    assert shown_for_review(emulator) == Counter(dict.fromkeys(shown_for_review(emulator), 1))
+    for statement_number in numbers:
+        await organiser.send(f"/approve {statement_number} {code}")
+    approved = "SELECT COUNT(*) FROM statements WHERE status = 'approved'"
+    await until(lambda: rows(database, approved) == [(STATEMENTS,)], 60)
+    await emulator.wait_idle(timeout=60)
+
+    # The caucus: each member votes on the others' statements of their group, on one
+    # message edited in place, until it shows nothing more.
+    texts = dict(rows(database, "SELECT id, coalesce(written, text) FROM statements"))
+    planned = caucus_plan(database)
+    caucus_votes: dict[int, dict[int, str]] = {}
+    began = time.monotonic()
+    await play(bot, people, Crashes(randomness), {}, vote_in_caucus(planned, caucus_votes))
+    print(f"the caucus: {time.monotonic() - began:.0f} s")
+
     await command(emulator, organiser, f"/agora {code}")
     await until(lambda: all(ballot(p.user) is not None for p in people), 60)
     await emulator.wait_idle(timeout=60)
-    texts = dict(rows(database, "SELECT id, coalesce(written, text) FROM statements"))
     began = time.monotonic()
     await play(bot, people, Crashes(randomness), {}, vote_by_text(texts))
     print(f"the agora: {time.monotonic() - began:.0f} s")
@@ -324,7 +475,7 @@ async def run_workshop(
     )
     await until(lambda: any(done in (m.text or "") for m in organiser.messages), 30)
     await emulator.wait_idle(quiet=1.5, timeout=30)  # nothing more comes (one tick after)
-    return Outcome(code, people)
+    return Outcome(code, people, caucus_votes)
 
 
 # -- the checks -----------------------------------------------------------------------
@@ -335,9 +486,12 @@ def rows(database: str, sql: str) -> list[tuple]:
         return [tuple(row) for row in conn.execute(sql).fetchall()]
 
 
-def assert_stored_once(database: str, people: list[Person]) -> None:
+def assert_stored_once(database: str, outcome: Outcome) -> None:
     """Exactly what each participant saw acknowledged, nothing doubled, everyone at the
-    end with a vote on every statement but their own (as `test_crash_e2e.py`)."""
+    end with a vote in the caucus on every other statement of their group, and in the
+    agora on every statement but their own (as `test_crash_e2e.py`); the groups chose
+    what `caucus_plan` makes them choose."""
+    people = outcome.people
     by_user: dict[int, dict[str, str]] = {}
     for user_id, question, value in rows(
         database,
@@ -355,7 +509,7 @@ def assert_stored_once(database: str, people: list[Person]) -> None:
         " FROM statements s JOIN participants p ON p.id = s.participant_id",
     ):
         made.setdefault(user_id, Counter())[(kind, about, text)] += 1
-    assert sum(map(len, made.values())) == 30
+    assert sum(map(len, made.values())) == STATEMENTS
     for person in people:
         assert made.get(person.user.id, Counter()) == person.statements, person.user.id
     states = rows(database, "SELECT user_id, state, finished_at FROM participants")
@@ -367,7 +521,28 @@ def assert_stored_once(database: str, people: list[Person]) -> None:
             " ON p.id = s.participant_id WHERE s.in_agora_at IS NOT NULL",
         )
     )
-    assert len(in_agora) == 30
+    assert len(in_agora) == CHOSEN
+    # The caucus: each member's votes as they saw them taken, once each, on every statement
+    # of their group but their own; and the groups chose the most agreed with.
+    planned = caucus_plan(database)
+    caucus: dict[int, dict[int, str]] = {}
+    for user_id, statement, value, author in rows(
+        database,
+        "SELECT p.user_id, v.statement_id, v.value, a.user_id FROM caucus_votes v"
+        " JOIN participants p ON p.id = v.participant_id"
+        " JOIN statements s ON s.id = v.statement_id"
+        " JOIN participants a ON a.id = s.participant_id",
+    ):
+        assert statement not in caucus.setdefault(user_id, {})
+        if author == user_id:  # writing it was agreeing with it, stored for them
+            assert value == "agree"
+            continue
+        caucus[user_id][statement] = value
+    for person in people:
+        uid = person.user.id
+        mine = {s: v for (voter, s), v in planned.items() if voter == uid}
+        assert caucus.get(uid, {}) == outcome.caucus_votes.get(uid, {}) == mine, uid
+    assert set(in_agora) == most_agreed(database)
     votes: dict[int, dict[int, str]] = {}
     for user_id, statement, value in rows(
         database,
@@ -500,10 +675,14 @@ async def test_two_workers_one_killed_make_the_synthesis_of_one_process(
             workers.stop()
         assert workers.starts == 3
         assert not any(c.method == "getUpdates" for c in emulator.calls)
-        assert_stored_once(server_database, outcome.people)
+        assert_stored_once(server_database, outcome)
         assert_reminder_once(server_database, reminder)
         assert_nothing_refused(emulator)
         assert workers.errors() == []
+        # The first worker led from its start; killed, it left the lead to one other: the
+        # one still running or the one started again, whichever asked first.
+        assert workers.leads(1)
+        assert [workers.leads(2), workers.leads(3)] in ([True, False], [False, True])
         # Both workers took their share; the killed one left updates unanswered, posted
         # again; started again, it took its share again.
         assert {d.target for d in emulator.deliveries} == {
@@ -531,7 +710,7 @@ async def test_two_workers_one_killed_make_the_synthesis_of_one_process(
             single = await run_workshop(bot, str(database), reminder, kill=False)
         finally:
             bot.stop()
-        assert_stored_once(str(database), single.people)
+        assert_stored_once(str(database), single)
         assert_reminder_once(str(database), reminder)
         assert_nothing_refused(emulator)
         assert bot.errors() == []
