@@ -32,6 +32,10 @@ from tgemu.users import EmulatedUser
 from tgemu.webhook import Delivery, WebhookDelivery
 
 log = logging.getLogger(__name__)
+# Seconds `wait_idle` waits for a bot to confirm updates it fetched (by its next poll):
+# until then it may still be handing them to its queue, slowly on a loaded machine; a bot
+# that went away without confirming them is not waited for longer.
+UNCONFIRMED_GRACE = 3.0
 
 # How long a superseded long poll waits to see whether its client is really still there
 # (a bot that just stopped polling closes its connection a moment later).
@@ -306,7 +310,7 @@ class BotApiEmulator:
             unconfirmed = updates.pending - updates.undelivered
             busy = (
                 updates.undelivered
-                or (unconfirmed and now - updates.last_delivery < 1.0)
+                or (unconfirmed and now - updates.last_delivery < UNCONFIRMED_GRACE)
                 or self.state.in_flight
                 or self._webhook.in_flight
                 or any(probe() for probe in self._busy_probes)
