@@ -12,7 +12,6 @@ from functools import partial, wraps
 
 from telegram.ext import Application, ContextTypes, JobQueue
 
-from bot.handlers.flood import FLOOD_KEY
 from bot.pacing import EvenRateLimiter
 from bot.runtime import RUNTIME_KEY, Runtime, runtime
 from bot.views.board import refresh_live_boards
@@ -24,7 +23,6 @@ from bot.views.syntheses import (
     push_synthesis,
 )
 from flows.outbox import WORKER_BEAT
-from flows.throttle import SlidingWindow
 from storage import audit, updates
 from storage.db import utc_now
 
@@ -140,8 +138,8 @@ async def show_review_queue(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def take_over_gone_workers(context: ContextTypes.DEFAULT_TYPE) -> None:
     """This worker is alive; the deliveries a worker gone had in flight go again, and its
-    lead is taken; and each worker keeps to its share of Telegram's limit and of each
-    user's, as workers come and go."""
+    lead is taken; and each worker keeps to its share of Telegram's limit, as workers come
+    and go."""
     state = runtime(context)
     if state.outbox_ is None:
         return
@@ -161,12 +159,6 @@ async def take_over_gone_workers(context: ContextTypes.DEFAULT_TYPE) -> None:
             limiter.share(workers)
         if state.sender is not None:
             state.sender.share(workers)
-        # A user's updates spread over the workers: each counts about its share of them.
-        if state.service_ is not None:
-            state.service_.wrong_codes.share(workers)
-        flood = context.application.bot_data.get(FLOOD_KEY)
-        if isinstance(flood, SlidingWindow):
-            flood.share(workers)
 
 
 def review_soon(application: Application) -> None:

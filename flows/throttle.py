@@ -1,9 +1,7 @@
 """How often one key (a user) may do something: a sliding window, pure and in memory.
 
 Used for the flood control (updates per user) and for wrong join codes. The state lives
-in the process: a restart forgets it. Several workers behind a load balancer each see
-about their share of one user's updates, so each keeps to that share of the limit
-(`share`).
+in the process: a restart forgets it, which suits a bot that runs as one process.
 """
 
 from __future__ import annotations
@@ -23,15 +21,9 @@ class SlidingWindow:
         if limit < 1 or period <= 0:
             raise ValueError("a sliding window needs a limit ≥ 1 and a period > 0")
         self.limit = limit
-        self.whole_limit = limit
         self.period = period
         self._events: dict[Hashable, deque[float]] = {}
         self._swept = 0.0
-
-    def share(self, workers: int) -> None:
-        """`workers` processes count the same keys' events, each about its share of them:
-        each allows its share of the limit, rounded up (at least one)."""
-        self.limit = max(1, -(-self.whole_limit // max(workers, 1)))
 
     def count(self, key: Hashable, now: float) -> int:
         """How many events `key` has in the window ending at `now`."""

@@ -57,14 +57,3 @@ def test_a_window_needs_a_limit_and_a_period() -> None:
         SlidingWindow(limit=0, period=10)
     with pytest.raises(ValueError):
         SlidingWindow(limit=1, period=0)
-
-
-def test_workers_sharing_a_user_each_allow_their_share() -> None:
-    window = SlidingWindow(limit=10, period=60)
-    window.share(3)
-    assert window.limit == 4  # rounded up: three workers allow 12 together, not 30
-    assert [window.hit("u", 0.0) <= window.limit for _ in range(5)] == [True] * 4 + [False]
-    window.share(1)  # the others stopped
-    assert window.limit == 10
-    window.share(50)
-    assert window.limit == 1  # never none

@@ -290,11 +290,13 @@ async def test_coopbot_run_webhook_serves_until_sigterm(
     assert emulator.state.webhook is not None
 
 
-async def test_two_workers_share_telegrams_limit_and_each_users(
+async def test_two_workers_share_telegrams_limit(
     webhook_settings: Settings, emulator: BotApiEmulator, server_database: str
 ) -> None:
-    """Each worker keeps to its share of the messages a second and of a user's updates (and
-    wrong join codes), once both said they are alive; the whole again once one stopped."""
+    """Each worker keeps to its share of the messages a second once both said they are
+    alive, and to the whole again once the other stopped. A user's own limits (the flood
+    control, wrong join codes) are each worker's whole: a load balancer need not spread one
+    user's updates evenly, and a share would slow down whoever it did not."""
     shared = replace(
         webhook_settings, database=server_database, flood_limit=20, messages_per_second=30
     )
@@ -326,8 +328,8 @@ async def test_two_workers_share_telegrams_limit_and_each_users(
         async with worker(shared, emulator) as two:
             await beat(two.application)
             await beat(first)
-            assert shares(first) == (2, 2.0, 10, 5)
-            assert shares(two.application) == (2, 2.0, None, 5)
+            assert shares(first) == (2, 2.0, 20, 10)
+            assert shares(two.application) == (2, 2.0, None, 10)
             sender = first.bot_data[RUNTIME_KEY].sender
             assert sender.pace.interval == pytest.approx(2 / (30 * PACE_SHARE))
         # The second stopped, and said so: the first has the whole limit again at once.

@@ -2,7 +2,7 @@
 
 More than `COOPBOT_FLOOD_LIMIT` updates from one user in its window get one "slow down"
 reply; the rest of the burst stops here, before any handler reads or writes anything.
-The counts live in memory (`flows.throttle`); several workers each keep to their share.
+The counts live in memory (`flows.throttle`): the bot runs as one process.
 """
 
 from __future__ import annotations
@@ -24,14 +24,12 @@ FLOOD_KEY = "flood"  # in bot_data: the window of updates per user
 async def on_any_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Let the update through, or drop it (after one reply per burst)."""
     user = update.effective_user
-    state = runtime(context)
-    settings = state.settings
+    settings = runtime(context).settings
     if user is None or not settings.flood_limit:
         return
     window = context.bot_data.get(FLOOD_KEY)
     if not isinstance(window, SlidingWindow):
         window = SlidingWindow(limit=settings.flood_limit, period=settings.flood_period)
-        window.share(state.workers_sharing)
         context.bot_data[FLOOD_KEY] = window
     count = window.hit(user.id, time.monotonic())
     if count <= window.limit:
