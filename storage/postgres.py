@@ -39,10 +39,10 @@ LEADER_LOCK = 0x636F6F72
 SECTIONS = 0x636F6F73
 # How long a check that the leader's session is alive may take before it counts as lost.
 LEADER_CHECK_TIMEOUT = 5.0
-# What a session the server ended (a worker killed, the server restarted) raises when used
-# again: asyncpg's protocol may also find itself mid-operation then.
 # What a server that takes no more connections for now answers a new one.
 REFUSED = (asyncpg.TooManyConnectionsError, asyncpg.CannotConnectNowError)
+# What a session the server ended (a worker killed, the server restarted) raises when used
+# again: asyncpg's protocol may also find itself mid-operation then.
 SESSION_GONE = (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError, OSError)
 BEGIN_WRITE = f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
 POOL_SIZE = 10
@@ -224,9 +224,10 @@ class PostgresDatabase(Database):
 
     async def leading(self) -> bool:
         """The leader holds a session advisory lock on a connection of its own, outside the
-        pools: the server releases it the moment that session ends (the process killed,
-        the network gone), and the next worker to ask takes it. Each call checks that the
-        session is alive, or tries the lock again."""
+        pools: the server releases it when that session ends (at once when the process is
+        killed, within `KEEPALIVES`' half minute when its host or network goes silent), and
+        the next worker to ask takes it. Each call checks that the session is alive, or
+        tries the lock again."""
         async with self._leader_lock:
             try:
                 if self._session is None or self._session.is_closed():
