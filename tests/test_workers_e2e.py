@@ -12,18 +12,18 @@ posts the updates to one worker, then the other. The script is `test_crash_e2e.p
 members' statements, votes given from the statements' texts so that no two tie), then
 the agora's votes on what the groups chose. One kill: in the middle round of phases 1
 and 2, a seeded fraction of a second after the round's updates were sent
-(`COOPBOT_CRASH_SEED` to replay it), while statements are being written and shown to the
-facilitators for review. The updates the
-killed worker held unanswered fail and Telegram (the emulator) posts them again, to the
-other worker or to the first once it is back; half of the round's updates are delivered
-again as well, handled or not, as after any failure. Then the same script, without the
-kill, against one `coopbot run` polling a SQLite file; both workshops are exported
-(`coopbot export`) and their files compared.
+(`COOPBOT_CRASH_SEED` to replay it), before anyone writes a statement (so that each one's
+batch for review must reach the organiser once). The updates the killed worker held
+unanswered fail and Telegram (the emulator) posts them again, to the other worker or to
+the first once it is back; half of the round's updates are delivered again as well,
+handled or not, as after any failure. Then the same script, without the kill, against one
+`coopbot run` polling a SQLite file; both workshops are exported (`coopbot export`) and
+their files compared.
 
 The reminder (`/remind <code> +1min ...`, the shortest delay, scheduled right after the
 workshop is created, so stored before the kill by whichever worker took the command) is
-due once phases 1 and 2 are over, during the caucus, the agora or after them, and is sent by
-whichever worker claims it. Not during phases 1 and 2: arriving then, it would be the
+due once phases 1 and 2 are over, during the caucus, the agora or after them, and is sent
+by whichever worker claims it. Not during phases 1 and 2: arriving then, it would be the
 newest message a participant reads their reply from (phases 1 and 2 take half that
 minute here). The kill is never while it is being sent (see `Workers.kill`).
 """
