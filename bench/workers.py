@@ -20,16 +20,12 @@ import socket
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
-
-import asyncpg
 
 from bench.load import (
     FIRST_PARTICIPANT,
@@ -52,6 +48,7 @@ from bench.load import (
     write,
 )
 from flows.journey_file import default_journey
+from storage.postgres import scratch_database
 from tgemu import BotApiEmulator
 
 SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -79,21 +76,6 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@asynccontextmanager
-async def server_database(server: str) -> AsyncIterator[str]:
-    """A new database on the PostgreSQL `server`, dropped after."""
-    name = f"coopbot_bench_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(server)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
-        finally:
-            await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
-
-
 async def measure(
     workers: int, participants: int, limit: float, folder: Path, server: str
 ) -> Result:
@@ -103,7 +85,9 @@ async def measure(
     label = f"{workers} worker{'s' * (workers > 1)}" if workers else "SQLite"
     file = folder / f"bench-{time.monotonic_ns()}.sqlite3"
     async with (
-        server_database(server) if workers else _nothing(str(file)) as target,
+        scratch_database(server, prefix="coopbot_bench_")
+        if workers
+        else _nothing(str(file)) as target,
         BotApiEmulator(webhook_retry_delay=0.2) as emulator,
     ):
         environment = bot_environment("coopbot", folder, file, limits=False)

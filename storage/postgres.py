@@ -17,10 +17,12 @@ import functools
 import logging
 import re
 import secrets
+import uuid
 import zlib
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
@@ -372,6 +374,23 @@ async def _roll_back(raw: asyncpg.Connection) -> None:
         asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError, OSError
     ):
         await raw.execute("ROLLBACK")
+
+
+@asynccontextmanager
+async def scratch_database(server: str, *, prefix: str) -> AsyncIterator[str]:
+    """A new, empty database on the PostgreSQL `server` (an address to one of its
+    databases), named `prefix` and a random part, for the length of the block: its
+    address. Dropped after, whoever is still connected (the tests' and benchmarks' own)."""
+    name = f"{prefix}{uuid.uuid4().hex[:16]}"
+    admin = await asyncpg.connect(server)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
+        finally:
+            await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
 
 
 @asynccontextmanager

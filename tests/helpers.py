@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -202,3 +204,12 @@ def plan_phase_two(
             actions.append(partial(user.press, DONE_LABEL[language]))
         plan.steps.append(_shown(plan, shown, actions[0]))
         plan.steps += actions[1:]
+
+
+async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:  # noqa: ASYNC109
+    """Wait for `condition` (on the emulator's or the database's state) to hold."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition not met in time")
+        await asyncio.sleep(0.01)

@@ -12,17 +12,15 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-import uuid
-from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
 from types import TracebackType
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
 from storage.address import is_server_address
-from storage.postgres import numbered
+from storage.postgres import numbered, scratch_database
 
 Row = sqlite3.Row
 
@@ -110,21 +108,10 @@ class _ServerConnection:
         return None
 
 
-@asynccontextmanager
-async def postgresql_database(server: str) -> AsyncIterator[str]:
-    """A new, empty database on the PostgreSQL `server` (an address to one of its
-    databases), for the length of the block; its address. Dropped after, whoever is still
-    connected."""
-    name = f"coopbot_test_{uuid.uuid4().hex[:16]}"
-    admin = await asyncpg.connect(server)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
-        finally:
-            await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+def postgresql_database(server: str) -> AbstractAsyncContextManager[str]:
+    """A new, empty database on the PostgreSQL `server` for the length of the block (its
+    address), dropped after."""
+    return scratch_database(server, prefix="coopbot_test_")
 
 
 def settle_identities(target: str | Any) -> None:

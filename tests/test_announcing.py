@@ -17,14 +17,7 @@ from bot.web.hub import DEBOUNCE, Announcer
 from storage.db import Database
 from storage.postgres import LISTENER_NAME
 from tests import stored
-
-
-async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:  # noqa: ASYNC109
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition not met in time")
-        await asyncio.sleep(0.01)
+from tests.helpers import until
 
 
 async def test_a_burst_of_changes_makes_a_handful_of_announcements() -> None:

@@ -464,9 +464,68 @@ async def command(
     await emulator.wait_idle(timeout=30)
 
 
-def stored_rows(database: Path, sql: str) -> list[tuple]:
+def stored_rows(database: Path | str, sql: str) -> list[tuple]:
     with stored.connect(database) as conn:
-        return conn.execute(sql).fetchall()
+        return [tuple(row) for row in conn.execute(sql).fetchall()]
+
+
+def assert_acknowledged_once(
+    database: Path | str, people: list[Person], *, statements: int, size: int
+) -> None:
+    """Each participant's answers and statements stored exactly as they saw them
+    acknowledged, none doubled (`statements` in all), and all `size` at the end."""
+    by_user: dict[int, dict[str, str]] = {}
+    for user_id, question, value in stored_rows(
+        database,
+        "SELECT p.user_id, a.question_id, a.value FROM answers a"
+        " JOIN participants p ON p.id = a.participant_id",
+    ):
+        assert question not in by_user.setdefault(user_id, {})
+        by_user[user_id][question] = value
+    for person in people:
+        assert by_user.get(person.user.id) == person.answers, person.user.id
+    made: dict[int, Counter[tuple[str, str | None, str]]] = {}
+    for user_id, kind, about, text in stored_rows(
+        database,
+        "SELECT p.user_id, s.kind, s.target_category, coalesce(s.written, s.text)"
+        " FROM statements s JOIN participants p ON p.id = s.participant_id",
+    ):
+        made.setdefault(user_id, Counter())[(kind, about, text)] += 1
+    assert sum(map(len, made.values())) == statements
+    for person in people:
+        assert made.get(person.user.id, Counter()) == person.statements, person.user.id
+    states = stored_rows(database, "SELECT user_id, state, finished_at FROM participants")
+    assert len(states) == size and all(s == DONE and at for _, s, at in states)
+
+
+def agora_authors(database: Path | str) -> dict[int, int]:
+    """Each statement in the agora, and the user who wrote it."""
+    return dict(
+        stored_rows(
+            database,
+            "SELECT s.id, p.user_id FROM statements s JOIN participants p"
+            " ON p.id = s.participant_id WHERE s.in_agora_at IS NOT NULL",
+        )
+    )
+
+
+def assert_agora_votes_once(
+    database: Path | str, people: list[Person], in_agora: dict[int, int]
+) -> None:
+    """Each participant's agora votes as they saw them taken, once, on every statement in
+    the agora but their own."""
+    votes: dict[int, dict[int, str]] = {}
+    for user_id, statement, value in stored_rows(
+        database,
+        "SELECT p.user_id, v.statement_id, v.value FROM votes v"
+        " JOIN participants p ON p.id = v.participant_id",
+    ):
+        if in_agora[statement] != user_id:
+            votes.setdefault(user_id, {})[statement] = value
+    for person in people:
+        uid = person.user.id
+        assert set(person.votes) == {s for s, author in in_agora.items() if author != uid}
+        assert votes.get(uid) == person.votes, uid
 
 
 @pytest.fixture(autouse=True)
@@ -514,52 +573,13 @@ async def test_forty_participants_through_six_kills(tmp_path: Path) -> None:
         finally:
             bot.stop()
 
-        # Exactly what each participant saw acknowledged, nothing doubled.
-        by_user: dict[int, dict[str, str]] = {}
-        for user_id, question, value in stored_rows(
-            database,
-            "SELECT p.user_id, a.question_id, a.value FROM answers a"
-            " JOIN participants p ON p.id = a.participant_id",
-        ):
-            assert question not in by_user.setdefault(user_id, {})
-            by_user[user_id][question] = value
-        for person in people:
-            assert by_user.get(person.user.id) == person.answers, person.user.id
-        made: dict[int, Counter[tuple[str, str | None, str]]] = {}
-        for user_id, kind, about, text in stored_rows(
-            database,
-            "SELECT p.user_id, s.kind, s.target_category, coalesce(s.written, s.text)"
-            " FROM statements s JOIN participants p ON p.id = s.participant_id",
-        ):
-            made.setdefault(user_id, Counter())[(kind, about, text)] += 1
-        assert sum(map(len, made.values())) == 30
-        for person in people:
-            assert made.get(person.user.id, Counter()) == person.statements, person.user.id
-        # Everyone finished: at the end of the journey, with a vote on every statement in
-        # the agora but their own (their agreement with their own was stored for them).
-        states = stored_rows(database, "SELECT user_id, state, finished_at FROM participants")
-        assert len(states) == SIZE and all(s == DONE and at for _, s, at in states)
-        in_agora = {
-            sid: author
-            for sid, author in stored_rows(
-                database,
-                "SELECT s.id, p.user_id FROM statements s JOIN participants p"
-                " ON p.id = s.participant_id WHERE s.in_agora_at IS NOT NULL",
-            )
-        }
+        # Exactly what each participant saw acknowledged, nothing doubled; everyone
+        # finished, with a vote on every statement in the agora but their own (their
+        # agreement with their own was stored for them).
+        assert_acknowledged_once(database, people, statements=30, size=SIZE)
+        in_agora = agora_authors(database)
         assert len(in_agora) == 30
-        votes: dict[int, dict[int, str]] = {}
-        for user_id, statement, value in stored_rows(
-            database,
-            "SELECT p.user_id, v.statement_id, v.value FROM votes v"
-            " JOIN participants p ON p.id = v.participant_id",
-        ):
-            if in_agora[statement] != user_id:
-                votes.setdefault(user_id, {})[statement] = value
-        for person in people:
-            uid = person.user.id
-            assert set(person.votes) == {s for s, author in in_agora.items() if author != uid}
-            assert votes.get(uid) == person.votes, uid
+        assert_agora_votes_once(database, people, in_agora)
         # The crashes did happen where they should: inputs were sent again or resumed.
         print(
             "inputs sent again:",

@@ -8,7 +8,7 @@ import asyncio
 import itertools
 import socket
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +19,7 @@ import telegram
 from aiohttp import web
 from telegram.error import BadRequest, Conflict
 
+from tests.helpers import until
 from tgemu import BotApiEmulator
 
 PUBLIC = "https://bot.example.org"
@@ -88,14 +89,6 @@ async def tg(emu: BotApiEmulator) -> AsyncIterator[telegram.Bot]:
         emu.token, base_url=emu.base_url, base_file_url=emu.base_file_url
     ) as bot:
         yield bot
-
-
-async def until(condition: Callable[[], bool], timeout: float = 5.0) -> None:  # noqa: ASYNC109
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition not met in time")
-        await asyncio.sleep(0.01)
 
 
 def free_port() -> int:

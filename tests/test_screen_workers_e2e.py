@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import timedelta
@@ -26,7 +26,7 @@ from flows.journey import Journey
 from storage.db import utc_now
 from tests import stored
 from tests.conftest import ORGANISER_ID, create_workshop
-from tests.helpers import answer_prompts, onboard
+from tests.helpers import answer_prompts, onboard, until
 from tests.test_screen_e2e import (
     FIRST_USER,
     EventStream,
@@ -87,14 +87,6 @@ def rows(database: str, sql: str, *args: object) -> list[tuple[object, ...]]:
 def runtime(application: Application) -> Runtime:
     state: Runtime = application.bot_data[RUNTIME_KEY]
     return state
-
-
-async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:  # noqa: ASYNC109
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition not met in time")
-        await asyncio.sleep(0.01)
 
 
 async def test_a_page_on_one_worker_follows_an_answer_handled_by_the_other(

@@ -9,7 +9,7 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -28,7 +28,7 @@ from bot.webhook import SECRET_HEADER, WebhookServer, webhook_secret
 from flows.journey import Journey
 from tests import stored
 from tests.conftest import create_workshop, stored_answers
-from tests.helpers import answer_prompts, onboard, reflection
+from tests.helpers import answer_prompts, onboard, reflection, until
 from tgemu import BotApiEmulator
 
 ORIGIN = "https://bot.example.org"
@@ -71,14 +71,6 @@ def row_counts(database: str) -> dict[str, int]:
             t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
             for t in stored.tables(database)
         }
-
-
-async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:  # noqa: ASYNC109
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition not met in time")
-        await asyncio.sleep(0.01)
 
 
 def assert_nothing_refused(emulator: BotApiEmulator) -> None:

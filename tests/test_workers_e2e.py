@@ -52,12 +52,10 @@ from pathlib import Path
 
 import pytest
 
-from flows.engine import DONE
 from flows.export import pseudonym
 from flows.journey_file import default_journey
 from reports.text import number, translator
 from storage.models import Workshop
-from tests import stored
 from tests.conftest import START_LINK
 from tests.helpers import VOTE_LABELS
 from tests.test_agora_e2e import ballot, offered
@@ -71,11 +69,15 @@ from tests.test_crash_e2e import (
     Person,
     Restartable,
     Seen,
+    agora_authors,
+    assert_acknowledged_once,
+    assert_agora_votes_once,
     command,
     plan_onboarding,
     plan_phase_one,
     plan_phase_two,
     play,
+    stored_rows,
     until,
 )
 from tgemu import BotApiEmulator, EmulatedUser
@@ -315,13 +317,13 @@ def caucus_plan(database: str) -> dict[tuple[int, int], str]:
     with by all but r of the others, the rest pass, and the last three are disagreed with
     by the rest instead. No two statements of a pool tie, so the group's choice is the
     same whatever order they came in."""
-    found = rows(
+    found = stored_rows(
         database,
         "SELECT s.id, s.kind, s.target_category, coalesce(s.written, s.text), p.user_id,"
         " p.category FROM statements s JOIN participants p ON p.id = s.participant_id",
     )
     members: dict[str, list[int]] = {}
-    for user_id, category in rows(database, "SELECT user_id, category FROM participants"):
+    for user_id, category in stored_rows(database, "SELECT user_id, category FROM participants"):
         members.setdefault(category, []).append(user_id)
     pools: dict[tuple[str, str, str | None], list[tuple[str, int, int]]] = {}
     for statement, kind, target, text, author, category in found:
@@ -343,9 +345,11 @@ def caucus_plan(database: str) -> dict[tuple[int, int], str]:
 def most_agreed(database: str) -> set[int]:
     """What the groups put to the agora under `caucus_plan`: in each pool, the first by
     text, as many as a group keeps (requests to each other group, commitments)."""
-    ((keep, commitments),) = rows(database, "SELECT caucus_keep, caucus_commitments FROM workshops")
+    ((keep, commitments),) = stored_rows(
+        database, "SELECT caucus_keep, caucus_commitments FROM workshops"
+    )
     pools: dict[tuple[str, str, str | None], list[tuple[str, int]]] = {}
-    for statement, kind, target, text, category in rows(
+    for statement, kind, target, text, category in stored_rows(
         database,
         "SELECT s.id, s.kind, s.target_category, coalesce(s.written, s.text), p.category"
         " FROM statements s JOIN participants p ON p.id = s.participant_id",
@@ -440,7 +444,7 @@ async def run_workshop(
     # The review: the statements reached the organiser, who facilitates, in batches, each
     # once whichever worker showed it; the organiser approves each by its number (the
     # batches are left as they are).
-    numbers = [n for (n,) in rows(database, "SELECT number FROM statements ORDER BY number")]
+    numbers = [n for (n,) in stored_rows(database, "SELECT number FROM statements ORDER BY number")]
     assert len(numbers) == STATEMENTS
     await until(lambda: len(shown_for_review(emulator)) == STATEMENTS, 30)
     await emulator.wait_idle(timeout=30)
@@ -448,12 +452,12 @@ async def run_workshop(
     for statement_number in numbers:
         await organiser.send(f"/approve {statement_number} {code}")
     approved = "SELECT COUNT(*) FROM statements WHERE status = 'approved'"
-    await until(lambda: rows(database, approved) == [(STATEMENTS,)], 60)
+    await until(lambda: stored_rows(database, approved) == [(STATEMENTS,)], 60)
     await emulator.wait_idle(timeout=60)
 
     # The caucus: each member votes on the others' statements of their group, on one
     # message edited in place, until it shows nothing more.
-    texts = dict(rows(database, "SELECT id, coalesce(written, text) FROM statements"))
+    texts = dict(stored_rows(database, "SELECT id, coalesce(written, text) FROM statements"))
     planned = caucus_plan(database)
     caucus_votes: dict[int, dict[int, str]] = {}
     began = time.monotonic()
@@ -481,52 +485,20 @@ async def run_workshop(
 # -- the checks -----------------------------------------------------------------------
 
 
-def rows(database: str, sql: str) -> list[tuple]:
-    with stored.connect(database) as conn:
-        return [tuple(row) for row in conn.execute(sql).fetchall()]
-
-
 def assert_stored_once(database: str, outcome: Outcome) -> None:
     """Exactly what each participant saw acknowledged, nothing doubled, everyone at the
     end with a vote in the caucus on every other statement of their group, and in the
     agora on every statement but their own (as `test_crash_e2e.py`); the groups chose
     what `caucus_plan` makes them choose."""
     people = outcome.people
-    by_user: dict[int, dict[str, str]] = {}
-    for user_id, question, value in rows(
-        database,
-        "SELECT p.user_id, a.question_id, a.value FROM answers a"
-        " JOIN participants p ON p.id = a.participant_id",
-    ):
-        assert question not in by_user.setdefault(user_id, {})
-        by_user[user_id][question] = value
-    for person in people:
-        assert by_user.get(person.user.id) == person.answers, person.user.id
-    made: dict[int, Counter[tuple[str, str | None, str]]] = {}
-    for user_id, kind, about, text in rows(
-        database,
-        "SELECT p.user_id, s.kind, s.target_category, coalesce(s.written, s.text)"
-        " FROM statements s JOIN participants p ON p.id = s.participant_id",
-    ):
-        made.setdefault(user_id, Counter())[(kind, about, text)] += 1
-    assert sum(map(len, made.values())) == STATEMENTS
-    for person in people:
-        assert made.get(person.user.id, Counter()) == person.statements, person.user.id
-    states = rows(database, "SELECT user_id, state, finished_at FROM participants")
-    assert len(states) == SIZE and all(s == DONE and at for _, s, at in states)
-    in_agora = dict(
-        rows(
-            database,
-            "SELECT s.id, p.user_id FROM statements s JOIN participants p"
-            " ON p.id = s.participant_id WHERE s.in_agora_at IS NOT NULL",
-        )
-    )
+    assert_acknowledged_once(database, people, statements=STATEMENTS, size=SIZE)
+    in_agora = agora_authors(database)
     assert len(in_agora) == CHOSEN
     # The caucus: each member's votes as they saw them taken, once each, on every statement
     # of their group but their own; and the groups chose the most agreed with.
     planned = caucus_plan(database)
     caucus: dict[int, dict[int, str]] = {}
-    for user_id, statement, value, author in rows(
+    for user_id, statement, value, author in stored_rows(
         database,
         "SELECT p.user_id, v.statement_id, v.value, a.user_id FROM caucus_votes v"
         " JOIN participants p ON p.id = v.participant_id"
@@ -543,24 +515,13 @@ def assert_stored_once(database: str, outcome: Outcome) -> None:
         mine = {s: v for (voter, s), v in planned.items() if voter == uid}
         assert caucus.get(uid, {}) == outcome.caucus_votes.get(uid, {}) == mine, uid
     assert set(in_agora) == most_agreed(database)
-    votes: dict[int, dict[int, str]] = {}
-    for user_id, statement, value in rows(
-        database,
-        "SELECT p.user_id, v.statement_id, v.value FROM votes v"
-        " JOIN participants p ON p.id = v.participant_id",
-    ):
-        if in_agora[statement] != user_id:
-            votes.setdefault(user_id, {})[statement] = value
-    for person in people:
-        uid = person.user.id
-        assert set(person.votes) == {s for s, author in in_agora.items() if author != uid}
-        assert votes.get(uid) == person.votes, uid
+    assert_agora_votes_once(database, people, in_agora)
 
 
 def assert_reminder_once(database: str, reminder: Reminder) -> None:
     """Each participant was sent the reminder once, on time, and its deliveries say so."""
     assert reminder.received() == Counter(dict.fromkeys(reminder.chats, 1))
-    deliveries = rows(
+    deliveries = stored_rows(
         database,
         "SELECT d.user_id, d.status, d.doubled, d.late FROM deliveries d"
         " JOIN mailings m ON m.id = d.mailing_id WHERE m.kind = 'reminder'",
@@ -600,7 +561,7 @@ def who_is_who(database: str) -> dict[str, str]:
     """Each participant's pseudonym in the export, and who they are (their Telegram id,
     the same in both runs): pseudonyms are keyed by the workshop's own secret and the
     participant's row id, which two workshops never share."""
-    ((workshop_id, code, facilitator_code, export_key),) = rows(
+    ((workshop_id, code, facilitator_code, export_key),) = stored_rows(
         database, "SELECT id, code, facilitator_code, export_key FROM workshops"
     )
     workshop = Workshop(
@@ -616,7 +577,7 @@ def who_is_who(database: str) -> dict[str, str]:
     )
     return {
         pseudonym(workshop, participant_id): f"user {user_id}"
-        for participant_id, user_id in rows(database, "SELECT id, user_id FROM participants")
+        for participant_id, user_id in stored_rows(database, "SELECT id, user_id FROM participants")
     }
 
 
